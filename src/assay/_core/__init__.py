@@ -1,0 +1,15 @@
+"""The bottom layer: exceptions, result base class, validation and `ScoreMatrix`."""
+
+from assay._core._exceptions import AssayError, DegenerateDataWarning, InputError, StoreLockedError
+from assay._core._matrix import ScoreMatrix
+from assay._core._results import Result, to_builtin
+
+__all__ = [
+    "AssayError",
+    "DegenerateDataWarning",
+    "InputError",
+    "Result",
+    "ScoreMatrix",
+    "StoreLockedError",
+    "to_builtin",
+]

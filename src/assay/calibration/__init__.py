@@ -1,0 +1,3 @@
+"""assay.calibration: not built yet (see the open issues)."""
+
+__all__: list[str] = []

@@ -1,0 +1,62 @@
+"""The command line: parse options, call one library function, print or write.
+
+Commands live in small modules and are imported only when used, so ``assay --help`` is fast.
+To add a command, add its module and one line to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import click
+
+from assay import __version__
+
+__all__ = ["COMMANDS", "main"]
+
+# command name -> (module, attribute, one-line help). Modules that do not exist yet are not listed.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "report": ("assay.cli._report", "report", "Read results and write the HTML, JSON and Markdown report."),
+    "demo": ("assay.cli._demo", "demo", "Run the report on the MMLU-Pro data shipped with assay."),
+    "gate": ("assay.cli._report", "gate", "CI gate: exit 0 when the candidate is non-inferior to the baseline."),
+    "show": ("assay.cli._store", "show", "Summarise results: items, samples and mean score per model, task, metric."),
+    "ingest": ("assay.cli._store", "ingest", "Add results files or folders to the store."),
+    "runs": ("assay.cli._store", "runs", "List the runs in the store."),
+    "rm": ("assay.cli._store", "rm", "Remove a run from the store."),
+    "compare": ("assay.cli._stats", "compare", "Is B really better than A? Paired comparison item by item."),
+    "leaderboard": ("assay.cli._stats", "leaderboard", "Models with intervals, rank intervals and tie groups."),
+    "power": ("assay.cli._stats", "power", "Minimum detectable effect, or the items needed for one."),
+}
+
+
+def _available() -> dict[str, tuple[str, str, str]]:
+    return {name: spec for name, spec in COMMANDS.items() if importlib.util.find_spec(spec[0]) is not None}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_available())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = _available().get(cmd_name)
+        if spec is None:
+            return None
+        return getattr(importlib.import_module(spec[0]), spec[1])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, spec[2]) for name, spec in _available().items()]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="assay")
+def main() -> None:
+    """assay: what your evaluation results really say.
+
+    Reads the per-item logs of lm-evaluation-harness, Inspect, HELM, lighteval, OpenAI evals or a
+    plain table, and tells you how precise each score is, which differences are real, which items
+    are broken, and more. Start with `assay demo`.
+    """

@@ -1,0 +1,3 @@
+"""assay.contamination: not built yet (see the open issues)."""
+
+__all__: list[str] = []

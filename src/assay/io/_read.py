@@ -1,0 +1,169 @@
+"""`read`: detect the format of each file or folder from its content and read it."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from assay._core import InputError
+from assay.io._options import ReadOptions
+from assay.io._schema import ReadResult, concat_results
+from assay.io._validate import resolve_duplicates, validate_responses
+
+__all__ = ["FORMATS", "detect_format", "read"]
+
+# Order matters: folder formats and specific formats first, plain tables last.
+FORMATS: tuple[str, ...] = ("helm", "inspect", "lm_eval", "lighteval", "openai_evals", "tables")
+
+# Files that are never results: skipped quietly inside folders.
+_IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
+_IGNORED_SUFFIXES = {".md", ".txt", ".log", ".yaml", ".yml", ".py", ".sh", ".html", ".png", ".svg"}
+
+
+def _reader(name: str) -> ModuleType:
+    return importlib.import_module(f"assay.io._{name}")
+
+
+def detect_format(path: str | os.PathLike) -> str | None:
+    """Return the name of the format of a file or folder, or None when no reader claims it."""
+    p = Path(path)
+    for name in FORMATS:
+        try:
+            if _reader(name).claim(p):
+                return name
+        except InputError:
+            raise
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
+    return None
+
+
+def read(
+    paths: Any,
+    *,
+    format: str | None = None,  # noqa: A002
+    on_duplicate: str = "raise",
+    model: str | None = None,
+    cluster_field: str | None = None,
+    subject_field: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    task: str | None = None,
+    metric: str | None = None,
+    wide: bool | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ReadResult:
+    """Read results files, folders or DataFrames into one long table.
+
+    Parameters
+    ----------
+    paths : path, DataFrame, or a list of them
+        Files or folders; the format of each is detected from its content. A folder is searched
+        recursively; files in it that no reader claims are listed in ``notes``, never silently
+        skipped. A pandas DataFrame is read as a plain table.
+    format : str, optional
+        Force a format (one of :data:`FORMATS`) instead of detecting it.
+    on_duplicate : {'raise', 'first', 'last'}, default 'raise'
+        What to do with two rows for the same (model, task, item, sample, metric).
+    model, cluster_field, subject_field, column_map, task, metric, wide
+        See :class:`~assay.io.ReadOptions`.
+    progress : callable, optional
+        Called with each source path before it is read.
+
+    Returns
+    -------
+    ReadResult
+        ``responses`` (the long table), ``runs``, ``notes`` and ``sources``.
+
+    Raises
+    ------
+    InputError
+        A path that does not exist, a file no reader claims, a malformed file (naming the file,
+        the line or record and the field), or duplicates with ``on_duplicate='raise'``.
+    """
+    from assay._core._validation import check_choice
+
+    check_choice(on_duplicate, "on_duplicate", ("raise", "first", "last"))
+    if format is not None:
+        check_choice(format, "format", FORMATS)
+    options = ReadOptions(
+        model=model,
+        cluster_field=cluster_field,
+        subject_field=subject_field,
+        column_map=dict(column_map or {}),
+        task=task,
+        metric=metric,
+        wide=wide,
+    )
+    if isinstance(paths, str | os.PathLike) or _is_dataframe(paths):
+        paths = [paths]
+    results: list[ReadResult] = []
+    consumed: set[Path] = set()
+    skipped: list[str] = []
+    for source in paths:
+        if _is_dataframe(source):
+            results.append(_reader("tables").read_dataframe(source, options))
+            continue
+        p = Path(source)
+        if not p.exists():
+            raise InputError("no such file or folder", path=str(p))
+        for name, target in _expand(p, format, skipped):
+            if target.resolve() in consumed:
+                continue
+            if progress is not None:
+                progress(str(target))
+            result = _reader(name).read(target, options)
+            consumed.update(Path(s).resolve() for s in result.sources)
+            consumed.add(target.resolve())
+            results.append(result)
+    if not results:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(f"found no results in {where}" + (f" (skipped: {', '.join(skipped[:5])})" if skipped else ""))
+    merged = concat_results(results)
+    merged.responses, notes = validate_responses(merged.responses)
+    merged.notes.extend(notes)
+    merged.responses, notes = resolve_duplicates(merged.responses, merged.runs, on_duplicate=on_duplicate)
+    merged.notes.extend(notes)
+    if skipped:
+        merged.notes.append(
+            f"skipped {len(skipped)} file(s) of no known format: {', '.join(skipped[:5])}"
+            + (" ..." if len(skipped) > 5 else "")
+        )
+    return merged
+
+
+def _expand(path: Path, format: str | None, skipped: list[str]) -> Iterable[tuple[str, Path]]:
+    """Yield (format, path) for a file or for every readable source in a folder."""
+    if path.is_file():
+        name = format or detect_format(path)
+        if name is None:
+            raise InputError(
+                "unknown format: not an lm-evaluation-harness, Inspect, HELM, lighteval or OpenAI "
+                "evals log, nor a CSV, JSONL or Parquet table",
+                path=str(path),
+            )
+        yield name, path
+        return
+    name = format if format in ("helm",) else detect_format(path)
+    if name is not None:
+        yield name, path
+        return
+    for child in sorted(path.iterdir()):
+        if child.name.startswith(".") or child.name in _IGNORED_NAMES:
+            continue
+        if child.is_dir():
+            yield from _expand(child, format, skipped)
+            continue
+        name = format or detect_format(child)
+        if name is None:
+            if child.suffix.lower() not in _IGNORED_SUFFIXES:
+                skipped.append(str(child))
+            continue
+        yield name, child
+
+
+def _is_dataframe(obj: Any) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")

@@ -1,0 +1,234 @@
+"""The long table of responses and the table of runs (DESIGN.md, "Data model")."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+
+from assay._core import InputError
+
+__all__ = [
+    "RESPONSE_SCHEMA",
+    "RUN_SCHEMA",
+    "ReadResult",
+    "ResponseBuilder",
+    "RunInfo",
+    "concat_results",
+    "empty_responses",
+    "empty_runs",
+    "file_sha256",
+]
+
+RESPONSE_SCHEMA = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("sample", pa.int32(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("score", pa.float64()),
+        pa.field("confidence", pa.float64()),
+        pa.field("choice_logprobs", pa.list_(pa.float64())),
+        pa.field("target", pa.string()),
+        pa.field("prediction", pa.string()),
+        pa.field("input", pa.string()),
+        pa.field("cluster", pa.string()),
+        pa.field("subject", pa.string()),
+        pa.field("step", pa.int64()),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+"""Arrow schema of the long table: one row per (model, task, item, sample, metric)."""
+
+RUN_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("task_group", pa.string()),
+        pa.field("harness", pa.string(), nullable=False),
+        pa.field("harness_version", pa.string()),
+        pa.field("created", pa.string()),
+        pa.field("config", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+    ]
+)
+"""Arrow schema of the runs table: one row per (run, task). ``config`` is a JSON string."""
+
+_STR_COLUMNS = ("target", "prediction", "input", "cluster", "subject")
+
+
+def file_sha256(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> str:
+    """SHA-256 of one file, or of several files' contents in the given order."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+@dataclasses.dataclass
+class RunInfo:
+    """Metadata of one run (one results file or harness invocation) for one task."""
+
+    run_id: str
+    model: str
+    task: str
+    harness: str
+    source: str
+    sha256: str
+    harness_version: str | None = None
+    created: str | None = None
+    config: dict[str, Any] | None = None
+    task_group: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        row = dataclasses.asdict(self)
+        row["config"] = None if self.config is None else json.dumps(self.config, sort_keys=True, default=str)
+        return row
+
+
+class ResponseBuilder:
+    """Accumulate response rows column by column, then make a pyarrow Table.
+
+    Readers call :meth:`add` once per (item, sample, metric). Nothing is validated here beyond
+    types; :func:`assay.io.validate_responses` reports NaN, out-of-range and missing ids.
+    """
+
+    def __init__(self) -> None:
+        self._cols: dict[str, list[Any]] = {f.name: [] for f in RESPONSE_SCHEMA}
+
+    def __len__(self) -> int:
+        return len(self._cols["model"])
+
+    def add(
+        self,
+        *,
+        model: str,
+        task: str,
+        item: str,
+        metric: str,
+        score: float | None,
+        run_id: str,
+        sample: int = 0,
+        confidence: float | None = None,
+        choice_logprobs: list[float] | None = None,
+        target: Any = None,
+        prediction: Any = None,
+        input: Any = None,  # noqa: A002 - the column name of DESIGN.md
+        cluster: Any = None,
+        subject: Any = None,
+        step: int | None = None,
+    ) -> None:
+        c = self._cols
+        c["model"].append(model)
+        c["task"].append(task)
+        c["item"].append(item)
+        c["sample"].append(int(sample))
+        c["metric"].append(metric)
+        c["score"].append(None if score is None else float(score))
+        c["confidence"].append(None if confidence is None else float(confidence))
+        c["choice_logprobs"].append(None if choice_logprobs is None else [float(x) for x in choice_logprobs])
+        c["target"].append(_text(target))
+        c["prediction"].append(_text(prediction))
+        c["input"].append(_text(input))
+        c["cluster"].append(_text(cluster))
+        c["subject"].append(_text(subject))
+        c["step"].append(None if step is None else int(step))
+        c["run_id"].append(run_id)
+
+    def to_table(self) -> pa.Table:
+        arrays = [pa.array(self._cols[f.name], type=f.type) for f in RESPONSE_SCHEMA]
+        return pa.Table.from_arrays(arrays, schema=RESPONSE_SCHEMA)
+
+
+def _text(value: Any) -> str | None:
+    """Text columns hold strings; lists and dicts from logs are kept as compact JSON."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, int | float | bool):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def empty_responses() -> pa.Table:
+    return RESPONSE_SCHEMA.empty_table()
+
+
+def empty_runs() -> pa.Table:
+    return RUN_SCHEMA.empty_table()
+
+
+@dataclasses.dataclass
+class ReadResult:
+    """What reading one or more sources gives.
+
+    Attributes
+    ----------
+    responses : pyarrow.Table
+        The long table (:data:`RESPONSE_SCHEMA`).
+    runs : pyarrow.Table
+        One row per (run, task) (:data:`RUN_SCHEMA`).
+    notes : list of str
+        Things the user should know that are not errors: failed samples left unscored, NaN
+        scores, duplicates resolved, items without ids. Never empty when something was left out.
+    sources : list of str
+        The files or folders read.
+    """
+
+    responses: pa.Table
+    runs: pa.Table
+    notes: list[str] = dataclasses.field(default_factory=list)
+    sources: list[str] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def from_parts(
+        cls,
+        builder: ResponseBuilder,
+        runs: Iterable[RunInfo],
+        *,
+        notes: Iterable[str] = (),
+        sources: Iterable[str] = (),
+    ) -> ReadResult:
+        rows = [r.as_row() for r in runs]
+        run_table = pa.Table.from_pylist(rows, schema=RUN_SCHEMA) if rows else empty_runs()
+        return cls(builder.to_table(), run_table, list(notes), [str(s) for s in sources])
+
+    def __repr__(self) -> str:
+        return (
+            f"ReadResult(responses={self.responses.num_rows} rows, runs={self.runs.num_rows}, "
+            f"notes={len(self.notes)})"
+        )
+
+
+def concat_results(results: Iterable[ReadResult]) -> ReadResult:
+    """Concatenate several read results (no de-duplication; see :func:`resolve_duplicates`)."""
+    results = list(results)
+    if not results:
+        return ReadResult(empty_responses(), empty_runs())
+    responses = pa.concat_tables([r.responses for r in results])
+    runs = pa.concat_tables([r.runs for r in results])
+    notes = [n for r in results for n in r.notes]
+    sources = [s for r in results for s in r.sources]
+    return ReadResult(responses, runs, notes, sources)
+
+
+def require(condition: bool, message: str, *, path: Any, record: Any = None, field: str | None = None) -> None:
+    """Raise an :class:`InputError` naming the file, record and field when ``condition`` is false."""
+    if not condition:
+        raise InputError(message, path=path, record=record, field=field)

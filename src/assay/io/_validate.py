@@ -1,0 +1,107 @@
+"""Checks run on every long table after reading: NaN, out-of-range and missing ids, duplicates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assay._core import InputError
+
+__all__ = ["BINARY_METRICS", "is_binary_metric", "resolve_duplicates", "validate_responses"]
+
+# Metric names (before any ",filter" suffix) that are 0/1 by definition.
+BINARY_METRICS = frozenset(
+    {"acc", "acc_norm", "accuracy", "exact_match", "em", "pass", "correct", "match", "quasi_exact_match",
+     "prefix_exact_match", "quasi_prefix_exact_match", "pass@1", "contains", "includes"}
+)
+
+KEY = ("model", "task", "item", "sample", "metric")
+
+
+def is_binary_metric(metric: str) -> bool:
+    """Whether a metric name is binary by definition (``acc``, ``exact_match,strict-match``, ...)."""
+    return metric.split(",")[0].strip().lower() in BINARY_METRICS
+
+
+def validate_responses(table: pa.Table) -> tuple[pa.Table, list[str]]:
+    """Report NaN scores, out-of-range scores of binary metrics and rows without an item id.
+
+    Rows without an item id cannot be aligned across models; they are removed and counted in the
+    notes (never silently). NaN and out-of-range scores are kept and counted.
+    """
+    notes: list[str] = []
+    if table.num_rows == 0:
+        return table, notes
+    item = table.column("item")
+    no_id = pc.or_(pc.is_null(item), pc.equal(pc.utf8_trim_whitespace(item), ""))
+    n_no_id = pc.sum(no_id).as_py() or 0
+    if n_no_id:
+        runs = sorted(set(pc.filter(table.column("run_id"), no_id).to_pylist()))
+        notes.append(f"{n_no_id} row(s) had no item id and were left out (runs: {', '.join(runs[:5])})")
+        table = table.filter(pc.invert(no_id))
+    score = table.column("score")
+    n_null = pc.sum(pc.or_(pc.is_null(score), pc.is_nan(pc.fill_null(score, 0.0)))).as_py() or 0
+    if n_null:
+        notes.append(f"{n_null} response(s) have no score (NaN or missing); they count as missing, not as 0")
+    metrics = table.column("metric").unique().to_pylist()
+    for metric in sorted(m for m in metrics if is_binary_metric(m)):
+        mask = pc.equal(table.column("metric"), metric)
+        s = pc.filter(score, mask)
+        out = pc.sum(pc.or_(pc.less(s, 0.0), pc.greater(s, 1.0))).as_py() or 0
+        if out:
+            notes.append(f"{out} score(s) of binary metric '{metric}' are outside [0, 1]")
+    return table, notes
+
+
+def resolve_duplicates(table: pa.Table, runs: pa.Table, *, on_duplicate: str = "raise") -> tuple[pa.Table, list[str]]:
+    """Find rows with the same (model, task, item, sample, metric) and raise or keep one.
+
+    Parameters
+    ----------
+    on_duplicate : {'raise', 'first', 'last'}
+        ``'raise'`` names both sources of the first duplicate; ``'first'``/``'last'`` keep the
+        row read first/last and count the others in the notes.
+    """
+    if table.num_rows == 0:
+        return table, []
+    codes = []
+    for name in KEY:
+        col = table.column(name)
+        if pa.types.is_string(col.type):
+            col = pc.dictionary_encode(col).combine_chunks()
+            codes.append(np.asarray(col.indices, dtype=np.int64))
+        else:
+            codes.append(np.asarray(col, dtype=np.int64))
+    stacked = np.stack(codes, axis=1)
+    _, first_idx, inverse, counts = np.unique(stacked, axis=0, return_index=True, return_inverse=True,
+                                               return_counts=True)
+    inverse = inverse.ravel()
+    if (counts == 1).all():
+        return table, []
+    dup_groups = np.flatnonzero(counts > 1)
+    n_extra = int((counts[dup_groups] - 1).sum())
+    if on_duplicate == "raise":
+        rows = np.flatnonzero(inverse == dup_groups[0])[:2]
+        a, b = (table.slice(int(r), 1).to_pylist()[0] for r in rows)
+        src = _sources(runs)
+        key = ", ".join(f"{k}={a[k]!r}" for k in KEY)
+        raise InputError(
+            f"{n_extra} duplicate response(s); the first is ({key}), in "
+            f"{src.get(a['run_id'], a['run_id'])} and {src.get(b['run_id'], b['run_id'])}. "
+            "Pass on_duplicate='first' or 'last' (--on-duplicate) to keep one."
+        )
+    if on_duplicate == "first":
+        keep = np.sort(first_idx)
+    else:
+        last_idx = np.zeros(len(counts), dtype=np.int64)
+        last_idx[inverse] = np.arange(len(inverse))  # later rows overwrite earlier ones
+        keep = np.sort(last_idx)
+    note = f"{n_extra} duplicate response(s) resolved by keeping the {on_duplicate} one read"
+    return table.take(pa.array(keep)), [note]
+
+
+def _sources(runs: pa.Table) -> dict[str, str]:
+    if runs.num_rows == 0:
+        return {}
+    return dict(zip(runs.column("run_id").to_pylist(), runs.column("source").to_pylist(), strict=True))

@@ -1,0 +1,3 @@
+"""assay.pipelines: not built yet (see the open issues)."""
+
+__all__: list[str] = []
