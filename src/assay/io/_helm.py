@@ -164,8 +164,11 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         config=run_spec,
     )
     notes = _notes(folder, len(records), splits, left_out, has_state=state is not None)
-    sources = [folder] + [folder / n for n in (RUN_SPEC, PER_INSTANCE_STATS, SCENARIO_STATE,
-                                              *_OTHER_MEMBERS) if (folder / n).is_file()]
+    sources = [folder] + [
+        folder / n
+        for n in (RUN_SPEC, PER_INSTANCE_STATS, SCENARIO_STATE, *_OTHER_MEMBERS)
+        if (folder / n).is_file()
+    ]
     return ReadResult.from_parts(builder, [run], notes=notes, sources=sources)
 
 
@@ -200,29 +203,43 @@ def _load(folder: Path, name: str) -> tuple[bytes, Any]:
         ) from None
 
 
-def _run_spec_fields(
-    spec: Any, path: str, options: ReadOptions
-) -> tuple[str, str, dict[str, Any]]:
+def _run_spec_fields(spec: Any, path: str, options: ReadOptions) -> tuple[str, str, dict[str, Any]]:
     """Return (model, task, scenario args) from a run spec."""
     if not isinstance(spec, dict):
         raise InputError(f"expected a JSON object; got {type(spec).__name__}", path=path)
     name = spec.get("name")
     if not isinstance(name, str) or not name:
-        raise InputError(f"expected the run name as a string; got {name!r}", path=path,
-                         record="run_spec", field="name")
+        raise InputError(
+            f"expected the run name as a string; got {name!r}",
+            path=path,
+            record="run_spec",
+            field="name",
+        )
     adapter = spec.get("adapter_spec")
     if not isinstance(adapter, dict):
-        raise InputError(f"expected an object; got {type(adapter).__name__}", path=path,
-                         record="run_spec", field="adapter_spec")
+        raise InputError(
+            f"expected an object; got {type(adapter).__name__}",
+            path=path,
+            record="run_spec",
+            field="adapter_spec",
+        )
     model = adapter.get("model")
     if options.model is None and (not isinstance(model, str) or not model):
-        raise InputError(f"expected the model name as a string; got {model!r}", path=path,
-                         record="adapter_spec", field="model")
+        raise InputError(
+            f"expected the model name as a string; got {model!r}",
+            path=path,
+            record="adapter_spec",
+            field="model",
+        )
     scenario = spec.get("scenario_spec") or {}
     args = scenario.get("args") if isinstance(scenario, dict) else None
     if args is not None and not isinstance(args, dict):
-        raise InputError(f"expected an object; got {type(args).__name__}", path=path,
-                         record="scenario_spec", field="args")
+        raise InputError(
+            f"expected an object; got {type(args).__name__}",
+            path=path,
+            record="scenario_spec",
+            field="args",
+        )
     return options.model or model, task_name(name), dict(args or {})
 
 
@@ -250,14 +267,19 @@ def _scenario_texts(state: Any, path: str) -> dict[tuple[str, int, str | None], 
         return {}
     states = state.get("request_states") if isinstance(state, dict) else None
     if not isinstance(states, list):
-        raise InputError("expected an object with a list 'request_states'", path=path,
-                         field="request_states")
+        raise InputError(
+            "expected an object with a list 'request_states'", path=path, field="request_states"
+        )
     out: dict[tuple[str, int, str | None], dict[str, Any]] = {}
     for i, rs in enumerate(states):
         record = f"request_states[{i}]"
         if not isinstance(rs, dict) or not isinstance(rs.get("instance"), dict):
-            raise InputError("expected an object with an 'instance' object", path=path,
-                             record=record, field="instance")
+            raise InputError(
+                "expected an object with an 'instance' object",
+                path=path,
+                record=record,
+                field="instance",
+            )
         instance = rs["instance"]
         iid = _instance_id(instance.get("id"), path, record, "instance.id")
         trial = _trial(rs.get("train_trial_index", 0), path, record)
@@ -337,15 +359,20 @@ def _add_record(
     """Add the rows of one per-instance record (one instance x train trial x perturbation)."""
     where = f"record [{index}]"
     if not isinstance(record, dict):
-        raise InputError(f"expected an object; got {type(record).__name__}", path=path,
-                         record=where)
+        raise InputError(
+            f"expected an object; got {type(record).__name__}", path=path, record=where
+        )
     iid = _instance_id(record.get("instance_id"), path, where, "instance_id")
     where = f"record [{index}] (instance {iid})"
     trial = _trial(record.get("train_trial_index", 0), path, where)
     stats = record.get("stats")
     if not isinstance(stats, list):
-        raise InputError(f"expected a list of stats; got {type(stats).__name__}", path=path,
-                         record=where, field="stats")
+        raise InputError(
+            f"expected a list of stats; got {type(stats).__name__}",
+            path=path,
+            record=where,
+            field="stats",
+        )
     base_label = _perturbation_label(record.get("perturbation"), path, where)
     text = texts.get((iid, trial, base_label), {})
     instance = text.get("instance")
@@ -383,14 +410,22 @@ def _stat(
     """Return (metric, score, split) of one stat, or (None, None, split) when it is no score."""
     name = stat.get("name") if isinstance(stat, dict) else None
     if not isinstance(name, dict) or not isinstance(name.get("name"), str):
-        raise InputError("expected a stat with an object 'name' holding a string 'name'",
-                         path=path, record=where, field="name.name")
+        raise InputError(
+            "expected a stat with an object 'name' holding a string 'name'",
+            path=path,
+            record=where,
+            field="name.name",
+        )
     metric = name["name"]
     split = name.get("split") if isinstance(name.get("split"), str) else None
     count = stat.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
-        raise InputError(f"expected a count >= 0; got {count!r}", path=path, record=where,
-                         field=f"{metric}.count")
+        raise InputError(
+            f"expected a count >= 0; got {count!r}",
+            path=path,
+            record=where,
+            field=f"{metric}.count",
+        )
     if metric in NON_SCORE_STATS or metric.startswith(_NON_SCORE_PREFIXES):
         left_out.add(metric)
         return None, None, split
@@ -400,8 +435,9 @@ def _stat(
     if score is None and _is_number(stat.get("sum")):
         score = stat["sum"] / count
     if not _is_number(score):
-        raise InputError(f"expected a number; got {score!r}", path=path, record=where,
-                         field=f"{metric}.mean")
+        raise InputError(
+            f"expected a number; got {score!r}", path=path, record=where, field=f"{metric}.mean"
+        )
     label = _perturbation_label(name.get("perturbation"), path, where) or base_label
     if label is not None:
         metric = f"{metric},perturbation={label}"
@@ -413,8 +449,12 @@ def _perturbation_label(desc: Any, path: str, where: str) -> str | None:
     if desc is None:
         return None
     if not isinstance(desc, dict) or not isinstance(desc.get("name"), str):
-        raise InputError(f"expected a perturbation object with a string 'name'; got {desc!r}",
-                         path=path, record=where, field="perturbation")
+        raise InputError(
+            f"expected a perturbation object with a string 'name'; got {desc!r}",
+            path=path,
+            record=where,
+            field="perturbation",
+        )
     extras = [f"{k}={desc[k]}" for k in sorted(desc) if k not in _PERTURBATION_FLAGS]
     computed_on = desc.get("computed_on")
     if computed_on not in (None, "perturbed"):
@@ -424,15 +464,23 @@ def _perturbation_label(desc: Any, path: str, where: str) -> str | None:
 
 def _instance_id(value: Any, path: str, where: str, field: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise InputError(f"expected an instance id (a string); got {value!r}", path=path,
-                         record=where, field=field)
+        raise InputError(
+            f"expected an instance id (a string); got {value!r}",
+            path=path,
+            record=where,
+            field=field,
+        )
     return str(value)
 
 
 def _trial(value: Any, path: str, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise InputError(f"expected an integer >= 0; got {value!r}", path=path, record=where,
-                         field="train_trial_index")
+        raise InputError(
+            f"expected an integer >= 0; got {value!r}",
+            path=path,
+            record=where,
+            field="train_trial_index",
+        )
     return int(value)
 
 
@@ -440,17 +488,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _notes(folder: Path, n_records: int, splits: Counter, left_out: set[str], *,
-           has_state: bool) -> list[str]:
+def _notes(
+    folder: Path, n_records: int, splits: Counter, left_out: set[str], *, has_state: bool
+) -> list[str]:
     notes = []
     if len(splits) > 1:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(splits.items()))
-        notes.append(f"{folder.name}: {n_records} HELM instance record(s) from several splits "
-                     f"({parts}); all are read")
+        notes.append(
+            f"{folder.name}: {n_records} HELM instance record(s) from several splits "
+            f"({parts}); all are read"
+        )
     if left_out:
-        notes.append(f"{folder.name}: left out {len(left_out)} HELM bookkeeping stat(s) that are "
-                     f"not per-item scores ({', '.join(sorted(left_out)[:6])}"
-                     + (", ..." if len(left_out) > 6 else "") + ")")
+        notes.append(
+            f"{folder.name}: left out {len(left_out)} HELM bookkeeping stat(s) that are "
+            f"not per-item scores ({', '.join(sorted(left_out)[:6])}"
+            + (", ..." if len(left_out) > 6 else "")
+            + ")"
+        )
     if not has_state:
         notes.append(f"{folder.name}: no {SCENARIO_STATE}; target, prediction and input are empty")
     return notes
