@@ -13,7 +13,16 @@ import click
 
 from assay._core import AssayError
 
-__all__ = ["STORE_ENV", "default_store_path", "echo_json", "handle_errors", "store_option"]
+__all__ = [
+    "STORE_ENV",
+    "collect_read_options",
+    "default_store_path",
+    "echo_json",
+    "handle_errors",
+    "parse_map",
+    "read_options",
+    "store_option",
+]
 
 STORE_ENV = "ASSAY_STORE"
 
@@ -50,3 +59,47 @@ def handle_errors(f: Callable) -> Callable:
 def echo_json(data: Any) -> None:
     """Print JSON with sorted keys (stable for scripts)."""
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False))
+
+
+def parse_map(value: str | None) -> dict[str, str]:
+    """Parse ``--map item=question_id,model=system`` into a dict; errors name the bad part."""
+    from assay._core import InputError
+
+    out: dict[str, str] = {}
+    if not value:
+        return out
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InputError(f"`--map` entries must look like ours=theirs; got {part!r}.")
+        ours, theirs = (s.strip() for s in part.split("=", 1))
+        if not ours or not theirs:
+            raise InputError(f"`--map` entries must look like ours=theirs; got {part!r}.")
+        out[ours] = theirs
+    return out
+
+
+def read_options(f: Callable) -> Callable:
+    """Options every command that reads results accepts; they arrive as keyword arguments."""
+    decorators = [
+        click.option("--on-duplicate", type=click.Choice(["raise", "first", "last"]), default="raise",
+                     show_default=True, help="What to do with two rows for the same model, task, item, sample and metric."),
+        click.option("--map", "column_map", default=None, metavar="OURS=THEIRS,...",
+                     help="Plain tables: map our columns to yours, e.g. item=question_id,model=system."),
+        click.option("--cluster-field", default=None, help="Per-item metadata field to use as the cluster."),
+        click.option("--subject-field", default=None, help="Per-item metadata field to use as the subject."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def collect_read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the options of :func:`read_options` from ``kwargs`` as keyword arguments of ``assay.read``."""
+    return {
+        "on_duplicate": kwargs.pop("on_duplicate", "raise"),
+        "column_map": parse_map(kwargs.pop("column_map", None)),
+        "cluster_field": kwargs.pop("cluster_field", None),
+        "subject_field": kwargs.pop("subject_field", None),
+    }
