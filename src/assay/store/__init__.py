@@ -1,3 +1,23 @@
-"""The results store: a DuckDB file of runs and responses (being written; see issue 2)."""
+"""The results store: a DuckDB file of runs and responses; ingest, deduplicate, query.
 
-__all__: list[str] = []
+>>> from assay.store import Store                      # doctest: +SKIP
+>>> store = Store()                                    # doctest: +SKIP
+>>> store.ingest(["results/"])                         # doctest: +SKIP
+>>> matrix = store.matrix("mmlu_pro", "acc")           # doctest: +SKIP
+"""
+
+from assay.store._report import IngestedRun, IngestReport
+from assay.store._schema import SCHEMA_VERSION
+from assay.store._store import STORE_ENV, Store, default_store_path
+from assay.store._summary import SUMMARY_SCHEMA, summarize
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STORE_ENV",
+    "SUMMARY_SCHEMA",
+    "IngestReport",
+    "IngestedRun",
+    "Store",
+    "default_store_path",
+    "summarize",
+]
