@@ -340,6 +340,23 @@ def test_message_list_input_and_attachments(tmp_path):
     assert row["prediction"] == "No"
 
 
+def test_invalidated_sample_is_noted_not_scored(tmp_path):
+    def edit(doc):
+        doc["samples"][0]["invalidation"] = {"author": "reviewer", "reason": "leaked answer"}
+
+    r = assay.read(_json_log(tmp_path, DATA / "log_formats.json", edit))
+    assert r.responses.num_rows == 0
+    assert any("1 sample(s) were invalidated" in n for n in r.notes)
+
+
+def test_run_id_comes_from_the_content(tmp_path):
+    copy = tmp_path / "copy.eval"
+    copy.write_bytes(POP_SCORED.read_bytes())
+    a, b = _run(assay.read(POP_SCORED)), _run(assay.read(copy))
+    assert a["run_id"] == b["run_id"] and a["source"] != b["source"]
+    assert _run(assay.read(DATA / "log_formats.eval"))["run_id"] != a["run_id"]
+
+
 # ------------------------------------------------------------------------------------------------
 # claim
 

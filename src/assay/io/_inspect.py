@@ -22,6 +22,7 @@ value Inspect would coerce to 0 with a warning (an unknown string, a list) is an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -350,11 +351,21 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: Path, budget: _Budget) ->
 # the run
 
 
+@dataclasses.dataclass(frozen=True)
 class _LogSpec:
     """What every row of one log shares, and the run row."""
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    path: Path
+    model: str
+    task: str
+    run_id: str
+    sha256: str
+    created: str | None
+    harness_version: str | None
+    status: Any
+    results: dict[str, Any]
+    default_scorer: str
+    config: dict[str, Any]
 
     @classmethod
     def from_header(cls, header: dict, path: Path, options: ReadOptions) -> _LogSpec:
@@ -443,13 +454,14 @@ def _default_scorer(ev: dict, results: dict) -> str:
 # samples -> rows
 
 
+@dataclasses.dataclass
 class _Tally:
-    def __init__(self) -> None:
-        self.seen: dict[tuple[str, int], str] = {}
-        self.failed: list[str] = []
-        self.unscored: list[str] = []
-        self.invalidated: list[str] = []
-        self.scored = 0
+    """Samples met in one log: (item, epoch) -> record, and those left unscored, by reason."""
+
+    seen: dict[tuple[str, int], str] = dataclasses.field(default_factory=dict)
+    failed: list[str] = dataclasses.field(default_factory=list)
+    unscored: list[str] = dataclasses.field(default_factory=list)
+    invalidated: list[str] = dataclasses.field(default_factory=list)
 
 
 def _add_sample(
@@ -505,7 +517,6 @@ def _add_sample(
         "subject": _metadata_field(sample, options.subject_field, path, record),
     }
     completion = _completion(sample.get("output"), attachments)
-    tally.scored += 1
     for scorer, score in scores.items():
         where = f"scores.{scorer}"
         _require_type(score, dict, path=path, record=record, field=where, what="a JSON object")
@@ -725,7 +736,7 @@ def _examples(labels: list[str], k: int = 5) -> str:
 def _require_type(
     value: Any, kind: type, *, path: Path, record: str, field: str | None, what: str
 ) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind):
         raise InputError(
             f"expected {what}; got {type(value).__name__} {_short(value)}",
             path=str(path),
