@@ -1,0 +1,243 @@
+"""Clustered standard errors of a mean: CR1 cluster-robust and Miller's clustered formula."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import numpy as np
+
+from assay._core import DegenerateDataWarning, InputError
+from assay._core._validation import (
+    check_array,
+    check_choice,
+    check_confidence_level,
+    check_missing_policy,
+)
+from assay.stats._bootstrap import _encode_clusters
+from assay.stats._means import _critical
+from assay.stats._results import EstimateResult
+
+__all__ = ["ClusteredMeanResult", "clustered_mean_ci", "intraclass_correlation"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClusteredMeanResult(EstimateResult):
+    """A mean with a cluster-aware standard error and interval.
+
+    Attributes
+    ----------
+    n_clusters : int
+        Number of clusters.
+    se_iid : float
+        The standard error that ignores clusters, :math:`s/\\sqrt n`.
+    design_effect : float
+        :math:`(\\mathrm{se} / \\mathrm{se_{iid}})^2`: how many times larger the variance is than
+        under independent items.
+    icc : float
+        Intra-cluster correlation (one-way ANOVA estimator); NaN when every cluster has one item.
+    df : float
+        Degrees of freedom of the interval's reference (G - 1 for CR1, inf for Miller).
+    """
+
+    n_clusters: int
+    se_iid: float
+    design_effect: float
+    icc: float
+    df: float
+
+
+def _cluster_sums(x: np.ndarray, codes: np.ndarray):
+    g = int(codes.max()) + 1
+    sizes = np.bincount(codes, minlength=g).astype(np.float64)
+    sums = np.bincount(codes, weights=x, minlength=g)
+    return sizes, sums
+
+
+def _icc_anova(x: np.ndarray, codes: np.ndarray) -> float:
+    """One-way ANOVA estimator of the intra-cluster correlation (unequal cluster sizes)."""
+    sizes, sums = _cluster_sums(x, codes)
+    n, g = x.size, sizes.size
+    if g < 2 or n <= g:
+        return float("nan")
+    means = sums / sizes
+    msb = np.sum(sizes * (means - x.mean()) ** 2) / (g - 1)
+    msw = np.sum((x - means[codes]) ** 2) / (n - g)
+    n0 = (n - np.sum(sizes**2) / n) / (g - 1)
+    den = msb + (n0 - 1.0) * msw
+    return float((msb - msw) / den) if den > 0 else float("nan")
+
+
+def _se_cr1(x: np.ndarray, codes: np.ndarray) -> float:
+    sizes, sums = _cluster_sums(x - x.mean(), codes)
+    g, n = sizes.size, x.size
+    return float(np.sqrt(g / (g - 1.0) * np.sum(sums**2)) / n)
+
+
+def _se_miller(x: np.ndarray, codes: np.ndarray) -> float:
+    u = x - x.mean()
+    _, sums = _cluster_sums(u, codes)
+    n = x.size
+    cross = np.sum(sums**2) - np.sum(u**2)  # sum over clusters of sum_{i != j} u_i u_j
+    var = x.var(ddof=1) / n + cross / n**2
+    return float(np.sqrt(max(var, 0.0)))
+
+
+_METHODS = {"cr1": _se_cr1, "miller": _se_miller}
+
+
+def _clustered_iv(x, clusters, method, confidence_level, missing):
+    method = check_choice(method, "method", tuple(_METHODS))
+    confidence_level = check_confidence_level(confidence_level)
+    missing = check_missing_policy(missing)
+    arr = check_array(x, "x", ndim=1, allow_nan=True)
+    codes = _encode_clusters(clusters, arr.size)
+    nan = np.isnan(arr)
+    if nan.any():
+        if missing == "raise":
+            raise InputError(
+                f"`x` contains {int(nan.sum())} NaN value(s); pass `missing='omit'` or remove them."
+            )
+        if missing == "omit":
+            arr = arr[~nan]
+            _, codes = np.unique(codes[~nan], return_inverse=True)
+    n_clusters = int(codes.max()) + 1 if codes.size else 0
+    if n_clusters < 2:
+        raise InputError(
+            f"`clusters` must hold at least 2 distinct clusters for a clustered SE; got {n_clusters}."
+        )
+    return arr, codes.reshape(-1), method, confidence_level, int(nan.sum()), missing
+
+
+def clustered_mean_ci(
+    x: Any,
+    clusters: Any,
+    *,
+    method: str = "cr1",
+    confidence_level: float = 0.95,
+    missing: str = "raise",
+) -> ClusteredMeanResult:
+    """Mean with a clustered standard error (CR1 or Miller), design effect and ICC.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_items,)
+        One score per item.
+    clusters : array_like, shape (n_items,)
+        A cluster label per item (passage, subject, scenario).
+    method : {"cr1", "miller"}, default "cr1"
+        ``"cr1"``: the cluster-robust sandwich SE with the G/(G-1) small-sample factor, interval
+        from t with G - 1 degrees of freedom (Cameron & Miller 2015). ``"miller"``: Miller's
+        clustered SE, normal interval.
+    confidence_level : float, default 0.95
+        Nominal coverage.
+    missing : {"raise", "omit", "propagate"}, default "raise"
+        NaN policy; with ``"omit"`` ``n`` counts the items used.
+
+    Returns
+    -------
+    ClusteredMeanResult
+        ``estimate, ci_low, ci_high, se, n, n_clusters, se_iid, design_effect, icc, df``.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        With fewer than 30 clusters (cluster-robust SEs are biased down with few clusters).
+
+    Notes
+    -----
+    With :math:`u_i = x_i - \\bar x`, :math:`U_c = \\sum_{i \\in c} u_i`, ``N`` items and ``G``
+    clusters:
+
+    * CR1: :math:`\\mathrm{SE}^2 = \\frac{G}{G-1} \\sum_c U_c^2 / N^2` (the OLS-on-a-constant
+      sandwich; the (N-1)/(N-K) factor is 1 with K = 1);
+    * Miller (2024, eq. 4): :math:`\\mathrm{SE}^2 = s^2/N + N^{-2} \\sum_c \\sum_i \\sum_{j \\ne i}
+      u_{ic} u_{jc}` with :math:`s^2` the n - 1 sample variance.
+
+    The ICC is the one-way ANOVA estimator :math:`(MSB - MSW) / (MSB + (n_0 - 1) MSW)`, with
+    :math:`n_0 = (N - \\sum n_c^2 / N)/(G - 1)` (Donner 1986).
+
+    References
+    ----------
+    .. [1] E. Miller, "Adding Error Bars to Evals", arXiv:2411.00640, 2024, sec. 2.2.
+    .. [2] A. C. Cameron and D. L. Miller, "A Practitioner's Guide to Cluster-Robust Inference",
+       *J. Human Resources* 50(2), 2015.
+    .. [3] A. Donner, "A review of inference procedures for the intraclass correlation
+       coefficient in the one-way random effects model", *Int. Stat. Rev.* 54, 1986.
+
+    Examples
+    --------
+    >>> from assay.stats._clustered import clustered_mean_ci
+    >>> res = clustered_mean_ci([1, 1, 0, 0, 1, 0], ["a", "a", "b", "b", "c", "c"])
+    >>> round(res.estimate, 4), round(res.se, 4), res.n_clusters
+    (0.5, 0.2887, 3)
+    """
+    arr, codes, method, confidence_level, n_nan, missing = _clustered_iv(
+        x, clusters, method, confidence_level, missing
+    )
+    n, g = int(arr.size), int(codes.max()) + 1
+    df = float(g - 1) if method == "cr1" else float("inf")
+    if missing == "propagate" and n_nan:
+        nan = float("nan")
+        return ClusteredMeanResult(
+            estimate=nan, ci_low=nan, ci_high=nan, confidence_level=confidence_level,
+            method=method, n=n, se=nan, n_clusters=g, se_iid=nan, design_effect=nan,
+            icc=nan, df=df,
+        )  # fmt: skip
+    if g < 30:
+        warnings.warn(
+            f"Only {g} clusters: cluster-robust standard errors are unreliable with fewer than "
+            "about 30 clusters.",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
+    mean = float(arr.mean())
+    se = _METHODS[method](arr, codes)
+    se_iid = float(arr.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    deff = (se / se_iid) ** 2 if se_iid > 0 else float("nan")
+    half = _critical(confidence_level, df) * se
+    return ClusteredMeanResult(
+        estimate=mean,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        confidence_level=confidence_level,
+        method=method,
+        n=n,
+        se=se,
+        n_clusters=g,
+        se_iid=se_iid,
+        design_effect=float(deff),
+        icc=_icc_anova(arr, codes),
+        df=df,
+    )
+
+
+def intraclass_correlation(x: Any, clusters: Any) -> float:
+    """Intra-cluster correlation of scores, one-way ANOVA estimator.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_items,)
+        One score per item, no NaN.
+    clusters : array_like, shape (n_items,)
+        A cluster label per item.
+
+    Returns
+    -------
+    float
+        :math:`(MSB - MSW) / (MSB + (n_0 - 1) MSW)`, NaN when no cluster has two items.
+
+    Notes
+    -----
+    See :func:`clustered_mean_ci`; Donner (1986), eq. 2.2, for unequal cluster sizes.
+
+    Examples
+    --------
+    >>> from assay.stats._clustered import intraclass_correlation
+    >>> round(intraclass_correlation([1, 1, 0, 0, 1, 1], [0, 0, 1, 1, 2, 2]), 4)
+    1.0
+    """
+    arr = check_array(x, "x", ndim=1)
+    codes = _encode_clusters(clusters, arr.size)
+    return _icc_anova(arr, codes)
