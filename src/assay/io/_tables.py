@@ -1,20 +1,812 @@
-"""Reader for tables logs (being written; see issue 2)."""
+"""Reader for plain tables: CSV, TSV, JSONL and Parquet files, and pandas DataFrames.
+
+Layouts
+-------
+**Long** (one row per response). Our columns are those of :data:`RESPONSE_SCHEMA`; a table column of
+the same name is used as is, and ``ReadOptions.column_map`` (``--map item=question_id,model=system``)
+maps our name to another column. Required: ``model``, ``item`` and ``score`` (a column named
+``correct`` serves as ``score`` when there is no ``score``). Optional: ``task`` (default
+``ReadOptions.task``, else the file's stem), ``metric`` (default ``ReadOptions.metric``, else the
+name of the score column, e.g. ``correct``), ``sample`` (default 0), ``confidence``,
+``choice_logprobs`` (a list, or a JSON list in text), ``target``, ``prediction``, ``input``,
+``cluster``, ``subject``, ``step``. ``ReadOptions.subject_field`` / ``cluster_field`` name a column
+for ``subject`` / ``cluster``. Columns left unused are listed in the notes.
+
+**Wide** (one row per item, one numeric column per model; the column name is the model name).
+Chosen by ``ReadOptions.wide=True``, or detected when the table has an item column, no model and no
+score column, and every other column is numeric. ``task``, ``metric``, ``subject``, ``cluster``,
+``sample``, ``step``, ``target`` and ``input`` columns, when mapped or so named, apply to every model
+of the row; the metric defaults to ``score``. An empty cell is a missing response (a null score,
+counted in the notes), not a zero.
+
+Values
+------
+Scores may be numbers, booleans or the strings ``true``/``false`` (1/0, any case); an empty cell is
+a missing score. Anything else raises :class:`InputError` naming the file, the line (CSV, JSONL) or
+the 1-based data row (Parquet, DataFrame) and the column. Item, model and other text columns are
+read as text (CSV cells are never type-guessed, so ``007`` stays ``007``; integral floats, such as a
+pandas id column with NaN in it, are written without ``.0``).
+
+Runs
+----
+One run per (source, model): ``run_id`` is ``table-<first 16 hex of the source's SHA-256>-<first 8
+hex of the SHA-256 of the model name>``, so a table of 29 models is 29 runs that can be listed and
+removed one by one, and reading the same file twice gives the same ids. The runs table has one row
+per (run, task). Harness ``table``; ``config`` records the format, layout and column mapping. A
+DataFrame's SHA-256 is that of its Arrow IPC serialisation; its ``source`` is ``<DataFrame>``.
+
+Detection
+---------
+:func:`claim` takes ``.csv``, ``.tsv``, ``.jsonl``, ``.ndjson`` (each also ``.gz``) and
+``.parquet`` files whose content fits: a parseable CSV header of two or more named columns, a first
+JSONL line that is a JSON object, the Parquet magic bytes. It leaves lm-eval ``samples_*.jsonl`` and
+OpenAI-evals records (lines keyed ``spec``, ``final_report``, or ``run_id`` with ``type``) to their
+readers, and never takes ``.json``.
+"""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assay._core import InputError
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult
+from assay.io._schema import RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, RunInfo, file_sha256
+
+__all__ = ["NAME", "claim", "read", "read_dataframe"]
 
 NAME = "tables"
+HARNESS = "table"
+
+_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_PARQUET_MAGIC = b"PAR1"
+_HEAD_BYTES = 1 << 16
+_LM_EVAL_SAMPLES = re.compile(r"^samples_.*\.jsonl(\.gz)?$", re.IGNORECASE)
+
+OUR_COLUMNS = tuple(f.name for f in RESPONSE_SCHEMA if f.name != "run_id")
+_TEXT = ("target", "prediction", "input", "cluster", "subject")
+_WIDE_SHARED = ("item", "task", "metric", "subject", "cluster", "sample", "step", "target", "input")
+_DATAFRAME = "<DataFrame>"
+
+Locate = Callable[[int], "int | str"]
+
+
+# -- detection -----------------------------------------------------------------------------------
+
+
+def _kind(path: Path) -> tuple[str, bool] | None:
+    """(format, gzipped) from the file name, or None."""
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    base = name[:-3] if gz else name
+    for suffix, kind in _SUFFIXES.items():
+        if base.endswith(suffix):
+            return kind, gz
+    if base.endswith(".parquet") and not gz:
+        return "parquet", False
+    return None
 
 
 def claim(path: Path) -> bool:
-    """Whether `path` (a file or folder) is in this format; reads at most a few KB."""
-    return False
+    """Whether ``path`` is a plain table; reads at most 64 KiB (the first line of a JSONL file)."""
+    path = Path(path)
+    kind = _kind(path) if path.is_file() else None
+    if kind is None or _LM_EVAL_SAMPLES.match(path.name):
+        return False
+    fmt, gz = kind
+    if path.stat().st_size == 0:
+        return True  # read() reports the empty file, which is more use than "unknown format"
+    try:
+        if fmt == "parquet":
+            with open(path, "rb") as fh:
+                return fh.read(4) == _PARQUET_MAGIC
+        with _open_binary(path, gz) as fh:
+            head = fh.readline(1 << 20) if fmt == "jsonl" else fh.read(_HEAD_BYTES)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False
+    if not head.strip():
+        return True
+    return _jsonl_head_ok(head) if fmt == "jsonl" else _csv_header_ok(head, fmt)
+
+
+def _jsonl_head_ok(line: bytes) -> bool:
+    text = line.strip()
+    if not text.startswith(b"{"):
+        return False
+    try:
+        first = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return text != b"{"  # a long or broken first line: read() will say where
+    if not isinstance(first, dict):
+        return False
+    keys = set(first)
+    return not ({"spec", "final_report"} & keys or {"run_id", "type"} <= keys)
+
+
+def _csv_header_ok(head: bytes, fmt: str) -> bool:
+    if b"\0" in head:
+        return False
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    if text.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        fields = next(csv.reader([text], delimiter=_delimiter(fmt)))
+    except (csv.Error, StopIteration):
+        return False
+    return len(fields) >= 2 and sum(bool(f.strip()) for f in fields) >= 2
+
+
+def _delimiter(fmt: str) -> str:
+    return "\t" if fmt == "tsv" else ","
+
+
+def _open_binary(path: Path, gz: bool):
+    return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def _open_text(path: Path, gz: bool):
+    return io.TextIOWrapper(_open_binary(path, gz), encoding="utf-8-sig", newline="")
+
+
+# -- entry points --------------------------------------------------------------------------------
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
-    """Read `path` into the long table."""
-    raise NotImplementedError(NAME)
+    """Read a CSV, TSV, JSONL or Parquet file into the long table.
+
+    Parameters
+    ----------
+    path : Path
+        The file (``.csv``, ``.tsv``, ``.jsonl``, ``.ndjson``, each possibly ``.gz``, or
+        ``.parquet``).
+    options : ReadOptions
+        ``column_map``, ``task``, ``metric``, ``model``, ``wide``, ``subject_field`` and
+        ``cluster_field`` (see the module docstring).
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    InputError
+        An empty or malformed file, a missing column, or a value that cannot be mapped, naming the
+        file, the line or row, and the column.
+    """
+    path = Path(path)
+    kind = _kind(path)
+    if kind is None:
+        raise InputError("not a .csv, .tsv, .jsonl, .ndjson or .parquet file", path=str(path))
+    fmt, gz = kind
+    loader = {"csv": _load_csv, "tsv": _load_csv, "jsonl": _load_jsonl, "parquet": _load_parquet}
+    raw, locate = loader[fmt](path, fmt, gz)
+    stem = path.name
+    for suffix in (".gz", ".csv", ".tsv", ".jsonl", ".ndjson", ".parquet"):
+        stem = stem[: -len(suffix)] if stem.lower().endswith(suffix) else stem
+    source = _Source(str(path), fmt, stem, file_sha256(path), locate)
+    return _read_table(raw, options, source, sources=[str(path)])
+
+
+def read_dataframe(df: Any, options: ReadOptions) -> ReadResult:
+    """Read a pandas DataFrame (long or wide) into the long table.
+
+    A named index, or any index that is not a plain range, becomes a column (so a wide frame
+    indexed by item id reads with ``--map item=<index name>`` or an index named ``item``). The task
+    defaults to ``ReadOptions.task``, else ``dataframe``. Errors name the 1-based data row.
+    """
+    try:
+        raw = pa.Table.from_pandas(df, preserve_index=None)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        bad = _bad_dataframe_column(df)
+        raise InputError(
+            f"cannot convert to Arrow ({exc}); give the column one type",
+            path=_DATAFRAME,
+            field=bad,
+        ) from None
+    raw = raw.replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, raw.schema) as writer:
+        writer.write_table(raw)
+    sha = hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    source = _Source(_DATAFRAME, "dataframe", "dataframe", sha, lambda i: f"row {i + 1}")
+    return _read_table(raw, options, source, sources=[])
+
+
+def _bad_dataframe_column(df: Any) -> str | None:
+    for name in df.columns:
+        try:
+            pa.array(df[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return str(name)
+    return None
+
+
+class _Source:
+    """Where a table came from, and how to name one of its rows in an error."""
+
+    def __init__(self, path: str, fmt: str, stem: str, sha256: str, locate: Locate) -> None:
+        self.path, self.fmt, self.stem, self.sha256, self.locate = path, fmt, stem, sha256, locate
+
+    def error(
+        self, message: str, *, row: int | None = None, field: str | None = None
+    ) -> InputError:
+        record = None if row is None else self.locate(row)
+        return InputError(message, path=self.path, record=record, field=field)
+
+
+# -- loaders: file -> (pyarrow Table, row locator) -----------------------------------------------
+
+
+def _load_csv(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
+    import pyarrow.csv as pacsv
+
+    delimiter = _delimiter(fmt)
+    header = _csv_header(path, gz, delimiter)
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(
+            f"the header names a column twice: {', '.join(dupes)}",
+            path=str(path),
+            record=1,
+            field=dupes[0],
+        )
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header},
+        strings_can_be_null=True,
+        null_values=[""],
+    )
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    try:
+        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+        line = _csv_bad_line(path, gz, delimiter, len(header))
+        raise InputError(
+            f"not a readable {fmt.upper()} file: {_arrow_message(exc)}", path=str(path), record=line
+        ) from None
+    return table, lambda i: _csv_line(path, gz, delimiter, i)
+
+
+def _csv_header(path: Path, gz: bool, delimiter: str) -> list[str]:
+    try:
+        with _open_text(path, gz) as fh:
+            header = next(csv.reader(fh, delimiter=delimiter), None)
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read the header row: {exc}", path=str(path), record=1) from None
+    if header is None:
+        raise InputError("empty file: no header row", path=str(path))
+    return header
+
+
+def _csv_line(path: Path, gz: bool, delimiter: str, row: int) -> int:
+    """1-based line on which data row ``row`` (0-based, blank lines skipped) starts."""
+    with _open_text(path, gz) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        prev, k = reader.line_num, -1
+        for fields in reader:
+            if fields:
+                k += 1
+                if k == row:
+                    return prev + 1
+            prev = reader.line_num
+    return prev + 1
+
+
+def _csv_bad_line(path: Path, gz: bool, delimiter: str, n_columns: int) -> int | None:
+    """The first line whose field count differs from the header's, if any."""
+    try:
+        with _open_text(path, gz) as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader, None)
+            prev = reader.line_num
+            for fields in reader:
+                if fields and len(fields) != n_columns:
+                    return prev + 1
+                prev = reader.line_num
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
+def _load_jsonl(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
+    import pyarrow.json as pajson
+
+    try:
+        table = pajson.read_json(path)
+    except (pa.ArrowInvalid, OSError, EOFError):
+        # Mixed types in a column, a line longer than a block, or a malformed line: read the
+        # lines in Python, which either succeeds or names the line.
+        table = _jsonl_python(path, gz)
+    return table, lambda i: _jsonl_line(path, gz, i)
+
+
+def _jsonl_python(path: Path, gz: bool) -> pa.Table:
+    rows: list[dict] = []
+    try:
+        with _open_binary(path, gz) as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        f"not UTF-8 text: {exc.reason}", path=str(path), record=lineno
+                    ) from None
+                except ValueError as exc:
+                    raise InputError(
+                        f"not valid JSON ({exc}); is the line truncated?",
+                        path=str(path),
+                        record=lineno,
+                    ) from None
+                if not isinstance(obj, dict):
+                    raise InputError(
+                        f"expected a JSON object; got {type(obj).__name__}",
+                        path=str(path),
+                        record=lineno,
+                    )
+                rows.append(obj)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from None
+    if not rows:
+        raise InputError("empty file: no JSON lines", path=str(path))
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    columns = {}
+    for name in names:
+        values = [r.get(name) for r in rows]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: keep as text, parse later
+            columns[name] = pa.array(
+                [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values],
+                pa.string(),
+            )
+    return pa.table(columns)
+
+
+def _jsonl_line(path: Path, gz: bool, row: int) -> int:
+    k = -1
+    with _open_binary(path, gz) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip():
+                k += 1
+                if k == row:
+                    return lineno
+    return k + 2
+
+
+def _load_parquet(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
+    import pyarrow.parquet as pq
+
+    if path.stat().st_size == 0:
+        raise InputError("empty file: not a Parquet file", path=str(path))
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(
+            f"not a readable Parquet file: {_arrow_message(exc)}", path=str(path)
+        ) from None
+    return table, lambda i: f"row {i + 1}"
+
+
+def _arrow_message(exc: Exception) -> str:
+    return str(exc).split("\n")[0]
+
+
+# -- table -> long table -------------------------------------------------------------------------
+
+
+def _read_table(
+    raw: pa.Table, options: ReadOptions, src: _Source, *, sources: list[str]
+) -> ReadResult:
+    if raw.num_columns == 0:
+        raise src.error("empty table: no columns")
+    if raw.num_rows == 0:
+        raise src.error(f"no data rows (columns: {', '.join(raw.column_names)})")
+    raw = raw.combine_chunks()
+    cols = _resolve_columns(raw, options, src)
+    notes: list[str] = []
+    wide = options.wide
+    if wide is None:
+        wide = _looks_wide(raw, cols)
+        if wide:
+            notes.append(
+                f"{src.path}: read as a wide table (one column per model), detected from "
+                "its columns; pass wide=False to read it as a long table"
+            )
+    if wide:
+        out = _wide(raw, cols, options, src, notes)
+        layout = "wide"
+    else:
+        out = _long(raw, cols, options, src, notes)
+        layout = "long"
+    config = {"format": src.fmt, "layout": layout, "columns": dict(sorted(cols.items()))}
+    responses, runs = _attach_runs(out, src, config)
+    run_table = pa.Table.from_pylist([r.as_row() for r in runs], schema=RUN_SCHEMA)
+    return ReadResult(responses, run_table, notes, sources)
+
+
+def _resolve_columns(raw: pa.Table, options: ReadOptions, src: _Source) -> dict[str, str]:
+    """Map our column names to the table's: column_map first, then same names, then aliases."""
+    available = raw.column_names
+    cols: dict[str, str] = {}
+    for ours, theirs in dict(options.column_map).items():
+        if ours not in OUR_COLUMNS:
+            raise src.error(
+                f"--map names '{ours}', which is not one of our columns ({', '.join(OUR_COLUMNS)})",
+                field=ours,
+            )
+        if theirs not in available:
+            raise src.error(
+                f"--map {ours}={theirs}: the table has no column '{theirs}'; its "
+                f"columns are: {', '.join(available)}",
+                field=theirs,
+            )
+        cols[ours] = theirs
+    for option, ours in (("subject_field", "subject"), ("cluster_field", "cluster")):
+        theirs = getattr(options, option)
+        if theirs is None:
+            continue
+        if theirs not in available:
+            raise src.error(
+                f"`{option}`={theirs!r}: the table has no such column; its columns "
+                f"are: {', '.join(available)}",
+                field=theirs,
+            )
+        if cols.get(ours, theirs) != theirs:
+            raise src.error(
+                f"`{option}`={theirs!r} and --map {ours}={cols[ours]} disagree", field=ours
+            )
+        cols[ours] = theirs
+    taken = set(cols.values())
+    for ours in OUR_COLUMNS:
+        if ours not in cols and ours in available and ours not in taken:
+            cols[ours] = ours
+    if "score" not in cols and "correct" in available and "correct" not in set(cols.values()):
+        cols["score"] = "correct"
+    return cols
+
+
+def _missing(src: _Source, raw: pa.Table, ours: str, hint: str = "") -> InputError:
+    return src.error(
+        f"no column for '{ours}'{hint}; the table's columns are: {', '.join(raw.column_names)}. "
+        f"Name it with --map {ours}=COLUMN (column_map={{'{ours}': COLUMN}} in Python)",
+        field=ours,
+    )
+
+
+def _looks_wide(raw: pa.Table, cols: dict[str, str]) -> bool:
+    if "item" not in cols or "model" in cols or "score" in cols:
+        return False
+    used = set(cols.values())
+    values = [n for n in raw.column_names if n not in used]
+    return bool(values) and all(_numeric_like(raw.column(n)) for n in values)
+
+
+def _numeric_like(col: pa.ChunkedArray | pa.Array) -> bool:
+    t = col.type
+    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
+        return True
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        try:
+            pc.cast(_number_text(col), pa.float64())
+        except pa.ArrowInvalid:
+            return False
+        return True
+    return False
+
+
+def _long(
+    raw: pa.Table, cols: dict[str, str], options: ReadOptions, src: _Source, notes: list[str]
+) -> dict[str, pa.Array]:
+    n = raw.num_rows
+    for ours in ("item", "score"):
+        if ours not in cols:
+            hint = " (a column named 'score' or 'correct')" if ours == "score" else ""
+            raise _missing(src, raw, ours, hint)
+    out: dict[str, pa.Array] = {}
+    out["model"] = _model_column(raw, cols, options, src)
+    out["item"] = _text(raw, cols["item"], src)
+    out["score"] = _float(raw, cols["score"], src)
+    out["task"] = _name_column(raw, cols, "task", options.task, src.stem, src, notes)
+    out["metric"] = _name_column(raw, cols, "metric", options.metric, cols["score"], src, notes)
+    out.update(_optional_columns(raw, cols, src, n))
+    unused = [c for c in raw.column_names if c not in set(cols.values())]
+    if unused:
+        notes.append(
+            f"{src.path}: column(s) not read: {', '.join(unused)} (map one with --map OURS=COLUMN)"
+        )
+    return out
+
+
+def _model_column(
+    raw: pa.Table, cols: dict[str, str], options: ReadOptions, src: _Source
+) -> pa.Array:
+    n = raw.num_rows
+    if "model" not in cols:
+        if options.model is not None:
+            return pa.array([options.model] * n, pa.string())
+        hint = ""
+        if "item" in cols and "score" not in cols:
+            hint = " (for a wide table, one column per model, every other column must be numeric)"
+        raise _missing(src, raw, "model", hint)
+    models = _text(raw, cols["model"], src, required=True)
+    if options.model is not None:
+        distinct = pc.unique(models).to_pylist()
+        if len(distinct) > 1:
+            raise src.error(
+                f"`model`={options.model!r} names one model but the column holds "
+                f"{len(distinct)}: {', '.join(sorted(distinct)[:5])}",
+                field=cols["model"],
+            )
+        return pa.array([options.model] * n, pa.string())
+    return models
+
+
+def _name_column(raw, cols, ours, given, default, src, notes) -> pa.Array:
+    if ours in cols:
+        return _text(raw, cols[ours], src, required=True)
+    if given is None:
+        given = default
+        notes.append(
+            f"{src.path}: no '{ours}' column; {ours} = {default!r} (name a column with "
+            f"--map {ours}=COLUMN, or pass {ours}=NAME to assay.read)"
+        )
+    return pa.array([given] * raw.num_rows, pa.string())
+
+
+def _optional_columns(
+    raw: pa.Table, cols: dict[str, str], src: _Source, n: int
+) -> dict[str, pa.Array]:
+    out: dict[str, pa.Array] = {}
+    sample = (
+        _integer(raw, cols["sample"], src, minimum=0, required=True) if "sample" in cols else None
+    )
+    out["sample"] = pa.array(np.zeros(n, np.int32)) if sample is None else sample.cast(pa.int32())
+    out["step"] = (
+        _integer(raw, cols["step"], src, minimum=None, required=False)
+        if "step" in cols
+        else pa.nulls(n, pa.int64())
+    )
+    if "confidence" in cols:
+        conf = _float(raw, cols["confidence"], src)
+        bad = pc.or_(pc.less(conf, 0.0), pc.greater(conf, 1.0))
+        _raise_at(bad, src, cols["confidence"], conf, "expected a probability in [0, 1]")
+        out["confidence"] = conf
+    else:
+        out["confidence"] = pa.nulls(n, pa.float64())
+    out["choice_logprobs"] = (
+        _logprobs(raw, cols["choice_logprobs"], src)
+        if "choice_logprobs" in cols
+        else pa.nulls(n, pa.list_(pa.float64()))
+    )
+    for ours in _TEXT:
+        out[ours] = _text(raw, cols[ours], src) if ours in cols else pa.nulls(n, pa.string())
+    return out
+
+
+def _wide(
+    raw: pa.Table, cols: dict[str, str], options: ReadOptions, src: _Source, notes: list[str]
+) -> dict[str, pa.Array]:
+    if "item" not in cols:
+        raise _missing(src, raw, "item", " (a wide table needs one item column)")
+    not_wide = sorted(set(cols) - set(_WIDE_SHARED))
+    if not_wide:
+        raise src.error(
+            f"a wide table has one column per model, so '{not_wide[0]}' cannot be a "
+            f"column (mapped: {', '.join(f'{k}={cols[k]}' for k in not_wide)})",
+            field=not_wide[0],
+        )
+    if options.model is not None:
+        raise src.error(
+            "`model` cannot be given for a wide table: its columns are the models", field="model"
+        )
+    used = set(cols.values())
+    models = [c for c in raw.column_names if c not in used]
+    if not models:
+        raise src.error(
+            f"a wide table needs one column per model besides {', '.join(sorted(used))}",
+            field="model",
+        )
+    n, k = raw.num_rows, len(models)
+    shared = {"item": _text(raw, cols["item"], src)}
+    shared["task"] = _name_column(raw, cols, "task", options.task, src.stem, src, notes)
+    shared["metric"] = _name_column(raw, cols, "metric", options.metric, "score", src, notes)
+    shared.update(_optional_columns(raw, cols, src, n))
+    out = {name: pa.concat_arrays([arr] * k) for name, arr in shared.items()}
+    out["model"] = pa.array(np.repeat(np.array(models, dtype=object), n), pa.string())
+    out["score"] = pa.concat_arrays([_float(raw, m, src) for m in models])
+    return out
+
+
+def _attach_runs(
+    out: dict[str, pa.Array], src: _Source, config: dict[str, Any]
+) -> tuple[pa.Table, list[RunInfo]]:
+    model = out["model"]
+    encoded = pc.dictionary_encode(model)
+    names = encoded.dictionary.to_pylist()
+    ids = [f"table-{src.sha256[:16]}-{hashlib.sha256(m.encode()).hexdigest()[:8]}" for m in names]
+    out["run_id"] = pa.array(ids, pa.string()).take(encoded.indices)
+    arrays = [
+        out[f.name].cast(f.type) if out[f.name].type != f.type else out[f.name]
+        for f in RESPONSE_SCHEMA
+    ]
+    responses = pa.Table.from_arrays(arrays, schema=RESPONSE_SCHEMA)
+    pairs = (
+        pa.table({"model": model, "task": out["task"]}).group_by(["model", "task"]).aggregate([])
+    )
+    run_of = dict(zip(names, ids, strict=True))
+    runs = [
+        RunInfo(
+            run_id=run_of[m],
+            model=m,
+            task=t,
+            harness=HARNESS,
+            source=src.path,
+            sha256=src.sha256,
+            config=config,
+        )
+        for m, t in sorted(
+            zip(pairs.column("model").to_pylist(), pairs.column("task").to_pylist(), strict=True)
+        )
+    ]
+    return responses, runs
+
+
+# -- column conversion ---------------------------------------------------------------------------
+
+
+def _column(raw: pa.Table, name: str) -> pa.Array:
+    col = raw.column(name)
+    return col.chunk(0) if col.num_chunks == 1 else pa.concat_arrays(col.chunks)
+
+
+def _number_text(col: pa.Array) -> pa.Array:
+    """Trim, lower-case, map true/false to 1/0 and empty to null."""
+    s = pc.utf8_lower(pc.utf8_trim_whitespace(col))
+    s = pc.if_else(pc.equal(s, "true"), "1", pc.if_else(pc.equal(s, "false"), "0", s))
+    return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
+
+
+def _float(raw: pa.Table, name: str, src: _Source) -> pa.Array:
+    col = _column(raw, name)
+    t = col.type
+    if pa.types.is_null(t):
+        return pa.nulls(len(col), pa.float64())
+    if (
+        pa.types.is_boolean(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+    ):
+        return pc.cast(col, pa.float64())
+    if pa.types.is_dictionary(t):
+        col, t = pc.cast(col, t.value_type), t.value_type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        raise src.error(f"expected numbers; the column holds {t}", field=name)
+    text = _number_text(col)
+    try:
+        return pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        i = _first_bad_cast(text, pa.float64())
+        raise src.error(
+            f"expected a number (or true/false); got {col[i].as_py()!r}", row=i, field=name
+        ) from None
+
+
+def _first_bad_cast(arr: pa.Array, to: pa.DataType) -> int:
+    """Index of the first value that does not cast: bisection with vectorised casts."""
+    lo, hi = 0, len(arr)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            pc.cast(arr.slice(lo, mid - lo), to)
+            lo = mid
+        except pa.ArrowInvalid:
+            hi = mid
+    return lo
+
+
+def _raise_at(mask: pa.Array, src: _Source, field: str, values: pa.Array, message: str) -> None:
+    mask = pc.fill_null(mask, False)
+    if pc.any(mask).as_py():
+        i = int(np.argmax(np.asarray(mask)))
+        raise src.error(f"{message}; got {values[i].as_py()!r}", row=i, field=field)
+
+
+def _integer(
+    raw: pa.Table, name: str, src: _Source, *, minimum: int | None, required: bool
+) -> pa.Array:
+    values = _float(raw, name, src)
+    if required:
+        _raise_at(pc.is_null(values), src, name, values, "expected an integer; the cell is empty")
+    bad = pc.not_equal(pc.floor(values), values)
+    if minimum is not None:
+        bad = pc.or_(bad, pc.less(values, float(minimum)))
+    expected = "an integer" if minimum is None else f"an integer >= {minimum}"
+    _raise_at(pc.or_(bad, pc.is_nan(values)), src, name, values, f"expected {expected}")
+    return pc.cast(values, pa.int64())
+
+
+def _text(raw: pa.Table, name: str, src: _Source, *, required: bool = False) -> pa.Array:
+    col = _column(raw, name)
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col, t = pc.cast(col, t.value_type), t.value_type
+    if pa.types.is_floating(t):
+        finite = pc.fill_null(pc.is_finite(col), True)
+        if pc.all(
+            pc.and_(finite, pc.equal(pc.fill_null(pc.floor(col), 0.0), pc.fill_null(col, 0.0)))
+        ).as_py():
+            col, t = pc.cast(col, pa.int64()), pa.int64()
+    if (
+        pa.types.is_list(t)
+        or pa.types.is_struct(t)
+        or pa.types.is_map(t)
+        or pa.types.is_large_list(t)
+    ):
+        col = pa.array(
+            [
+                None
+                if v is None
+                else json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+                for v in col.to_pylist()
+            ],
+            pa.string(),
+        )
+    elif not pa.types.is_string(t):
+        try:
+            col = pc.cast(col, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise src.error(f"cannot read the column as text (it holds {t})", field=name) from None
+    if required:
+        _raise_at(pc.is_null(col), src, name, col, "expected a value; the cell is empty")
+    return col
+
+
+def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
+    col = _column(raw, name)
+    t = col.type
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        try:
+            return pc.cast(col, pa.list_(pa.float64()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise src.error(
+                f"expected lists of numbers; the column holds {t}", field=name
+            ) from None
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        raise src.error(
+            f"expected lists of numbers (or JSON lists); the column holds {t}", field=name
+        )
+    parsed = []
+    for i, text in enumerate(col.to_pylist()):
+        if text is None or not text.strip():
+            parsed.append(None)
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, list) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        ):
+            raise src.error(
+                f"expected a JSON list of numbers; got {text[:80]!r}", row=i, field=name
+            )
+        parsed.append([float(v) for v in value])
+    return pa.array(parsed, pa.list_(pa.float64()))
