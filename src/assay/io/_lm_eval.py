@@ -69,14 +69,29 @@ _HEAD_BYTES = 65536
 _DATE_RE = re.compile(r"_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)$")
 _ROW_START = re.compile(rb'^\s*\[?\s*\{\s*"doc_id"\s*:')
 _METRIC_KEY = re.compile(rb'"[A-Za-z0-9_@.\-]+,[^"]*"\s*:')
-_RESULTS_MARKERS = (b'"group_subtasks"', b'"n-shot"', b'"lm_eval_version"', b'"configs"', b'"n-samples"')
+_RESULTS_MARKERS = (
+    b'"group_subtasks"',
+    b'"n-shot"',
+    b'"lm_eval_version"',
+    b'"configs"',
+    b'"n-samples"',
+)
+_ROW_MARKERS = (b'"filtered_resps"', b'"resps"', b'"arguments"')
 _LIGHTEVAL_MARKERS = (b'"config_general"', b'"config_tasks"', b'"summary_tasks"')
 _MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
 _NUMBER = (int, float)  # bool is an int
 _RUN_KEYS = (
-    "model_source", "model_name", "model_name_sanitized", "git_hash", "upper_git_hash",
-    "lm_eval_version", "transformers_version", "system_instruction_sha", "chat_template_sha",
-    "fewshot_as_multiturn", "max_length",
+    "model_source",
+    "model_name",
+    "model_name_sanitized",
+    "git_hash",
+    "upper_git_hash",
+    "lm_eval_version",
+    "transformers_version",
+    "system_instruction_sha",
+    "chat_template_sha",
+    "fewshot_as_multiturn",
+    "max_length",
 )
 
 
@@ -90,14 +105,21 @@ def claim(path: Path) -> bool:
         return False
     name = path.name
     if name.endswith((".jsonl", ".jsonl.gz")):
-        return bool(_ROW_START.match(_head(path)))
+        head = _head(path)
+        if not _ROW_START.match(head):
+            return False
+        return name.startswith("samples_") or any(k in head for k in _ROW_MARKERS)
     if name.endswith(".json"):
         head = _head(path)
         if _looks_like_results(head):
             return True
         # A results file lm-eval named, beside samples of the same date: ours even when broken.
         date = _date_of(path)
-        return name.startswith("results") and date is not None and any(path.parent.glob(f"samples_*_{date}.jsonl*"))
+        return (
+            name.startswith("results")
+            and date is not None
+            and any(path.parent.glob(f"samples_*_{date}.jsonl*"))
+        )
     return False
 
 
@@ -195,12 +217,16 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
     runs: list[RunInfo] = []
     notes: list[str] = []
     sources: list[str] = [str(path)]
+    n_rows = 0
+    missing = {"cluster": 0, "subject": 0}
     for task in tasks:
         files = _samples_files(path, task)
         if not files:
             if only_task is None:
-                notes.append(f"{path}: task '{task}' has no samples file beside the results file "
-                             f"(lm-eval writes samples only with --log_samples); it has no per-item rows")
+                notes.append(
+                    f"{path}: task '{task}' has no samples file beside the results file "
+                    f"(lm-eval writes samples only with --log_samples); it has no per-item rows"
+                )
             continue
         sources.extend(str(f) for f in files)
         if len(files) > 1:
@@ -211,11 +237,23 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
         reader = _SamplesReader(files[0], spec, options, model=model, run_id=run_id, step=step)
         reader.read_into(builder)
         notes.extend(reader.notes())
-        runs.append(RunInfo(
-            run_id=run_id, model=model, task=task, harness=NAME, source=str(path), sha256=sha,
-            harness_version=_harness_version(results), created=_created(results, path),
-            config=_run_config(results, task, files[0]), task_group=_group_path(task, parents),
-        ))
+        n_rows += reader.n_rows
+        for column in missing:
+            missing[column] += reader.missing_field[column]
+        runs.append(
+            RunInfo(
+                run_id=run_id,
+                model=model,
+                task=task,
+                harness=NAME,
+                source=str(path),
+                sha256=sha,
+                harness_version=_harness_version(results),
+                created=_created(results, path),
+                config=_run_config(results, task, files[0]),
+                task_group=_group_path(task, parents),
+            )
+        )
     if not runs:
         raise InputError(
             "no samples file found for any task of this results file (expected "
@@ -223,6 +261,13 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
             + "); lm-eval writes per-item samples only when run with --log_samples",
             path=str(path),
         )
+    for column, field in (("cluster", options.cluster_field), ("subject", options.subject_field)):
+        if field is not None and missing[column] == n_rows:
+            raise InputError(
+                f"no sample's doc has the key '{field}' named as {column}_field",
+                path=str(path),
+                field=field,
+            )
     return ReadResult.from_parts(builder, runs, notes=notes, sources=sources)
 
 
@@ -240,14 +285,21 @@ def _load_results(path: Path) -> dict[str, Any]:
         msg = getattr(exc, "msg", str(exc))
         raise InputError(f"not valid JSON: {msg}", path=str(path), record=lineno) from None
     if not isinstance(results, dict):
-        raise InputError(f"expected a JSON object at the top; got {type(results).__name__}", path=str(path))
+        raise InputError(
+            f"expected a JSON object at the top; got {type(results).__name__}", path=str(path)
+        )
     if "results" not in results:
-        raise InputError("no 'results' key: not an lm-eval results file, or a truncated one",
-                         path=str(path), field="results")
+        raise InputError(
+            "no 'results' key: not an lm-eval results file, or a truncated one",
+            path=str(path),
+            field="results",
+        )
     for key in ("results", "configs", "group_subtasks", "groups", "higher_is_better", "config"):
         value = results.get(key)
         if value is not None and not isinstance(value, dict):
-            raise InputError(f"expected an object; got {type(value).__name__}", path=str(path), field=key)
+            raise InputError(
+                f"expected an object; got {type(value).__name__}", path=str(path), field=key
+            )
     return results
 
 
@@ -265,23 +317,32 @@ def _parse_model_args(model_args: Any) -> dict[str, Any]:
     return out
 
 
-def _model_and_step(results: dict[str, Any], path: Path, options: ReadOptions) -> tuple[str, int | None]:
+def _model_and_step(
+    results: dict[str, Any], path: Path, options: ReadOptions
+) -> tuple[str, int | None]:
     config = results.get("config") or {}
     args = _parse_model_args(config.get("model_args"))
     name = results.get("model_name")
     if not isinstance(name, str) or not name:
-        name = next((args[k] for k in _MODEL_ARG_KEYS if isinstance(args.get(k), str) and args[k]), None)
+        name = next(
+            (args[k] for k in _MODEL_ARG_KEYS if isinstance(args.get(k), str) and args[k]), None
+        )
     if not name:
         name = results.get("model_name_sanitized")
     revision = args.get("revision") or config.get("model_revision")
-    revision = revision if isinstance(revision, str) and revision not in ("", "main", "master") else None
+    revision = (
+        revision if isinstance(revision, str) and revision not in ("", "main", "master") else None
+    )
     step = _step(revision, name if isinstance(name, str) else None)
     if options.model is not None:
         return options.model, step
     if not isinstance(name, str) or not name:
-        raise InputError("no model name: none of model_name, config.model_args pretrained=... or "
-                         "model_name_sanitized is set; pass model=... (--model)",
-                         path=str(path), field="model_name")
+        raise InputError(
+            "no model name: none of model_name, config.model_args pretrained=... or "
+            "model_name_sanitized is set; pass model=... (--model)",
+            path=str(path),
+            field="model_name",
+        )
     return (f"{name}@{revision}" if revision else name), step
 
 
@@ -389,8 +450,15 @@ class _TaskSpec:
 
     __slots__ = ("effective", "filters", "metrics", "output_type", "repeats", "task")
 
-    def __init__(self, task: str, output_type: str | None, repeats: int, metrics: list[str],
-                 filters: list[str], effective: int | None) -> None:
+    def __init__(
+        self,
+        task: str,
+        output_type: str | None,
+        repeats: int,
+        metrics: list[str],
+        filters: list[str],
+        effective: int | None,
+    ) -> None:
         self.task, self.output_type, self.repeats = task, output_type, repeats
         self.metrics, self.filters, self.effective = metrics, filters, effective
 
@@ -398,23 +466,35 @@ class _TaskSpec:
     def from_results(cls, results: dict[str, Any], task: str, path: Path) -> _TaskSpec:
         cfg = (results.get("configs") or {}).get(task) or {}
         if not isinstance(cfg, dict):
-            raise InputError(f"expected an object; got {type(cfg).__name__}", path=str(path),
-                             record=f"configs.{task}")
+            raise InputError(
+                f"expected an object; got {type(cfg).__name__}",
+                path=str(path),
+                record=f"configs.{task}",
+            )
         repeats = cfg.get("repeats", 1)
         if repeats is None:
             repeats = 1
         if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-            raise InputError(f"expected an integer >= 1; got {repeats!r}", path=str(path),
-                             record=f"configs.{task}", field="repeats")
+            raise InputError(
+                f"expected an integer >= 1; got {repeats!r}",
+                path=str(path),
+                record=f"configs.{task}",
+                field="repeats",
+            )
         metrics: list[str] = []
         hib = (results.get("higher_is_better") or {}).get(task)
         if isinstance(hib, dict):
             metrics.extend(k for k in hib if isinstance(k, str))
         metric_list = cfg.get("metric_list")
         if isinstance(metric_list, list):
-            metrics.extend(m["metric"] for m in metric_list if isinstance(m, dict) and isinstance(m.get("metric"), str))
+            metrics.extend(
+                m["metric"]
+                for m in metric_list
+                if isinstance(m, dict) and isinstance(m.get("metric"), str)
+            )
         filters: list[str] = []
-        for key in (results["results"].get(task) or {}):
+        entry = results["results"].get(task)
+        for key in entry if isinstance(entry, dict) else ():
             metric, sep, filt = key.partition(",")
             if sep and not metric.endswith("_stderr"):
                 metrics.append(metric)
@@ -423,9 +503,14 @@ class _TaskSpec:
         n = (results.get("n-samples") or {}).get(task)
         effective = n.get("effective") if isinstance(n, dict) else None
         output_type = cfg.get("output_type")
-        return cls(task, output_type if isinstance(output_type, str) else None, repeats,
-                   list(dict.fromkeys(metrics)), filters or ["none"],
-                   effective if isinstance(effective, int) and not isinstance(effective, bool) else None)
+        return cls(
+            task,
+            output_type if isinstance(output_type, str) else None,
+            repeats,
+            list(dict.fromkeys(metrics)),
+            filters or ["none"],
+            effective if isinstance(effective, int) and not isinstance(effective, bool) else None,
+        )
 
 
 def _loads(line: bytes) -> Any:
@@ -440,8 +525,16 @@ def _loads(line: bytes) -> Any:
 class _SamplesReader:
     """Stream one samples file into a :class:`ResponseBuilder`, counting what is left out."""
 
-    def __init__(self, path: Path, spec: _TaskSpec, options: ReadOptions, *, model: str,
-                 run_id: str, step: int | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        spec: _TaskSpec,
+        options: ReadOptions,
+        *,
+        model: str,
+        run_id: str,
+        step: int | None,
+    ) -> None:
         self.path, self.spec, self.options = path, spec, options
         self.model, self.run_id, self.step = model, run_id, step
         self.seen: dict[tuple[str, str], int] = {}
@@ -460,8 +553,10 @@ class _SamplesReader:
             with opener(path, "rb") as fh:
                 first = fh.read(_HEAD_BYTES)
                 if not first.strip():
-                    raise InputError("empty file; expected lm-eval sample rows, one JSON object a line",
-                                     path=str(path))
+                    raise InputError(
+                        "empty file; expected lm-eval sample rows, one JSON object a line",
+                        path=str(path),
+                    )
                 if first.lstrip().startswith(b"["):  # lm-eval 0.4.0-0.4.2: one indented JSON array
                     yield from self._array_records(first + fh.read())
                     return
@@ -475,15 +570,21 @@ class _SamplesReader:
                             continue
                         raise _json_error(path, lineno, line) from exc
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise InputError(f"truncated or corrupt gzip data ({exc})", path=str(path),
-                             record=lineno + 1 if lineno else None) from None
+            raise InputError(
+                f"truncated or corrupt gzip data ({exc})",
+                path=str(path),
+                record=lineno + 1 if lineno else None,
+            ) from None
 
     def _array_records(self, raw: bytes) -> Iterator[tuple[int | str, Any]]:
         try:
             rows = json.loads(raw)
         except ValueError as exc:
-            raise InputError(f"not valid JSON: {getattr(exc, 'msg', exc)}", path=str(self.path),
-                             record=getattr(exc, "lineno", None)) from None
+            raise InputError(
+                f"not valid JSON: {getattr(exc, 'msg', exc)}",
+                path=str(self.path),
+                record=getattr(exc, "lineno", None),
+            ) from None
         if not isinstance(rows, list):
             raise InputError("expected a JSON array of sample rows", path=str(self.path))
         for i, row in enumerate(rows):
@@ -493,8 +594,11 @@ class _SamplesReader:
     def read_into(self, builder: ResponseBuilder) -> None:
         for record, row in self._records():
             if type(row) is not dict:
-                raise InputError(f"expected a JSON object; got {type(row).__name__}",
-                                 path=str(self.path), record=record)
+                raise InputError(
+                    f"expected a JSON object; got {type(row).__name__}",
+                    path=str(self.path),
+                    record=record,
+                )
             self._row(builder, record, row)
         if self.n_rows == 0:
             raise InputError("no sample rows", path=str(self.path))
@@ -508,48 +612,85 @@ class _SamplesReader:
         if type(doc_id) is int or type(doc_id) is str:
             item = str(doc_id)
         else:
-            raise self._fail(record, "doc_id", f"expected an integer or string; got {_kind(doc_id)}")
+            raise self._fail(
+                record, "doc_id", f"expected an integer or string; got {_kind(doc_id)}"
+            )
         filt = self._filter(record, row, item)
         names = row.get("metrics")
         if names is None:
             names = [m for m in spec.metrics if m in row]
             if not names:
-                raise self._fail(record, "metrics", "the row has none of the task's metrics "
-                                 f"({', '.join(spec.metrics) or 'none named in the results file'})")
+                raise self._fail(
+                    record,
+                    "metrics",
+                    "the row has none of the task's metrics "
+                    f"({', '.join(spec.metrics) or 'none named in the results file'})",
+                )
         elif type(names) is not list or not all(type(n) is str for n in names):
-            raise self._fail(record, "metrics", f"expected a list of metric names; got {_kind(names)}")
+            raise self._fail(
+                record, "metrics", f"expected a list of metric names; got {_kind(names)}"
+            )
         self.n_rows += 1
         fr = row.get("filtered_resps")
         if fr is not None and type(fr) is not list:
             raise self._fail(record, "filtered_resps", f"expected a list; got {_kind(fr)}")
-        logprobs = self._choice_logprobs(record, fr, names) if self._is_multiple_choice(fr) else None
-        prediction = None if logprobs is not None or spec.output_type in ("loglikelihood", "loglikelihood_rolling") \
-            else (fr[0] if fr and len(fr) == 1 else fr)
+        logprobs = (
+            self._choice_logprobs(record, fr, names) if self._is_multiple_choice(fr) else None
+        )
+        prediction = None if logprobs is not None else self._prediction(fr)
         common = dict(
-            model=self.model, task=spec.task, item=item, run_id=self.run_id, step=self.step,
-            target=row.get("target"), input=_prompt(row.get("arguments")), choice_logprobs=logprobs,
+            model=self.model,
+            task=spec.task,
+            item=item,
+            run_id=self.run_id,
+            step=self.step,
+            target=row.get("target"),
+            input=_prompt(row.get("arguments")),
+            choice_logprobs=logprobs,
             cluster=self._doc_field(row, self.options.cluster_field, "cluster"),
             subject=self._doc_field(row, self.options.subject_field, "subject"),
         )
         for name in names:
             if name not in row:
                 raise self._fail(record, name, "listed in 'metrics' but not in the row")
-            value = row[name]
-            if value is None or type(value) in (float, int, bool):
-                builder.add(metric=f"{name},{filt}", score=value, prediction=prediction, **common)
-            elif type(value) is str:
-                raise self._fail(record, name, f"expected a number; got a string {value[:40]!r}")
-            elif (spec.repeats > 1 and type(value) is list and len(value) == spec.repeats
-                  and all(v is None or type(v) in (float, int, bool) for v in value)):
-                per_repeat = prediction if type(prediction) is list and len(prediction) == spec.repeats else None
-                for i, v in enumerate(value):
-                    pred = per_repeat[i] if per_repeat is not None else prediction
-                    builder.add(metric=f"{name},{filt}", score=v, sample=i, prediction=pred, **common)
-            else:
-                self.corpus_level[name] = self.corpus_level.get(name, 0) + 1
-                continue
-            if spec.repeats > 1 and type(value) is not list:
+            self._add_scores(builder, record, name, row[name], filt, prediction, common)
+
+    def _add_scores(
+        self,
+        builder: ResponseBuilder,
+        record: int | str,
+        name: str,
+        value: Any,
+        filt: str,
+        prediction: Any,
+        common: dict[str, Any],
+    ) -> None:
+        """Add one metric of one row: a score, one score per repeat, or nothing (corpus-level)."""
+        repeats = self.spec.repeats
+        if value is None or type(value) in (float, int, bool):
+            builder.add(metric=f"{name},{filt}", score=value, prediction=prediction, **common)
+            if repeats > 1:
                 self.scalar_repeats += 1
+        elif type(value) is str:
+            raise self._fail(record, name, f"expected a number; got a string {value[:40]!r}")
+        elif (
+            repeats > 1
+            and type(value) is list
+            and len(value) == repeats
+            and all(v is None or type(v) in (float, int, bool) for v in value)
+        ):
+            per_repeat = type(prediction) is list and len(prediction) == repeats
+            for i, v in enumerate(value):
+                pred = prediction[i] if per_repeat else prediction
+                builder.add(metric=f"{name},{filt}", score=v, sample=i, prediction=pred, **common)
+        else:
+            self.corpus_level[name] = self.corpus_level.get(name, 0) + 1
+
+    def _prediction(self, fr: list[Any] | None) -> Any:
+        """The filtered response of a generative task; None for log-likelihood tasks."""
+        if not fr or self.spec.output_type in ("loglikelihood", "loglikelihood_rolling"):
+            return None
+        return fr[0] if len(fr) == 1 else fr
 
     def _filter(self, record: int | str, row: dict[str, Any], item: str) -> str:
         filt = row.get("filter")
@@ -557,15 +698,23 @@ class _SamplesReader:
             k = self.occurrences.get(item, 0)
             self.occurrences[item] = k + 1
             if k >= len(self.spec.filters):
-                raise self._fail(record, "doc_id", f"doc_id {item} appears {k + 1} times but the task has "
-                                 f"{len(self.spec.filters)} filter(s) ({', '.join(self.spec.filters)})")
+                raise self._fail(
+                    record,
+                    "doc_id",
+                    f"doc_id {item} appears {k + 1} times but the task has "
+                    f"{len(self.spec.filters)} filter(s) ({', '.join(self.spec.filters)})",
+                )
             return self.spec.filters[k]
         if type(filt) is not str:
             raise self._fail(record, "filter", f"expected a string; got {_kind(filt)}")
         key = (item, filt)
         if key in self.seen:
-            raise self._fail(record, "doc_id", f"doc_id {item} with filter '{filt}' appears twice "
-                             f"(also at {_where(self.seen[key])})")
+            raise self._fail(
+                record,
+                "doc_id",
+                f"doc_id {item} with filter '{filt}' appears twice "
+                f"(also at {_where(self.seen[key])})",
+            )
         self.seen[key] = record if isinstance(record, int) else 0
         return filt
 
@@ -575,12 +724,18 @@ class _SamplesReader:
             return output_type == "multiple_choice" and bool(fr)
         return bool(fr) and len(fr) > 1 and all(type(x) is list and len(x) == 2 for x in fr)
 
-    def _choice_logprobs(self, record: int | str, fr: list[Any] | None, names: list[str]) -> list[float]:
+    def _choice_logprobs(
+        self, record: int | str, fr: list[Any] | None, names: list[str]
+    ) -> list[float]:
         try:
             values = [float(pair[0]) for pair in fr]  # [[loglikelihood, is_greedy], ...]
         except (TypeError, ValueError, IndexError, KeyError):
-            raise self._fail(record, "filtered_resps", "expected [loglikelihood, is_greedy] pairs, "
-                             f"one per choice; got {json.dumps(fr)[:80]}") from None
+            raise self._fail(
+                record,
+                "filtered_resps",
+                "expected [loglikelihood, is_greedy] pairs, "
+                f"one per choice; got {json.dumps(fr)[:80]}",
+            ) from None
         if "acc_mutual_info" in names and len(values) % 2 == 0:  # conditional, then unconditional
             values = values[: len(values) // 2]
         return values
@@ -598,24 +753,32 @@ class _SamplesReader:
         spec, path, out = self.spec, self.path, []
         n_items = len(self.occurrences) if self.occurrences else len({k[0] for k in self.seen})
         if spec.effective is not None and n_items != spec.effective:
-            out.append(f"{path}: {n_items} item(s) in the samples file, but the results file says "
-                       f"{spec.effective} were evaluated (n-samples.effective); its aggregate scores "
-                       "cover items that are not here")
+            out.append(
+                f"{path}: {n_items} item(s) in the samples file, but the results file says "
+                f"{spec.effective} were evaluated (n-samples.effective); its aggregate scores "
+                "cover items that are not here"
+            )
         for name, n in sorted(self.corpus_level.items()):
-            out.append(f"{path}: metric '{name}' left out of {n} row(s): its per-row value is the input "
-                       "of a corpus-level aggregation, not a per-item score")
+            out.append(
+                f"{path}: metric '{name}' left out of {n} row(s): its per-row value is the input "
+                "of a corpus-level aggregation, not a per-item score"
+            )
         if self.scalar_repeats:
-            out.append(f"{path}: task '{spec.task}' has repeats={spec.repeats} but {self.scalar_repeats} "
-                       "score(s) are one number per (item, filter): the filter combined the repeats, "
-                       "so they are read as one sample")
+            out.append(
+                f"{path}: task '{spec.task}' has repeats={spec.repeats} but {self.scalar_repeats} "
+                "score(s) are one number per (item, filter): the filter combined the repeats, "
+                "so they are read as one sample"
+            )
         if not self.seen and len(spec.filters) > 1:
-            out.append(f"{path}: rows carry no 'filter'; the k-th row of each doc_id was given the k-th "
-                       f"filter of the results file ({', '.join(spec.filters)})")
-        for column, field in (("cluster", self.options.cluster_field), ("subject", self.options.subject_field)):
+            out.append(
+                f"{path}: rows carry no 'filter'; the k-th row of each doc_id was given the k-th "
+                f"filter of the results file ({', '.join(spec.filters)})"
+            )
+        for column, field in (
+            ("cluster", self.options.cluster_field),
+            ("subject", self.options.subject_field),
+        ):
             n = self.missing_field[column]
-            if field is not None and n == self.n_rows:
-                raise InputError(f"no sample's doc has the key '{field}' named as {column}_field",
-                                 path=str(path), field=field)
             if n:
                 out.append(f"{path}: {n} row(s) have no doc key '{field}'; their {column} is empty")
         return out
@@ -651,7 +814,8 @@ def _kind(value: Any) -> str:
     if value is None:
         return "null"
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def _where(record: int) -> str:
