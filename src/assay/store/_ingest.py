@@ -223,7 +223,7 @@ def _check_duplicates(
     key_cols = column_list(KEY, "i.")
     con.register("incoming", incoming.select([*KEY, "run_id"]))
     try:
-        found = con.execute(
+        rows = con.execute(
             f"""
             SELECT count(*) OVER () AS n, {key_cols}, i.run_id, r.run_id
             FROM incoming i JOIN responses r ON {key_match("i", "r")}
@@ -232,18 +232,18 @@ def _check_duplicates(
             LIMIT 1
             """,
             {"replaced": replaced},
-        ).fetchone()
+        ).fetchall()
     finally:
         con.unregister("incoming")
-    if found is None:
+    if not rows:
         return []
-    n, *key, new_id, old_id = found
+    n, *key, new_id, old_id = rows[0]
     if on_duplicate != "raise":
         return []  # counted per run by _write_run
     sources = {r.run_id: r.source for r in runs}
     (old_source,) = con.execute(
         "SELECT any_value(source) FROM runs WHERE run_id = ?", [old_id]
-    ).fetchone()
+    ).fetchall()[0]
     shown = ", ".join(f"{k}={v!r}" for k, v in zip(KEY, key, strict=True))
     raise InputError(
         f"{n:,} response(s) are already in the store from another source; the first is "
@@ -275,7 +275,7 @@ def _write_run(
                     f"""INSERT INTO responses ({cols}) SELECT {column_list(RESPONSE_COLUMNS, "i.")}
                     FROM incoming_run i
                     WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE {key_match("i", "r")})"""
-                ).fetchone()
+                ).fetchall()[0]
                 if n < run.responses.num_rows:
                     notes.append(
                         f"run {run.run_id}: {run.responses.num_rows - n:,} response(s) already in "
@@ -287,7 +287,7 @@ def _write_run(
                     notes.extend(_replace_stored(con, run))
                 (n,) = con.execute(
                     f"INSERT INTO responses ({cols}) SELECT {cols} FROM incoming_run"
-                ).fetchone()
+                ).fetchall()[0]
             con.execute(
                 f"INSERT INTO runs ({column_list(RUN_COLUMNS)}) "
                 f"SELECT {column_list(RUN_COLUMNS)} FROM incoming_runs"

@@ -77,7 +77,7 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
             f"{', '.join(sorted(tables))}); choose another path for the store",
             path=path,
         )
-    (version,) = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    (version,) = con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
     if version is None or version > SCHEMA_VERSION:
         raise AssayError(
             f"the results store {path} has schema version {version}, newer than this assay "

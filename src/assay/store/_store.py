@@ -201,7 +201,7 @@ class Store:
         with self._session() as con:
             (found,) = con.execute(
                 "SELECT count(*) FROM runs WHERE run_id = ?", [run_id]
-            ).fetchone()
+            ).fetchall()[0]
             if not found:
                 near = [
                     r
@@ -217,7 +217,7 @@ class Store:
                 )
             con.begin()
             try:
-                (n,) = con.execute("DELETE FROM responses WHERE run_id = ?", [run_id]).fetchone()
+                (n,) = con.execute("DELETE FROM responses WHERE run_id = ?", [run_id]).fetchall()[0]
                 con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
                 con.commit()
             except BaseException:
