@@ -205,20 +205,27 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
 def read_dataframe(df: Any, options: ReadOptions) -> ReadResult:
     """Read a pandas DataFrame (long or wide) into the long table.
 
-    A named index, or any index that is not a plain range, becomes a column (so a wide frame
-    indexed by item id reads with ``--map item=<index name>`` or an index named ``item``). The task
-    defaults to ``ReadOptions.task``, else ``dataframe``. Errors name the 1-based data row.
+    A named index becomes a column (so a wide frame indexed by ``question_id`` reads with
+    ``column_map={'item': 'question_id'}``); an unnamed index is not read. The task defaults to
+    ``ReadOptions.task``, else ``dataframe``. Errors name the 1-based data row. A column of
+    Python objects of mixed types is read as text, so a bad value is named with its row.
     """
-    try:
-        raw = pa.Table.from_pandas(df, preserve_index=None)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        bad = _bad_dataframe_column(df)
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"expected a pandas DataFrame; got {type(df).__name__}", path=_DATAFRAME)
+    if any(name is not None for name in df.index.names):
+        df = df.reset_index()
+    names = [str(c) for c in df.columns]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
         raise InputError(
-            f"cannot convert to Arrow ({exc}); give the column one type",
+            f"the DataFrame names a column twice: {', '.join(dupes)}",
             path=_DATAFRAME,
-            field=bad,
-        ) from None
-    raw = raw.replace_schema_metadata(None)
+            field=dupes[0],
+        )
+    arrays = [_series_to_arrow(df.iloc[:, j]) for j in range(df.shape[1])]
+    raw = pa.Table.from_arrays(arrays, names=names)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, raw.schema) as writer:
         writer.write_table(raw)
@@ -227,13 +234,19 @@ def read_dataframe(df: Any, options: ReadOptions) -> ReadResult:
     return _read_table(raw, options, source, sources=[])
 
 
-def _bad_dataframe_column(df: Any) -> str | None:
-    for name in df.columns:
-        try:
-            pa.array(df[name], from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            return str(name)
-    return None
+def _series_to_arrow(series: Any) -> pa.Array:
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        values = []
+        for v in series.tolist():
+            if v is None or (isinstance(v, float) and v != v):
+                values.append(None)
+            elif isinstance(v, list | dict):
+                values.append(json.dumps(v, default=str))
+            else:
+                values.append(str(v))
+        return pa.array(values, pa.string())
 
 
 class _Source:
@@ -482,11 +495,14 @@ def _resolve_columns(raw: pa.Table, options: ReadOptions, src: _Source) -> dict[
     return cols
 
 
-def _missing(src: _Source, raw: pa.Table, ours: str, hint: str = "") -> InputError:
+def _missing(src: _Source, raw: pa.Table, missing: list[str], hint: str = "") -> InputError:
+    names = " and ".join(f"'{m}'" for m in missing)
+    maps = ",".join(f"{m}=COLUMN" for m in missing)
     return src.error(
-        f"no column for '{ours}'{hint}; the table's columns are: {', '.join(raw.column_names)}. "
-        f"Name it with --map {ours}=COLUMN (column_map={{'{ours}': COLUMN}} in Python)",
-        field=ours,
+        f"no column for {names}{hint}; the table's columns are: {', '.join(raw.column_names)}. "
+        f"Name {'it' if len(missing) == 1 else 'them'} with --map {maps} "
+        f"(column_map={{'{missing[0]}': COLUMN, ...}} in Python)",
+        field=missing[0],
     )
 
 
@@ -515,10 +531,23 @@ def _long(
     raw: pa.Table, cols: dict[str, str], options: ReadOptions, src: _Source, notes: list[str]
 ) -> dict[str, pa.Array]:
     n = raw.num_rows
-    for ours in ("item", "score"):
-        if ours not in cols:
-            hint = " (a column named 'score' or 'correct')" if ours == "score" else ""
-            raise _missing(src, raw, ours, hint)
+    missing = [c for c in ("model", "item", "score") if c not in cols]
+    if options.model is not None and "model" in missing:
+        missing.remove("model")
+    if missing:
+        hint = ""
+        if "item" in cols and "model" in missing and "score" in missing:
+            used = set(cols.values())
+            text = [c for c in raw.column_names if c not in used and not _numeric_like(raw[c])]
+            hint = (
+                f" (nor is it a wide table, one numeric column per model: column '{text[0]}' "
+                "is not numeric)"
+                if text
+                else ""
+            )
+        elif "score" in missing:
+            hint = " (the score column may also be named 'correct')"
+        raise _missing(src, raw, missing, hint)
     out: dict[str, pa.Array] = {}
     out["model"] = _model_column(raw, cols, options, src)
     out["item"] = _text(raw, cols["item"], src)
@@ -539,12 +568,7 @@ def _model_column(
 ) -> pa.Array:
     n = raw.num_rows
     if "model" not in cols:
-        if options.model is not None:
-            return pa.array([options.model] * n, pa.string())
-        hint = ""
-        if "item" in cols and "score" not in cols:
-            hint = " (for a wide table, one column per model, every other column must be numeric)"
-        raise _missing(src, raw, "model", hint)
+        return pa.array([options.model] * n, pa.string())
     models = _text(raw, cols["model"], src, required=True)
     if options.model is not None:
         distinct = pc.unique(models).to_pylist()
@@ -604,7 +628,7 @@ def _wide(
     raw: pa.Table, cols: dict[str, str], options: ReadOptions, src: _Source, notes: list[str]
 ) -> dict[str, pa.Array]:
     if "item" not in cols:
-        raise _missing(src, raw, "item", " (a wide table needs one item column)")
+        raise _missing(src, raw, ["item"], " (a wide table needs one item column)")
     not_wide = sorted(set(cols) - set(_WIDE_SHARED))
     if not_wide:
         raise src.error(
