@@ -297,6 +297,10 @@ def test_claim(tmp_path):
     assert not claim(tmp_path / "fake.parquet")
     (tmp_path / "empty.csv").write_bytes(b"")
     assert claim(tmp_path / "empty.csv")
+    (tmp_path / "blank_first.jsonl").write_text('\n  \n{"model": "m", "item": "1", "score": 1}\n')
+    assert claim(tmp_path / "blank_first.jsonl")
+    (tmp_path / "blank_then_spec.jsonl").write_text('\n{"spec": {}}\n')
+    assert not claim(tmp_path / "blank_then_spec.jsonl")
 
 
 def test_folder_of_tables(tmp_path):

@@ -99,7 +99,11 @@ def _kind(path: Path) -> tuple[str, bool] | None:
 
 
 def claim(path: Path) -> bool:
-    """Whether ``path`` is a plain table; reads at most 64 KiB (the first line of a JSONL file)."""
+    """Whether ``path`` is a plain table: by extension, then a cheap look at its first bytes.
+
+    Reads at most 64 KiB of a CSV or TSV file, the first non-blank line (up to 1 MiB) of a JSONL
+    file, and 4 bytes of a Parquet file.
+    """
     path = Path(path)
     kind = _kind(path) if path.is_file() else None
     if kind is None or _LM_EVAL_SAMPLES.match(path.name):
@@ -112,12 +116,23 @@ def claim(path: Path) -> bool:
             with open(path, "rb") as fh:
                 return fh.read(4) == _PARQUET_MAGIC
         with _open_binary(path, gz) as fh:
-            head = fh.readline(1 << 20) if fmt == "jsonl" else fh.read(_HEAD_BYTES)
+            head = _first_line(fh) if fmt == "jsonl" else fh.read(_HEAD_BYTES)
     except (OSError, EOFError, gzip.BadGzipFile):
         return False
     if not head.strip():
         return True
     return _jsonl_head_ok(head) if fmt == "jsonl" else _csv_header_ok(head, fmt)
+
+
+def _first_line(fh: Any, limit: int = 1 << 20) -> bytes:
+    """The first non-blank line of a binary file, up to ``limit`` bytes read in all."""
+    read = 0
+    while read < limit:
+        line = fh.readline(limit - read)
+        if not line or line.strip():
+            return line
+        read += len(line)
+    return b""
 
 
 def _jsonl_head_ok(line: bytes) -> bool:
