@@ -1,0 +1,227 @@
+"""Per-subject (per-tag) results with intervals, and a test of heterogeneity across subjects."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from assay._core import DegenerateDataWarning, InputError, Result
+from assay._core._validation import check_array, check_choice, check_confidence_level
+from assay.stats._proportion import proportion_ci
+from assay.stats._results import EstimateResult, TestResult
+
+__all__ = ["SubgroupResult", "subgroups"]
+
+_METHODS = ("auto", "wilson", "jeffreys", "clopper-pearson", "agresti-coull", "t")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SubgroupEstimate(EstimateResult):
+    """The mean score of one subgroup with its interval; ``group`` names it."""
+
+    group: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SubgroupResult(Result):
+    """Per-subgroup means with intervals and tests of heterogeneity across subgroups.
+
+    Attributes
+    ----------
+    groups : tuple of SubgroupEstimate
+        One per subgroup, sorted by name.
+    overall : EstimateResult
+        The mean over all items, with the same kind of interval.
+    homogeneity : TestResult or None
+        For binary scores: Pearson's chi-square test of homogeneity of the (subgroup x
+        right/wrong) table, ``df = G - 1``. None for other scores.
+    q : TestResult
+        Cochran's Q of meta-analysis: :math:`Q = \\sum_g w_g (\\bar x_g - \\bar x_w)^2` with
+        :math:`w_g = 1/\\mathrm{se}_g^2`, chi-square with ``G' - 1`` df over the ``G'`` subgroups with
+        a positive standard error.
+    i2 : float
+        :math:`I^2 = \\max(0, (Q - \\mathrm{df}) / Q)`: the share of the spread of subgroup means
+        beyond what sampling error explains.
+    tau2 : float
+        DerSimonian-Laird between-subgroup variance.
+    confidence_level : float
+    method : str
+        The per-subgroup interval.
+    n : int
+        Items.
+    """
+
+    groups: tuple[SubgroupEstimate, ...]
+    overall: EstimateResult
+    homogeneity: TestResult | None
+    q: TestResult
+    i2: float
+    tau2: float
+    confidence_level: float
+    method: str
+    n: int
+
+
+def _subgroups_iv(scores, groups, method, confidence_level):
+    level = check_confidence_level(confidence_level)
+    method = check_choice(method, "method", _METHODS)
+    x = check_array(scores, "scores", ndim=(1, 2))
+    if x.ndim == 2:
+        x = x.mean(axis=1)  # item means over samples
+    labels = np.asarray(groups, dtype=object).ravel()
+    if labels.size != x.size:
+        raise InputError(f"`groups` must have one label per item ({x.size}); got {labels.size}.")
+    none = int(sum(v is None or (isinstance(v, float) and math.isnan(v)) for v in labels))
+    if none:
+        raise InputError(f"`groups` has no label for {none} of {labels.size} item(s).")
+    names, codes = np.unique(labels.astype(str), return_inverse=True)
+    if names.size < 2:
+        raise InputError(
+            f"`groups` must name at least 2 subgroups; got {names.size} ({str(names[0])!r})."
+        )
+    binary = bool(np.all((x == 0) | (x == 1)))
+    if method == "auto":
+        method = "wilson" if binary else "t"
+    elif method != "t" and not binary:
+        raise InputError(f"`method={method!r}` needs binary (0/1) scores; use method='t'.")
+    return x, names, codes.reshape(-1), method, level, binary
+
+
+def _group_intervals(x, codes, names, method, level):
+    n = np.bincount(codes).astype(float)
+    s = np.bincount(codes, weights=x)
+    mean = s / n
+    ss = np.bincount(codes, weights=(x - mean[codes]) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = ss / (n - 1)
+    if method == "t":
+        se = np.sqrt(var / n)
+        half = sps.t.ppf(0.5 + level / 2.0, n - 1) * se
+        lo, hi = mean - half, mean + half
+        se_q = se
+    else:
+        ci = proportion_ci(s, n, method=method, confidence_level=level)
+        lo, hi = np.asarray(ci.ci_low), np.asarray(ci.ci_high)
+        se_q = np.sqrt(mean * (1.0 - mean) / n)
+        se = se_q
+    return n, mean, lo, hi, se, se_q
+
+
+def _cochran_q(mean, se):
+    use = np.isfinite(se) & (se > 0)
+    if use.sum() < mean.size:
+        warnings.warn(
+            f"{int((~use).sum())} subgroup(s) have no spread (or one item) and are left out of "
+            "Cochran's Q.",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+    w = 1.0 / se[use] ** 2
+    k = int(use.sum())
+    if k < 2:
+        return math.nan, math.nan, 0, math.nan, math.nan
+    pooled = np.sum(w * mean[use]) / w.sum()
+    q = float(np.sum(w * (mean[use] - pooled) ** 2))
+    df = k - 1
+    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
+    tau2 = max(0.0, (q - df) / (w.sum() - np.sum(w**2) / w.sum()))
+    return q, float(sps.chi2.sf(q, df)), df, i2, float(tau2)
+
+
+def subgroups(
+    scores: Any,
+    groups: Any,
+    *,
+    method: str = "auto",
+    confidence_level: float = 0.95,
+) -> SubgroupResult:
+    """Mean score per subgroup (subject, tag) with intervals, and whether subgroups differ.
+
+    Parameters
+    ----------
+    scores : array_like of shape (n_items,) or (n_items, n_samples)
+        Item scores (item means are used with several samples). For a per-subject *difference*
+        between two models, pass ``b - a``.
+    groups : array_like of shape (n_items,)
+        Subgroup label of each item.
+    method : {'auto', 'wilson', 'jeffreys', 'clopper-pearson', 'agresti-coull', 't'}
+        Per-subgroup interval; 'auto' is Wilson for binary scores and t otherwise.
+    confidence_level : float, default 0.95
+
+    Returns
+    -------
+    SubgroupResult
+
+    Notes
+    -----
+    Binary scores: Pearson's :math:`\\chi^2 = \\sum_g n_g (p_g - \\bar p)^2 / (\\bar p (1 - \\bar p))`
+    (as ``scipy.stats.chi2_contingency(correction=False)``). Any scores: Cochran's Q with
+    inverse-variance weights, :math:`I^2` (Higgins & Thompson 2002) and the DerSimonian-Laird
+    :math:`\\tau^2`, as ``statsmodels.stats.meta_analysis.combine_effects``.
+
+    References
+    ----------
+    Cochran (1954), Biometrics 10:101-129. Higgins & Thompson (2002), Stat. Med. 21:1539-1558.
+    DerSimonian & Laird (1986), Control. Clin. Trials 7:177-188.
+
+    Examples
+    --------
+    >>> from assay.stats import subgroups
+    >>> res = subgroups([1, 1, 1, 0, 0, 1, 0, 0], ["x", "x", "x", "x", "y", "y", "y", "y"])
+    >>> [g.estimate for g in res.groups]
+    [0.75, 0.25]
+    """
+    x, names, codes, method, level, binary = _subgroups_iv(scores, groups, method, confidence_level)
+    n, mean, lo, hi, se, se_q = _group_intervals(x, codes, names, method, level)
+    estimates = tuple(
+        SubgroupEstimate(
+            group=str(g),
+            estimate=float(m),
+            ci_low=float(a),
+            ci_high=float(b),
+            confidence_level=level,
+            method=method,
+            n=int(k),
+            se=float(s),
+        )  # fmt: skip
+        for g, m, a, b, k, s in zip(names, mean, lo, hi, n, se)
+    )
+    _, o_mean, o_lo, o_hi, o_se, _ = _group_intervals(
+        x, np.zeros(x.size, dtype=int), names[:1], method, level
+    )
+    overall = EstimateResult(
+        estimate=float(o_mean[0]), ci_low=float(o_lo[0]), ci_high=float(o_hi[0]),
+        confidence_level=level, method=method, n=int(x.size), se=float(o_se[0]),
+    )  # fmt: skip
+    homogeneity = None
+    if binary:
+        p = x.mean()
+        chi2 = float(np.sum(n * (mean - p) ** 2) / (p * (1 - p))) if 0 < p < 1 else 0.0
+        homogeneity = TestResult(
+            statistic=chi2, pvalue=float(sps.chi2.sf(chi2, names.size - 1)),
+            alternative="two-sided", method="chi2-homogeneity", n=int(x.size), df=float(names.size - 1),
+        )  # fmt: skip
+    q, q_p, q_df, i2, tau2 = _cochran_q(mean, se_q)
+    return SubgroupResult(
+        groups=estimates,
+        overall=overall,
+        homogeneity=homogeneity,
+        q=TestResult(
+            statistic=q,
+            pvalue=q_p,
+            alternative="two-sided",
+            method="cochran-q",
+            n=names.size,
+            df=float(q_df),
+        ),
+        i2=i2,
+        tau2=tau2,
+        confidence_level=level,
+        method=method,
+        n=int(x.size),
+    )
