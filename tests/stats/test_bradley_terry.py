@@ -62,7 +62,9 @@ def test_sum_zero_is_the_same_fit_shifted():
     v_sz = res.covariance[1, 1] + res.covariance[3, 3] - 2 * res.covariance[1, 3]
     v_ref = ref.covariance[1, 1] + ref.covariance[3, 3] - 2 * ref.covariance[1, 3]
     assert v_sz == pytest.approx(v_ref, rel=1e-8)
-    assert res.win_probability("m3", "m2") == pytest.approx(1 / (1 + np.exp(-(res.estimate[3] - res.estimate[2]))))
+    assert res.win_probability("m3", "m2") == pytest.approx(
+        1 / (1 + np.exp(-(res.estimate[3] - res.estimate[2])))
+    )
 
 
 def test_recovers_known_strengths_and_covers_them():
@@ -84,7 +86,9 @@ def test_recovers_known_strengths_and_covers_them():
 
 
 def test_records_can_use_short_names_and_tie_variants():
-    res = bradley_terry(["x", "y", "x", "y"], ["y", "x", "y", "x"], ["A", "b", "tie (bothbad)", "a"])
+    res = bradley_terry(
+        ["x", "y", "x", "y"], ["y", "x", "y", "x"], ["A", "b", "tie (bothbad)", "a"]
+    )
     # x: win, win (y's 'b' means x won), half; y: win, half -> x 2.5 of 4
     assert res.n_ties == 1
     assert res.win_probability("x", "y") == pytest.approx(2.5 / 4, abs=1e-9)
@@ -95,12 +99,24 @@ def test_records_can_use_short_names_and_tie_variants():
     [
         ((["x"], ["y", "z"], ["a"]), {}, r"must have the same length; got 1, 2, 1"),
         (([], [], []), {}, r"no records"),
-        ((["x", "x"], ["x", "y"], ["a", "b"]), {}, r"1 record\(s\) compare a model with itself, e.g. record 0"),
+        (
+            (["x", "x"], ["x", "y"], ["a", "b"]),
+            {},
+            r"1 record\(s\) compare a model with itself, e.g. record 0",
+        ),
         ((["x", "y"], ["y", "x"], ["a", "draw"]), {}, r"`winner` must be .*record 1 is 'draw'"),
         ((["x", None], ["y", "x"], ["a", "b"]), {}, r"`model_a` contains None"),
         ((["x", "y"], ["y", "x"], ["a", "a"]), {"reference": "q"}, r"`reference` 'q' is not among"),
-        ((["x", "y"], ["y", "x"], ["a", "b"]), {"confidence_level": 2}, r"`confidence_level` must be in"),
-        ((["x", "z"], ["y", "w"], ["a", "tie"]), {}, r"not all linked by comparisons.*separate groups: w, z; x, y|separate groups"),
+        (
+            (["x", "y"], ["y", "x"], ["a", "b"]),
+            {"confidence_level": 2},
+            r"`confidence_level` must be in",
+        ),
+        (
+            (["x", "z"], ["y", "w"], ["a", "tie"]),
+            {},
+            r"not all linked by comparisons.*separate groups: w, z; x, y|separate groups",
+        ),
         ((["x", "x", "y"], ["y", "z", "z"], ["a", "a", "tie"]), {}, r"infinite.*never lost: x"),
     ],
 )

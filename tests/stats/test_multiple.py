@@ -22,7 +22,9 @@ SM_NAMES = {
 def test_agrees_with_statsmodels(method, seed):
     rng = np.random.default_rng(seed)
     # a mix of tiny, moderate and null p-values, with exact ties
-    p = np.concatenate([rng.uniform(0, 0.01, 20), rng.uniform(0, 1, 60), [0.03, 0.03, 0.5, 1.0, 0.0]])
+    p = np.concatenate(
+        [rng.uniform(0, 0.01, 20), rng.uniform(0, 1, 60), [0.03, 0.03, 0.5, 1.0, 0.0]]
+    )
     rng.shuffle(p)
     res = adjust_pvalues(p, method=method, alpha=0.05)
     reject, adj, _, _ = multipletests(p, alpha=0.05, method=SM_NAMES[method])
@@ -39,7 +41,9 @@ def test_textbook_holm_example():
 
 
 def test_none_keeps_pvalues_and_single_pvalue():
-    np.testing.assert_array_equal(adjust_pvalues([0.2, 0.01], method="none").pvalues_adjusted, [0.2, 0.01])
+    np.testing.assert_array_equal(
+        adjust_pvalues([0.2, 0.01], method="none").pvalues_adjusted, [0.2, 0.01]
+    )
     assert adjust_pvalues([0.02], method="by").pvalues_adjusted[0] == pytest.approx(0.02)
 
 

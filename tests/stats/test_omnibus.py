@@ -36,9 +36,29 @@ def test_friedman_all_ties_warns():
 
 
 # Demšar (2006), JMLR 7:1-30, Table 5(a): critical values q_0.05 of the Nemenyi test.
-DEMSAR_Q05 = {2: 1.960, 3: 2.343, 4: 2.569, 5: 2.728, 6: 2.850, 7: 2.949, 8: 3.031, 9: 3.102, 10: 3.164}
+DEMSAR_Q05 = {
+    2: 1.960,
+    3: 2.343,
+    4: 2.569,
+    5: 2.728,
+    6: 2.850,
+    7: 2.949,
+    8: 3.031,
+    9: 3.102,
+    10: 3.164,
+}
 # Table 5(a), alpha = 0.10.
-DEMSAR_Q10 = {2: 1.645, 3: 2.052, 4: 2.291, 5: 2.459, 6: 2.589, 7: 2.693, 8: 2.780, 9: 2.855, 10: 2.920}
+DEMSAR_Q10 = {
+    2: 1.645,
+    3: 2.052,
+    4: 2.291,
+    5: 2.459,
+    6: 2.589,
+    7: 2.693,
+    8: 2.780,
+    9: 2.855,
+    10: 2.920,
+}
 
 
 @pytest.mark.parametrize("k", sorted(DEMSAR_Q05))
@@ -84,7 +104,10 @@ def test_cochran_q_two_models_is_mcnemar_chi2():
     rng = np.random.default_rng(4)
     a = (rng.random(150) < 0.6).astype(int)
     b = np.where(rng.random(150) < 0.7, a, 1 - a)
-    table = [[np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))], [np.sum((a == 0) & (b == 1)), 0]]
+    table = [
+        [np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
+        [np.sum((a == 0) & (b == 1)), 0],
+    ]
     ref = sm_mcnemar(table, exact=False, correction=False)
     assert cochran_q(np.vstack([a, b])).statistic == pytest.approx(ref.statistic, rel=1e-12)
 

@@ -83,7 +83,9 @@ def test_repeated_samples_use_item_means():
 
 
 def test_zero_variance_group_is_left_out_of_q():
-    x = np.r_[np.ones(10), (np.arange(20) % 2).astype(float), (np.arange(30) % 3 == 0).astype(float)]
+    x = np.r_[
+        np.ones(10), (np.arange(20) % 2).astype(float), (np.arange(30) % 3 == 0).astype(float)
+    ]
     g = np.repeat(["a", "b", "c"], [10, 20, 30])
     with pytest.warns(DegenerateDataWarning, match="1 subgroup"):
         res = subgroups(x, g)

@@ -1,3 +1,122 @@
-"""assay.stats: honest intervals, paired comparisons, many models at once, power (being written)."""
+"""assay.stats: honest intervals, paired comparisons, many models at once, power.
 
-__all__: list[str] = []
+Pure functions on arrays that return frozen result dataclasses (DESIGN.md, STYLE.md): one score
+(proportions, means, bootstrap, clustered, repeated samples), A against B (`compare`), many models
+(`pairwise`, `leaderboard`, `rank_intervals`, omnibus tests, Bradley-Terry, subgroups) and power.
+"""
+
+from assay.stats._bootstrap import (
+    bootstrap_mean,
+)
+from assay.stats._bradley_terry import (
+    BradleyTerryResult,
+    bradley_terry,
+)
+from assay.stats._clustered import (
+    ClusteredMeanResult,
+    clustered_mean_ci,
+    intraclass_correlation,
+)
+from assay.stats._compare import (
+    CompareResult,
+    MarginResult,
+    McNemarResult,
+    PairwiseResult,
+    compare,
+    compare_models,
+    pairwise,
+)
+from assay.stats._means import (
+    MeanResult,
+    mean_ci,
+)
+from assay.stats._multiple import (
+    ADJUST_METHODS,
+    MultipleTestResult,
+    adjust_pvalues,
+)
+from assay.stats._omnibus import (
+    CochranQResult,
+    FriedmanResult,
+    NemenyiResult,
+    cochran_q,
+    friedman,
+    nemenyi,
+)
+from assay.stats._power import (
+    PowerResult,
+    minimum_detectable_effect,
+    power_from_data,
+    sample_size,
+)
+from assay.stats._proportion import (
+    ProportionResult,
+    proportion_ci,
+)
+from assay.stats._ranking import (
+    LeaderboardEntry,
+    LeaderboardResult,
+    RankResult,
+    leaderboard,
+    rank_intervals,
+)
+from assay.stats._repeated import (
+    RepeatedSamplesResult,
+    repeated_samples,
+)
+from assay.stats._results import (
+    BootstrapResult,
+    EstimateResult,
+    Interval,
+    TestResult,
+)
+from assay.stats._subgroups import (
+    SubgroupResult,
+    subgroups,
+)
+
+__all__ = [
+    "ADJUST_METHODS",
+    "BootstrapResult",
+    "BradleyTerryResult",
+    "ClusteredMeanResult",
+    "CochranQResult",
+    "CompareResult",
+    "EstimateResult",
+    "FriedmanResult",
+    "Interval",
+    "LeaderboardEntry",
+    "LeaderboardResult",
+    "MarginResult",
+    "McNemarResult",
+    "MeanResult",
+    "MultipleTestResult",
+    "NemenyiResult",
+    "PairwiseResult",
+    "PowerResult",
+    "ProportionResult",
+    "RankResult",
+    "RepeatedSamplesResult",
+    "SubgroupResult",
+    "TestResult",
+    "adjust_pvalues",
+    "bootstrap_mean",
+    "bradley_terry",
+    "clustered_mean_ci",
+    "cochran_q",
+    "compare",
+    "compare_models",
+    "friedman",
+    "intraclass_correlation",
+    "leaderboard",
+    "mean_ci",
+    "minimum_detectable_effect",
+    "nemenyi",
+    "pairwise",
+    "power_from_data",
+    "proportion_ci",
+    "rank_intervals",
+    "repeated_samples",
+    "sample_size",
+    "subgroups",
+]
