@@ -68,7 +68,8 @@ def claim(path: Path) -> bool:
     """Whether ``path`` is a lighteval results JSON or details parquet; reads at most 64 KB.
 
     A results file is a JSON object whose first 64 KB name ``config_general``; a details file is
-    a Parquet file with the columns of either layout (read from its footer only).
+    a Parquet file with the columns of either layout (read from its footer only), or a
+    ``details_*.parquet`` that cannot be read but has its results file beside it.
     """
     path = Path(path)
     if not path.is_file():
@@ -82,7 +83,8 @@ def claim(path: Path) -> bool:
         try:
             names = set(pq.read_schema(path).names)
         except (pa.ArrowException, OSError):
-            return False
+            # A broken details file in lighteval's layout is still ours: read() reports it.
+            return name.startswith("details_") and _results_sibling(path) is not None
         return _layout(names) is not None
     return False
 
