@@ -41,6 +41,8 @@ _MAX_EXACT_FLIPS = 2**16
 #: Draw the sign-flip null through binomial counts when there are at most this many |d| values.
 _MAX_DISTINCT_ABS = 512
 _CHUNK_ELEMENTS = 8_000_000
+#: Fewer clusters than this make cluster-robust SEs unreliable (Cameron & Miller 2015); warn.
+_FEW_CLUSTERS = 30
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +370,16 @@ def _paired_se(d: np.ndarray, codes: np.ndarray | None) -> tuple[float, float, i
     return float(math.sqrt(var)), float(g - 1), g
 
 
+def _warn_few_clusters(g: int | None, stacklevel: int) -> None:
+    if g is not None and g < _FEW_CLUSTERS:
+        warnings.warn(
+            f"Only {g} clusters: cluster-robust standard errors are unreliable with fewer than "
+            f"about {_FEW_CLUSTERS} clusters.",
+            DegenerateDataWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 def _t_pvalue(t: float, df: float, alternative: str) -> float:
     if alternative == "greater":
         return float(sps.t.sf(t, df))
@@ -582,6 +594,7 @@ def _compute_compare(p: _Paired, margin, level, alternative, n_resamples, rng) -
     n = d.size
     est = float(d.mean())
     se, df, g = _paired_se(d, p.codes)
+    _warn_few_clusters(g, stacklevel=3)
     if not se > 0:
         warnings.warn(
             f"the differences b - a have no spread (n = {n}"
@@ -787,6 +800,7 @@ def pairwise(
     mu = p.x.mean(axis=1)
     est = (mu[None, :] - mu[:, None])[iu]  # b - a with a = row i, b = column j
     se_full, df = _pair_se(p)
+    _warn_few_clusters(None if p.codes is None else int(p.codes.max()) + 1, stacklevel=2)
     se = se_full[iu]
     half = sps.t.ppf(0.5 + level / 2.0, df) * se
     if p.binary and p.codes is None:
