@@ -7,10 +7,10 @@ from assay.io import ReadResult, ResponseBuilder, RunInfo
 
 HOSTILE = [
     "<script>window.__pwned = 1; alert('x')</script>",
-    "<img src=x onerror=\"window.__pwned=2\">",
+    '<img src=x onerror="window.__pwned=2">',
     "javascript:window.__pwned=3",
     "</style><style>body{display:none}</style>",
-    "\"><svg onload=window.__pwned=4>",
+    '"><svg onload=window.__pwned=4>',
     "$\\frac{1}{0}$ {{ 7*7 }} {% raw %}",
 ]
 
@@ -35,13 +35,23 @@ def make_result(models, n_items=200, *, seed=0, hostile=False, subjects=True, p=
                 metric="acc",
                 score=float(correct[i]),
                 run_id=run_id,
-                subject=(f"subject {i % 4}" if not hostile else HOSTILE[i % len(HOSTILE)]) if subjects else None,
+                subject=(f"subject {i % 4}" if not hostile else HOSTILE[i % len(HOSTILE)])
+                if subjects
+                else None,
                 prediction=HOSTILE[(i + 1) % len(HOSTILE)] if hostile else "A",
                 target="A",
                 input=HOSTILE[(i + 2) % len(HOSTILE)] if hostile else f"question {i}",
             )
-        runs.append(RunInfo(run_id=run_id, model=model, task="quiz", harness="test", source=f"{model}.jsonl",
-                            sha256="0" * 64))
+        runs.append(
+            RunInfo(
+                run_id=run_id,
+                model=model,
+                task="quiz",
+                harness="test",
+                source=f"{model}.jsonl",
+                sha256="0" * 64,
+            )
+        )
     return ReadResult.from_parts(b, runs, sources=[f"{m}.jsonl" for m in models])
 
 

@@ -18,7 +18,7 @@ __all__ = ["COMMANDS", "main"]
 # command name -> (module, attribute, one-line help). Modules that do not exist yet are not listed.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("assay.cli._report", "report", "Read results and write the HTML, JSON and Markdown report."),
-    "demo": ("assay.cli._demo", "demo", "Run the report on the MMLU-Pro data shipped with assay."),
+    "demo": ("assay.cli._report", "demo", "Run the report on the MMLU-Pro data shipped with assay."),
     "gate": ("assay.cli._report", "gate", "CI gate: exit 0 when the candidate is non-inferior to the baseline."),
     "show": ("assay.cli._store", "show", "Summarise results: items, samples and mean score per model, task, metric."),
     "ingest": ("assay.cli._store", "ingest", "Add results files or folders to the store."),

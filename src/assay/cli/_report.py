@@ -1,0 +1,213 @@
+"""`assay report`, `assay demo` and `assay gate`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from rich.console import Console
+
+from assay.cli._common import collect_read_options, handle_errors, read_options, store_option
+
+__all__ = ["demo", "gate", "report"]
+
+
+def _progress_console() -> Console:
+    return Console(stderr=True)
+
+
+def _report_options(f):
+    for d in reversed(
+        [
+            click.option("--baseline", default=None, help="Compare every model against this one."),
+            click.option(
+                "--seed",
+                type=int,
+                default=0,
+                show_default=True,
+                help="Seed of every resampling step.",
+            ),
+            click.option("--confidence-level", type=float, default=0.95, show_default=True),
+            click.option(
+                "--alpha",
+                type=float,
+                default=0.05,
+                show_default=True,
+                help="Test level after adjustment.",
+            ),
+            click.option(
+                "--resamples",
+                "n_resamples",
+                type=int,
+                default=2000,
+                show_default=True,
+                help="Bootstrap resamples for rank intervals.",
+            ),
+        ]
+    ):
+        f = d(f)
+    return f
+
+
+def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title):
+    from assay.report import ReportOptions, write_report
+    from assay.report._terminal import print_summary
+
+    console = Console()
+    err = _progress_console()
+    options = ReportOptions(**options_kw)
+    status = err.status("reading results ...") if err.is_terminal else None
+    if status is not None:
+        status.start()
+
+    def progress(what: str) -> None:
+        if status is not None:
+            status.update(f"{what} ...")
+
+    try:
+        files = write_report(
+            sources,
+            result=result,
+            html=html,
+            json=json_path,
+            markdown=markdown,
+            options=options,
+            read_options=read_kw,
+            title=title,
+            progress=progress,
+        )
+    finally:
+        if status is not None:
+            status.stop()
+    print_summary(files.model, console)
+    for kind in ("html", "json", "markdown"):
+        path = getattr(files, kind)
+        if path:
+            console.print(f"{kind:>8}: {os.path.abspath(path)}", highlight=False, soft_wrap=True)
+    return files
+
+
+@click.command("report")
+@click.argument("results", nargs=-1, type=click.Path(exists=True))
+@store_option
+@click.option(
+    "-o",
+    "--output",
+    "html",
+    default="assay-report.html",
+    show_default=True,
+    help="HTML report path.",
+)
+@click.option("--json", "json_path", default=None, help="Also write the report model as JSON here.")
+@click.option("--markdown", default=None, help="Also write a short Markdown summary here.")
+@click.option("--title", default="assay report", show_default=True)
+@_report_options
+@read_options
+@handle_errors
+def report(
+    results,
+    store_path,
+    html,
+    json_path,
+    markdown,
+    title,
+    baseline,
+    seed,
+    confidence_level,
+    alpha,
+    n_resamples,
+    **kwargs,
+):
+    """Read RESULTS (files or folders, any supported format) or the store, run every analysis the
+    data supports, and write one self-contained HTML report (plus JSON and Markdown if asked)."""
+    read_kw = collect_read_options(kwargs)
+    result = None
+    if not results:
+        if store_path is None:
+            raise click.UsageError("give results files or folders, or --store PATH.")
+        from assay.report._build import result_from_store
+
+        result = result_from_store(store_path)
+    options_kw = dict(
+        baseline=baseline,
+        seed=seed,
+        confidence_level=confidence_level,
+        alpha=alpha,
+        n_resamples=n_resamples,
+    )
+    _run(result, list(results) or None, html, json_path, markdown, options_kw, read_kw, title)
+
+
+@click.command("demo")
+@click.option(
+    "-o", "--output", "html", default="assay-demo.html", show_default=True, help="HTML report path."
+)
+@click.option(
+    "--json", "json_path", default="assay-demo.json", show_default=True, help="JSON report path."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@handle_errors
+def demo(html, json_path, seed):
+    """Run the report on MMLU-Pro results shipped with assay: 29 models x 12,032 questions in 14
+    subjects (TIGER-AI-Lab/MMLU-Pro, Apache-2.0), and write assay-demo.html here."""
+    from assay import datasets
+
+    result = datasets.mmlu_pro_result()
+    options_kw = dict(baseline="Meta-Llama-3_1-70B", seed=seed)
+    _run(result, None, html, json_path, None, options_kw, {}, "assay demo: MMLU-Pro, 29 models")
+
+
+@click.command("gate")
+@click.argument("results", nargs=-1, type=click.Path(exists=True))
+@store_option
+@click.option("--baseline", required=True, help="The model to protect.")
+@click.option("--candidate", required=True, help="The model that must not be worse.")
+@click.option("--task", default=None, help="Task (needed when the results hold several).")
+@click.option("--metric", default=None, help="Metric (needed when the task has several).")
+@click.option(
+    "--margin",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Non-inferiority margin in points (percentage points for 0/1 scores).",
+)
+@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option(
+    "--json", "json_path", default=None, help="Write the verdict as JSON here (default: stdout)."
+)
+@read_options
+def gate(
+    results, store_path, baseline, candidate, task, metric, margin, alpha, json_path, **kwargs
+):
+    """CI gate: exit 0 when CANDIDATE is non-inferior to BASELINE by MARGIN points, 1 when it is not,
+    2 on a usage or input error. The verdict is written as JSON."""
+    from assay._core import AssayError
+
+    try:
+        from assay.report._gate import run_gate
+
+        verdict = run_gate(
+            results,
+            store_path=store_path,
+            baseline=baseline,
+            candidate=candidate,
+            task=task,
+            metric=metric,
+            margin=margin,
+            alpha=alpha,
+            read_kw=collect_read_options(kwargs),
+        )
+    except AssayError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    from assay.report._model import canonical_json
+
+    text = canonical_json(verdict)
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+    click.echo(verdict["message"], err=True)
+    sys.exit(0 if verdict["passed"] else 1)

@@ -1,0 +1,143 @@
+"""Compute the report: read, build each section, and write the files."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assay import __version__
+from assay._core import AssayError
+from assay._core._validation import check_confidence_level, check_positive_int, check_probability
+from assay.io import ReadResult, read
+from assay.report._context import ReportContext, ReportOptions
+from assay.report._model import ReportModel, SectionModel
+from assay.report._registry import SECTIONS, section_module
+from assay.report._render import render_html, render_markdown
+
+__all__ = ["ReportFiles", "build_report", "result_from_store", "write_report"]
+
+
+def result_from_store(path: str | os.PathLike) -> ReadResult:
+    """Everything in the results store at ``path``, as :func:`assay.read` would return it."""
+    from assay.store import Store
+
+    if not Path(path).exists():
+        from assay._core import InputError
+
+        raise InputError("no results store here; create one with `assay ingest`", path=str(path))
+    with Store(path) as store:
+        return ReadResult(store.responses(), store.runs(), [], [f"store:{Path(path).name}"])
+
+
+def _check_options(options: ReportOptions, result: ReadResult) -> None:
+    check_confidence_level(options.confidence_level)
+    check_probability(options.alpha, "alpha", open_interval=True)
+    check_positive_int(options.n_resamples, "n_resamples", minimum=100)
+    if options.baseline is not None:
+        models = set(result.responses.column("model").to_pylist())
+        if options.baseline not in models:
+            from assay._core import InputError
+
+            raise InputError(
+                f"`baseline` {options.baseline!r} is not among the models read: {', '.join(sorted(models))}."
+            )
+
+
+def build_report(
+    result: ReadResult,
+    *,
+    options: ReportOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+    sections: Sequence[str] = SECTIONS,
+) -> ReportModel:
+    """Run every analysis the data supports and return the report as plain data.
+
+    Parameters
+    ----------
+    result : ReadResult
+        What :func:`assay.read` (or ``Store.read_result``) returned.
+    options : ReportOptions, optional
+        Baseline, confidence level, seed and the other settings.
+    progress : callable, optional
+        Called with each section's title before it is computed.
+    sections : sequence of str
+        Section ids to build, in order (default: all).
+
+    Returns
+    -------
+    ReportModel
+    """
+    options = options or ReportOptions()
+    _check_options(options, result)
+    ctx = ReportContext(result, options)
+    built: list[SectionModel] = []
+    for section_id in sections:
+        module = section_module(section_id)
+        if progress is not None:
+            progress(module.TITLE)
+        try:
+            built.append(module.build(ctx))
+        except AssayError as exc:  # data this section cannot use: say why, keep the rest
+            built.append(
+                SectionModel(id=module.ID, title=module.TITLE, status="absent", reason=str(exc))
+            )
+    return ReportModel(
+        assay_version=__version__,
+        settings=options.to_dict(),
+        sources=sorted(set(result.sources)),
+        sections=built,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportFiles:
+    """The report and where its files went."""
+
+    model: ReportModel
+    html: str | None
+    json: str | None
+    markdown: str | None
+    notes: tuple[str, ...] = ()
+
+
+def write_report(
+    sources: Any = None,
+    *,
+    result: ReadResult | None = None,
+    html: str | os.PathLike | None = "assay-report.html",
+    json: str | os.PathLike | None = None,
+    markdown: str | os.PathLike | None = None,
+    options: ReportOptions | None = None,
+    read_options: dict[str, Any] | None = None,
+    title: str = "assay report",
+    progress: Callable[[str], None] | None = None,
+) -> ReportFiles:
+    """Read ``sources`` (or take ``result``), build the report and write HTML, JSON and Markdown.
+
+    This is the whole of ``assay report``; the command line only parses options and prints.
+    """
+    if result is None:
+        if sources is None:
+            from assay._core import InputError
+
+            raise InputError("give results files or folders to report on (or a ReadResult).")
+        result = read(sources, **(read_options or {}), progress=progress)
+    model = build_report(result, options=options, progress=progress)
+    written = {}
+    for kind, path, render in (
+        ("html", html, lambda: render_html(model, title=title)),
+        ("json", json, model.to_json),
+        ("markdown", markdown, lambda: render_markdown(model)),
+    ):
+        if path is None:
+            written[kind] = None
+            continue
+        p = Path(path)
+        if p.parent and not p.parent.exists():
+            p.parent.mkdir(parents=True)
+        p.write_text(render(), encoding="utf-8")
+        written[kind] = str(p)
+    return ReportFiles(model=model, notes=tuple(result.notes), **written)

@@ -1,0 +1,17 @@
+"""Contamination (the analysis is not in this version yet; the section says what would enable it)."""
+
+from __future__ import annotations
+
+from assay import __version__
+from assay.report._context import ReportContext
+from assay.report._model import SectionModel
+from assay.report._sections._absent import NOT_BUILT, absent
+
+ID = "contamination"
+TITLE = "Contamination"
+
+
+def build(ctx: ReportContext) -> SectionModel:
+    if not getattr(ctx.options, "corpus", None):
+        return absent(ID, TITLE, "needs a training corpus given with --corpus.")
+    return absent(ID, TITLE, NOT_BUILT.format(version=__version__) + ".")

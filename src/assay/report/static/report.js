@@ -1,0 +1,48 @@
+// Sorting and filtering of report tables. Reads only the DOM; no data is embedded in this script.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  function cellValue(td) {
+    var v = td.getAttribute("data-value");
+    if (v !== null && v !== "" && !isNaN(Number(v))) { return Number(v); }
+    return (td.textContent || "").trim().toLowerCase();
+  }
+  function sortBy(table, col, th) {
+    var body = table.tBodies[0];
+    if (!body) { return; }
+    var asc = th.getAttribute("aria-sort") !== "ascending";
+    var heads = table.tHead.rows[0].cells;
+    for (var i = 0; i < heads.length; i++) { heads[i].removeAttribute("aria-sort"); }
+    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = cellValue(a.cells[col]), y = cellValue(b.cells[col]);
+      if (typeof x === "number" && typeof y === "number") { return asc ? x - y : y - x; }
+      x = String(x); y = String(y);
+      return asc ? x.localeCompare(y) : y.localeCompare(x);
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+  var tables = document.querySelectorAll("table.sortable");
+  Array.prototype.forEach.call(tables, function (table) {
+    if (!table.tHead) { return; }
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(heads, function (th, col) {
+      th.classList.add("sortable");
+      th.setAttribute("tabindex", "0");
+      th.addEventListener("click", function () { sortBy(table, col, th); });
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") { sortBy(table, col, th); } });
+    });
+  });
+  var filters = document.querySelectorAll("input.filter");
+  Array.prototype.forEach.call(filters, function (input) {
+    var table = document.getElementById(input.getAttribute("data-table"));
+    if (!table || !table.tBodies[0]) { return; }
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        row.style.display = !q || (row.textContent || "").toLowerCase().indexOf(q) >= 0 ? "" : "none";
+      });
+    });
+  });
+})();
