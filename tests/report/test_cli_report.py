@@ -1,0 +1,160 @@
+"""`assay report`, `assay demo` and `assay gate` from the command line."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from assay.cli import main
+
+
+@pytest.fixture
+def table_file(tmp_path, small_result):
+    path = tmp_path / "results.parquet"
+    pq.write_table(small_result.responses, path)
+    return path
+
+
+def test_report_writes_html_json_markdown(tmp_path, table_file):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(
+        main,
+        [
+            "report",
+            str(table_file),
+            "-o",
+            str(out / "r.html"),
+            "--json",
+            str(out / "r.json"),
+            "--markdown",
+            str(out / "r.md"),
+            "--seed",
+            "3",
+            "--resamples",
+            "300",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert (out / "r.html").read_text().startswith("<!DOCTYPE html>")
+    data = json.loads((out / "r.json").read_text())
+    assert data["settings"]["seed"] == 3
+    assert (out / "r.md").read_text().startswith("## assay report")
+    assert "r.html" in r.output
+
+
+def test_report_json_is_byte_identical_across_runs(tmp_path, table_file):
+    texts = []
+    for k in range(2):
+        path = tmp_path / f"r{k}.json"
+        r = CliRunner().invoke(
+            main,
+            [
+                "report",
+                str(table_file),
+                "-o",
+                str(tmp_path / f"r{k}.html"),
+                "--json",
+                str(path),
+                "--resamples",
+                "300",
+            ],
+        )
+        assert r.exit_code == 0, r.output
+        texts.append(path.read_bytes())
+    assert texts[0] == texts[1]
+
+
+def test_report_usage_errors(tmp_path, table_file):
+    r = CliRunner().invoke(main, ["report"])
+    assert r.exit_code == 2 and "give results files or folders, or --store PATH" in r.output
+    r = CliRunner().invoke(
+        main, ["report", str(table_file), "--baseline", "nobody", "-o", str(tmp_path / "x.html")]
+    )
+    assert r.exit_code == 2 and "`baseline` 'nobody' is not among the models read" in r.output
+
+
+def test_gate_exit_codes(tmp_path, table_file):
+    # In the fixture, 'sft' is 0.3 logits above 'base' and 'dpo' 0.6: dpo vs base passes, base vs dpo fails.
+    runner = CliRunner()
+    ok = runner.invoke(
+        main, ["gate", str(table_file), "--baseline", "base", "--candidate", "dpo", "--margin", "1"]
+    )
+    assert ok.exit_code == 0, ok.output
+    verdict = json.loads(ok.stdout)
+    assert verdict["passed"] is True and verdict["n"] == 300 and verdict["margin_units"] == "points"
+    bad = runner.invoke(
+        main,
+        [
+            "gate",
+            str(table_file),
+            "--baseline",
+            "dpo",
+            "--candidate",
+            "base",
+            "--margin",
+            "0.5",
+            "--json",
+            str(tmp_path / "v.json"),
+        ],
+    )
+    assert bad.exit_code == 1
+    assert json.loads((tmp_path / "v.json").read_text())["passed"] is False
+    usage = runner.invoke(
+        main, ["gate", str(table_file), "--baseline", "base", "--candidate", "nobody"]
+    )
+    assert (
+        usage.exit_code == 2 and "`candidate` 'nobody' is not among the models read" in usage.output
+    )
+    usage = runner.invoke(main, ["gate", str(table_file), "--candidate", "base"])
+    assert usage.exit_code == 2
+
+
+def test_gate_lower_bound_matches_a_one_sided_t_interval(table_file):
+    # Reference: scipy's one-sided t interval of the paired differences.
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    from assay.io import read
+    from assay.report._gate import gate_verdict
+
+    result = read(table_file)
+    v = gate_verdict(result, baseline="base", candidate="sft", margin=2.0, alpha=0.05)
+    t = pd.read_parquet(table_file).pivot(index="item", columns="model", values="score")
+    d = (t["sft"] - t["base"]).to_numpy() * 100
+    low = d.mean() - stats.t.ppf(0.95, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    assert v["difference"] == pytest.approx(d.mean(), abs=1e-9)
+    assert v["lower_bound"] == pytest.approx(low, abs=1e-9)
+    assert v["passed"] == (low > -2.0)
+
+
+@pytest.mark.slow
+def test_demo_in_a_temporary_directory(tmp_path):
+    # The README's main command, as a real process.
+    env = dict(os.environ, COLUMNS="100")
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "assay-demo.html").read_text()
+    data = json.loads((tmp_path / "assay-demo.json").read_text())
+    assert "Meta-Llama-3_1-70B-Instruct" in html and "Tied for best" in html
+    assert (
+        len(
+            next(s for s in data["sections"] if s["id"] == "leaderboard")["data"]["tasks"][0][
+                "rows"
+            ]
+        )
+        == 29
+    )
+    assert str(Path(tmp_path / "assay-demo.html")) in proc.stdout.replace("\n", "")
