@@ -21,7 +21,7 @@ from assay.stats._results import EstimateResult, TestResult
 __all__ = [
     "BootstrapScoreResult",
     "FiveByTwoResult",
-    "McNemarResult",
+    "McNemarPredictionsResult",
     "bootstrap_632_score",
     "combined_ftest_5x2cv",
     "mcnemar_predictions",
@@ -43,7 +43,7 @@ class FiveByTwoResult(TestResult):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class McNemarResult(TestResult):
+class McNemarPredictionsResult(TestResult):
     """McNemar's test of two classifiers on the same items.
 
     Attributes
@@ -232,7 +232,7 @@ def mcnemar_predictions(
     *,
     method: str = "exact",
     correction: bool = True,
-) -> McNemarResult:
+) -> McNemarPredictionsResult:
     """McNemar's test of two classifiers from their predictions on the same items.
 
     Parameters
@@ -248,7 +248,7 @@ def mcnemar_predictions(
 
     Returns
     -------
-    McNemarResult
+    McNemarPredictionsResult
         ``statistic`` (the smaller discordant count for exact, chi-square otherwise), ``pvalue``,
         ``table``.
 
@@ -299,7 +299,7 @@ def mcnemar_predictions(
         stat = float((abs(b - c) - (1.0 if correction else 0.0)) ** 2 / (b + c))
         p = float(stats.chi2.sf(stat, 1))
     name = "mcnemar-exact" if method == "exact" else "mcnemar-chi2" + ("-cc" if correction else "")
-    return McNemarResult(statistic=stat, pvalue=p, alternative="two-sided", method=name,
+    return McNemarPredictionsResult(statistic=stat, pvalue=p, alternative="two-sided", method=name,
                          n=int(arrays[0].size), df=None if method == "exact" else 1.0,
                          table=table)  # fmt: skip
 
