@@ -1,3 +1,46 @@
-"""assay.curves: not built yet (see the open issues)."""
+"""assay.curves: checkpoint curves, their noise, outliers, fits, forecasts, forgetting, profiles.
 
-__all__: list[str] = []
+Pure functions on arrays of per-item scores at each training step (or data size) that return
+frozen result dataclasses (see DESIGN.md and STYLE.md).
+"""
+
+from assay.curves._common import group_series
+from assay.curves._fits import (
+    CURVE_MODELS,
+    CurveFitResult,
+    ForecastResult,
+    StoppingResult,
+    fit_curve,
+    stopping_rule,
+)
+from assay.curves._forgetting import ForgettingResult, forgetting
+from assay.curves._noise import SignalNoiseResult, signal_to_noise, signal_to_noise_from_curves
+from assay.curves._outliers import OutlierResult, outlier_checkpoints
+from assay.curves._points import LearningCurveResult, StepTest, learning_curve
+from assay.curves._profiles import ProfileResult, performance_profiles, time_to_target
+from assay.curves._scaling import DataScalingResult, data_scaling
+
+__all__ = [
+    "CURVE_MODELS",
+    "CurveFitResult",
+    "DataScalingResult",
+    "ForecastResult",
+    "ForgettingResult",
+    "LearningCurveResult",
+    "OutlierResult",
+    "ProfileResult",
+    "SignalNoiseResult",
+    "StepTest",
+    "StoppingResult",
+    "data_scaling",
+    "fit_curve",
+    "forgetting",
+    "group_series",
+    "learning_curve",
+    "outlier_checkpoints",
+    "performance_profiles",
+    "signal_to_noise",
+    "signal_to_noise_from_curves",
+    "stopping_rule",
+    "time_to_target",
+]
