@@ -34,6 +34,8 @@ def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -
             table = Table(title=escape(f"{task['task']} ({task['metric']})"), title_justify="left")
             for col in ("rank", "model", "score", f"{level}% CI", "rank interval", "n"):
                 table.add_column(col, justify="right" if col not in ("model",) else "left")
+            groups = task.get("tie_groups") or [[]]
+            best = "tied best" if len(groups[0]) > 1 else "best"
             for row in task["rows"][:max_rows]:
                 table.add_row(
                     str(row["rank"]),
