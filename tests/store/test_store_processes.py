@@ -176,7 +176,7 @@ def test_a_program_holding_the_duckdb_file_is_waited_for(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_ingest_leaves_no_partial_run(tmp_path, sig):
     store_path = tmp_path / "results.duckdb"
-    files = _files(tmp_path / "logs", 30, 20000)
+    files = _files(tmp_path / "logs", 20, 10000)
     child = _start(tmp_path, store_path, files)
     _wait_for(child, "added")
     os.kill(child.pid, sig)
@@ -193,4 +193,4 @@ def test_killed_ingest_leaves_no_partial_run(tmp_path, sig):
     assert {r.source for r in report.skipped} == kept
     assert len(report.added) == len(files) - len(kept)
     assert _assert_whole_runs(store, files) == set(files)
-    assert store.responses().num_rows == 30 * 20000
+    assert store.responses().num_rows == 20 * 10000

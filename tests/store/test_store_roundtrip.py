@@ -76,7 +76,7 @@ def _build(rows):
     return ReadResult.from_parts(b, infos)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(row, max_size=25, unique_by=lambda r: tuple(r[k] for k in KEY)))
 def test_long_table_survives_the_store(rows):
     result = _build(rows)

@@ -111,11 +111,14 @@ def ingest(paths: tuple[str, ...], store_path: str | None, **kwargs: Any) -> Non
     A file already in the store (same content, by SHA-256) is skipped and said so; a file that
     changed since it was ingested replaces its old run.
     """
+    from assay.io import read
+
     options = collect_read_options(kwargs)
-    on_duplicate = options.pop("on_duplicate")
-    store = _open_store(store_path, create=True)
     with _progress() as progress:
-        report = store.ingest(list(paths), on_duplicate=on_duplicate, progress=progress, **options)
+        reading = None if progress is None else (lambda p: progress(f"reading {p}"))
+        result = read(list(paths), progress=reading, **options)  # read first: no store on error
+        store = _open_store(store_path, create=True)
+        report = store.add(result, on_duplicate=options["on_duplicate"], progress=progress)
     rows = [
         {
             "status": "added",
