@@ -240,7 +240,7 @@ def test_show_table_and_errors(logs, store):
     Store(store)
     mapped = run("show", "--store", store, "--map", "item=id")
     assert mapped.exit_code == 2
-    assert "--column-map apply only when reading PATHS" in mapped.stderr
+    assert "--map apply only when reading PATHS, not the store" in mapped.stderr
     assert run("show", "--store", store).stdout == "no responses\n"
 
 

@@ -555,3 +555,10 @@ def test_relative_source_is_stored_absolute(store_path, make_result, tmp_path, m
     assert Store(store_path).runs().column("source").to_pylist() == [
         os.path.join(str(tmp_path), "results.jsonl")
     ]
+
+
+def test_lock_file_that_cannot_be_made(tmp_path):
+    path = tmp_path / "s.duckdb"
+    (tmp_path / "s.duckdb.lock").mkdir()  # a folder where the lock file should be
+    with pytest.raises(InputError, match=r"s.duckdb: cannot create the store's lock file"):
+        Store(path)

@@ -200,8 +200,11 @@ def show(paths: tuple[str, ...], store_path: str | None, as_json: bool, **kwargs
         table, notes = summarize(result.responses), list(result.notes)
         source: dict[str, Any] = {"kind": "files", "paths": list(paths)}
     else:
+        flag = {"column_map": "--map"}
         given = [
-            f"--{k.replace('_', '-')}" for k, v in options.items() if v not in (None, {}, "raise")
+            flag.get(k, f"--{k.replace('_', '-')}")
+            for k, v in options.items()
+            if v not in (None, {}, "raise")
         ]
         if given:
             raise InputError(f"{', '.join(given)} apply only when reading PATHS, not the store.")

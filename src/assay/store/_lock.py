@@ -72,7 +72,13 @@ def store_lock(path: str, *, timeout: float) -> Iterator[tuple[float, float]]:
     if fcntl is None:  # pragma: no cover - Windows
         yield start, deadline
         return
-    fh = open(lock_path(path), "a+", encoding="utf-8")  # noqa: SIM115 - closed in finally
+    try:
+        fh = open(lock_path(path), "a+", encoding="utf-8")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the store's lock file {lock_path(path)}: {exc.strerror or exc}",
+            path=path,
+        ) from None
     try:
         delay = _POLL_START
         while True:
