@@ -85,6 +85,15 @@ def test_store_from_a_newer_assay_is_refused(store_path):
         Store(store_path)
 
 
+def test_store_without_a_schema_version_is_refused(store_path):
+    Store(store_path)
+    con = duckdb.connect(str(store_path))
+    con.execute("DELETE FROM schema_version")
+    con.close()
+    with pytest.raises(InputError, match=r"empty schema_version table; it is damaged"):
+        Store(store_path)
+
+
 def test_store_missing_a_table_is_refused(store_path):
     Store(store_path)
     con = duckdb.connect(str(store_path))

@@ -78,7 +78,11 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
             path=path,
         )
     (version,) = con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
-    if version is None or version > SCHEMA_VERSION:
+    if version is None:
+        raise InputError(
+            "the results store has an empty schema_version table; it is damaged", path=path
+        )
+    if version > SCHEMA_VERSION:
         raise AssayError(
             f"the results store {path} has schema version {version}, newer than this assay "
             f"({__version__}) reads (up to {SCHEMA_VERSION}); upgrade assay to use it"
