@@ -1,0 +1,323 @@
+"""Confident learning, stage 1: per-class thresholds, the confident joint and the noise matrices.
+
+The computations follow Northcutt, Jiang & Chuang (2021), "Confident Learning: Estimating
+Uncertainty in Dataset Labels", JAIR 70:1373-1411, and reproduce cleanlab 2.x bit for bit (the same
+thresholds, the same tie rules, the same rounding) so that :func:`assay.labels.find_label_issues`
+flags exactly the examples that ``cleanlab.filter.find_label_issues`` flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import numpy as np
+
+from assay._core import InputError, Result
+
+__all__ = ["NoiseResult", "confident_joint", "confident_thresholds", "estimate_noise"]
+
+#: Fuzzy comparison used for thresholds and for "the model agrees with the given label".
+_EPS = 1e-6
+#: Lower bound of a per-class threshold (it must exceed ``_EPS``).
+_THRESHOLD_FLOOR = 2 * _EPS
+#: Threshold of a class no example is labelled with: no probability reaches it.
+_ABSENT_THRESHOLD = 2
+_TINY = 1e-100
+
+
+@dataclasses.dataclass(frozen=True)
+class _Labels:
+    """Validated inputs: integer labels, probabilities in their own float dtype, and per-class rows."""
+
+    y: np.ndarray  # (n,) int64 in [0, k)
+    p: np.ndarray  # (n, k) float32 or float64
+    pt: np.ndarray  # (k, n) the same, transposed and contiguous (class-wise passes are fast)
+    rows: tuple[np.ndarray, ...]  # rows[c]: ascending indices of the examples labelled c
+    counts: np.ndarray  # (k,) examples per given label
+
+    @property
+    def n_classes(self) -> int:
+        return self.p.shape[1]
+
+    @functools.cached_property
+    def self_confidence(self) -> np.ndarray:
+        """p[i, y_i], gathered class by class from the transposed rows."""
+        sc = np.empty(self.y.size, dtype=self.p.dtype)
+        for c, r in enumerate(self.rows):
+            sc[r] = self.pt[c][r]
+        return sc
+
+
+def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
+    """Check labels and probabilities; group the rows by given label."""
+    p = np.asarray(y_prob)
+    if p.dtype not in (np.float32, np.float64):
+        try:
+            p = np.asarray(p, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"`y_prob` must be a numeric array; got dtype {np.asarray(y_prob).dtype}."
+            ) from None
+    if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 2:
+        raise InputError(
+            f"`y_prob` must have shape (n_examples, n_classes) with n_classes >= 2; got {p.shape}."
+        )
+    y = np.asarray(y_true)
+    if y.ndim != 1 or y.shape[0] != p.shape[0]:
+        raise InputError(
+            f"`y_true` must have shape ({p.shape[0]},) to match `y_prob`; got {y.shape}."
+        )
+    if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise InputError(
+            f"`y_true` must hold integer class labels 0..{p.shape[1] - 1}; got dtype {y.dtype}."
+        )
+    y = y.astype(np.int64, copy=False)
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= p.shape[1]:
+        bad = lo if lo < 0 else hi
+        raise InputError(
+            f"`y_true` holds the label {bad}; labels must lie in 0..{p.shape[1] - 1} (columns of `y_prob`)."
+        )
+    pmin, pmax = (
+        float(p.min()),
+        float(p.max()),
+    )  # NaN propagates, so one pass each checks finiteness
+    if not (np.isfinite(pmin) and np.isfinite(pmax)):
+        raise InputError(f"`y_prob` contains {int((~np.isfinite(p)).sum())} non-finite value(s).")
+    if pmin < -_EPS or pmax > 1 + _EPS:
+        raise InputError(
+            f"`y_prob` must hold probabilities in [0, 1]; found values from {pmin:g} to {pmax:g}."
+        )
+    rows = tuple(np.flatnonzero(y == c) for c in range(p.shape[1]))
+    counts = np.array([r.size for r in rows], dtype=np.int64)
+    return _Labels(y, p, np.ascontiguousarray(p.T), rows, counts)
+
+
+# --------------------------------------------------------------------------------------------
+# Thresholds and the confident joint
+# --------------------------------------------------------------------------------------------
+
+
+def _thresholds(d: _Labels) -> np.ndarray:
+    """t_c: mean predicted probability of class c over the examples labelled c (cleanlab's rule)."""
+    sc = d.self_confidence
+    means = [np.mean(sc[r]) if r.size else _ABSENT_THRESHOLD for r in d.rows]
+    return np.clip(means, a_min=_THRESHOLD_FLOOR, a_max=None)
+
+
+def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uncalibrated confident joint C[given, true] and the off-diagonal example indices.
+
+    An example counts when some class reaches its threshold; its true-label guess is the first
+    such class, or the likeliest class when two or more reach theirs (cleanlab's rule).
+    """
+    k = d.n_classes
+    above = (d.pt >= (thresholds - _EPS)[:, None]).view(np.uint8)
+    small = np.uint8 if k < 256 else np.int64
+    n_above = above.sum(axis=0, dtype=small)
+    rank = (above * np.arange(k, 0, -1, dtype=small)[:, None]).max(axis=0)  # k - first class above
+    guess = k - rank.astype(np.int64)
+    several = np.flatnonzero(n_above > 1)
+    guess[several] = d.pt[:, several].argmax(axis=0)
+    confident = np.flatnonzero(n_above > 0)
+    given, true = d.y[confident], guess[confident]
+    joint = np.bincount(given * k + true, minlength=k * k).reshape(k, k)
+    np.fill_diagonal(joint, joint.diagonal().clip(min=1))
+    return joint, confident[given != true]
+
+
+def _round_preserving_sum(values: np.ndarray) -> np.ndarray:
+    """Round to integers keeping the (rounded) total, adjusting the largest remainders first."""
+    floats = np.asarray(values, dtype=float)
+    ints = floats.round()
+    orig_sum = np.sum(floats).round()
+    int_sum = np.sum(ints).round()
+    while abs(int_sum - orig_sum) > _EPS:
+        diff = np.round(orig_sum - int_sum)
+        step = -1 if int(diff < 0.0) else 1
+        changes = min(int(abs(diff)), len(values))
+        ints[np.argsort(floats - ints)[::-step][:changes]] += step
+        int_sum = np.sum(ints).round()
+    return ints.astype(int)
+
+
+def _round_rows(matrix: np.ndarray) -> np.ndarray:
+    return np.array([_round_preserving_sum(row) for row in matrix], dtype=int).reshape(matrix.shape)
+
+
+def _calibrate(joint: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Rescale row c of the confident joint to the number of examples labelled c, then round."""
+    cal = (joint.T / np.clip(joint.sum(axis=1), a_min=_TINY, a_max=None) * counts).T
+    cal = cal / np.clip(np.sum(cal), a_min=_TINY, a_max=None) * sum(counts)
+    return _round_rows(cal)
+
+
+def _clip_noise_rates(matrix: np.ndarray) -> np.ndarray:
+    diagonal = np.diagonal(matrix).copy()
+    out = np.clip(matrix, 0, 0.9999)
+    np.fill_diagonal(out, diagonal)
+    return out / np.clip(out.sum(axis=0), a_min=_TINY, a_max=None)
+
+
+def _latent(joint: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prior of the true labels, P(given | true) and P(true | given) from a confident joint."""
+    ps = counts / float(counts.sum())
+    given_counts = joint.sum(axis=1).astype(float)
+    true_counts = joint.sum(axis=0).astype(float)
+    noise = joint / np.clip(true_counts, a_min=_TINY, a_max=None)
+    inverse = joint.T / np.clip(given_counts, a_min=_TINY, a_max=None)
+    py = inverse.diagonal() / np.clip(noise.diagonal(), a_min=_TINY, a_max=None) * ps
+    py = np.clip(py, 1e-6, 1.0)
+    py = py * 1.0 / np.clip(np.sum(py), a_min=_TINY, a_max=None)
+    return py, _clip_noise_rates(noise), _clip_noise_rates(inverse)
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def confident_thresholds(y_true: Any, y_prob: Any) -> np.ndarray:
+    """Per-class thresholds of confident learning.
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (n_examples,)
+        Given (possibly noisy) labels, 0..n_classes-1.
+    y_prob : array_like, shape (n_examples, n_classes)
+        Out-of-sample predicted probabilities.
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+        :math:`t_c = \\frac{1}{|X_c|}\\sum_{x \\in X_c} \\hat p(c \\mid x)` over the examples
+        :math:`X_c` labelled c (2 for a class no example has, so nothing reaches it), floored at 2e-6.
+
+    References
+    ----------
+    Northcutt, Jiang & Chuang (2021), JAIR 70:1373-1411, eq. (2).
+
+    Examples
+    --------
+    >>> from assay.labels import confident_thresholds
+    >>> confident_thresholds([0, 0, 1], [[0.9, 0.1], [0.7, 0.3], [0.2, 0.8]]).round(2).tolist()
+    [0.8, 0.8]
+    """
+    return _thresholds(_labels_iv(y_true, y_prob))
+
+
+def confident_joint(y_true: Any, y_prob: Any, *, calibrate: bool = True) -> np.ndarray:
+    """The confident joint: counts of (given label, confidently predicted true label).
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (n_examples,)
+    y_prob : array_like, shape (n_examples, n_classes)
+    calibrate : bool, default True
+        Rescale each row to the number of examples with that given label and the total to n,
+        rounding so that row totals are kept (the paper's eq. 3).
+
+    Returns
+    -------
+    ndarray of int, shape (n_classes, n_classes)
+        ``C[i, j]``: examples labelled i whose confident class is j. An example counts when at
+        least one class reaches its threshold (``p >= t - 1e-6``); with several, the likeliest.
+        Every diagonal entry is at least 1.
+
+    Examples
+    --------
+    >>> from assay.labels import confident_joint
+    >>> confident_joint([0, 0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]]).tolist()
+    [[1, 1], [0, 2]]
+    """
+    if not isinstance(calibrate, bool):
+        raise InputError(f"`calibrate` must be True or False; got {calibrate!r}.")
+    d = _labels_iv(y_true, y_prob)
+    joint, _ = _confident_counts(d, _thresholds(d))
+    return _calibrate(joint, d.counts) if calibrate else joint
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NoiseResult(Result):
+    """The latent label noise that the confident joint implies.
+
+    Attributes
+    ----------
+    confident_joint : ndarray of int, shape (n_classes, n_classes)
+        Calibrated counts ``C[given, true]``.
+    joint : ndarray, shape (n_classes, n_classes)
+        ``C / n``: the estimated joint distribution of given and true labels.
+    noise_matrix : ndarray
+        ``P(given = i | true = j)`` (columns sum to 1).
+    inverse_noise_matrix : ndarray
+        ``P(true = i | given = j)`` (columns sum to 1).
+    py : ndarray, shape (n_classes,)
+        Estimated distribution of the true labels.
+    thresholds : ndarray, shape (n_classes,)
+    noise_rate : float
+        ``1 - trace(joint)``: the estimated fraction of wrong labels.
+    n : int
+    method : str
+    """
+
+    confident_joint: np.ndarray
+    joint: np.ndarray
+    noise_matrix: np.ndarray
+    inverse_noise_matrix: np.ndarray
+    py: np.ndarray
+    thresholds: np.ndarray
+    noise_rate: float
+    n: int
+    method: str = "confident-learning"
+
+
+def _noise_from(d: _Labels, thresholds: np.ndarray, calibrated: np.ndarray) -> NoiseResult:
+    joint = calibrated / np.clip(float(np.sum(calibrated)), a_min=_TINY, a_max=None)
+    py, noise, inverse = _latent(calibrated, d.counts)
+    return NoiseResult(
+        confident_joint=calibrated, joint=joint, noise_matrix=noise, inverse_noise_matrix=inverse,
+        py=py, thresholds=thresholds, noise_rate=float(1.0 - np.trace(joint)), n=int(d.y.size),
+    )  # fmt: skip
+
+
+def estimate_noise(y_true: Any, y_prob: Any) -> NoiseResult:
+    """Estimate the noise matrix, its inverse and the true-label prior by confident learning.
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (n_examples,)
+        Given (possibly noisy) labels.
+    y_prob : array_like, shape (n_examples, n_classes)
+        Out-of-sample predicted probabilities.
+
+    Returns
+    -------
+    NoiseResult
+
+    Notes
+    -----
+    With the calibrated confident joint :math:`C`, :math:`\\hat Q = C/n`,
+    :math:`P(\\tilde y = i \\mid y^* = j) = C_{ij} / \\sum_i C_{ij}` and
+    :math:`P(y^* = i \\mid \\tilde y = j) = C_{ji} / \\sum_i C_{ji}`; noise rates are clipped below
+    1 and columns renormalised; the prior is :math:`p(y^*=c) = P(y^*=c|\\tilde y=c) p(\\tilde y=c)
+    / P(\\tilde y=c|y^*=c)` (cleanlab's ``py_method='cnt'``, without convergence iterations).
+
+    References
+    ----------
+    Northcutt, Jiang & Chuang (2021), JAIR 70:1373-1411, sections 3.1-3.2.
+
+    Examples
+    --------
+    >>> from assay.labels import estimate_noise
+    >>> res = estimate_noise([0, 0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]])
+    >>> res.confident_joint.tolist(), res.noise_rate
+    ([[1, 1], [0, 2]], 0.25)
+    """
+    d = _labels_iv(y_true, y_prob)
+    thresholds = _thresholds(d)
+    joint, _ = _confident_counts(d, thresholds)
+    return _noise_from(d, thresholds, _calibrate(joint, d.counts))
