@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("assay.cli._stats", "compare", "Is B really better than A? Paired comparison item by item."),
     "leaderboard": ("assay.cli._stats", "leaderboard", "Models with intervals, rank intervals and tie groups."),
     "power": ("assay.cli._stats", "power", "Minimum detectable effect, or the items needed for one."),
+    "audit": ("assay.cli._audit", "audit", "Audit items: suspect gold answers with reasons, for human review."),
 }
 
 

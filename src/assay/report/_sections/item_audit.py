@@ -1,25 +1,118 @@
-"""Item audit: broken items and wrong labels (the analysis is not in this version yet; the section says what would enable it)."""
+"""Item audit: suspect gold answers with their reasons, and whether the ranking survives them."""
 
 from __future__ import annotations
 
-from assay import __version__
+import pyarrow.compute as pc
+
+from assay._core import InputError
+from assay.labels import ranking_stability
 from assay.report._context import ReportContext
 from assay.report._model import SectionModel
-from assay.report._sections._absent import NOT_BUILT, absent
+from assay.report._review import audit_responses
 
 ID = "item_audit"
 TITLE = "Item audit: broken items and wrong labels"
 
+MAX_SUSPECTS_SHOWN = 25
+TOP_MODELS = 10
+MAX_TASKS = 8
+
+
+def _tasks(ctx: ReportContext) -> list[tuple[str, str]]:
+    """(task, metric) pairs whose rows carry predictions (or choice log-probabilities) and targets."""
+    t = ctx.responses
+    has_pred = pc.or_(pc.is_valid(t.column("prediction")), pc.is_valid(t.column("choice_logprobs")))
+    usable = t.filter(pc.and_(has_pred, pc.is_valid(t.column("target"))))
+    if usable.num_rows == 0:
+        return []
+    counts = usable.group_by(["task", "metric"]).aggregate([("model", "count_distinct")])
+    pairs = zip(counts.column("task").to_pylist(), counts.column("metric").to_pylist(),
+                counts.column("model_count_distinct").to_pylist(), strict=True)  # fmt: skip
+    best: dict[str, str] = {}
+    for task, metric, n in sorted(pairs):
+        if n >= 3 and task not in best:
+            best[task] = metric
+    return sorted(best.items())[:MAX_TASKS]
+
+
+def _stability_block(result, scenario: str, ctx: ReportContext) -> dict:
+    st = ranking_stability(result, scenario=scenario, top=TOP_MODELS, adjust=ctx.options.adjust,
+                           alpha=ctx.options.alpha)  # fmt: skip
+    models = [
+        {
+            "model": m,
+            "score_before": float(b),
+            "score_after": float(a),
+            "rank_before": int(rb),
+            "rank_after": int(ra),
+        }
+        for m, b, a, rb, ra in zip(
+            st.models, st.score_before, st.score_after, st.rank_before, st.rank_after, strict=True
+        )  # fmt: skip
+    ]
+    position = {m: k for k, m in enumerate(st.models)}
+    adjacent = [p for p in st.pairs if position[p["model_b"]] == position[p["model_a"]] + 1]
+    changed = [p for p in st.pairs if p["flipped"] or p["significance_changed"]]
+    return {"scenario": scenario, "k": st.k, "n_before": st.n_before, "n_after": st.n_after, "models": models,
+            "n_pairs": len(st.pairs), "n_flipped": st.n_flipped, "n_significance_changed": st.n_significance_changed,
+            "changed": changed, "adjacent": adjacent, "adjust": st.adjust, "alpha": st.alpha}  # fmt: skip
+
+
+def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
+    result, data = audit_responses(ctx.responses, task=task, metric=metric)
+    index = {it: k for k, it in enumerate(data.items)}
+    suspects = result.suspects(MAX_SUSPECTS_SHOWN)
+    for s in suspects:
+        q = data.questions[index[s["item"]]]
+        s["question"] = None if q is None else q[:300]
+    block = {
+        "task": task, "metric": metric, "n_items": result.n_items, "n_models": len(result.models),
+        "n_suspects": result.n_suspects, "threshold": result.threshold, "prior_error": result.prior_error,
+        "error_correlation": result.error_correlation, "n_choices": result.n_choices,
+        "n_all_correct": int(result.all_correct.sum()), "n_all_wrong": int(result.all_wrong.sum()),
+        "confident_learning": result.cl_flag is not None,
+        "n_cl_flagged": 0 if result.cl_flag is None else int(result.cl_flag.sum()),
+        "suspects": suspects, "stability": [],
+    }  # fmt: skip
+    if result.n_suspects and len(result.models) >= 2 and result.n_suspects <= result.n_items - 2:
+        block["stability"] = [_stability_block(result, sc, ctx) for sc in ("remove", "relabel")]
+    return block
+
 
 def build(ctx: ReportContext) -> SectionModel:
-    if (
-        ctx.column_present("prediction") == 0
-        or ctx.column_present("target") == 0
-        or len(ctx.models()) < 3
-    ):
-        return absent(
-            ID,
-            TITLE,
-            "needs at least 3 models with predictions and gold targets on the same items.",
-        )
-    return absent(ID, TITLE, NOT_BUILT.format(version=__version__) + ".")
+    tasks = _tasks(ctx)
+    if not tasks:
+        return SectionModel(id=ID, title=TITLE, status="absent",
+                            reason="needs at least 3 models with predictions (or per-choice log-probabilities) "
+                                   "and gold targets on the same items.")  # fmt: skip
+    blocks, skipped = [], []
+    for task, metric in tasks:
+        try:
+            blocks.append(_task_block(ctx, task, metric))
+        except InputError as exc:
+            skipped.append(f"{task}: {exc}")
+    if not blocks:
+        return SectionModel(id=ID, title=TITLE, status="absent", reason="; ".join(skipped))
+    headline = []
+    for b in blocks:
+        if b["n_suspects"]:
+            flips = [s for s in b["stability"] if s["n_flipped"]]
+            tail = (f"; removing them reverses {flips[0]['n_flipped']} of {flips[0]['n_pairs']} orders among the "
+                    "top models") if flips else ""  # fmt: skip
+            headline.append(f"{b['task']}: {b['n_suspects']:,} of {b['n_items']:,} items have a suspect gold answer "
+                            f"(strong models agree on another answer){tail}.")  # fmt: skip
+    review = [n for n in ctx.notes if n.startswith("Human review")]
+    notes = [
+        "Each model votes for its answer with weight log((K-1)a/(1-a)) from its agreement a with gold (one-coin "
+        "Dawid-Skene); vote sums are divided by the design effect 1 + (m-1)rho, rho being how much more often than "
+        "chance two wrong models give the same wrong answer. P(gold wrong) is the posterior mass off gold with a "
+        "prior of 5% wrong labels. It ranks items; it is not a verdict: review the suspects "
+        "(`assay audit items -o suspects.csv`, then `assay report --review suspects.csv`).",
+        "Ranking stability re-scores the top models without the suspects ('remove') or against the competing "
+        "answer ('relabel'); pairwise orders are tested with McNemar's exact test, adjusted over pairs. "
+        "'Labels to flip' is the fewest wrong gold labels that could reverse an order (each such label moves "
+        "one item from A's wins to B's).",
+        *skipped,
+    ]
+    return SectionModel(id=ID, title=TITLE, data={"tasks": blocks, "review": review}, headline=headline[:4],
+                        notes=notes)  # fmt: skip
