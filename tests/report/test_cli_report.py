@@ -158,3 +158,23 @@ def test_demo_in_a_temporary_directory(tmp_path):
         == 29
     )
     assert str(Path(tmp_path / "assay-demo.html")) in proc.stdout.replace("\n", "")
+
+
+def test_report_and_gate_from_the_store(tmp_path, table_file):
+    store = tmp_path / "s.duckdb"
+    runner = CliRunner()
+    r = runner.invoke(main, ["ingest", str(table_file), "--store", str(store)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["report", "--store", str(store), "-o", str(tmp_path / "r.html"), "--json",
+                             str(tmp_path / "r.json"), "--resamples", "300"])
+    assert r.exit_code == 0, r.output
+    from_store = json.loads((tmp_path / "r.json").read_text())
+    r = runner.invoke(main, ["report", str(table_file), "-o", str(tmp_path / "f.html"), "--json",
+                             str(tmp_path / "f.json"), "--resamples", "300"])
+    from_file = json.loads((tmp_path / "f.json").read_text())
+    board = [s for s in from_store["sections"] if s["id"] == "leaderboard"]
+    assert board == [s for s in from_file["sections"] if s["id"] == "leaderboard"]
+    g = runner.invoke(main, ["gate", "--store", str(store), "--baseline", "base", "--candidate", "dpo", "--margin", "1"])
+    assert g.exit_code == 0, g.output
+    missing = runner.invoke(main, ["report", "--store", str(tmp_path / "nope.duckdb")])
+    assert missing.exit_code == 2 and "no results store here" in missing.output
