@@ -178,3 +178,14 @@ def test_report_and_gate_from_the_store(tmp_path, table_file):
     assert g.exit_code == 0, g.output
     missing = runner.invoke(main, ["report", "--store", str(tmp_path / "nope.duckdb")])
     assert missing.exit_code == 2 and "no results store here" in missing.output
+
+
+def test_plain_table_naming_options(tmp_path):
+    # A wide CSV (a column per model) without task or metric columns, named from the command line.
+    csv = tmp_path / "wide.csv"
+    csv.write_text("item,m1,m2\n" + "".join(f"q{i},{i % 2},{(i // 2) % 2}\n" for i in range(40)))
+    r = CliRunner().invoke(main, ["show", str(csv), "--wide", "--as-task", "quiz", "--as-metric", "acc", "--json"])
+    assert r.exit_code == 0, r.output
+    groups = json.loads(r.stdout)["groups"]
+    assert {(g["model"], g["task"], g["metric"]) for g in groups} == {("m1", "quiz", "acc"), ("m2", "quiz", "acc")}
+    assert all(g["items"] == 40 and g["mean_score"] == 0.5 for g in groups)

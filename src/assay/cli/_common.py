@@ -89,6 +89,11 @@ def read_options(f: Callable) -> Callable:
                      help="Plain tables: map our columns to yours, e.g. item=question_id,model=system."),
         click.option("--cluster-field", default=None, help="Per-item metadata field to use as the cluster."),
         click.option("--subject-field", default=None, help="Per-item metadata field to use as the subject."),
+        click.option("--as-model", default=None, help="Use this model name instead of the one the log gives."),
+        click.option("--as-task", default=None, help="Plain tables without a task column: the task name."),
+        click.option("--as-metric", default=None, help="Plain tables without a metric column: the metric name."),
+        click.option("--wide/--long", "wide", default=None,
+                     help="Plain tables: one column per model (--wide) or long format (--long); default: detect."),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -102,4 +107,8 @@ def collect_read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
         "column_map": parse_map(kwargs.pop("column_map", None)),
         "cluster_field": kwargs.pop("cluster_field", None),
         "subject_field": kwargs.pop("subject_field", None),
+        "model": kwargs.pop("as_model", None),
+        "task": kwargs.pop("as_task", None),
+        "metric": kwargs.pop("as_metric", None),
+        "wide": kwargs.pop("wide", None),
     }
