@@ -181,3 +181,42 @@ def test_power_errors():
     assert res.exit_code == 2 and "give exactly one of --n" in res.output
     res = run("power", "--delta", "2", "--k", "3")
     assert res.exit_code == 2 and "needs `icc`" in res.output
+
+
+def test_power_from_pilot_data_matches_the_normal_formula(tmp_path):
+    # Reference: statsmodels' one-sample normal power (NormalIndPower with ratio=0, both tails) solved
+    # for the effect size, times sd_d, the SD of the item differences computed here with numpy.
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+    from statsmodels.stats.power import NormalIndPower
+
+    from assay import datasets
+    from assay.cli import main
+
+    table = datasets.mmlu_pro()
+    path = tmp_path / "mmlu.parquet"
+    pq.write_table(table, path)
+    t = table.to_pandas().pivot(index="item", columns="model", values="score")
+    d = (t["Meta-Llama-3_1-8B-Instruct"] - t["Meta-Llama-3_1-8B"]).dropna().to_numpy()
+    es = NormalIndPower().solve_power(effect_size=None, nobs1=1000, alpha=0.05, power=0.8, ratio=0)
+    expected = es * d.std(ddof=1)
+    r = CliRunner().invoke(
+        main,
+        [
+            "power",
+            str(path),
+            "--model-a",
+            "Meta-Llama-3_1-8B",
+            "--model-b",
+            "Meta-Llama-3_1-8B-Instruct",
+            "--n",
+            "1000",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["from_data"]["pilot_items"] == d.size == 12032
+    assert out["result"]["delta"] == pytest.approx(expected, rel=1e-6)
+    r = CliRunner().invoke(main, ["power", "--n", "100", "--model-a", "x"])
+    assert r.exit_code == 2 and "needs --model-a and --model-b" in r.output

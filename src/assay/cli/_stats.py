@@ -363,6 +363,21 @@ def _print_leaderboard(board, matrix, cluster_by) -> None:
 
 
 @click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@store_option
+@click.option(
+    "--model-a", default=None, help="With RESULTS or --store: estimate the variance from A and B."
+)
+@click.option("--model-b", default=None, help="The second model of the pilot comparison.")
+@click.option("--task", default=None, help="Task of the pilot data.")
+@click.option("--metric", default=None, help="Metric of the pilot data.")
+@click.option(
+    "--cluster-by",
+    type=click.Choice(["cluster", "subject"]),
+    default=None,
+    help="Pilot data: estimate the design effect of these clusters.",
+)
+@read_options
 @click.option(
     "--n", "n_items", type=int, default=None, help="Items: give the minimum detectable effect."
 )
@@ -408,13 +423,17 @@ def _print_leaderboard(board, matrix, cluster_by) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @handle_errors
 def power(
+    paths: tuple[str, ...], store_path: str | None, model_a: str | None, model_b: str | None,
+    task: str | None, metric: str | None, cluster_by: str | None,
     n_items: int | None, delta: float | None, baseline: float, sd: float | None, rho: float,
     deff: float, k: int, icc: float | None, alpha: float, target: float, unpaired: bool,
-    as_json: bool,
+    as_json: bool, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Minimum detectable effect at --n items, or the items needed to detect --delta.
 
-    Binary scores by default (give --baseline); continuous scores with --sd.
+    From assumptions: binary scores by default (give --baseline), continuous scores with --sd.
+    From data: give RESULTS (or --store) with --model-a and --model-b; the variance of the paired
+    differences (and the design effect with --cluster-by) is estimated from their item scores.
     """
     from assay._core import InputError
     from assay.stats import minimum_detectable_effect, sample_size
@@ -423,6 +442,25 @@ def power(
         raise InputError(
             "give exactly one of --n (for the minimum detectable effect) and --delta (for the items needed)."
         )
+    read_kwargs = collect_read_options(kwargs)
+    if model_a or model_b or paths or store_path:
+        _power_from_data(
+            paths,
+            store_path,
+            read_kwargs,
+            model_a,
+            model_b,
+            task,
+            metric,
+            cluster_by,
+            n_items,
+            delta,
+            k,
+            alpha,
+            target,
+            as_json,
+        )
+        return
     scale = 1.0 if sd is not None else 100.0
     spec: dict[str, Any] = {
         "rho": rho, "paired": not unpaired, "design_effect": deff, "k": k, "icc": icc,
@@ -459,3 +497,77 @@ def power(
         )
     if res.note and not math.isnan(res.delta):
         click.echo(res.note)
+
+
+def _power_from_data(paths, store_path, read_kwargs, model_a, model_b, task, metric, cluster_by,
+                     n_items, delta, k, alpha, target, as_json) -> None:  # fmt: skip
+    """`assay power` with pilot data: the variance of the paired differences comes from A and B."""
+    import numpy as np
+
+    from assay._core import InputError
+    from assay.stats import power_from_data
+
+    if not (model_a and model_b):
+        raise InputError("power from data needs --model-a and --model-b (and RESULTS or --store).")
+    matrix, _ = _load_matrix(
+        paths,
+        store_path,
+        read_kwargs,
+        task=task,
+        metric=metric,
+        models=[model_a, model_b],
+        missing="intersect",
+    )
+    a, b = matrix.row(model_a), matrix.row(model_b)
+    both = ~(np.isnan(a).all(axis=1) | np.isnan(b).all(axis=1))
+    clusters = None
+    if cluster_by is not None:
+        labels = getattr(matrix, cluster_by)
+        if labels is None:
+            raise InputError(f"--cluster-by {cluster_by}: the data have no {cluster_by} labels.")
+        clusters = labels[both]
+    scale, unit = _scale(matrix)
+    res = power_from_data(
+        a[both],
+        b[both],
+        n=n_items,
+        delta=None if delta is None else delta / scale,
+        k=None if k == 1 else k,
+        clusters=clusters,
+        alpha=alpha,
+        power=target,
+    )
+    if as_json:
+        echo_json(
+            {
+                "version": JSON_VERSION,
+                "command": "power",
+                "scale": scale,
+                "from_data": {
+                    "model_a": model_a,
+                    "model_b": model_b,
+                    "task": matrix.task,
+                    "metric": matrix.metric,
+                    "pilot_items": int(both.sum()),
+                    "cluster_by": cluster_by,
+                },
+                "result": res.to_dict(),
+            }
+        )
+        return
+    pilot = f"variance from {model_a} vs {model_b} on {int(both.sum()):,} items of {matrix.task}"
+    if cluster_by:
+        pilot += f", clustered by {cluster_by}"
+    if res.solved_for == "delta":
+        if math.isnan(res.delta):
+            click.echo(res.note)
+        else:
+            click.echo(
+                f"With {res.n:,} items, a difference of {res.delta * scale:.2f} {unit} is detected with "
+                f"power {target:g} at alpha {alpha:g} ({pilot})."
+            )
+    else:
+        click.echo(
+            f"To detect {delta:g} {unit} with power {target:g} at alpha {alpha:g}, you need {res.n:,} "
+            f"items ({pilot})."
+        )
