@@ -146,12 +146,18 @@ def _item_means(rows: np.ndarray, n_resamples: int, rng: np.random.Generator) ->
     if distinct is not None:
         return _multinomial_means(distinct[0], distinct[1], None, n_resamples, rng)
     out = np.empty((n_resamples, m))
-    step = _chunk_size(n, n_resamples)
+    # With several rows, count how often each item is drawn and take one matrix product
+    # (counts @ rows.T) instead of m gathers: the same resample, m times less memory traffic.
+    step = _chunk_size(n, n_resamples) if m == 1 else max(1, min(n_resamples, _CHUNK_BYTES // (8 * n)))
     for start in range(0, n_resamples, step):
         r = min(step, n_resamples - start)
         idx = rng.integers(0, n, size=(r, n), dtype=_index_dtype(n))
-        for j in range(m):
-            out[start : start + r, j] = rows[j][idx].mean(axis=1)
+        if m == 1:
+            out[start : start + r, 0] = rows[0][idx].mean(axis=1)
+            continue
+        idx += (np.arange(r, dtype=idx.dtype) * n)[:, None]
+        counts = np.bincount(idx.ravel(), minlength=r * n).reshape(r, n).astype(np.float64)
+        out[start : start + r] = (counts @ rows.T) / n
     return out
 
 
