@@ -29,10 +29,12 @@ class OutlierResult(Result):
     ----------
     steps : ndarray
     residual : ndarray
-        Score minus the mean of the neighbouring (unflagged) checkpoints, on the same items.
+        Score minus the neighbours' reference on the same items (mean of the two neighbours
+        inside, the line through the next two at the ends), over the square root of its variance
+        factor (1.5 inside, 6 at the ends).
     modified_z : ndarray
-        ``residual`` against the robust spread of all residuals (Iglewicz and Hoaglin's
-        modified z-score, median and MAD).
+        ``residual`` against the median and MAD of the residuals of the checkpoints not next to
+        it (Iglewicz and Hoaglin's modified z-score).
     pvalue, pvalue_adjusted : ndarray
         Paired t-test over items of the departure, and its adjustment across checkpoints.
     flagged : ndarray of bool
@@ -62,32 +64,79 @@ class OutlierResult(Result):
 
 
 def _departures(y: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean departure and paired-t p-value of each active point from its active neighbours."""
+    """Standardised departure and paired-t p-value of each active point from its neighbours.
+
+    Interior points are compared with the mean of their two active neighbours, end points with
+    the straight line through the next two (both unbiased for a locally linear curve); the
+    departure is divided by the square root of its variance in units of one point's variance
+    (1.5 inside, 6 at the ends) so the two kinds are on one scale.
+    """
     idx = np.flatnonzero(active)
     resid = np.full(y.shape[0], np.nan)
     pval = np.full(y.shape[0], np.nan)
+    last = idx.size - 1
     for pos, i in enumerate(idx):
-        nb = [idx[j] for j in (pos - 1, pos + 1) if 0 <= j < idx.size]
-        d = y[i] - y[nb].mean(axis=0)
-        resid[i] = d.mean()
+        if 0 < pos < last:
+            ref, factor = (y[idx[pos - 1]] + y[idx[pos + 1]]) / 2, 1.5
+        else:
+            near, far = (idx[1], idx[2]) if pos == 0 else (idx[last - 1], idx[last - 2])
+            ref, factor = 2 * y[near] - y[far], 6.0
+        d = y[i] - ref
+        resid[i] = d.mean() / math.sqrt(factor)
         sd = d.std(ddof=1) if d.size > 1 else 0.0
         if sd > 0:
-            pval[i] = 2 * stats.t.sf(abs(resid[i]) / (sd / math.sqrt(d.size)), d.size - 1)
+            pval[i] = 2 * stats.t.sf(abs(d.mean()) / (sd / math.sqrt(d.size)), d.size - 1)
         else:
-            pval[i] = 1.0 if resid[i] == 0 else 0.0
+            pval[i] = 1.0 if d.mean() == 0 else 0.0
     return resid, pval
 
 
-def _modified_z(resid: np.ndarray) -> np.ndarray:
-    r = resid[np.isfinite(resid)]
+def _robust_z(r: np.ndarray, value: float) -> float:
+    """Modified z-score of ``value`` against the median and MAD of ``r``."""
     med = np.median(r)
     scale = _MAD_SCALE * np.median(np.abs(r - med))
     if scale == 0:
         scale = math.sqrt(math.pi / 2) * np.mean(np.abs(r - med))  # mean absolute deviation
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if scale == 0:
-            return np.where(resid == med, 0.0, np.inf * np.sign(resid - med))
-        return (resid - med) / scale
+    if scale == 0:
+        return 0.0 if value == med else math.copysign(math.inf, value - med)
+    return float((value - med) / scale)
+
+
+def _modified_z(resid: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Each active point's residual against the residuals of the points not next to it.
+
+    Leaving out the point and its neighbours keeps an outlier from inflating the spread it is
+    judged against (its neighbours' residuals carry half of its departure).
+    """
+    idx = np.flatnonzero(active)
+    z = np.full(resid.size, np.nan)
+    for pos, i in enumerate(idx):
+        others = np.r_[idx[: max(pos - 1, 0)], idx[pos + 2 :]]
+        if others.size >= 3:
+            z[i] = _robust_z(resid[others], resid[i])
+    return z
+
+
+def _best_candidate(
+    y: np.ndarray, active: np.ndarray, candidates: np.ndarray, z: np.ndarray
+) -> int:
+    """The candidate whose removal best explains the others' departures.
+
+    An outlier also displaces its neighbours' residuals (an end point's by twice its own
+    departure), so among the three most extreme candidates the one is flagged after whose
+    removal the largest remaining |z| is smallest.
+    """
+    idx = np.flatnonzero(candidates)
+    idx = idx[np.argsort(-np.abs(z[idx]), kind="stable")][:3]
+    if idx.size == 1:
+        return int(idx[0])
+    left = []
+    for c in idx:
+        trial = active.copy()
+        trial[c] = False
+        zz = _modified_z(_departures(y, trial)[0], trial)
+        left.append(np.nanmax(np.abs(zz)) if np.isfinite(zz).any() else 0.0)
+    return int(idx[int(np.argmin(left))])
 
 
 def outlier_checkpoints(
@@ -123,13 +172,16 @@ def outlier_checkpoints(
 
     Notes
     -----
-    Each checkpoint is compared with the mean of its two neighbours (one at the ends) on the
-    same items: the mean departure :math:`r_i` and a paired t-test. A checkpoint is flagged
+    Each checkpoint is compared on the same items with the mean of its two neighbours (at the
+    ends, with the line through the next two): the mean departure :math:`r_i` and a paired
+    t-test. A checkpoint is flagged
     when its departure is both statistically clear (adjusted p below ``alpha``: not sampling
     noise of the items) and unusual for the curve (:math:`|0.6745 (r_i - \\tilde r) /
-    \\mathrm{MAD}(r)| > 3.5`, Iglewicz and Hoaglin 1993: not the ordinary checkpoint-to-checkpoint
-    noise of training). The most extreme is flagged first and left out of its neighbours'
-    references before the search repeats. Needs at least 5 checkpoints.
+    \\mathrm{MAD}(r)| > 3.5`, Iglewicz and Hoaglin 1993, with median and MAD over the checkpoints
+    other than i and its neighbours: not the ordinary checkpoint-to-checkpoint noise of
+    training). Of the three most extreme candidates, the one whose removal leaves the smallest
+    largest |z| is flagged and left out of its neighbours' references before the search
+    repeats. Needs at least 5 checkpoints.
 
     Examples
     --------
@@ -164,7 +216,7 @@ def outlier_checkpoints(
     while True:
         active = ~flagged
         resid, pval = _departures(y, active)
-        z = _modified_z(resid)
+        z = _modified_z(resid, active)
         padj = np.full(n_pts, np.nan)
         padj[active] = adjust_pvalues(pval[active], method=adjust, alpha=alpha).pvalues_adjusted
         for arr, src in ((resid_out, resid), (z_out, z), (p_out, pval), (padj_out, padj)):
@@ -172,8 +224,7 @@ def outlier_checkpoints(
         candidates = active & (padj < alpha) & (np.abs(z) > threshold)
         if not candidates.any() or flagged.sum() + 1 > max_fraction * n_pts:
             break
-        worst = int(np.flatnonzero(candidates)[np.argmax(np.abs(z[candidates]))])
-        flagged[worst] = True
+        flagged[_best_candidate(y, active, candidates, z)] = True
         if active.sum() - 1 < 3:
             break
     return OutlierResult(
