@@ -88,37 +88,56 @@ def _lowest(values: np.ndarray, count: int) -> np.ndarray:
     return np.argsort(values)[:count]
 
 
-def _prune_by_noise_rate(d: _Labels, prune: np.ndarray, min_per_class: int) -> np.ndarray:
-    """For labels k and classes j != k: the prune[j, k] examples with the largest p_j - p_k."""
-    mask = np.zeros(d.y.size, dtype=bool)
-    for k, rows in enumerate(d.rows):
-        targets = np.flatnonzero(prune[:, k] > 0)
-        targets = targets[targets != k]
-        if rows.size <= min_per_class or rows.size <= 1 or targets.size == 0:
-            continue
-        block = np.take(d.pt, rows, axis=1)  # (n_classes, n_k), contiguous rows
-        flagged = np.zeros(rows.size, dtype=bool)
-        for j in targets:
-            flagged[_lowest(-(block[j] - block[k]), int(prune[j, k]))] = True
-        mask[rows] = flagged
-    return mask
+def _prune(
+    d: _Labels, prune: np.ndarray, min_per_class: int, *, by_class: bool, by_noise: bool
+) -> np.ndarray:
+    """Flags of the pruning filters, class by class (one gather of the class's rows for both).
 
-
-def _prune_by_class(d: _Labels, prune: np.ndarray, min_per_class: int) -> np.ndarray:
-    """For each label k: the n_k - prune[k, k] examples with the smallest p_k."""
+    By class: for each label k, the ``n_k - prune[k, k]`` examples with the smallest p_k.
+    By noise rate: for labels k and classes j != k, the ``prune[j, k]`` examples with the largest
+    margin p_j - p_k. With both, an example must be flagged by each.
+    """
     mask = np.zeros(d.y.size, dtype=bool)
     for k, rows in enumerate(d.rows):
         if rows.size <= min_per_class or rows.size <= 1:
             continue
-        mask[rows[_lowest(d.pt[k][rows], int(rows.size - prune[k, k]))]] = True
+        targets = np.flatnonzero(prune[:, k] > 0)
+        targets = targets[targets != k]
+        if by_noise and not by_class:
+            if targets.size == 0:
+                continue
+            block = np.take(d.pt, rows, axis=1)  # (n_classes, n_k), contiguous rows
+            pk = block[k]
+        else:
+            block = np.take(d.pt, rows, axis=1) if by_noise and targets.size else None
+            pk = d.pt[k][rows] if block is None else block[k]
+        flagged = np.zeros(rows.size, dtype=bool)
+        if by_class:
+            flagged[_lowest(pk, int(rows.size - prune[k, k]))] = True
+        if by_noise:
+            noisy = np.zeros(rows.size, dtype=bool)
+            for j in targets:
+                noisy[_lowest(-(block[j] - pk), int(prune[j, k]))] = True
+            flagged = flagged & noisy if by_class else noisy
+        mask[rows] = flagged
     return mask
 
 
-def _agrees_with_given(d: _Labels, idx: np.ndarray) -> np.ndarray:
-    """Whether the given label is the argmax once it gets a 1e-6 head start (cleanlab's reduce step)."""
-    p = d.p[idx]  # a copy, in the input's dtype
-    p[np.arange(idx.size), d.y[idx]] += _EPS
-    return p.argmax(axis=1) == d.y[idx]
+def _agrees_with_given(d: _Labels, idx: np.ndarray, argmax: np.ndarray | None = None) -> np.ndarray:
+    """Whether the given label is the argmax once it gets a 1e-6 head start (cleanlab's reduce step).
+
+    With the rows' arg-max known, the head-started label wins exactly when it exceeds the row
+    maximum, or equals it and comes first.
+    """
+    y = d.y[idx]
+    if argmax is None:
+        p = d.p[idx]  # a copy, in the input's dtype
+        p[np.arange(idx.size), y] += _EPS
+        return p.argmax(axis=1) == y
+    a = argmax[idx]
+    head = d.self_confidence[idx] + d.p.dtype.type(_EPS)
+    top = d.p[idx, a]
+    return (a == y) | (head > top) | ((head == top) & (y < a))
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,20 +179,19 @@ class _State:
     joint: np.ndarray  # calibrated confident joint
     off_diagonal: np.ndarray  # indices counted off the diagonal of the confident joint
     prune: np.ndarray | None
+    argmax: np.ndarray | None = None  # set by filters that compute every row's arg-max
 
 
 def _f_noise_rate(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune_by_noise_rate(s.d, s.prune, min_per_class)
+    return _prune(s.d, s.prune, min_per_class, by_class=False, by_noise=True)
 
 
 def _f_by_class(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune_by_class(s.d, s.prune, min_per_class)
+    return _prune(s.d, s.prune, min_per_class, by_class=True, by_noise=False)
 
 
 def _f_both(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune_by_class(s.d, s.prune, min_per_class) & _prune_by_noise_rate(
-        s.d, s.prune, min_per_class
-    )
+    return _prune(s.d, s.prune, min_per_class, by_class=True, by_noise=True)
 
 
 def _f_confident_learning(s: _State, min_per_class: int) -> np.ndarray:
@@ -183,7 +201,8 @@ def _f_confident_learning(s: _State, min_per_class: int) -> np.ndarray:
 
 
 def _f_predicted_neq_given(s: _State, min_per_class: int) -> np.ndarray:
-    return s.d.p.argmax(axis=1) != s.d.y
+    s.argmax = s.d.p.argmax(axis=1)
+    return s.argmax != s.d.y
 
 
 def _n_off_diagonal_issues(s: _State) -> int:
@@ -318,14 +337,16 @@ def find_label_issues(
         prune = _prune_counts(joint, min_per_class, frac_noise)
         if remove is not None:
             prune = _per_class_targets(prune, d.counts, remove)
-    mask = _FILTERS[filter_by](_State(d, joint, off_diagonal, prune), min_per_class)
+    state = _State(d, joint, off_diagonal, prune)
+    mask = _FILTERS[filter_by](state, min_per_class)
     if not filter_by.startswith("low_"):
         flagged = np.flatnonzero(mask)
-        mask[flagged[_agrees_with_given(d, flagged)]] = False
+        mask[flagged[_agrees_with_given(d, flagged, state.argmax)]] = False
     quality = _quality_of(d, rank_by)
     flagged = np.flatnonzero(mask)
     ranked = flagged[np.argsort(quality[mask])]
     return LabelIssuesResult(
-        is_issue=mask, ranked=ranked, label_quality=quality, suggested_label=d.p[ranked].argmax(axis=1), noise=_noise_from(d, thresholds, joint),
+        is_issue=mask, ranked=ranked, label_quality=quality,
+        suggested_label=d.p[ranked].argmax(axis=1), noise=_noise_from(d, thresholds, joint),
         n_issues=int(flagged.size), n=int(d.y.size), filter_by=filter_by, rank_by=rank_by,
     )  # fmt: skip
