@@ -76,11 +76,13 @@ class LearningCurveResult(Result):
     adjust : str
     alpha : float
     noise_sd : float
-        Standard deviation (ddof=1) of the last ``n_last`` checkpoints' scores: the
-        checkpoint-to-checkpoint noise at the end of training (Heineman et al. 2025).
+        Standard deviation (ddof=1) of the last ``n_last`` checkpoints' scores, outlier
+        checkpoints left out: the checkpoint-to-checkpoint noise at the end of training
+        (Heineman et al. 2025).
     sampling_se : float
         The mean item-sampling SE of those checkpoints, for comparison with ``noise_sd``.
     n_last : int
+        Checkpoints the noise was measured on.
     outliers : OutlierResult
     """
 
@@ -209,13 +211,14 @@ def learning_curve(
     y, x, n_omitted = check_curve(scores, steps, missing=missing)
     est, lo, hi, se = _point_intervals(y, level)
     tests = _step_tests(y, x, level, alpha, adjust, n_resamples, rng)
-    tail = est[-min(n_last, est.size) :]
-    noise = float(tail.std(ddof=1)) if tail.size >= 2 else math.nan
     outliers = outlier_checkpoints(y, x, threshold=outlier_threshold, alpha=alpha, adjust=adjust)
+    keep = ~outliers.flagged  # a broken checkpoint is not training noise
+    tail, tail_se = est[keep][-n_last:], se[keep][-n_last:]
+    noise = float(tail.std(ddof=1)) if tail.size >= 2 else math.nan
     return LearningCurveResult(
         steps=x, estimate=est, ci_low=lo, ci_high=hi, se=se, confidence_level=level,
         method="t over items", n=int(y.shape[1]), n_omitted=n_omitted, step_tests=tests,
         adjust=adjust, alpha=alpha, noise_sd=noise,
-        sampling_se=float(np.mean(se[-min(n_last, est.size) :])), n_last=int(min(n_last, est.size)),
+        sampling_se=float(np.mean(tail_se)), n_last=int(tail.size),
         outliers=outliers,
     )  # fmt: skip

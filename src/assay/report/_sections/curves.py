@@ -1,17 +1,179 @@
-"""Training curves (the analysis is not in this version yet; the section says what would enable it)."""
+"""Training curves: checkpoints with intervals, paired step tests, noise, outliers and fits."""
 
 from __future__ import annotations
 
-from assay import __version__
+import math
+import warnings
+
+import numpy as np
+
+from assay._core import AssayError, DegenerateDataWarning, ScoreMatrix
+from assay.curves import fit_curve, group_series, learning_curve, signal_to_noise_from_curves
 from assay.report._context import ReportContext
+from assay.report._figures_sampling import CurveLine, checkpoint_curves
 from assay.report._model import SectionModel
-from assay.report._sections._absent import NOT_BUILT, absent
+from assay.report._sections._absent import absent
+from assay.report._sections._common import level_pct
 
 ID = "curves"
 TITLE = "Training curves"
+
+_MAX_RESAMPLES = 500
+_FIT_RESAMPLES = 100
+_MIN_FIT_POINTS = 6
+_N_LAST = 5
+
+
+def _steps_by_model(ctx: ReportContext) -> dict[str, int]:
+    """The training step of each model that has one (the first one seen when runs disagree)."""
+    t = ctx.responses.select(["model", "step"]).group_by(["model", "step"]).aggregate([])
+    out: dict[str, int] = {}
+    for model, step in zip(
+        t.column("model").to_pylist(), t.column("step").to_pylist(), strict=True
+    ):
+        if step is not None:
+            out.setdefault(model, int(step))
+    return out
+
+
+def _fit_block(steps: np.ndarray, est: np.ndarray, ctx: ReportContext, salt: str) -> dict | None:
+    if steps.size < _MIN_FIT_POINTS or np.any(steps <= 0):
+        return None
+    try:
+        fit = fit_curve(steps, est, model="pow3", n_resamples=_FIT_RESAMPLES,
+                        confidence_level=ctx.options.confidence_level, rng=ctx.rng(salt))  # fmt: skip
+    except AssayError:
+        return None
+    grid = np.linspace(steps.min(), steps.max() * 1.5, 40)
+    horizon = float(steps.max() * 2)
+    fc = fit.forecast(horizon)
+    return {
+        "model": fit.model, "asymptote": fit.asymptote, "asymptote_ci_low": fit.asymptote_ci_low,
+        "asymptote_ci_high": fit.asymptote_ci_high, "residual_sd": fit.residual_sd,
+        "forecast": fc.to_dict(), "grid": grid.tolist(), "curve": fit.predict(grid).tolist(),
+        "n_resamples": fit.n_resamples, "n_failed": fit.n_failed,
+    }  # fmt: skip
+
+
+def _run_block(
+    ctx: ReportContext, m: ScoreMatrix, name: str, points: list[tuple[int, str]]
+) -> dict:
+    models = [model for _, model in points]
+    steps = np.array([s for s, _ in points], dtype=float)
+    scores = m.subset(models=models).item_scores()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        res = learning_curve(scores, steps, confidence_level=ctx.options.confidence_level,
+                             alpha=ctx.options.alpha, missing="omit", n_last=_N_LAST,
+                             n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+                             rng=ctx.rng(f"curves/{m.task}/{m.metric}/{name}"))  # fmt: skip
+    order = np.argsort(steps, kind="stable")
+    rows = [
+        {
+            "step": float(res.steps[i]),
+            "model": models[order[i]],
+            "estimate": float(res.estimate[i]),
+            "ci_low": float(res.ci_low[i]),
+            "ci_high": float(res.ci_high[i]),
+            "flagged": bool(res.outliers.flagged[i]),
+            "modified_z": res.outliers.modified_z[i],
+            "pvalue_adjusted": res.outliers.pvalue_adjusted[i],
+        }  # fmt: skip
+        for i in range(res.steps.size)
+    ]
+    return {
+        "run": name, "n": res.n, "n_omitted": res.n_omitted, "points": rows,
+        "steps": [t.to_dict() for t in res.step_tests], "outliers": list(res.outliers.flagged_steps),
+        "outlier_note": res.outliers.note, "noise_sd": res.noise_sd, "sampling_se": res.sampling_se,
+        "n_last": res.n_last, "fit": _fit_block(res.steps, res.estimate, ctx, f"fit/{m.task}/{name}"),
+        "_estimate": res.estimate[~res.outliers.flagged],
+    }  # fmt: skip
+
+
+def _task_block(
+    ctx: ReportContext, task: str, metric: str, steps_of: dict[str, int]
+) -> dict | None:
+    m = ctx.matrix(task, metric)
+    present = [model for model in m.models if model in steps_of]
+    runs = group_series(present, [steps_of[model] for model in present])
+    blocks, notes = [], []
+    for name, points in runs.items():
+        if len(points) < 2:
+            continue
+        try:
+            blocks.append(_run_block(ctx, m, name, points))
+        except AssayError as exc:
+            notes.append(f"{task} ({metric}), {name}: {exc}")
+    if not blocks and not notes:
+        return None
+    snr = None
+    tails = [b["_estimate"][-_N_LAST:] for b in blocks if len(b["_estimate"]) >= _N_LAST]
+    if len(tails) >= 2:
+        snr = signal_to_noise_from_curves(np.array(tails), n_last=_N_LAST, noise="within",
+                                          confidence_level=ctx.options.confidence_level).to_dict()  # fmt: skip
+    for b in blocks:
+        b.pop("_estimate")
+    return {"task": task, "metric": metric, "runs": blocks, "snr": snr, "notes": notes}
+
+
+def _figure(block: dict, level: float) -> str:
+    lines = []
+    for b in block["runs"]:
+        p = b["points"]
+        fit = b["fit"]
+        lines.append(CurveLine(
+            b["run"], [r["step"] for r in p], [r["estimate"] for r in p], [r["ci_low"] for r in p],
+            [r["ci_high"] for r in p], flagged=[r["flagged"] for r in p],
+            fit_x=None if fit is None else fit["grid"], fit_y=None if fit is None else fit["curve"],
+        ))  # fmt: skip
+    return checkpoint_curves(lines, ylabel=f"{block['metric']} ({block['task']})")
+
+
+def _headline(block: dict) -> list[str]:
+    out = []
+    for b in block["runs"]:
+        if b["outliers"]:
+            steps = ", ".join(f"{s:g}" for s in b["outliers"])
+            out.append(f"{block['task']}, {b['run']}: outlier checkpoint(s) at step {steps}.")
+        sd, se = b["noise_sd"], b["sampling_se"]
+        if sd is not None and math.isfinite(sd) and se and sd > 2 * se:
+            out.append(
+                f"{block['task']}, {b['run']}: the last {b['n_last']} checkpoints vary by "
+                f"{100 * sd:.1f} points (SD), more than twice the items' sampling SE "
+                f"({100 * se:.1f}): training noise dominates."
+            )
+    return out
 
 
 def build(ctx: ReportContext) -> SectionModel:
     if not ctx.steps_present():
         return absent(ID, TITLE, "needs a training step per run (checkpoints).")
-    return absent(ID, TITLE, NOT_BUILT.format(version=__version__) + ".")
+    steps_of = _steps_by_model(ctx)
+    tasks, figures, headline, notes = [], {}, [], []
+    for task, metric in ctx.task_metrics:
+        block = _task_block(ctx, task, metric, steps_of)
+        if block is None:
+            continue
+        notes += block.pop("notes")
+        if block["runs"]:
+            figures[f"curve-{len(tasks)}"] = _figure(block, ctx.options.confidence_level)
+            headline += _headline(block)
+            tasks.append(block)
+    if not tasks:
+        return absent(ID, TITLE, "needs at least 2 checkpoints (models with a step) of one run "
+                      "on the same task. " + " ".join(notes))  # fmt: skip
+    level = level_pct(ctx.options.confidence_level)
+    notes += [
+        f"Points: mean over items with a {level} t interval; step-to-step changes compare each "
+        "checkpoint with the next on the same items (McNemar's exact test for 0/1 scores, paired "
+        f"t otherwise), {ctx.options.adjust}-adjusted along each run.",
+        "Outliers: checkpoints whose departure from their neighbours is significant on the items "
+        "and beyond 3.5 robust SDs of the curve's other departures (marked x in the figure).",
+        "Dashed: a power-law fit c - a (step)^-alpha with residual-bootstrap intervals; noise is "
+        f"the SD of the last {_N_LAST} checkpoints (Heineman et al. 2025).",
+        "Checkpoints of one run are grouped by model name without the step (org/model@step100 and "
+        "org/model@step200 form the run org/model).",
+    ]
+    return SectionModel(id=ID, title=TITLE, data={"tasks": tasks, "confidence_level":
+                        ctx.options.confidence_level}, headline=headline[:6], figures=figures,
+                        notes=notes)  # fmt: skip

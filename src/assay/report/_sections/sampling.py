@@ -1,17 +1,169 @@
-"""Repeated samples: pass@k and consistency (the analysis is not in this version yet; the section says what would enable it)."""
+"""Repeated samples: pass@k with a simultaneous band over k, and consistency across samples."""
 
 from __future__ import annotations
 
-from assay import __version__
+import warnings
+
+import numpy as np
+import pyarrow.compute as pc
+
+from assay._core import AssayError, DegenerateDataWarning, ScoreMatrix
 from assay.report._context import ReportContext
+from assay.report._figures_sampling import CurveLine, passk_curves
 from assay.report._model import SectionModel
-from assay.report._sections._absent import NOT_BUILT, absent
+from assay.report._sections._absent import absent
+from assay.report._sections._common import is_binary, level_pct
+from assay.sampling import consistency, pass_at_k_curve
 
 ID = "sampling"
 TITLE = "Repeated samples: pass@k and consistency"
+
+#: At most this many bootstrap resamples per model (the band needs no more for a report).
+_MAX_RESAMPLES = 1000
+
+
+def _ks(n_samples: int) -> list[int]:
+    """1, 2, 4, ... up to the samples per item, and the samples per item itself."""
+    ks, k = [], 1
+    while k < n_samples:
+        ks.append(k)
+        k *= 2
+    return ks + [n_samples]
+
+
+def _predictions(ctx: ReportContext, m: ScoreMatrix, model: str) -> np.ndarray | None:
+    """The (items x samples) answers of one model, or None when the logs have none."""
+    t = ctx.responses
+    in_matrix = pc.and_(pc.equal(t.column("task"), m.task), pc.equal(t.column("metric"), m.metric))
+    sub = t.filter(pc.and_(in_matrix, pc.equal(t.column("model"), model)))
+    if sub.num_rows == 0 or sub.column("prediction").null_count == sub.num_rows:
+        return None
+    # the matrix's sample axis holds the task's distinct sample indices in order
+    levels = np.unique(np.asarray(t.filter(in_matrix).column("sample")))
+    s_index = {int(s): j for j, s in enumerate(levels)}
+    i_index = {item: i for i, item in enumerate(m.items)}
+    out = np.full((m.n_items, m.n_samples), None, dtype=object)
+    cols = [sub.column(c).to_pylist() for c in ("item", "sample", "prediction")]
+    for item, sample, pred in zip(*cols, strict=True):
+        out[i_index[item], s_index[int(sample)]] = pred
+    return out
+
+
+def _consistency_row(ctx: ReportContext, m: ScoreMatrix, model: str, row: np.ndarray) -> dict:
+    complete = ~np.isnan(row).any(axis=1)
+    x = row[complete]
+    if x.shape[0] < 2:
+        return {"available": False, "reason": "fewer than 2 items have every sample"}
+    preds = _predictions(ctx, m, model)
+    if preds is not None:
+        preds = preds[complete]
+        if any(v is None for v in preds.ravel()):
+            preds = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        c = consistency(x, predictions=preds, confidence_level=ctx.options.confidence_level,
+                        n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+                        rng=ctx.rng(f"consistency/{m.task}/{m.metric}/{model}"))  # fmt: skip
+    out = c.to_dict()
+    out.update(available=True, n_incomplete=int((~complete).sum()))
+    return out
+
+
+def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str) -> dict:
+    row = m.row(model)
+    counts = np.sum(~np.isnan(row), axis=1)
+    answered = counts > 0
+    n_max = int(counts.max()) if answered.any() else 0
+    if n_max < 2:
+        return {"model": model, "available": False, "reason": "one sample per item"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        curve = pass_at_k_curve(
+            row[answered], _ks(int(counts[answered].min()) if counts[answered].min() >= 2 else n_max),
+            confidence_level=ctx.options.confidence_level, missing="omit",
+            n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+            rng=ctx.rng(f"passk/{m.task}/{m.metric}/{model}"),
+        )  # fmt: skip
+    block = {"model": model, "available": True, "curve": curve.to_dict()}
+    block["curve"]["n_omitted"] += int((~answered).sum())
+    block["consistency"] = _consistency_row(ctx, m, model, row[answered])
+    return block
+
+
+def _task_block(ctx: ReportContext, task: str, metric: str) -> tuple[dict | None, str | None]:
+    m = ctx.matrix(task, metric)
+    if m.n_samples < 2:
+        return None, None
+    if not is_binary(m):
+        return None, f"{task} ({metric}): scores are not 0/1, so pass@k does not apply."
+    models = []
+    for model in m.models:
+        try:
+            models.append(_model_block(ctx, m, model))
+        except AssayError as exc:
+            models.append({"model": model, "available": False, "reason": str(exc)})
+    return {"task": task, "metric": metric, "n_items": m.n_items, "n_samples": m.n_samples,
+            "models": models}, None  # fmt: skip
+
+
+def _figure(block: dict, level: float) -> str:
+    lines = [
+        CurveLine(
+            b["model"],
+            b["curve"]["k"],
+            b["curve"]["estimate"],
+            b["curve"]["band_low"],
+            b["curve"]["band_high"],
+        )  # fmt: skip
+        for b in block["models"]
+        if b["available"]
+    ]
+    return passk_curves(lines, ylabel=f"pass@k ({block['task']})",
+                        band_label=f"{level_pct(level)} simultaneous bands")  # fmt: skip
+
+
+def _headline(block: dict) -> list[str]:
+    out = []
+    for b in block["models"][:3]:
+        if not b["available"]:
+            continue
+        c = b["curve"]
+        line = (f"{block['task']}, {b['model']}: pass@1 {100 * c['estimate'][0]:.1f}, "
+                f"pass@{c['k'][-1]} {100 * c['estimate'][-1]:.1f} (n = {c['n']:,} items)")  # fmt: skip
+        cons = b["consistency"]
+        if cons.get("available") and cons.get("fleiss_kappa") is not None:
+            line += (f"; samples agree on {100 * cons['agreement']:.0f}% of pairs, "
+                     f"kappa {cons['fleiss_kappa']:.2f}")  # fmt: skip
+        out.append(line + ".")
+    return out
 
 
 def build(ctx: ReportContext) -> SectionModel:
     if ctx.max_samples() < 2:
         return absent(ID, TITLE, "needs several samples per item (repeats or epochs).")
-    return absent(ID, TITLE, NOT_BUILT.format(version=__version__) + ".")
+    tasks, notes, figures, headline = [], [], {}, []
+    for task, metric in ctx.task_metrics:
+        block, note = _task_block(ctx, task, metric)
+        if note:
+            notes.append(note)
+        if block is None:
+            continue
+        if any(b["available"] for b in block["models"]):
+            figures[f"passk-{len(tasks)}"] = _figure(block, ctx.options.confidence_level)
+        headline += _headline(block)
+        tasks.append(block)
+    if not tasks:
+        return absent(ID, TITLE, "needs several 0/1-scored samples per item (repeats or epochs); "
+                      + " ".join(notes))  # fmt: skip
+    level = level_pct(ctx.options.confidence_level)
+    notes += [
+        "pass@k is the unbiased estimator of Chen et al. (2021): per item 1 - C(n-c, k)/C(n, k), "
+        f"averaged over items; the shaded bands are {level} simultaneous bands over k (bootstrap "
+        "max-t over items), so the whole curve lies inside them at that level.",
+        "Consistency treats the samples of an item as repeated runs: agreement is the share of "
+        "sample pairs with the same outcome, Fleiss' kappa corrects it for chance, and the CV is "
+        "the spread of per-sample accuracy relative to its mean (item-bootstrap intervals).",
+    ]
+    return SectionModel(id=ID, title=TITLE, data={"tasks": tasks, "confidence_level":
+                        ctx.options.confidence_level}, headline=headline[:6], figures=figures,
+                        notes=notes)  # fmt: skip
