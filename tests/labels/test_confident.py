@@ -201,7 +201,7 @@ def test_precision_of_top_flags_against_mturk_verdicts(real):
     res = find_label_issues(labels, pyx, filter_by="confident_learning")
     top = [int(i) for i in res.ranked[:15] if int(i) in verdict]
     precision = float(np.mean([verdict[i] for i in top]))
-    # Measured (docs/labels.md): MNIST 7 of 15 = 0.47; CIFAR-10 top 15: 0.33. The candidates as a
+    # Measured (docs/labels.md): MNIST 7 of 15 = 0.47; CIFAR-10 top 15: 0.40. The candidates as a
     # whole were 15% and 20% real errors here; our top flags must beat that base rate.
     assert len(top) == 15
     assert precision > n_real / len(verdict)
