@@ -391,7 +391,13 @@ def _reflected_smooth(h: np.ndarray, sigma: float) -> np.ndarray:
     """Convolve rows of ``h`` with a Gaussian of sd ``sigma`` reflected at 0 and 1."""
     grid = h.shape[1]
     step = 1.0 / (grid - 1)
-    ext = np.concatenate([h[:, :0:-1], h, h[:, -2::-1]], axis=1)  # covers [-1, 2]
+    # the mirror images about 0 and 1: a grid point on the boundary is its own image, so its
+    # mass counts twice there (the reflected kernel phi(t - f) + phi(t + f) at f = 0); without
+    # this, mass at exactly 0 or 1 would lose half its weight
+    mid = h.copy()
+    mid[:, 0] *= 2.0
+    mid[:, -1] *= 2.0
+    ext = np.concatenate([h[:, :0:-1], mid, h[:, -2::-1]], axis=1)  # covers [-1, 2]
     half = min(int(np.ceil(6.0 * sigma / step)), 2 * (grid - 1))
     t = np.arange(-half, half + 1) * step
     kern = np.exp(-0.5 * (t / sigma) ** 2) / (np.sqrt(2.0 * np.pi) * sigma)
