@@ -76,12 +76,16 @@ def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str) -> dict:
     n_max = int(counts.max()) if answered.any() else 0
     if n_max < 2:
         return {"model": model, "available": False, "reason": "one sample per item"}
+    # k up to the most common number of samples; items with fewer are left out and counted
+    values, freq = np.unique(counts[answered], return_counts=True)
+    k_max = int(values[freq == freq.max()].max())
+    if k_max < 2:
+        k_max = n_max
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         curve = pass_at_k_curve(
-            row[answered], _ks(int(counts[answered].min()) if counts[answered].min() >= 2 else n_max),
-            confidence_level=ctx.options.confidence_level, missing="omit",
-            n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+            row[answered], _ks(k_max), confidence_level=ctx.options.confidence_level,
+            missing="omit", n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
             rng=ctx.rng(f"passk/{m.task}/{m.metric}/{model}"),
         )  # fmt: skip
     block = {"model": model, "available": True, "curve": curve.to_dict()}
