@@ -494,7 +494,7 @@ def audit_items(
     --------
     >>> from assay.labels import audit_items
     >>> preds = [list("ABBD"), list("ABBD"), list("ABBC"), list("ACBD"), list("BBBD")]
-    >>> res = audit_items(preds, list("ABCD"), items=["q1", "q2", "q3", "q4"], n_choices=4)
+    >>> res = audit_items(preds, list("ABCD"), items=["q1", "q2", "q3", "q4"], n_choices=4, error_correlation=0)
     >>> [(r["item"], r["gold"], r["competing"], r["competing_votes"]) for r in res.suspects()]
     [('q3', 'C', 'B', 5)]
     """
