@@ -56,3 +56,46 @@ def test_audit_items_errors(results, tmp_path):
     assert res.exit_code == 2 and "give RESULTS files or --store, not both" in res.output
     res = CliRunner().invoke(main, ["audit", "items", path, "-o", str(tmp_path / "x.txt")])
     assert res.exit_code == 2 and "must end in .csv, .tsv or .json" in res.output
+
+
+def test_review_round_trip_through_assay_report(results, tmp_path):
+    # audit -> reviewer marks the top suspect as an error with the consensus answer -> report --review
+    path, table = results
+    out = tmp_path / "suspects.csv"
+    assert (
+        CliRunner().invoke(main, ["audit", "items", path, "-o", str(out), "--top", "3"]).exit_code
+        == 0
+    )
+    rows = list(csv.DictReader(out.open()))
+    rows[0]["verdict"], rows[0]["corrected"] = "error", rows[0]["competing"]
+    rows[1]["verdict"] = "ok"
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    args = ["report", path, "-o", str(tmp_path / "r.html"), "--resamples", "200"]
+    before = CliRunner().invoke(main, [*args, "--json", str(tmp_path / "before.json")])
+    after = CliRunner().invoke(
+        main, [*args, "--json", str(tmp_path / "after.json"), "--review", str(out)]
+    )
+    assert before.exit_code == 0 and after.exit_code == 0, after.output
+    notes = json.loads((tmp_path / "after.json").read_text())["sections"][0]["data"]["reader_notes"]
+    assert any("review" in n.lower() for n in notes)
+    # Independent re-scoring of the corrected item: 1 where the prediction equals the corrected answer.
+    item, corrected = rows[0]["item"], rows[0]["corrected"]
+    t = table.to_pandas()
+    preds = t[t["item"] == item].set_index("model").prediction
+
+    def board(p):
+        data = json.loads((tmp_path / p).read_text())
+        block = next(s for s in data["sections"] if s["id"] == "leaderboard")["data"]["tasks"][0]
+        return {r["model"]: r["own"]["estimate"] * r["own"]["n"] for r in block["rows"]}
+
+    b, a = board("before.json"), board("after.json")
+    gold_score = t[t["item"] == item].set_index("model").score
+    for model, pred in preds.items():
+        assert a[model] - b[model] == pytest.approx(
+            float(pred == corrected) - gold_score[model], abs=1e-6
+        )
+    bad = CliRunner().invoke(main, [*args, "--review", str(tmp_path / "r.html")])
+    assert bad.exit_code == 2

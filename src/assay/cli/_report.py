@@ -102,6 +102,13 @@ def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title)
 @click.option("--json", "json_path", default=None, help="Also write the report model as JSON here.")
 @click.option("--markdown", default=None, help="Also write a short Markdown summary here.")
 @click.option("--title", default="assay report", show_default=True)
+@click.option(
+    "--review",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A reviewed item-audit file (CSV or JSON with a verdict column): re-score with confirmed "
+    "errors excluded or corrected (see docs/labels.md).",
+)
 @_report_options
 @read_options
 @handle_errors
@@ -117,6 +124,7 @@ def report(
     confidence_level,
     alpha,
     n_resamples,
+    review,
     **kwargs,
 ):
     """Read RESULTS (files or folders, any supported format) or the store, run every analysis the
@@ -129,6 +137,13 @@ def report(
         from assay.report._build import result_from_store
 
         result = result_from_store(store_path)
+    if review is not None:
+        from assay.io import read
+        from assay.report._review import apply_review_file
+
+        if result is None:
+            result = read(list(results), **read_kw)
+        result = apply_review_file(result, review)
     options_kw = dict(
         baseline=baseline,
         seed=seed,

@@ -67,7 +67,9 @@ def _clustered(matrix: ScoreMatrix, level: float) -> dict[str, dict] | None:
         ok = np.isfinite(items[k])
         if ok.sum() < 3:
             continue
-        r = clustered_mean_ci(items[k][ok], matrix.cluster[ok], confidence_level=level)
+        with warnings.catch_warnings():  # few clusters: shown with the interval, not as a warning
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            r = clustered_mean_ci(items[k][ok], matrix.cluster[ok], confidence_level=level)
         out[model] = {
             "ci_low": r.ci_low,
             "ci_high": r.ci_high,
