@@ -40,7 +40,7 @@ def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -
                 table.add_row(
                     str(row["rank"]),
                     escape(row["model"])
-                    + (" [dim](tied best)[/dim]" if row.get("tied_best") else ""),
+                    + (f" [dim]({best})[/dim]" if row.get("tied_best") else ""),
                     _pct(row["estimate"]),
                     f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
                     f"{row['rank_low']}-{row['rank_high']}",
