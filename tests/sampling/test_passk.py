@@ -256,3 +256,18 @@ def test_estimator_bad_counts():
         pass_hat_k_estimator([5, 10], [1, 2], 6)
     with pytest.raises(InputError, match="do not broadcast"):
         pass_at_k_estimator([5, 5, 5], [1, 2], 1)
+
+
+def test_sorted_pairs_path_equals_dense_table(monkeypatch):
+    # Many distinct n make the dense (n, c) table too big; the distinct-pairs path must agree.
+    import assay.sampling._passk as mod
+
+    rng = np.random.default_rng(9)
+    n, c, _ = _random_nck(rng, 2000)
+    dense = pass_at_k_estimator(n, c, 1), pass_hat_k_estimator(n, c, 1)
+    monkeypatch.setattr(mod, "_MAX_TABLE", 0)
+    np.testing.assert_array_equal(pass_at_k_estimator(n, c, 1), dense[0])
+    np.testing.assert_array_equal(pass_hat_k_estimator(n, c, 1), dense[1])
+    np.testing.assert_allclose(
+        pass_at_k_estimator(n, c, 1), estimate_pass_at_k(n, c, 1), atol=1e-12
+    )

@@ -51,16 +51,32 @@ _METRICS = ("pass@k", "pass^k")
 # --------------------------------------------------------------------------------------------
 
 
-def _ratio_product(a: np.ndarray, n: np.ndarray, k: int) -> np.ndarray:
-    """:math:`\\prod_{j<k} \\max(a - j, 0) / (n - j)` = C(a, k) / C(n, k), once per distinct (a, n).
+#: Use a dense (distinct n) x (max n + 1) table of the product when it has at most this many cells.
+_MAX_TABLE = 4_000_000
 
-    Every factor lies in [0, 1], so the product neither overflows nor cancels.
+
+def _ratio_product(a: np.ndarray, n: np.ndarray, k: int) -> np.ndarray:
+    """:math:`\\prod_{j<k} \\max(a - j, 0) / (n - j)` = C(a, k) / C(n, k), for arrays a <= n, n >= k.
+
+    Every factor lies in [0, 1], so the product neither overflows nor cancels. It is computed
+    once per distinct (n, a) pair: in a dense table indexed by (n, a) when that table is small
+    (the usual case: a few distinct n), else over the distinct pairs found by sorting.
     """
-    a = np.asarray(a, dtype=np.int64)
-    n = np.asarray(n, dtype=np.int64)
+    a, n = np.broadcast_arrays(np.asarray(a, dtype=np.int64), np.asarray(n, dtype=np.int64))
     if a.size == 0:
         return np.zeros(a.shape)
-    key = n * (int(n.max()) + 1) + a
+    n_max = int(n.max())
+    lut = np.zeros(n_max + 1, dtype=np.int64)
+    present = np.flatnonzero(np.bincount(n.ravel(), minlength=n_max + 1))
+    if present.size * (n_max + 1) <= _MAX_TABLE:
+        lut[present] = np.arange(present.size)
+        num = np.arange(n_max + 1, dtype=np.float64)[None, :]
+        den = present.astype(np.float64)[:, None]
+        table = np.ones((present.size, n_max + 1))
+        for j in range(k):
+            table *= np.maximum(num - j, 0.0) / (den - j)
+        return table[lut[n], a]
+    key = n * (n_max + 1) + a
     uniq, first, inverse = np.unique(key.ravel(), return_index=True, return_inverse=True)
     ua = a.ravel()[first].astype(np.float64)
     un = n.ravel()[first].astype(np.float64)
@@ -332,7 +348,7 @@ class PassCurveResult(Result):
     ----------
     k : tuple of int
     estimate, se, ci_low, ci_high : ndarray, shape (len(k),)
-        Mean over items, bootstrap SE, pointwise percentile interval.
+        Mean over items, bootstrap SE, pointwise symmetric bootstrap interval.
     band_low, band_high : ndarray, shape (len(k),)
         Simultaneous band: covers the whole curve at ``confidence_level``.
     critical_value : float
@@ -370,15 +386,15 @@ class PassCurveResult(Result):
 
 
 def _max_t_band(values: np.ndarray, level: float, n_resamples: int, rng) -> tuple[np.ndarray, ...]:
-    """Bootstrap over items of the column means; pointwise percentile and max-t band."""
+    """Bootstrap over items of the column means; pointwise symmetric intervals and max-t band."""
     est = values.mean(axis=0)
     boot = _bootstrap_means(values.T, n_resamples=n_resamples, rng=rng)  # (B, K)
     se = boot.std(axis=0, ddof=1)
-    alpha = 1.0 - level
-    lo, hi = np.percentile(boot, [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(se > 0, np.abs(boot - est) / se, 0.0)
-    crit = float(np.quantile(t.max(axis=1), level))
+    point = np.quantile(t, level, axis=0)  # per k
+    crit = float(np.quantile(t.max(axis=1), level))  # >= every per-k quantile
+    lo, hi = np.clip(est - point * se, 0.0, 1.0), np.clip(est + point * se, 0.0, 1.0)
     band_lo = np.clip(est - crit * se, 0.0, 1.0)
     band_hi = np.clip(est + crit * se, 0.0, 1.0)
     return est, se, lo, hi, band_lo, band_hi, crit
@@ -416,7 +432,9 @@ def pass_at_k_curve(
     Notes
     -----
     Items are resampled with replacement (the same resample for every k, so the curve moves
-    together); with bootstrap SE :math:`s_k`, the band is
+    together); with bootstrap SE :math:`s_k`, the pointwise interval is :math:`\\hat p_k \\pm q_k s_k`
+    with :math:`q_k` the ``confidence_level`` quantile of :math:`|\\hat p^*_k - \\hat p_k| / s_k`,
+    and the band is
     :math:`\\hat p_k \\pm c\\, s_k` where ``c`` is the ``confidence_level`` quantile of
     :math:`\\max_k |\\hat p^*_k - \\hat p_k| / s_k` (the max-t or sup-t band; Montiel Olea &
     Plagborg-Moller 2019, J. Appl. Econometrics 34:1-17), clipped to [0, 1].
