@@ -78,8 +78,10 @@ def main() -> None:
         scored = raw["raw_scored_generations"]
         x = np.array([scored[f"sample_{i}"] for i in range(len(scored))], dtype=float)
         ours1, ours5 = (100 * pass_at_k(x, k).estimate for k in (1, 5))
-        print(f"  CRUXEval {mode}: pass@1 {ours1:.5f} (stored {raw['pass_at_1']:.5f}), "
-              f"pass@5 {ours5:.5f} (stored {raw['pass_at_5']:.5f})")  # fmt: skip
+        print(
+            f"  CRUXEval {mode}: pass@1 {ours1:.5f} (stored {raw['pass_at_1']:.5f}), "
+            f"pass@5 {ours5:.5f} (stored {raw['pass_at_5']:.5f})"
+        )
 
 
 if __name__ == "__main__":

@@ -28,10 +28,25 @@ def _checkpoints(broken_step=7000, n_items=300, seed=0):
             model = f"{run}@step{step}"
             y = rng.random(n_items) < pp
             for i in range(n_items):
-                b.add(model=model, task="gsm8k", item=f"q{i}", metric="acc", score=float(y[i]),
-                      run_id=model, step=int(step))  # fmt: skip
-            runs.append(RunInfo(run_id=model, model=model, task="gsm8k", harness="x", source="x",
-                                sha256="0" * 64))  # fmt: skip
+                b.add(
+                    model=model,
+                    task="gsm8k",
+                    item=f"q{i}",
+                    metric="acc",
+                    score=float(y[i]),
+                    run_id=model,
+                    step=int(step),
+                )
+            runs.append(
+                RunInfo(
+                    run_id=model,
+                    model=model,
+                    task="gsm8k",
+                    harness="x",
+                    source="x",
+                    sha256="0" * 64,
+                )
+            )
     return ReadResult.from_parts(b, runs)
 
 

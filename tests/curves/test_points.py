@@ -29,8 +29,10 @@ def test_points_tests_and_noise_against_scipy_and_statsmodels():
     for i, t in enumerate(res.step_tests):
         # Oracle: statsmodels' exact McNemar test on the paired 2x2 table of the two checkpoints.
         a, b = y[i], y[i + 1]
-        table = [[np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
-                 [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))]]  # fmt: skip
+        table = [
+            [np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
+            [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))],
+        ]
         assert t.pvalue == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-10)
         assert t.estimate == pytest.approx(b.mean() - a.mean(), abs=1e-15)
         assert t.test == "mcnemar-exact" and t.n == 1500

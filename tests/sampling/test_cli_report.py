@@ -18,17 +18,34 @@ def _cruxeval_result(data, mode):
     task = f"cruxeval-{mode}"
     for key, scores, answers in zip(data["keys"], data["correct"], data["answers"], strict=True):
         for j, (score, answer) in enumerate(zip(scores, answers, strict=True)):
-            b.add(model="codellama-7b", task=task, item=key, sample=j, metric="pass",
-                  score=score, prediction=answer, run_id=f"cruxeval-{mode}")  # fmt: skip
-    run = RunInfo(run_id=f"cruxeval-{mode}", model="codellama-7b", task=task, harness="cruxeval",
-                  source="cruxeval", sha256="0" * 64)  # fmt: skip
+            b.add(
+                model="codellama-7b",
+                task=task,
+                item=key,
+                sample=j,
+                metric="pass",
+                score=score,
+                prediction=answer,
+                run_id=f"cruxeval-{mode}",
+            )
+    run = RunInfo(
+        run_id=f"cruxeval-{mode}",
+        model="codellama-7b",
+        task=task,
+        harness="cruxeval",
+        source="cruxeval",
+        sha256="0" * 64,
+    )
     return ReadResult.from_parts(b, [run], sources=[f"cruxeval-{mode}"])
 
 
 def test_report_section_on_cruxeval_matches_the_library(cruxeval):
     mode, data = cruxeval
-    report = build_report(_cruxeval_result(data, mode), sections=["inventory", "sampling"],
-                          options=ReportOptions(n_resamples=300))  # fmt: skip
+    report = build_report(
+        _cruxeval_result(data, mode),
+        sections=["inventory", "sampling"],
+        options=ReportOptions(n_resamples=300),
+    )
     sec = report.section("sampling")
     assert sec.status == "present"
     block = sec.data["tasks"][0]
@@ -60,10 +77,21 @@ def _simulated(n_models=2, n_items=120, n_samples=6, predictions=True, seed=0):
                     continue  # model 1 has only 3 samples of the first 10 items
                 ok = rng.random() < p[i]
                 pred = "right" if ok else rng.choice(["x", "y"])
-                b.add(model=f"m{m}", task="math", item=f"q{i}", sample=s, metric="acc",
-                      score=float(ok), prediction=pred if predictions else None, run_id=f"r{m}")  # fmt: skip
-        runs.append(RunInfo(run_id=f"r{m}", model=f"m{m}", task="math", harness="x", source="x",
-                            sha256="0" * 64))  # fmt: skip
+                b.add(
+                    model=f"m{m}",
+                    task="math",
+                    item=f"q{i}",
+                    sample=s,
+                    metric="acc",
+                    score=float(ok),
+                    prediction=pred if predictions else None,
+                    run_id=f"r{m}",
+                )
+        runs.append(
+            RunInfo(
+                run_id=f"r{m}", model=f"m{m}", task="math", harness="x", source="x", sha256="0" * 64
+            )
+        )
     return ReadResult.from_parts(b, runs)
 
 

@@ -59,7 +59,7 @@ def _options(f):
         click.option("--confidence-level", type=float, default=0.95, show_default=True),
         click.option(
             "--resamples", type=int, default=2000, show_default=True, help="Bootstrap resamples."
-        ),  # fmt: skip
+        ),
         click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text."),
         store_option,
@@ -99,12 +99,28 @@ def _print(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 @click.command()
 @_options
-@click.option("-k", "ks", type=int, multiple=True,
-              help="k to estimate (repeat the option); default 1, 2, 4, ... and the samples per item.")  # fmt: skip
+@click.option(
+    "-k",
+    "ks",
+    type=int,
+    multiple=True,
+    help="k to estimate (repeat the option); default 1, 2, 4, ... and the samples per item.",
+)
 @click.option("--model", "models", multiple=True, help="Only these models (repeat the option).")
 @handle_errors
-def passk(paths, task, metric, confidence_level, resamples, seed, as_json, store_path, ks, models,
-          **kwargs: Any) -> None:  # fmt: skip
+def passk(
+    paths,
+    task,
+    metric,
+    confidence_level,
+    resamples,
+    seed,
+    as_json,
+    store_path,
+    ks,
+    models,
+    **kwargs: Any,
+) -> None:
     """pass@k with intervals and a simultaneous band over k, per model.
 
     Reads RESULTS files or folders (or the store) with several 0/1-scored samples per item.
@@ -129,8 +145,14 @@ def passk(paths, task, metric, confidence_level, resamples, seed, as_json, store
         k = list(ks) or _default_ks(
             int(counts[counts > 0].min(initial=1)), int(counts.max(initial=1))
         )
-        res = pass_at_k_curve(row[counts > 0], k, confidence_level=confidence_level, missing="omit",
-                              n_resamples=resamples, rng=np.random.default_rng([seed, len(out)]))  # fmt: skip
+        res = pass_at_k_curve(
+            row[counts > 0],
+            k,
+            confidence_level=confidence_level,
+            missing="omit",
+            n_resamples=resamples,
+            rng=np.random.default_rng([seed, len(out)]),
+        )
         d = res.to_dict()
         d["n_omitted"] += int((counts == 0).sum())
         out.append({"model": model, **d})
@@ -139,12 +161,23 @@ def passk(paths, task, metric, confidence_level, resamples, seed, as_json, store
         return
     level = f"{100 * confidence_level:g}%"
     rows = [
-        [r["model"], str(k), _pct(r["estimate"][j]), f"{_pct(r['ci_low'][j])} to {_pct(r['ci_high'][j])}",
-         f"{_pct(r['band_low'][j])} to {_pct(r['band_high'][j])}", f"{r['n']:,}", str(r["n_omitted"])]
-        for r in out for j, k in enumerate(r["k"])
-    ]  # fmt: skip
-    _print(f"pass@k on {m.task} ({m.metric})",
-           ["model", "k", "pass@k", f"{level} CI", f"{level} band (all k)", "items", "omitted"], rows)  # fmt: skip
+        [
+            r["model"],
+            str(k),
+            _pct(r["estimate"][j]),
+            f"{_pct(r['ci_low'][j])} to {_pct(r['ci_high'][j])}",
+            f"{_pct(r['band_low'][j])} to {_pct(r['band_high'][j])}",
+            f"{r['n']:,}",
+            str(r["n_omitted"]),
+        ]
+        for r in out
+        for j, k in enumerate(r["k"])
+    ]
+    _print(
+        f"pass@k on {m.task} ({m.metric})",
+        ["model", "k", "pass@k", f"{level} CI", f"{level} band (all k)", "items", "omitted"],
+        rows,
+    )
 
 
 def _default_ks(fewest: int, most: int) -> list[int]:
@@ -162,8 +195,9 @@ def _default_ks(fewest: int, most: int) -> list[int]:
 @click.command()
 @_options
 @handle_errors
-def curves(paths, task, metric, confidence_level, resamples, seed, as_json, store_path,
-           **kwargs: Any) -> None:  # fmt: skip
+def curves(
+    paths, task, metric, confidence_level, resamples, seed, as_json, store_path, **kwargs: Any
+) -> None:
     """Checkpoint curves: intervals, step-to-step tests, end-of-training noise and outliers.
 
     Reads RESULTS files or folders (or the store) whose runs carry a training step; checkpoints
@@ -194,9 +228,14 @@ def curves(paths, task, metric, confidence_level, resamples, seed, as_json, stor
     out = []
     for name, points in runs.items():
         names = [model for _, model in points]
-        res = learning_curve(m.subset(models=names).item_scores(), [s for s, _ in points],
-                             confidence_level=confidence_level, missing="omit", n_resamples=resamples,
-                             rng=np.random.default_rng([seed, len(out)]))  # fmt: skip
+        res = learning_curve(
+            m.subset(models=names).item_scores(),
+            [s for s, _ in points],
+            confidence_level=confidence_level,
+            missing="omit",
+            n_resamples=resamples,
+            rng=np.random.default_rng([seed, len(out)]),
+        )
         out.append({"run": name, "checkpoints": names, **res.to_dict()})
     if as_json:
         echo_json({"version": JSON_VERSION, "task": m.task, "metric": m.metric, "runs": out})
@@ -207,13 +246,22 @@ def curves(paths, task, metric, confidence_level, resamples, seed, as_json, stor
         rows = []
         for i, step in enumerate(r["steps"]):
             t = r["step_tests"][i - 1] if i else None
-            rows.append([
-                f"{step:g}", r["checkpoints"][i], _pct(r["estimate"][i]),
-                f"{_pct(r['ci_low'][i])} to {_pct(r['ci_high'][i])}",
-                "" if t is None else f"{100 * t['estimate']:+.2f}",
-                "" if t is None else f"{t['pvalue_adjusted']:.4f}" + (" *" if t["significant"] else ""),
-                "yes" if step in flagged else "",
-            ])  # fmt: skip
-        _print(f"{r['run']} on {m.task} ({m.metric}): {r['n']:,} items; last-{r['n_last']} noise SD "
-               f"{_pct(r['noise_sd'])} vs sampling SE {_pct(r['sampling_se'])} points",
-               ["step", "checkpoint", "score", f"{level} CI", "change", "adjusted p", "outlier"], rows)  # fmt: skip
+            rows.append(
+                [
+                    f"{step:g}",
+                    r["checkpoints"][i],
+                    _pct(r["estimate"][i]),
+                    f"{_pct(r['ci_low'][i])} to {_pct(r['ci_high'][i])}",
+                    "" if t is None else f"{100 * t['estimate']:+.2f}",
+                    ""
+                    if t is None
+                    else f"{t['pvalue_adjusted']:.4f}" + (" *" if t["significant"] else ""),
+                    "yes" if step in flagged else "",
+                ]
+            )
+        _print(
+            f"{r['run']} on {m.task} ({m.metric}): {r['n']:,} items; last-{r['n_last']} noise SD "
+            f"{_pct(r['noise_sd'])} vs sampling SE {_pct(r['sampling_se'])} points",
+            ["step", "checkpoint", "score", f"{level} CI", "change", "adjusted p", "outlier"],
+            rows,
+        )

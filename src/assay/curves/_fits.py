@@ -83,11 +83,19 @@ CURVE_MODELS: dict[str, tuple[Callable, tuple[str, ...], tuple, int | None]] = {
     "exp3": (_exp3, ("c", "a", "b"), ([-_INF, -_INF, 1e-3], [_INF, _INF, 200.0]), 0),
     "log2": (_log2, ("a", "b"), ([-_INF, -_INF], [_INF, _INF]), None),
     "pow2": (_pow2, ("a", "b"), ([-_INF, -5.0], [_INF, 5.0]), None),
-    "mmf": (_mmf, ("alpha", "beta", "kappa", "delta"),
-            ([-_INF, -_INF, 1e-6, 0.05], [_INF, _INF, 1e6, 10.0]), 0),
-    "weibull": (_weibull, ("alpha", "beta", "kappa", "delta"),
-                ([-_INF, -_INF, 1e-6, 0.05], [_INF, _INF, 1e6, 10.0]), 0),
-}  # fmt: skip
+    "mmf": (
+        _mmf,
+        ("alpha", "beta", "kappa", "delta"),
+        ([-_INF, -_INF, 1e-6, 0.05], [_INF, _INF, 1e6, 10.0]),
+        0,
+    ),
+    "weibull": (
+        _weibull,
+        ("alpha", "beta", "kappa", "delta"),
+        ([-_INF, -_INF, 1e-6, 0.05], [_INF, _INF, 1e6, 10.0]),
+        0,
+    ),
+}
 """Curve models (Domhan, Springenberg and Hutter 2015, table 1): power law and exponential
 saturation with an asymptote (``pow3``, ``exp3``), log-linear (``log2``), pure power law
 (``pow2``), and the sigmoidal MMF and Weibull curves. ``u`` is the step over the largest
@@ -263,10 +271,15 @@ class CurveFitResult(Result):
         delta = est + self.boot_new_residual[ok] - curves[ok]
         d_lo, d_hi = np.percentile(delta, q)
         return ForecastResult(
-            step=float(step), estimate=est, ci_low=float(lo), ci_high=float(hi),
-            pi_low=est + float(d_lo), pi_high=est + float(d_hi), confidence_level=level,
+            step=float(step),
+            estimate=est,
+            ci_low=float(lo),
+            ci_high=float(hi),
+            pi_low=est + float(d_lo),
+            pi_high=est + float(d_hi),
+            confidence_level=level,
             method="residual-bootstrap",
-        )  # fmt: skip
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,7 +299,8 @@ def _fit_iv(steps, scores, model, confidence_level, n_resamples, rng):
     p = len(CURVE_MODELS[model][1])
     if y.size < p + 2:
         raise InputError(
-            f"the {model!r} fit has {p} parameters and needs at least {p + 2} checkpoints; got {y.size}."
+            f"the {model!r} fit has {p} parameters and needs at least {p + 2} checkpoints; "
+            f"got {y.size}."
         )
     order = np.argsort(x)
     return x[order], y[order], model, level, n_resamples, rng
@@ -378,22 +392,42 @@ def fit_curve(
             new_resid.append(e_new)
     boot_arr = np.array(boot).reshape(len(boot), p)
     q = [50 * (1 - level), 50 * (1 + level)]
-    param_ci = {name: tuple(np.percentile(boot_arr[:, j], q).tolist()) if len(boot) else (math.nan, math.nan)
-                for j, name in enumerate(names)}  # fmt: skip
+    param_ci = {
+        name: tuple(np.percentile(boot_arr[:, j], q).tolist())
+        if len(boot)
+        else (math.nan, math.nan)
+        for j, name in enumerate(names)
+    }
     asymptote, a_lo, a_hi = math.nan, math.nan, math.nan
     if asym is not None:
         asymptote = float(p_hat[asym])
         a_lo, a_hi = param_ci[names[asym]]
     sse = max(sse, 1e-300)
     return CurveFitResult(
-        model=model, params={nm: float(v) for nm, v in zip(names, p_hat, strict=True)},
-        param_ci=param_ci, asymptote=asymptote, asymptote_ci_low=a_lo, asymptote_ci_high=a_hi,
-        residual_sd=math.sqrt(sse / (n - p)), sse=sse, aic=n * math.log(sse / n) + 2 * p,
-        bic=n * math.log(sse / n) + p * math.log(n), n=n, n_params=p, n_resamples=n_resamples,
-        n_failed=n_resamples - len(boot), scale=scale, last_step=float(x[-1]),
-        confidence_level=level, method="least-squares, residual bootstrap", steps=x, y=y,
-        residuals=resid, boot_params=boot_arr, boot_new_residual=np.array(new_resid),
-    )  # fmt: skip
+        model=model,
+        params={nm: float(v) for nm, v in zip(names, p_hat, strict=True)},
+        param_ci=param_ci,
+        asymptote=asymptote,
+        asymptote_ci_low=a_lo,
+        asymptote_ci_high=a_hi,
+        residual_sd=math.sqrt(sse / (n - p)),
+        sse=sse,
+        aic=n * math.log(sse / n) + 2 * p,
+        bic=n * math.log(sse / n) + p * math.log(n),
+        n=n,
+        n_params=p,
+        n_resamples=n_resamples,
+        n_failed=n_resamples - len(boot),
+        scale=scale,
+        last_step=float(x[-1]),
+        confidence_level=level,
+        method="least-squares, residual bootstrap",
+        steps=x,
+        y=y,
+        residuals=resid,
+        boot_params=boot_arr,
+        boot_new_residual=np.array(new_resid),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,7 +546,12 @@ def stopping_rule(
     gain = sign * (end_hat - float(fit.predict(fit.last_step)[0]))
     upper = float(np.quantile(gains, level)) if gains.size else math.inf
     return StoppingResult(
-        stop=bool(upper < epsilon), gain=float(gain), gain_upper=upper, epsilon=float(epsilon),
-        horizon=h, last_step=fit.last_step, confidence_level=level,
+        stop=bool(upper < epsilon),
+        gain=float(gain),
+        gain_upper=upper,
+        epsilon=float(epsilon),
+        horizon=h,
+        last_step=fit.last_step,
+        confidence_level=level,
         method=f"bootstrap upper bound of the gain ({fit.model})",
-    )  # fmt: skip
+    )

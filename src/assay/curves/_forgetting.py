@@ -86,7 +86,8 @@ def _forgetting_iv(scores, trained_at, baseline):
     if trained_at is None:
         if len(tasks) > n_stages:
             raise InputError(
-                f"{len(tasks)} tasks but {n_stages} stages: give `trained_at`, the stage of each task."
+                f"{len(tasks)} tasks but {n_stages} stages: give `trained_at`, the stage of "
+                "each task."
             )
         trained_at = list(range(len(tasks)))
     trained = [int(v) for v in np.asarray(trained_at).ravel()]
@@ -193,11 +194,22 @@ def forgetting(
         ]
         fwt = float(np.mean(gains)) if gains else math.nan
     return ForgettingResult(
-        matrix=matrix, ci_low=matrix - half, ci_high=matrix + half, trained_at=trained,
-        backward_transfer=b_est, bwt_ci_low=b_lo, bwt_ci_high=b_hi, bwt_se=b_se,
-        task_bwt=bwt[0], task_bwt_ci_low=bwt[1], task_bwt_ci_high=bwt[2], task_forgetting=forget,
+        matrix=matrix,
+        ci_low=matrix - half,
+        ci_high=matrix + half,
+        trained_at=trained,
+        backward_transfer=b_est,
+        bwt_ci_low=b_lo,
+        bwt_ci_high=b_hi,
+        bwt_se=b_se,
+        task_bwt=bwt[0],
+        task_bwt_ci_low=bwt[1],
+        task_bwt_ci_high=bwt[2],
+        task_forgetting=forget,
         average_forgetting=float(np.nanmean(forget)) if used.any() else math.nan,
-        forward_transfer=fwt, final_average=float(matrix[last].mean()),
-        n_items=tuple(int(t.shape[1]) for t in tasks), confidence_level=level,
+        forward_transfer=fwt,
+        final_average=float(matrix[last].mean()),
+        n_items=tuple(int(t.shape[1]) for t in tasks),
+        confidence_level=level,
         method="t over items per cell; paired over items for transfer",
-    )  # fmt: skip
+    )

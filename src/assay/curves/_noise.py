@@ -73,10 +73,17 @@ def _compute_snr(
     diffs = np.abs(signal_scores[:, None] - signal_scores[None, :])[np.triu_indices(m, 1)]
     separable = float(np.mean(diffs > resolution / math.sqrt(n_avg))) if diffs.size else math.nan
     return SignalNoiseResult(
-        signal=signal, noise=noise, snr=float(snr), dispersion=dispersion, noise_sd=sd,
-        resolution=resolution, share_separable=separable, n_models=int(m),
-        n_checkpoints=int(n_noise), confidence_level=level,
-    )  # fmt: skip
+        signal=signal,
+        noise=noise,
+        snr=float(snr),
+        dispersion=dispersion,
+        noise_sd=sd,
+        resolution=resolution,
+        share_separable=separable,
+        n_models=int(m),
+        n_checkpoints=int(n_noise),
+        confidence_level=level,
+    )
 
 
 def signal_to_noise(

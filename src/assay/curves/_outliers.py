@@ -207,11 +207,20 @@ def outlier_checkpoints(
     nan = np.full(n_pts, np.nan)
     if n_pts < _MIN_POINTS:
         return OutlierResult(
-            steps=x, residual=nan, modified_z=nan, pvalue=nan, pvalue_adjusted=nan,
-            flagged=flagged, flagged_steps=(), threshold=threshold, alpha=alpha, adjust=adjust,
-            method="neighbour-departure", n=int(y.shape[1]),
+            steps=x,
+            residual=nan,
+            modified_z=nan,
+            pvalue=nan,
+            pvalue_adjusted=nan,
+            flagged=flagged,
+            flagged_steps=(),
+            threshold=threshold,
+            alpha=alpha,
+            adjust=adjust,
+            method="neighbour-departure",
+            n=int(y.shape[1]),
             note=f"needs at least {_MIN_POINTS} checkpoints; got {n_pts}.",
-        )  # fmt: skip
+        )
     resid_out, z_out, p_out, padj_out = nan.copy(), nan.copy(), nan.copy(), nan.copy()
     while True:
         active = ~flagged
@@ -228,7 +237,16 @@ def outlier_checkpoints(
         if active.sum() - 1 < 3:
             break
     return OutlierResult(
-        steps=x, residual=resid_out, modified_z=z_out, pvalue=p_out, pvalue_adjusted=padj_out,
-        flagged=flagged, flagged_steps=tuple(float(s) for s in x[flagged]), threshold=threshold,
-        alpha=alpha, adjust=adjust, method="neighbour-departure", n=int(y.shape[1]),
-    )  # fmt: skip
+        steps=x,
+        residual=resid_out,
+        modified_z=z_out,
+        pvalue=p_out,
+        pvalue_adjusted=padj_out,
+        flagged=flagged,
+        flagged_steps=tuple(float(s) for s in x[flagged]),
+        threshold=threshold,
+        alpha=alpha,
+        adjust=adjust,
+        method="neighbour-departure",
+        n=int(y.shape[1]),
+    )

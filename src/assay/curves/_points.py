@@ -138,7 +138,7 @@ def _step_tests(y, x, level, alpha, adjust, n_resamples, rng) -> tuple[StepTest,
             test=test,
             significant=bool(q < alpha),
             n=r.n,
-        )  # fmt: skip
+        )
         for (a, b, r, p, test), q in zip(rows, padj, strict=True)
     )
 
@@ -216,9 +216,20 @@ def learning_curve(
     tail, tail_se = est[keep][-n_last:], se[keep][-n_last:]
     noise = float(tail.std(ddof=1)) if tail.size >= 2 else math.nan
     return LearningCurveResult(
-        steps=x, estimate=est, ci_low=lo, ci_high=hi, se=se, confidence_level=level,
-        method="t over items", n=int(y.shape[1]), n_omitted=n_omitted, step_tests=tests,
-        adjust=adjust, alpha=alpha, noise_sd=noise,
-        sampling_se=float(np.mean(tail_se)), n_last=int(tail.size),
+        steps=x,
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        se=se,
+        confidence_level=level,
+        method="t over items",
+        n=int(y.shape[1]),
+        n_omitted=n_omitted,
+        step_tests=tests,
+        adjust=adjust,
+        alpha=alpha,
+        noise_sd=noise,
+        sampling_se=float(np.mean(tail_se)),
+        n_last=int(tail.size),
         outliers=outliers,
-    )  # fmt: skip
+    )

@@ -134,7 +134,8 @@ def performance_profiles(
     :math:`r_{a,w} = t_{a,w} / \\min_{a'} t_{a',w}`, :math:`\\rho_a(\\tau) = \\frac{1}{W}
     |\\{w : r_{a,w} \\le \\tau\\}|` (Dolan and More 2002), scored by the trapezoidal area under
     :math:`\\rho_a` as in AlgoPerf's ``compute_performance_profiles`` and
-    ``compute_leaderboard_score`` (mlcommons/algorithmic-efficiency, scoring/performance_profile.py).
+    ``compute_leaderboard_score`` (mlcommons/algorithmic-efficiency,
+    scoring/performance_profile.py).
     A workload no algorithm finished has infinite ratios for all.
 
     Examples
@@ -186,9 +187,17 @@ def performance_profiles(
     if normalize:
         area = area / (x.max() - x.min())
     return ProfileResult(
-        algorithms=algs, workloads=wls, times=t, ratios=ratios, taus=taus, rho=rho, score=area,
-        max_tau=float(max_tau), scale=scale, method="performance profile (Dolan-More), AlgoPerf area",
-    )  # fmt: skip
+        algorithms=algs,
+        workloads=wls,
+        times=t,
+        ratios=ratios,
+        taus=taus,
+        rho=rho,
+        score=area,
+        max_tau=float(max_tau),
+        scale=scale,
+        method="performance profile (Dolan-More), AlgoPerf area",
+    )
 
 
 def _has_inf(values: Any) -> bool:

@@ -121,9 +121,15 @@ def data_scaling(
     df = x.size - 2
     half = stats.t.ppf(0.5 + level / 2, df) * fit.stderr
     return DataScalingResult(
-        target=target, exponent=float(fit.slope), exponent_ci_low=float(fit.slope - half),
-        exponent_ci_high=float(fit.slope + half), exponent_se=float(fit.stderr),
-        coefficient=float(math.exp(fit.intercept)), r_squared=float(fit.rvalue**2),
-        pvalue=float(fit.pvalue), n=int(x.size), confidence_level=level,
+        target=target,
+        exponent=float(fit.slope),
+        exponent_ci_low=float(fit.slope - half),
+        exponent_ci_high=float(fit.slope + half),
+        exponent_se=float(fit.stderr),
+        coefficient=float(math.exp(fit.intercept)),
+        r_squared=float(fit.rvalue**2),
+        pvalue=float(fit.pvalue),
+        n=int(x.size),
+        confidence_level=level,
         method="ols on log-log axes, t interval",
-    )  # fmt: skip
+    )

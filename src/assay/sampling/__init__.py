@@ -1,4 +1,4 @@
-"""assay.sampling: several samples per item: pass@k, pass^k, maj@k, best-of-k, verifiers, consistency.
+"""assay.sampling: several samples per item: pass@k, pass^k, maj@k, best-of-k, consistency.
 
 Pure functions on arrays of per-sample outcomes (shape ``(n_items, n_samples)``, NaN where a
 sample is missing) that return frozen result dataclasses (see DESIGN.md and STYLE.md).

@@ -64,7 +64,8 @@ def select_items(counts: np.ndarray, k_max: int, missing: str, what: str) -> np.
         idx = np.flatnonzero(short)
         examples = ", ".join(str(int(i)) for i in idx[:5])
         raise InputError(
-            f"`k` = {k_max} exceeds the samples of {idx.size} item(s) (fewest: {int(counts.min())}; "
+            f"`k` = {k_max} exceeds the samples of {idx.size} item(s) "
+            f"(fewest: {int(counts.min())}; "
             f"item index {examples}{', ...' if idx.size > 5 else ''}): {what} needs at least k "
             "samples per item. Lower `k` or pass `missing='omit'` to leave those items out."
         )

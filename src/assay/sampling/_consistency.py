@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
-from assay._core import InputError, Result
+from assay._core import DegenerateDataWarning, InputError, Result
 from assay._core._validation import check_confidence_level, check_positive_int, check_rng
 from assay.sampling._common import check_correct
+from assay.stats._agreement import fleiss_kappa
 from assay.stats._bootstrap import _bootstrap_means
 from assay.stats._repeated import repeated_samples
 
@@ -82,13 +84,6 @@ class ConsistencyResult(Result):
     )
 
 
-def _kappa_from_means(agree: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """Fleiss' kappa for two categories from mean pairwise agreement and mean share correct."""
-    pe = share**2 + (1.0 - share) ** 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(pe < 1.0, (agree - pe) / (1.0 - pe), np.nan)
-
-
 def _same_answer(predictions: Any, shape: tuple[int, int]) -> np.ndarray:
     arr = np.asarray(predictions, dtype=object)
     if arr.ndim == 1:
@@ -140,8 +135,9 @@ def consistency(
     :math:`P_i = [s_i(s_i-1) + (r-s_i)(r-s_i-1)] / (r(r-1))`. Fleiss' kappa (Fleiss 1971) is
     :math:`(\\bar P - P_e)/(1 - P_e)` with :math:`P_e = \\bar p^2 + (1-\\bar p)^2`,
     :math:`\\bar p` the overall share correct. The CV of accuracy across runs is the run-to-run
-    spread a single run hides. Both intervals resample items (all runs together) with the
-    resampling of :mod:`assay.stats._bootstrap`. A consistent failure is an item wrong in every
+    spread a single run hides. Kappa and its item-bootstrap interval come from
+    :func:`assay.stats._agreement.fleiss_kappa`; the CV's interval resamples items (all runs
+    together) with :mod:`assay.stats._bootstrap`. A consistent failure is an item wrong in every
     run with the same answer every run: a systematic error rather than bad luck (as in the
     SWE-bench consistency analyses of repeated agent runs).
 
@@ -173,16 +169,20 @@ def consistency(
     rng = check_rng(rng)
     s = x.sum(axis=1)
     agree = (s * (s - 1) + (r - s) * (r - s - 1)) / (r * (r - 1))
-    share = s / r
-    kappa = float(_kappa_from_means(agree.mean(), share.mean()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        kappa = fleiss_kappa(
+            np.column_stack([r - s, s]).astype(np.int64),
+            confidence_level=level,
+            n_resamples=n_resamples,
+            rng=rng,
+        )
     run_acc = x.mean(axis=0)
     sd = float(run_acc.std(ddof=1))
     mean = float(run_acc.mean())
     cv = sd / mean if mean > 0 else math.nan
-    # one item resample for kappa's two means and every run's accuracy
-    boot = _bootstrap_means(np.vstack([agree, share, x.T]), n_resamples=n_resamples, rng=rng)
-    kappa_lo, kappa_hi = _percentile(_kappa_from_means(boot[:, 0], boot[:, 1]), level)
-    runs_b = boot[:, 2:]
+    # item resamples of every run's accuracy at once (paired across runs)
+    runs_b = _bootstrap_means(x.T, n_resamples=n_resamples, rng=rng)
     with np.errstate(invalid="ignore", divide="ignore"):
         cv_b = runs_b.std(axis=1, ddof=1) / runs_b.mean(axis=1)
     cv_lo, cv_hi = _percentile(cv_b, level)
@@ -193,14 +193,28 @@ def consistency(
         n_cf = int(np.sum(always_wrong & _same_answer(predictions, x.shape)))
         share_cf = n_cf / ever_wrong if ever_wrong else math.nan
     return ConsistencyResult(
-        n=n, n_runs=r, agreement=float(agree.mean()), fleiss_kappa=kappa, kappa_ci_low=kappa_lo,
-        kappa_ci_high=kappa_hi, run_accuracy=run_acc, accuracy_mean=mean, accuracy_sd=sd,
-        accuracy_range=float(np.ptp(run_acc)), cv=cv, cv_ci_low=cv_lo, cv_ci_high=cv_hi,
-        n_always_right=int(np.sum(s == r)), n_always_wrong=int(always_wrong.sum()),
-        n_mixed=int(np.sum((s > 0) & (s < r))), n_consistent_failures=n_cf,
-        consistent_failure_share=share_cf, confidence_level=level, n_resamples=n_resamples,
+        n=n,
+        n_runs=r,
+        agreement=float(agree.mean()),
+        fleiss_kappa=float(kappa.estimate),
+        kappa_ci_low=float(kappa.ci_low),
+        kappa_ci_high=float(kappa.ci_high),
+        run_accuracy=run_acc,
+        accuracy_mean=mean,
+        accuracy_sd=sd,
+        accuracy_range=float(np.ptp(run_acc)),
+        cv=cv,
+        cv_ci_low=cv_lo,
+        cv_ci_high=cv_hi,
+        n_always_right=int(np.sum(s == r)),
+        n_always_wrong=int(always_wrong.sum()),
+        n_mixed=int(np.sum((s > 0) & (s < r))),
+        n_consistent_failures=n_cf,
+        consistent_failure_share=share_cf,
+        confidence_level=level,
+        n_resamples=n_resamples,
         per_item_agreement=agree,
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,19 +303,33 @@ def samples_needed(scores: Any, *, target_se: float, missing: str = "raise") -> 
     if missing not in ("raise", "omit"):
         raise InputError(f"`missing` must be one of 'raise', 'omit'; got {missing!r}.")
     z = 1.959963984540054  # the width is 2 z SE at 95%; any fixed z cancels out
-    rep = repeated_samples(scores, target_width=2 * z * target_se, confidence_level=0.95,
-                           missing=missing)  # fmt: skip
+    rep = repeated_samples(
+        scores, target_width=2 * z * target_se, confidence_level=0.95, missing=missing
+    )
     n, vb, vw = rep.n, rep.var_between, rep.var_within
     k_needed = rep.k_needed
     se_k = math.sqrt((vb + vw / k_needed) / n) if k_needed else math.nan
     items = math.ceil((vb + vw / rep.k) / target_se**2 - 1e-9)
-    note = "" if k_needed else (
-        f"No number of samples reaches SE {target_se:g} with {n} items: the between-item variance "
-        f"alone gives SE {math.sqrt(vb / n):.4g}; about {items} items are needed at K = {rep.k:g}."
-    )  # fmt: skip
+    note = (
+        ""
+        if k_needed
+        else (
+            f"No number of samples reaches SE {target_se:g} with {n} items: the between-item "
+            f"variance alone gives SE {math.sqrt(vb / n):.4g}; about {items} items are needed "
+            f"at K = {rep.k:g}."
+        )
+    )
     return SamplesNeededResult(
-        target_se=float(target_se), k_needed=k_needed, se_current=rep.se, se_at_k_needed=se_k,
-        se_floor=math.sqrt(vb / n), k_current=rep.k, var_between=vb, var_within=vw,
-        items_needed=max(items, 2), k_per_item_worst_case=math.ceil(0.25 / target_se**2 - 1e-9),
-        n=n, note=note,
-    )  # fmt: skip
+        target_se=float(target_se),
+        k_needed=k_needed,
+        se_current=rep.se,
+        se_at_k_needed=se_k,
+        se_floor=math.sqrt(vb / n),
+        k_current=rep.k,
+        var_between=vb,
+        var_within=vw,
+        items_needed=max(items, 2),
+        k_per_item_worst_case=math.ceil(0.25 / target_se**2 - 1e-9),
+        n=n,
+        note=note,
+    )

@@ -56,7 +56,7 @@ _MAX_TABLE = 4_000_000
 
 
 def _ratio_product(a: np.ndarray, n: np.ndarray, k: int) -> np.ndarray:
-    """:math:`\\prod_{j<k} \\max(a - j, 0) / (n - j)` = C(a, k) / C(n, k), for arrays a <= n, n >= k.
+    """:math:`\\prod_{j<k} \\max(a - j, 0) / (n - j)` = C(a, k) / C(n, k), for a <= n, n >= k.
 
     Every factor lies in [0, 1], so the product neither overflows nor cancels. It is computed
     once per distinct (n, a) pair: in a dense table indexed by (n, a) when that table is small
@@ -243,10 +243,20 @@ def _pass(correct, k, metric, method, confidence_level, n_resamples, missing, rn
         values, method=method, confidence_level=level, n_resamples=n_resamples, rng=rng
     )
     return PassAtKResult(
-        estimate=est, ci_low=lo, ci_high=hi, confidence_level=level, method=method, n=int(n.size),
-        se=se, k=k, metric=metric, n_samples_min=int(n.min()), n_samples_max=int(n.max()),
-        n_omitted=n_omitted, per_item=values,
-    )  # fmt: skip
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        confidence_level=level,
+        method=method,
+        n=int(n.size),
+        se=se,
+        k=k,
+        metric=metric,
+        n_samples_min=int(n.min()),
+        n_samples_max=int(n.max()),
+        n_omitted=n_omitted,
+        per_item=values,
+    )
 
 
 def pass_at_k(
@@ -432,7 +442,8 @@ def pass_at_k_curve(
     Notes
     -----
     Items are resampled with replacement (the same resample for every k, so the curve moves
-    together); with bootstrap SE :math:`s_k`, the pointwise interval is :math:`\\hat p_k \\pm q_k s_k`
+    together); with bootstrap SE :math:`s_k`, the pointwise interval is
+    :math:`\\hat p_k \\pm q_k s_k`
     with :math:`q_k` the ``confidence_level`` quantile of :math:`|\\hat p^*_k - \\hat p_k| / s_k`,
     and the band is
     :math:`\\hat p_k \\pm c\\, s_k` where ``c`` is the ``confidence_level`` quantile of
@@ -469,9 +480,21 @@ def pass_at_k_curve(
     values = np.column_stack([compute(n, c, kk) for kk in ks])
     est, se, lo, hi, band_lo, band_hi, crit = _max_t_band(values, level, n_resamples, rng)
     return PassCurveResult(
-        k=ks, estimate=est, se=se, ci_low=lo, ci_high=hi, band_low=band_lo, band_high=band_hi,
-        critical_value=crit if math.isfinite(crit) else 0.0, confidence_level=level,
-        method="bootstrap-max-t", metric=metric, n=int(n.size), n_resamples=n_resamples,
-        n_samples_min=int(n.min()), n_samples_max=int(n.max()), n_omitted=n_omitted,
+        k=ks,
+        estimate=est,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        band_low=band_lo,
+        band_high=band_hi,
+        critical_value=crit if math.isfinite(crit) else 0.0,
+        confidence_level=level,
+        method="bootstrap-max-t",
+        metric=metric,
+        n=int(n.size),
+        n_resamples=n_resamples,
+        n_samples_min=int(n.min()),
+        n_samples_max=int(n.max()),
+        n_omitted=n_omitted,
         per_item=values,
-    )  # fmt: skip
+    )

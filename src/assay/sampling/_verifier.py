@@ -130,8 +130,9 @@ def _from_rate(correct, counts, ks, fpr, tpr):
     return acc, fp, 1.0 - any_pass, precision
 
 
-def _verifier_iv(correct, verdicts, false_positive_rate, true_positive_rate, k, confidence_level,
-                 missing):  # fmt: skip
+def _verifier_iv(
+    correct, verdicts, false_positive_rate, true_positive_rate, k, confidence_level, missing
+):
     correct = check_correct(correct)
     level = check_confidence_level(confidence_level)
     if missing not in ("raise", "omit"):
@@ -256,12 +257,27 @@ def verifier_resampling(
     utility = acc.mean(0) - cost_fp * fp.mean(0) - cost_ab * ab.mean(0)
     best = int(np.argmax(utility))
     return VerifierResult(
-        k=ks, accuracy=acc.mean(0), ci_low=lo, ci_high=hi, false_positive=fp.mean(0),
-        abstain=ab.mean(0), utility=utility, optimal_k=ks[best],
-        optimal_utility=float(utility[best]), ceiling=float(precision.mean()),
-        false_positive_rate=rates[0], fpr_ci_low=rates[1], fpr_ci_high=rates[2],
-        true_positive_rate=rates[3], tpr_ci_low=rates[4], tpr_ci_high=rates[5],
-        cost_false_positive=cost_fp, cost_abstain=cost_ab, mode=mode, confidence_level=level,
+        k=ks,
+        accuracy=acc.mean(0),
+        ci_low=lo,
+        ci_high=hi,
+        false_positive=fp.mean(0),
+        abstain=ab.mean(0),
+        utility=utility,
+        optimal_k=ks[best],
+        optimal_utility=float(utility[best]),
+        ceiling=float(precision.mean()),
+        false_positive_rate=rates[0],
+        fpr_ci_low=rates[1],
+        fpr_ci_high=rates[2],
+        true_positive_rate=rates[3],
+        tpr_ci_low=rates[4],
+        tpr_ci_high=rates[5],
+        cost_false_positive=cost_fp,
+        cost_abstain=cost_ab,
+        mode=mode,
+        confidence_level=level,
         method="t over items" + (", Wilson for the rates" if mode == "verdicts" else ""),
-        n=int(correct.shape[0]), n_omitted=int((~keep).sum()),
-    )  # fmt: skip
+        n=int(correct.shape[0]),
+        n_omitted=int((~keep).sum()),
+    )

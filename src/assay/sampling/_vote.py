@@ -173,7 +173,8 @@ def maj_at_k(
     bad = (codes < 0) != np.isnan(correct)
     if bad.any():
         raise InputError(
-            f"`answers` and `correct` disagree on which samples exist at {int(bad.sum())} place(s); "
+            f"`answers` and `correct` disagree on which samples exist at {int(bad.sum())} "
+            "place(s); "
             "give an answer exactly where a score is given."
         )
     counts = np.sum(codes >= 0, axis=1)
@@ -192,10 +193,20 @@ def maj_at_k(
         values, method=method, confidence_level=level, n_resamples=n_resamples, rng=rng
     )
     return VoteResult(
-        estimate=est, ci_low=lo, ci_high=hi, confidence_level=level, method=method,
-        n=int(values.size), se=se, k=k, metric="maj@k", exact=exact_all,
-        n_draws=None if exact_all else n_draws, n_omitted=int((~keep).sum()), per_item=values,
-    )  # fmt: skip
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        confidence_level=level,
+        method=method,
+        n=int(values.size),
+        se=se,
+        k=k,
+        metric="maj@k",
+        exact=exact_all,
+        n_draws=None if exact_all else n_draws,
+        n_omitted=int((~keep).sum()),
+        per_item=values,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,7 +289,8 @@ def best_of_k(
         scores = scores[:, None]
     if scores.shape != correct.shape:
         raise InputError(
-            f"`verifier_scores` must have the shape of `correct` {correct.shape}; got {scores.shape}."
+            f"`verifier_scores` must have the shape of `correct` {correct.shape}; "
+            f"got {scores.shape}."
         )
     bad = np.isnan(scores) != np.isnan(correct)
     if bad.any():
@@ -300,7 +312,16 @@ def best_of_k(
         values, method=method, confidence_level=level, n_resamples=n_resamples, rng=rng
     )
     return VoteResult(
-        estimate=est, ci_low=lo, ci_high=hi, confidence_level=level, method=method,
-        n=int(values.size), se=se, k=k, metric="best-of-k", exact=True,
-        n_omitted=int((~keep).sum()), per_item=values,
-    )  # fmt: skip
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        confidence_level=level,
+        method=method,
+        n=int(values.size),
+        se=se,
+        k=k,
+        metric="best-of-k",
+        exact=True,
+        n_omitted=int((~keep).sum()),
+        per_item=values,
+    )

@@ -40,19 +40,31 @@ def _fit_block(steps: np.ndarray, est: np.ndarray, ctx: ReportContext, salt: str
     if steps.size < _MIN_FIT_POINTS or np.any(steps <= 0):
         return None
     try:
-        fit = fit_curve(steps, est, model="pow3", n_resamples=_FIT_RESAMPLES,
-                        confidence_level=ctx.options.confidence_level, rng=ctx.rng(salt))  # fmt: skip
+        fit = fit_curve(
+            steps,
+            est,
+            model="pow3",
+            n_resamples=_FIT_RESAMPLES,
+            confidence_level=ctx.options.confidence_level,
+            rng=ctx.rng(salt),
+        )
     except AssayError:
         return None
     grid = np.linspace(steps.min(), steps.max() * 1.5, 40)
     horizon = float(steps.max() * 2)
     fc = fit.forecast(horizon)
     return {
-        "model": fit.model, "asymptote": fit.asymptote, "asymptote_ci_low": fit.asymptote_ci_low,
-        "asymptote_ci_high": fit.asymptote_ci_high, "residual_sd": fit.residual_sd,
-        "forecast": fc.to_dict(), "grid": grid.tolist(), "curve": fit.predict(grid).tolist(),
-        "n_resamples": fit.n_resamples, "n_failed": fit.n_failed,
-    }  # fmt: skip
+        "model": fit.model,
+        "asymptote": fit.asymptote,
+        "asymptote_ci_low": fit.asymptote_ci_low,
+        "asymptote_ci_high": fit.asymptote_ci_high,
+        "residual_sd": fit.residual_sd,
+        "forecast": fc.to_dict(),
+        "grid": grid.tolist(),
+        "curve": fit.predict(grid).tolist(),
+        "n_resamples": fit.n_resamples,
+        "n_failed": fit.n_failed,
+    }
 
 
 def _run_block(
@@ -63,10 +75,16 @@ def _run_block(
     scores = m.subset(models=models).item_scores()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        res = learning_curve(scores, steps, confidence_level=ctx.options.confidence_level,
-                             alpha=ctx.options.alpha, missing="omit", n_last=_N_LAST,
-                             n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
-                             rng=ctx.rng(f"curves/{m.task}/{m.metric}/{name}"))  # fmt: skip
+        res = learning_curve(
+            scores,
+            steps,
+            confidence_level=ctx.options.confidence_level,
+            alpha=ctx.options.alpha,
+            missing="omit",
+            n_last=_N_LAST,
+            n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+            rng=ctx.rng(f"curves/{m.task}/{m.metric}/{name}"),
+        )
     order = np.argsort(steps, kind="stable")
     rows = [
         {
@@ -78,16 +96,23 @@ def _run_block(
             "flagged": bool(res.outliers.flagged[i]),
             "modified_z": res.outliers.modified_z[i],
             "pvalue_adjusted": res.outliers.pvalue_adjusted[i],
-        }  # fmt: skip
+        }
         for i in range(res.steps.size)
     ]
     return {
-        "run": name, "n": res.n, "n_omitted": res.n_omitted, "points": rows,
-        "steps": [t.to_dict() for t in res.step_tests], "outliers": list(res.outliers.flagged_steps),
-        "outlier_note": res.outliers.note, "noise_sd": res.noise_sd, "sampling_se": res.sampling_se,
-        "n_last": res.n_last, "fit": _fit_block(res.steps, res.estimate, ctx, f"fit/{m.task}/{name}"),
+        "run": name,
+        "n": res.n,
+        "n_omitted": res.n_omitted,
+        "points": rows,
+        "steps": [t.to_dict() for t in res.step_tests],
+        "outliers": list(res.outliers.flagged_steps),
+        "outlier_note": res.outliers.note,
+        "noise_sd": res.noise_sd,
+        "sampling_se": res.sampling_se,
+        "n_last": res.n_last,
+        "fit": _fit_block(res.steps, res.estimate, ctx, f"fit/{m.task}/{name}"),
         "_estimate": res.estimate[~res.outliers.flagged],
-    }  # fmt: skip
+    }
 
 
 def _task_block(
@@ -109,8 +134,12 @@ def _task_block(
     snr = None
     tails = [b["_estimate"][-_N_LAST:] for b in blocks if len(b["_estimate"]) >= _N_LAST]
     if len(tails) >= 2:
-        snr = signal_to_noise_from_curves(np.array(tails), n_last=_N_LAST, noise="within",
-                                          confidence_level=ctx.options.confidence_level).to_dict()  # fmt: skip
+        snr = signal_to_noise_from_curves(
+            np.array(tails),
+            n_last=_N_LAST,
+            noise="within",
+            confidence_level=ctx.options.confidence_level,
+        ).to_dict()
     for b in blocks:
         b.pop("_estimate")
     return {"task": task, "metric": metric, "runs": blocks, "snr": snr, "notes": notes}
@@ -121,11 +150,18 @@ def _figure(block: dict, level: float) -> str:
     for b in block["runs"]:
         p = b["points"]
         fit = b["fit"]
-        lines.append(CurveLine(
-            b["run"], [r["step"] for r in p], [r["estimate"] for r in p], [r["ci_low"] for r in p],
-            [r["ci_high"] for r in p], flagged=[r["flagged"] for r in p],
-            fit_x=None if fit is None else fit["grid"], fit_y=None if fit is None else fit["curve"],
-        ))  # fmt: skip
+        lines.append(
+            CurveLine(
+                b["run"],
+                [r["step"] for r in p],
+                [r["estimate"] for r in p],
+                [r["ci_low"] for r in p],
+                [r["ci_high"] for r in p],
+                flagged=[r["flagged"] for r in p],
+                fit_x=None if fit is None else fit["grid"],
+                fit_y=None if fit is None else fit["curve"],
+            )
+        )
     return checkpoint_curves(lines, ylabel=f"{block['metric']} ({block['task']})")
 
 
@@ -160,8 +196,12 @@ def build(ctx: ReportContext) -> SectionModel:
             headline += _headline(block)
             tasks.append(block)
     if not tasks:
-        return absent(ID, TITLE, "needs at least 2 checkpoints (models with a step) of one run "
-                      "on the same task. " + " ".join(notes))  # fmt: skip
+        return absent(
+            ID,
+            TITLE,
+            "needs at least 2 checkpoints (models with a step) of one run "
+            "on the same task. " + " ".join(notes),
+        )
     level = level_pct(ctx.options.confidence_level)
     notes += [
         f"Points: mean over items with a {level} t interval; step-to-step changes compare each "
@@ -174,6 +214,11 @@ def build(ctx: ReportContext) -> SectionModel:
         "Checkpoints of one run are grouped by model name without the step (org/model@step100 and "
         "org/model@step200 form the run org/model).",
     ]
-    return SectionModel(id=ID, title=TITLE, data={"tasks": tasks, "confidence_level":
-                        ctx.options.confidence_level}, headline=headline[:6], figures=figures,
-                        notes=notes)  # fmt: skip
+    return SectionModel(
+        id=ID,
+        title=TITLE,
+        data={"tasks": tasks, "confidence_level": ctx.options.confidence_level},
+        headline=headline[:6],
+        figures=figures,
+        notes=notes,
+    )

@@ -61,9 +61,13 @@ def _consistency_row(ctx: ReportContext, m: ScoreMatrix, model: str, row: np.nda
             preds = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        c = consistency(x, predictions=preds, confidence_level=ctx.options.confidence_level,
-                        n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
-                        rng=ctx.rng(f"consistency/{m.task}/{m.metric}/{model}"))  # fmt: skip
+        c = consistency(
+            x,
+            predictions=preds,
+            confidence_level=ctx.options.confidence_level,
+            n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+            rng=ctx.rng(f"consistency/{m.task}/{m.metric}/{model}"),
+        )
     out = c.to_dict()
     out.update(available=True, n_incomplete=int((~complete).sum()))
     return out
@@ -84,10 +88,13 @@ def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         curve = pass_at_k_curve(
-            row[answered], _ks(k_max), confidence_level=ctx.options.confidence_level,
-            missing="omit", n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
+            row[answered],
+            _ks(k_max),
+            confidence_level=ctx.options.confidence_level,
+            missing="omit",
+            n_resamples=min(ctx.options.n_resamples, _MAX_RESAMPLES),
             rng=ctx.rng(f"passk/{m.task}/{m.metric}/{model}"),
-        )  # fmt: skip
+        )
     block = {"model": model, "available": True, "curve": curve.to_dict()}
     block["curve"]["n_omitted"] += int((~answered).sum())
     block["consistency"] = _consistency_row(ctx, m, model, row[answered])
@@ -106,8 +113,13 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> tuple[dict | None
             models.append(_model_block(ctx, m, model))
         except AssayError as exc:
             models.append({"model": model, "available": False, "reason": str(exc)})
-    return {"task": task, "metric": metric, "n_items": m.n_items, "n_samples": m.n_samples,
-            "models": models}, None  # fmt: skip
+    return {
+        "task": task,
+        "metric": metric,
+        "n_items": m.n_items,
+        "n_samples": m.n_samples,
+        "models": models,
+    }, None
 
 
 def _figure(block: dict, level: float) -> str:
@@ -118,12 +130,15 @@ def _figure(block: dict, level: float) -> str:
             b["curve"]["estimate"],
             b["curve"]["band_low"],
             b["curve"]["band_high"],
-        )  # fmt: skip
+        )
         for b in block["models"]
         if b["available"]
     ]
-    return passk_curves(lines, ylabel=f"pass@k ({block['task']})",
-                        band_label=f"{level_pct(level)} simultaneous bands")  # fmt: skip
+    return passk_curves(
+        lines,
+        ylabel=f"pass@k ({block['task']})",
+        band_label=f"{level_pct(level)} simultaneous bands",
+    )
 
 
 def _headline(block: dict) -> list[str]:
@@ -132,12 +147,16 @@ def _headline(block: dict) -> list[str]:
         if not b["available"]:
             continue
         c = b["curve"]
-        line = (f"{block['task']}, {b['model']}: pass@1 {100 * c['estimate'][0]:.1f}, "
-                f"pass@{c['k'][-1]} {100 * c['estimate'][-1]:.1f} (n = {c['n']:,} items)")  # fmt: skip
+        line = (
+            f"{block['task']}, {b['model']}: pass@1 {100 * c['estimate'][0]:.1f}, "
+            f"pass@{c['k'][-1]} {100 * c['estimate'][-1]:.1f} (n = {c['n']:,} items)"
+        )
         cons = b["consistency"]
         if cons.get("available") and cons.get("fleiss_kappa") is not None:
-            line += (f"; samples agree on {100 * cons['agreement']:.0f}% of pairs, "
-                     f"kappa {cons['fleiss_kappa']:.2f}")  # fmt: skip
+            line += (
+                f"; samples agree on {100 * cons['agreement']:.0f}% of pairs, "
+                f"kappa {cons['fleiss_kappa']:.2f}"
+            )
         out.append(line + ".")
     return out
 
@@ -157,8 +176,11 @@ def build(ctx: ReportContext) -> SectionModel:
         headline += _headline(block)
         tasks.append(block)
     if not tasks:
-        return absent(ID, TITLE, "needs several 0/1-scored samples per item (repeats or epochs); "
-                      + " ".join(notes))  # fmt: skip
+        return absent(
+            ID,
+            TITLE,
+            "needs several 0/1-scored samples per item (repeats or epochs); " + " ".join(notes),
+        )
     level = level_pct(ctx.options.confidence_level)
     notes += [
         "pass@k is the unbiased estimator of Chen et al. (2021): per item 1 - C(n-c, k)/C(n, k), "
@@ -168,6 +190,11 @@ def build(ctx: ReportContext) -> SectionModel:
         "sample pairs with the same outcome, Fleiss' kappa corrects it for chance, and the CV is "
         "the spread of per-sample accuracy relative to its mean (item-bootstrap intervals).",
     ]
-    return SectionModel(id=ID, title=TITLE, data={"tasks": tasks, "confidence_level":
-                        ctx.options.confidence_level}, headline=headline[:6], figures=figures,
-                        notes=notes)  # fmt: skip
+    return SectionModel(
+        id=ID,
+        title=TITLE,
+        data={"tasks": tasks, "confidence_level": ctx.options.confidence_level},
+        headline=headline[:6],
+        figures=figures,
+        notes=notes,
+    )
