@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay._core import AssayError, DegenerateDataWarning, ScoreMatrix
@@ -31,30 +32,36 @@ def _ks(n_samples: int) -> list[int]:
     return ks + [n_samples]
 
 
-def _predictions(ctx: ReportContext, m: ScoreMatrix, model: str) -> np.ndarray | None:
-    """The (items x samples) answers of one model, or None when the logs have none."""
+def _predictions(ctx: ReportContext, m: ScoreMatrix) -> np.ndarray | None:
+    """The (models x items x samples) answers, or None when the logs have none."""
     t = ctx.responses
-    in_matrix = pc.and_(pc.equal(t.column("task"), m.task), pc.equal(t.column("metric"), m.metric))
-    sub = t.filter(pc.and_(in_matrix, pc.equal(t.column("model"), model)))
+    sub = t.filter(
+        pc.and_(pc.equal(t.column("task"), m.task), pc.equal(t.column("metric"), m.metric))
+    ).select(["model", "item", "sample", "prediction"])
     if sub.num_rows == 0 or sub.column("prediction").null_count == sub.num_rows:
         return None
-    # the matrix's sample axis holds the task's distinct sample indices in order
-    levels = np.unique(np.asarray(t.filter(in_matrix).column("sample")))
-    s_index = {int(s): j for j, s in enumerate(levels)}
-    i_index = {item: i for i, item in enumerate(m.items)}
-    out = np.full((m.n_items, m.n_samples), None, dtype=object)
-    cols = [sub.column(c).to_pylist() for c in ("item", "sample", "prediction")]
-    for item, sample, pred in zip(*cols, strict=True):
-        out[i_index[item], s_index[int(sample)]] = pred
+    # the matrix's sample axis holds the distinct sample indices in order
+    levels = pc.unique(sub.column("sample")).sort()
+    idx = [
+        np.asarray(pc.index_in(sub.column(col), value_set=values), dtype=np.int64)
+        for col, values in (
+            ("model", pa.array(m.models, pa.string())),
+            ("item", pa.array(m.items, pa.string())),
+            ("sample", levels),
+        )
+    ]
+    out = np.full(m.values.shape, None, dtype=object)
+    out[idx[0], idx[1], idx[2]] = sub.column("prediction").to_numpy(zero_copy_only=False)
     return out
 
 
-def _consistency_row(ctx: ReportContext, m: ScoreMatrix, model: str, row: np.ndarray) -> dict:
+def _consistency_row(
+    ctx: ReportContext, m: ScoreMatrix, model: str, row: np.ndarray, preds: np.ndarray | None
+) -> dict:
     complete = ~np.isnan(row).any(axis=1)
     x = row[complete]
     if x.shape[0] < 2:
         return {"available": False, "reason": "fewer than 2 items have every sample"}
-    preds = _predictions(ctx, m, model)
     if preds is not None:
         preds = preds[complete]
         if any(v is None for v in preds.ravel()):
@@ -73,7 +80,7 @@ def _consistency_row(ctx: ReportContext, m: ScoreMatrix, model: str, row: np.nda
     return out
 
 
-def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str) -> dict:
+def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str, preds: np.ndarray | None) -> dict:
     row = m.row(model)
     counts = np.sum(~np.isnan(row), axis=1)
     answered = counts > 0
@@ -97,7 +104,8 @@ def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str) -> dict:
         )
     block = {"model": model, "available": True, "curve": curve.to_dict()}
     block["curve"]["n_omitted"] += int((~answered).sum())
-    block["consistency"] = _consistency_row(ctx, m, model, row[answered])
+    mine = None if preds is None else preds[m.models.index(model)][answered]
+    block["consistency"] = _consistency_row(ctx, m, model, row[answered], mine)
     return block
 
 
@@ -108,9 +116,10 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> tuple[dict | None
     if not is_binary(m):
         return None, f"{task} ({metric}): scores are not 0/1, so pass@k does not apply."
     models = []
+    preds = _predictions(ctx, m)
     for model in m.models:
         try:
-            models.append(_model_block(ctx, m, model))
+            models.append(_model_block(ctx, m, model, preds))
         except AssayError as exc:
             models.append({"model": model, "available": False, "reason": str(exc)})
     return {
