@@ -1,0 +1,173 @@
+"""Array backends for the estimation loops: numpy (default) and torch (CPU or GPU).
+
+The EM and joint-ML loops are written once against the small set of operations below, so that the
+same code runs on numpy arrays or on torch tensors on any device. torch is imported only when the
+torch backend is asked for (``assay[torch]``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from assay._core import InputError
+
+__all__ = ["BACKENDS", "get_backend"]
+
+BACKENDS = ("numpy", "torch")
+
+
+class _NumpyOps:
+    """Numpy implementation of the operations the estimation loops use."""
+
+    name = "numpy"
+
+    def __init__(self, dtype: Any = np.float64) -> None:
+        self.dtype = np.dtype(dtype)
+        self.device = "cpu"
+
+    def asarray(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=self.dtype)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64)
+
+    def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
+        return np.zeros(shape, dtype=self.dtype)
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+
+    @staticmethod
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return special.expit(x)
+
+    @staticmethod
+    def log_sigmoid(x: np.ndarray) -> np.ndarray:
+        return -np.logaddexp(0.0, -x)
+
+    @staticmethod
+    def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+        return special.logsumexp(x, axis=axis)
+
+    @staticmethod
+    def sum(x: np.ndarray, axis: int | None = None) -> np.ndarray:
+        return np.sum(x, axis=axis)
+
+    @staticmethod
+    def clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def maximum(x: np.ndarray, value: float) -> np.ndarray:
+        return np.maximum(x, value)
+
+    @staticmethod
+    def stack(xs: list[np.ndarray], axis: int = -1) -> np.ndarray:
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+
+    @staticmethod
+    def max_abs(x: np.ndarray) -> float:
+        return float(np.max(np.abs(x))) if x.size else 0.0
+
+    @staticmethod
+    def item(x: Any) -> float:
+        return float(x)
+
+
+class _TorchOps:
+    """torch implementation (CPU or GPU) of the same operations."""
+
+    name = "torch"
+
+    def __init__(self, device: str | None = None, dtype: str = "float64") -> None:
+        import torch
+
+        self.torch = torch
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.dtype = getattr(torch, dtype)
+
+    def asarray(self, x: Any):
+        if isinstance(x, self.torch.Tensor):
+            return x.to(device=self.device, dtype=self.dtype)
+        return self.torch.as_tensor(np.asarray(x), device=self.device, dtype=self.dtype)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        if isinstance(x, self.torch.Tensor):
+            return x.detach().to("cpu", dtype=self.torch.float64).numpy()
+        return np.asarray(x, dtype=np.float64)
+
+    def zeros(self, shape: tuple[int, ...]):
+        return self.torch.zeros(shape, device=self.device, dtype=self.dtype)
+
+    def exp(self, x):
+        return self.torch.exp(x)
+
+    def log(self, x):
+        return self.torch.log(x)
+
+    def sqrt(self, x):
+        return self.torch.sqrt(x)
+
+    def abs(self, x):
+        return self.torch.abs(x)
+
+    def sigmoid(self, x):
+        return self.torch.sigmoid(x)
+
+    def log_sigmoid(self, x):
+        return self.torch.nn.functional.logsigmoid(x)
+
+    def logsumexp(self, x, axis: int):
+        return self.torch.logsumexp(x, dim=axis)
+
+    def sum(self, x, axis: int | None = None):
+        return self.torch.sum(x) if axis is None else self.torch.sum(x, dim=axis)
+
+    def clip(self, x, low: float, high: float):
+        return self.torch.clamp(x, low, high)
+
+    def maximum(self, x, value: float):
+        return self.torch.clamp(x, min=value)
+
+    def stack(self, xs, axis: int = -1):
+        return self.torch.stack(xs, dim=axis)
+
+    def solve(self, a, b):
+        return self.torch.linalg.solve(a, b.unsqueeze(-1)).squeeze(-1)
+
+    def max_abs(self, x) -> float:
+        return float(self.torch.max(self.torch.abs(x))) if x.numel() else 0.0
+
+    def item(self, x) -> float:
+        return float(x)
+
+
+def get_backend(backend: Any, *, device: str | None = None, dtype: str = "float64") -> Any:
+    """Return the operations of ``backend`` ('numpy' or 'torch'), or raise ``InputError``."""
+    if backend not in BACKENDS:
+        valid = ", ".join(repr(b) for b in BACKENDS)
+        raise InputError(f"`backend` must be one of {valid}; got {backend!r}.")
+    if dtype not in ("float32", "float64"):
+        raise InputError(f"`dtype` must be 'float32' or 'float64'; got {dtype!r}.")
+    if backend == "numpy":
+        if device not in (None, "cpu"):
+            raise InputError(
+                f"`device` {device!r} needs backend='torch'; the numpy backend runs on the CPU."
+            )
+        return _NumpyOps(dtype)
+    if importlib.util.find_spec("torch") is None:
+        raise InputError("backend='torch' needs torch: install assay[torch].")
+    try:
+        return _TorchOps(device, dtype)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise InputError(f"`device` {device!r} is not usable by torch: {exc}") from None

@@ -1,0 +1,501 @@
+"""Item fit (infit, outfit, S-X2), item-total correlations, the likelihood-ratio test, and the audit."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from assay._core import InputError, Result
+from assay._core._validation import check_probability
+from assay.irt._fit import as_scores
+from assay.irt._results import IRTFit
+
+__all__ = [
+    "ItemAudit",
+    "ItemFit",
+    "LRTest",
+    "audit",
+    "item_fit",
+    "lr_test",
+    "sum_score_distribution",
+]
+
+_SX2_MAX_ITEMS = 500
+_SX2_GRID = np.linspace(-6, 6, 121)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ItemFit(Result):
+    """Per-item fit statistics (arrays of shape (n_items,)).
+
+    Attributes
+    ----------
+    items : tuple of str
+    infit, outfit : ndarray
+        Information-weighted and unweighted mean squares of standardised residuals at the models'
+        EAP abilities (expected 1 under the model; above ~1.5 the item is noisier than the model
+        allows, below ~0.5 it is too predictable).
+    sx2, sx2_df, sx2_pvalue : ndarray
+        Orlando and Thissen's (2000) summed-score item fit; NaN when not computed (see
+        ``sx2_note``).
+    item_total : ndarray
+        Pearson correlation of the item with the model's mean score on the other items it answered.
+    n : ndarray of int
+        Models that answered each item.
+    sx2_note : str
+    """
+
+    _array_fields = ("infit", "outfit", "sx2", "sx2_df", "sx2_pvalue", "item_total", "n")
+
+    items: tuple[str, ...]
+    infit: np.ndarray
+    outfit: np.ndarray
+    sx2: np.ndarray
+    sx2_df: np.ndarray
+    sx2_pvalue: np.ndarray
+    item_total: np.ndarray
+    n: np.ndarray
+    sx2_note: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LRTest(Result):
+    """Likelihood-ratio test of a restricted model against a fuller one (``TestResult`` vocabulary)."""
+
+    __test__ = False
+
+    statistic: float
+    pvalue: float
+    df: int
+    alternative: str
+    method: str
+    n: int
+    restricted: str
+    full: str
+    aic: tuple[float, float]
+    bic: tuple[float, float]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ItemAudit(Result):
+    """The item audit: one row per item with its parameters, fit and flags.
+
+    Attributes
+    ----------
+    fit : IRTFit
+    item_fit : ItemFit
+    rows : list of dict
+        item, p_correct (mean score), n, discrimination (+ SE), difficulty (+ SE), infit, outfit,
+        sx2_pvalue, item_total, flags (list of str) and reasons (list of str).
+    n_flagged : int
+    criteria : dict
+        The thresholds used.
+    """
+
+    fit: IRTFit
+    item_fit: ItemFit
+    rows: list[dict[str, Any]]
+    n_flagged: int
+    criteria: dict[str, float]
+
+    def to_dict(self, *, arrays: bool = False) -> dict[str, Any]:
+        return {
+            "model": self.fit.model,
+            "n_items": self.fit.n_items,
+            "n_models": self.fit.n_models,
+            "n_flagged": self.n_flagged,
+            "criteria": dict(self.criteria),
+            "rows": self.rows,
+            "sx2_note": self.item_fit.sx2_note,
+        }
+
+    def flagged(self) -> list[dict[str, Any]]:
+        """Rows with at least one flag, most discrimination-troubled first."""
+        rows = [r for r in self.rows if r["flags"]]
+        return sorted(
+            rows, key=lambda r: r["discrimination"] if r["discrimination"] is not None else 0.0
+        )
+
+
+# ------------------------------------------------------------------------------------------ fit
+def _expected(fit: IRTFit, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected score and its variance for each model and item, at the models' abilities."""
+    if fit.model == "grm":
+        z = fit.discrimination[None, :, None] * theta[:, None, None] + fit.intercept[None, :, :]
+        s = special.expit(z)
+        n_m, n_i, _ = s.shape
+        ps = np.concatenate([np.ones((n_m, n_i, 1)), s, np.zeros((n_m, n_i, 1))], axis=2)
+        P = ps[..., :-1] - ps[..., 1:]
+        k = np.arange(fit.n_categories)
+        e = (P * k).sum(2)
+        return e, (P * k**2).sum(2) - e**2
+    p = fit.probability(theta)
+    return p, p * (1 - p)
+
+
+def _item_total(values: np.ndarray) -> np.ndarray:
+    """Correlation of each item with the rest mean (other observed items), over models, vectorised."""
+    obs = ~np.isnan(values)
+    y = np.where(obs, values, 0.0)
+    tot, cnt = y.sum(1, keepdims=True), obs.sum(1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest = (tot - y) / (cnt - obs)
+    rest = np.where(obs & np.isfinite(rest), rest, 0.0)
+    m = obs.sum(0)
+    my, mr = y.sum(0) / np.maximum(m, 1), rest.sum(0) / np.maximum(m, 1)
+    yc, rc = (y - my) * obs, (rest - mr) * obs
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (yc * rc).sum(0) / np.sqrt((yc**2).sum(0) * (rc**2).sum(0))
+    return np.where(np.isfinite(r), r, np.nan)
+
+
+def sum_score_distribution(p: np.ndarray) -> np.ndarray:
+    """Lord and Wingersky (1984): P(sum score = s | theta) for s = 0..n from per-item P (n_items, n_theta)."""
+    n_i, n_t = p.shape
+    f = np.zeros((n_i + 1, n_t))
+    f[0] = 1.0
+    for i in range(n_i):
+        f[1 : i + 2] = f[1 : i + 2] * (1 - p[i]) + f[: i + 1] * p[i]
+        f[0] = f[0] * (1 - p[i])
+    return f
+
+
+def _leave_one_out(f: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(sum of the other items = s | theta), (n_items, n, n_theta), by deconvolving each item out.
+
+    Forward recursion where P_i <= 1/2 and backward where P_i > 1/2 keep the division stable.
+    """
+    n = f.shape[0] - 1
+    n_i, n_t = p.shape
+    out = np.zeros((n_i, n, n_t))
+    lo = p <= 0.5
+    q = 1 - p
+    # forward: g(0) = f(0)/q, g(s) = (f(s) - g(s-1) p)/q
+    g = f[0][None, :] / np.maximum(q, 1e-300)
+    fw = np.zeros((n_i, n, n_t))
+    fw[:, 0] = g
+    for s in range(1, n):
+        g = (f[s][None, :] - g * p) / np.maximum(q, 1e-300)
+        fw[:, s] = g
+    # backward: g(n-1) = f(n)/p, g(s-1) = (f(s) - g(s) q)/p
+    bw = np.zeros((n_i, n, n_t))
+    g = f[n][None, :] / np.maximum(p, 1e-300)
+    bw[:, n - 1] = g
+    for s in range(n - 1, 0, -1):
+        g = (f[s][None, :] - g * q) / np.maximum(p, 1e-300)
+        bw[:, s - 1] = g
+    out = np.where(lo[:, None, :], fw, bw)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _sx2(fit: IRTFit, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    n_i = fit.n_items
+    nan = np.full(n_i, np.nan)
+    if fit.model not in ("1pl", "2pl", "3pl"):
+        return (
+            nan,
+            nan,
+            nan,
+            f"S-X2 is defined for binary models; not computed for model={fit.model!r}.",
+        )
+    if np.isnan(values).any():
+        return (
+            nan,
+            nan,
+            nan,
+            "S-X2 needs every model to answer every item (summed scores); not computed.",
+        )
+    if n_i > _SX2_MAX_ITEMS or n_i < 3:
+        return nan, nan, nan, f"S-X2 computed for 3 to {_SX2_MAX_ITEMS} items; this test has {n_i}."
+    grid = _SX2_GRID
+    logw = -0.5 * grid**2
+    w = np.exp(logw - special.logsumexp(logw))
+    p = fit.probability(grid).T  # (n_items, n_grid)
+    f = sum_score_distribution(p)
+    loo = _leave_one_out(f, p)
+    denom = f @ w  # P(S = s)
+    score = values.sum(1).astype(int)
+    n_s = np.bincount(score, minlength=n_i + 1).astype(float)
+    correct = np.stack(
+        [np.bincount(score, weights=values[:, i], minlength=n_i + 1) for i in range(n_i)]
+    )
+    k = {"1pl": 1, "2pl": 2, "3pl": 3}[fit.model]
+    stat, df = np.zeros(n_i), np.zeros(n_i)
+    for i in range(n_i):
+        e = np.zeros(n_i + 1)
+        e[1:n_i] = (p[i][None, :] * loo[i, : n_i - 1] * w[None, :]).sum(1) / np.maximum(
+            denom[1:n_i], 1e-300
+        )
+        stat[i], df[i] = _collapse_chi2(n_s[1:n_i], correct[i, 1:n_i], e[1:n_i], k)
+    pval = np.where(df > 0, stats.chi2.sf(stat, np.maximum(df, 1)), np.nan)
+    return (
+        stat,
+        df,
+        pval,
+        "S-X2 (Orlando and Thissen 2000), adjacent score groups merged until expected counts >= 1.",
+    )
+
+
+def _collapse_chi2(n: np.ndarray, o: np.ndarray, e: np.ndarray, k: int) -> tuple[float, float]:
+    groups, cur = [], [0.0, 0.0, 0.0]
+    for ns, os_, es in zip(n, o, e):
+        cur = [cur[0] + ns, cur[1] + os_, cur[2] + ns * es]
+        if cur[2] >= 1 and cur[0] - cur[2] >= 1:
+            groups.append(cur)
+            cur = [0.0, 0.0, 0.0]
+    if cur[0] > 0:
+        if groups:
+            groups[-1] = [g + c for g, c in zip(groups[-1], cur)]
+        else:
+            groups.append(cur)
+    stat = 0.0
+    for ns, os_, es in groups:
+        if ns <= 0:
+            continue
+        pe = es / ns
+        stat += (os_ - es) ** 2 / max(ns * pe * (1 - pe), 1e-12)
+    return stat, float(len(groups) - k)
+
+
+def item_fit(fit: IRTFit, scores: Any) -> ItemFit:
+    """Infit, outfit, S-X2 and item-total correlation of every item.
+
+    Parameters
+    ----------
+    fit : IRTFit
+        The fit of ``scores``.
+    scores : array_like (n_models, n_items) or ScoreMatrix
+        The scores the fit was made from (same row and column order).
+
+    Returns
+    -------
+    ItemFit
+
+    Notes
+    -----
+    With ``E`` and ``V`` the expected score and its variance at a model's EAP ability,
+    ``outfit = mean((y - E)^2 / V)`` and ``infit = sum (y - E)^2 / sum V`` over the models that
+    answered (Wright and Masters 1982). S-X2 compares, within each summed-score group, the observed
+    proportion correct with the model's, computed by the Lord-Wingersky recursion on a 121-point
+    grid (Orlando and Thissen 2000); ``df = groups - item parameters``.
+    """
+    values, _, _ = as_scores(scores)
+    if values.shape != (fit.n_models, fit.n_items):
+        raise InputError(
+            f"`scores` has shape {values.shape} but the fit is of {fit.n_models} models x "
+            f"{fit.n_items} items."
+        )
+    obs = ~np.isnan(values)
+    e, v = _expected(fit, fit.ability.estimate)
+    v = np.maximum(v, 1e-12)
+    r2 = np.where(obs, (np.nan_to_num(values) - e) ** 2, 0.0)
+    n = obs.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outfit = (r2 / v).sum(0) / n
+        infit = r2.sum(0) / np.where(obs, v, 0.0).sum(0)
+    sx2, df, pv, note = _sx2(fit, values)
+    return ItemFit(
+        items=fit.items,
+        infit=infit,
+        outfit=outfit,
+        sx2=sx2,
+        sx2_df=df,
+        sx2_pvalue=pv,
+        item_total=_item_total(values),
+        n=n,
+        sx2_note=note,
+    )
+
+
+def lr_test(restricted: IRTFit, full: IRTFit) -> LRTest:
+    """Likelihood-ratio test of a restricted fit (e.g. 1PL) against a fuller one (e.g. 2PL).
+
+    ``G2 = 2 (loglik_full - loglik_restricted)`` against chi-square with ``k_full - k_restricted``
+    degrees of freedom. Both fits must be pure ML (``prior=None``) on the same scores.
+    """
+    if restricted.items != full.items or restricted.models != full.models:
+        raise InputError("`restricted` and `full` must be fits of the same models and items.")
+    if restricted.n_responses != full.n_responses:
+        raise InputError("`restricted` and `full` were fitted on different responses.")
+    df = full.n_params - restricted.n_params
+    if df <= 0:
+        raise InputError(
+            f"`full` ({full.model}, {full.n_params} parameters) must have more parameters than "
+            f"`restricted` ({restricted.model}, {restricted.n_params})."
+        )
+    if restricted.prior is not None or full.prior is not None:
+        raise InputError("the likelihood-ratio test needs pure ML fits; refit with prior=None.")
+    g2 = max(2.0 * (full.loglik - restricted.loglik), 0.0)
+    return LRTest(
+        statistic=g2,
+        pvalue=float(stats.chi2.sf(g2, df)),
+        df=df,
+        alternative="greater",
+        method="likelihood-ratio chi-square",
+        n=full.n_models,
+        restricted=restricted.model,
+        full=full.model,
+        aic=(restricted.aic, full.aic),
+        bic=(restricted.bic, full.bic),
+    )
+
+
+# ---------------------------------------------------------------------------------------- audit
+def _check_threshold(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+    ):
+        raise InputError(f"`{name}` must be a non-negative number; got {value!r}.")
+    return float(value)
+
+
+def audit(
+    scores: Any,
+    *,
+    fit: IRTFit | None = None,
+    min_discrimination: float = 0.25,
+    max_mean_square: float = 1.5,
+    alpha: float = 0.05,
+    items: Any = None,
+    models: Any = None,
+    **fit_options: Any,
+) -> ItemAudit:
+    """Audit every item: parameters, fit and flags with reasons.
+
+    Parameters
+    ----------
+    scores : array_like (n_models, n_items) or ScoreMatrix
+    fit : IRTFit, optional
+        A fit of ``scores``; by default a 2PL is fitted (``fit_options`` go to :func:`fit`).
+    min_discrimination : float, default 0.25
+        Items with ``|a|`` below this are flagged 'near-zero discrimination'.
+    max_mean_square : float, default 1.5
+        Items with infit or outfit above this are flagged 'misfit' (Linacre's "unproductive").
+    alpha : float, default 0.05
+        S-X2 misfit level after the Benjamini-Hochberg adjustment across items.
+    items, models : sequence of str, optional
+
+    Returns
+    -------
+    ItemAudit
+
+    Notes
+    -----
+    Flags: 'negative discrimination' (``a < 0``: better models are more often wrong, typical of a
+    wrong answer key), 'near-zero discrimination', 'misfit', 'solved by no model',
+    'solved by every model' (mean score 0 or 1 among the models that answered; such an item
+    tells models apart not at all).
+    """
+    from assay.irt._fit import fit as fit_model
+
+    min_a = _check_threshold(min_discrimination, "min_discrimination")
+    max_ms = _check_threshold(max_mean_square, "max_mean_square")
+    alpha = check_probability(alpha, "alpha", open_interval=True)
+    values, items, models = as_scores(scores, items=items, models=models)
+    if fit is None:
+        fit = fit_model(values, items=items, models=models, **fit_options)
+    elif values.shape != (fit.n_models, fit.n_items):
+        raise InputError(
+            f"`scores` has shape {values.shape} but `fit` is of {fit.n_models} models x "
+            f"{fit.n_items} items."
+        )
+    ifit = item_fit(fit, values)
+    padj = _bh(ifit.sx2_pvalue)
+    mean = np.nanmean(values, axis=0) / max(fit.n_categories - 1, 1)
+    rows, n_flagged = [], 0
+    for i, item in enumerate(fit.items):
+        flags, reasons = _flags(fit, ifit, padj, mean, i, min_a, max_ms, alpha)
+        n_flagged += bool(flags)
+        b = fit.difficulty[i]
+        rows.append(
+            {
+                "item": item,
+                "mean_score": float(mean[i]),
+                "n": int(ifit.n[i]),
+                "discrimination": _num(fit.discrimination[i]),
+                "discrimination_se": _num(fit.discrimination_se[i]),
+                "difficulty": _num(b) if np.ndim(b) == 0 else [_num(x) for x in b],
+                "difficulty_se": _num(fit.difficulty_se[i])
+                if np.ndim(b) == 0
+                else [_num(x) for x in fit.difficulty_se[i]],
+                "infit": _num(ifit.infit[i]),
+                "outfit": _num(ifit.outfit[i]),
+                "sx2_pvalue": _num(ifit.sx2_pvalue[i]),
+                "sx2_pvalue_adjusted": _num(padj[i]),
+                "item_total": _num(ifit.item_total[i]),
+                "flags": flags,
+                "reasons": reasons,
+            }
+        )
+    return ItemAudit(
+        fit=fit,
+        item_fit=ifit,
+        rows=rows,
+        n_flagged=n_flagged,
+        criteria={"min_discrimination": min_a, "max_mean_square": max_ms, "alpha": alpha},
+    )
+
+
+def _num(x: Any) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return out
+
+
+def _flags(fit, ifit, padj, mean, i, min_a, max_ms, alpha) -> tuple[list[str], list[str]]:
+    flags, reasons = [], []
+    a, se = fit.discrimination[i], fit.discrimination_se[i]
+    se_txt = f" (SE {se:.2f})" if np.isfinite(se) else ""
+    if mean[i] >= 1.0:
+        flags.append("solved by every model")
+        reasons.append(
+            f"all {int(ifit.n[i])} models that answered got it right; it cannot tell them apart."
+        )
+    elif mean[i] <= 0.0:
+        flags.append("solved by no model")
+        reasons.append(
+            f"none of the {int(ifit.n[i])} models that answered got it right: too hard, or a wrong key."
+        )
+    elif a < 0:
+        flags.append("negative discrimination")
+        reasons.append(
+            f"discrimination {a:.2f}{se_txt} < 0: stronger models are more often wrong, "
+            "the mark of a wrong answer key or an ambiguous question."
+        )
+    elif abs(a) < min_a:
+        flags.append("near-zero discrimination")
+        reasons.append(
+            f"discrimination {a:.2f}{se_txt} below {min_a:g}: the item barely depends on ability "
+            "(noise, or a flawed question)."
+        )
+    mis = []
+    if ifit.infit[i] > max_ms:
+        mis.append(f"infit {ifit.infit[i]:.2f}")
+    if ifit.outfit[i] > max_ms:
+        mis.append(f"outfit {ifit.outfit[i]:.2f}")
+    if mis and not flags:
+        flags.append("misfit")
+        reasons.append(
+            f"{' and '.join(mis)} above {max_ms:g}: responses are noisier than the model allows."
+        )
+    if np.isfinite(padj[i]) and padj[i] < alpha:
+        if "misfit" not in flags:
+            flags.append("misfit")
+        reasons.append(
+            f"S-X2 = {ifit.sx2[i]:.1f} on {int(ifit.sx2_df[i])} df, BH-adjusted p = {padj[i]:.3g} < {alpha:g}."
+        )
+    return flags, reasons

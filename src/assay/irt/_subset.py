@@ -1,0 +1,660 @@
+"""Efficient evaluation: anchor items, accuracy estimates from them, their validated error, adaptive testing.
+
+From reference models' full responses, choose ``k`` anchor items (stratified random, maximum
+information, or k-means clustering of item response patterns as tinyBenchmarks does); estimate a
+new model's full-benchmark accuracy from its anchor answers by the weighted anchor mean, by IRT
+(p-IRT: observed anchors plus the fitted probabilities of the rest at the model's ability) or by
+gp-IRT (their inverse-error-weighted mix; Polo et al. 2024, arXiv:2402.14992); and validate the
+error by leaving each reference model out in turn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from scipy.cluster.vq import kmeans2
+
+from assay._core import DegenerateDataWarning, InputError, Result
+from assay._core._validation import (
+    check_choice,
+    check_confidence_level,
+    check_positive_int,
+    check_rng,
+)
+from assay.irt._fit import abilities as _abilities
+from assay.irt._fit import as_scores
+from assay.irt._fit import fit as _fit
+from assay.irt._results import IRTFit
+
+__all__ = [
+    "ANCHOR_METHODS",
+    "ESTIMATORS",
+    "AccuracyEstimate",
+    "AdaptiveResult",
+    "Subset",
+    "SubsetValidation",
+    "adaptive_test",
+    "build_subset",
+    "estimate_accuracy",
+    "select_anchors",
+    "validate_subset",
+]
+
+ANCHOR_METHODS = ("cluster", "stratified", "information")
+ESTIMATORS = ("gp-irt", "irt", "mean")
+SUBSET_FORMAT = "assay.subset/1"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Subset(Result):
+    """Anchor items and everything needed to estimate a model's full accuracy from them.
+
+    Attributes
+    ----------
+    items : tuple of str
+        Anchor item ids.
+    indices : ndarray of int
+        Their positions in ``all_items``.
+    weights : ndarray
+        Anchor weights summing to 1 (the share of the benchmark each anchor stands for).
+    method : str
+        How the anchors were chosen; ``seed`` and ``k`` reproduce it with the same reference data.
+    all_items : tuple of str
+    discrimination, intercept, guessing : ndarray (n_items,)
+        Item parameters of every item (for p-IRT).
+    reference_models : tuple of str
+    mse : dict
+        Squared error of each estimator on the reference models (validated by leave-one-model-out
+        when ``validation`` is present, else in sample), used to mix gp-IRT.
+    validation : dict or None
+        Leave-one-model-out errors (see :class:`SubsetValidation`).
+    """
+
+    _array_fields = ()
+
+    items: tuple[str, ...]
+    indices: np.ndarray
+    weights: np.ndarray
+    method: str
+    k: int
+    seed: int | None
+    all_items: tuple[str, ...]
+    discrimination: np.ndarray
+    intercept: np.ndarray
+    guessing: np.ndarray
+    irt_model: str
+    reference_models: tuple[str, ...]
+    mse: dict[str, float]
+    validation: dict[str, Any] | None = None
+    strata: str | None = None
+
+    def to_dict(self, *, arrays: bool = True) -> dict[str, Any]:
+        out = super().to_dict(arrays=True)
+        out["format"] = SUBSET_FORMAT
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: str | None = None) -> Subset:
+        """Rebuild a subset from :meth:`to_dict` output (e.g. a JSON file); errors name the field."""
+        if not isinstance(data, dict) or data.get("format") != SUBSET_FORMAT:
+            raise InputError(
+                f'not an assay subset file (expected "format": "{SUBSET_FORMAT}").',
+                path=path,
+                field="format",
+            )
+        try:
+            n = len(data["all_items"])
+            arrays = {
+                k: np.asarray(data[k], dtype=float)
+                for k in ("discrimination", "intercept", "guessing", "weights")
+            }
+            indices = np.asarray(data["indices"], dtype=int)
+        except KeyError as exc:
+            raise InputError("missing field.", path=path, field=str(exc.args[0])) from None
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"non-numeric values ({exc}).", path=path, field="arrays") from None
+        for k in ("discrimination", "intercept", "guessing"):
+            if arrays[k].shape != (n,) or not np.isfinite(arrays[k]).all():
+                raise InputError(f"must hold {n} finite numbers.", path=path, field=k)
+        if indices.shape != (len(data["items"]),) or (indices < 0).any() or (indices >= n).any():
+            raise InputError("anchor indices do not match the items.", path=path, field="indices")
+        if arrays["weights"].shape != indices.shape or (arrays["weights"] < 0).any():
+            raise InputError(
+                "must hold one non-negative weight per anchor.", path=path, field="weights"
+            )
+        return cls(
+            items=tuple(data["items"]),
+            indices=indices,
+            weights=arrays["weights"],
+            method=str(data["method"]),
+            k=int(data["k"]),
+            seed=data.get("seed"),
+            all_items=tuple(data["all_items"]),
+            discrimination=arrays["discrimination"],
+            intercept=arrays["intercept"],
+            guessing=arrays["guessing"],
+            irt_model=str(data.get("irt_model", "2pl")),
+            reference_models=tuple(data.get("reference_models", ())),
+            mse=dict(data.get("mse", {})),
+            validation=data.get("validation"),
+            strata=data.get("strata"),
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AccuracyEstimate(Result):
+    """Estimated full-benchmark accuracy of each model from its anchor answers (arrays (n_models,))."""
+
+    models: tuple[str, ...]
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    confidence_level: float
+    method: str
+    n: np.ndarray
+    ability: np.ndarray
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "model": m,
+                "estimate": float(e),
+                "se": float(s),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "n": int(k),
+            }
+            for m, e, s, lo, hi, k in zip(
+                self.models, self.estimate, self.se, self.ci_low, self.ci_high, self.n
+            )
+        ]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SubsetValidation(Result):
+    """Leave-one-model-out error of each estimator: ``errors[estimator]`` is (n_models,) estimate - truth."""
+
+    models: tuple[str, ...]
+    truth: np.ndarray
+    errors: dict[str, np.ndarray]
+    mae: dict[str, float]
+    rmse: dict[str, float]
+    max_abs: dict[str, float]
+    k: int
+    method: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdaptiveResult(Result):
+    """An adaptive test: the items given in order, the answers, and the ability path."""
+
+    items: tuple[str, ...]
+    answers: np.ndarray
+    theta_path: np.ndarray
+    se_path: np.ndarray
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    confidence_level: float
+    accuracy: float
+    stopped: str
+    method: str
+    n: int
+
+
+# ------------------------------------------------------------------------------------- anchors
+def _allocate(sizes: np.ndarray, k: int) -> np.ndarray:
+    """Largest-remainder proportional allocation of k draws over strata, at least 1 where possible."""
+    share = sizes / sizes.sum() * k
+    alloc = np.floor(share).astype(int)
+    order = np.argsort(-(share - alloc), kind="stable")
+    alloc[order[: k - alloc.sum()]] += 1
+    return np.minimum(alloc, sizes)
+
+
+def _stratified(values, strata, k, rng):
+    if strata is None:  # quintiles of the item mean score
+        mean = np.nanmean(values, axis=0)
+        strata = np.searchsorted(
+            np.nanquantile(mean, [0.2, 0.4, 0.6, 0.8]), mean, side="right"
+        ).astype(str)
+    labels, inv = np.unique(np.asarray(strata, dtype=str), return_inverse=True)
+    sizes = np.bincount(inv, minlength=labels.size)
+    alloc = _allocate(sizes, k)
+    idx, w = [], []
+    N = values.shape[1]
+    for s in range(labels.size):
+        if alloc[s] == 0:
+            continue
+        members = np.flatnonzero(inv == s)
+        pick = rng.choice(members, size=alloc[s], replace=False)
+        idx.extend(pick.tolist())
+        w.extend([sizes[s] / N / alloc[s]] * alloc[s])
+    return np.asarray(idx), np.asarray(w)
+
+
+def _information(values, fit, k):
+    info = fit.information(fit.ability.estimate).mean(0)
+    idx = np.argsort(-info, kind="stable")[:k]
+    return idx, np.full(k, 1.0 / k)
+
+
+def _cluster(values, k, rng):
+    x = np.where(
+        np.isnan(values), np.nanmean(values, axis=0, keepdims=True), values
+    ).T  # items x models
+    x = np.nan_to_num(x, nan=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # empty clusters are handled below
+        centroids, label = kmeans2(x, k, minit="++", seed=rng)
+    idx, w = [], []
+    N = x.shape[0]
+    for c in range(k):
+        members = np.flatnonzero(label == c)
+        if members.size == 0:
+            continue
+        dist = ((x[members] - centroids[c]) ** 2).sum(1)
+        idx.append(int(members[np.argmin(dist)]))
+        w.append(members.size / N)
+    return np.asarray(idx), np.asarray(w)
+
+
+def select_anchors(
+    scores: Any,
+    k: int,
+    *,
+    method: str = "cluster",
+    fit: IRTFit | None = None,
+    strata: Any = None,
+    rng: Any = None,
+    items: Any = None,
+    models: Any = None,
+    **fit_options: Any,
+) -> Subset:
+    """Choose ``k`` anchor items from reference models' full responses.
+
+    Parameters
+    ----------
+    scores : array_like (n_models, n_items) or ScoreMatrix
+        Reference models' scores (NaN where missing).
+    k : int
+        Anchors to choose (less than the number of items).
+    method : {'cluster', 'stratified', 'information'}, default 'cluster'
+        'cluster': k-means (k-means++ start) on the items' response patterns across the reference
+        models; the item nearest each centroid is an anchor weighted by its cluster's share of the
+        items (tinyBenchmarks' "correctness" anchors). 'stratified': proportional stratified random
+        sample over ``strata`` (default: quintiles of the item mean), each anchor weighted by its
+        stratum's share over its draws. 'information': the k items with the largest Fisher
+        information averaged over the reference models' abilities (equal weights; their plain mean
+        is biased, so use the IRT estimators).
+    fit : IRTFit, optional
+        An IRT fit of the reference scores (default: a 2PL with the weak prior).
+    strata : array_like (n_items,), optional
+        Stratum of each item for 'stratified' (e.g. subjects; a ScoreMatrix's subjects are used).
+    rng : Generator, int or None
+    """
+    check_choice(method, "method", ANCHOR_METHODS)
+    values, items, models = as_scores(scores, items=items, models=models)
+    k = check_positive_int(k, "k")
+    if k >= values.shape[1]:
+        raise InputError(
+            f"`k` must be smaller than the number of items ({values.shape[1]}); got {k}."
+        )
+    seed = rng if isinstance(rng, int) else None
+    rng = check_rng(rng)
+    if strata is None and method == "stratified" and getattr(scores, "subject", None) is not None:
+        strata = scores.subject
+    if strata is not None and np.asarray(strata).shape != (values.shape[1],):
+        raise InputError(
+            f"`strata` must have one entry per item ({values.shape[1]}); got shape {np.asarray(strata).shape}."
+        )
+    if fit is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            fit = _fit(values, items=items, models=models, standard_errors=False, **fit_options)
+    if method == "stratified":
+        idx, w = _stratified(values, strata, k, rng)
+    elif method == "information":
+        idx, w = _information(values, fit, k)
+    else:
+        idx, w = _cluster(values, k, rng)
+    w = w / w.sum()
+    sub = Subset(
+        items=tuple(items[i] for i in idx),
+        indices=idx,
+        weights=w,
+        method=method,
+        k=int(idx.size),
+        seed=seed,
+        all_items=items,
+        discrimination=fit.discrimination,
+        intercept=fit.intercept,
+        guessing=fit.guessing,
+        irt_model=fit.model,
+        reference_models=models,
+        mse={},
+        strata=None if strata is None else "given",
+    )
+    return dataclasses.replace(sub, mse=_in_sample_mse(sub, values, fit))
+
+
+def _in_sample_mse(sub: Subset, values: np.ndarray, fit: IRTFit) -> dict[str, float]:
+    truth = np.nanmean(values, axis=1)
+    est = _estimates(sub, values[:, sub.indices])
+    return {k: float(np.mean((v - truth) ** 2)) for k, v in est.items()}
+
+
+# ----------------------------------------------------------------------------------- estimates
+def _subset_fit(sub: Subset) -> IRTFit:
+    from assay.irt._results import AbilityResult
+
+    n = len(sub.all_items)
+    nan = np.full(n, np.nan)
+    empty = AbilityResult(
+        models=(),
+        estimate=np.empty(0),
+        se=np.empty(0),
+        ci_low=np.empty(0),
+        ci_high=np.empty(0),
+        confidence_level=0.95,
+        method="eap",
+        n=np.empty(0, int),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = -sub.intercept / sub.discrimination
+    return IRTFit(
+        model=sub.irt_model if sub.irt_model != "1pl" else "2pl",
+        method="mml",
+        backend="numpy",
+        items=sub.all_items,
+        models=(),
+        discrimination=sub.discrimination,
+        difficulty=b,
+        intercept=sub.intercept,
+        guessing=sub.guessing,
+        discrimination_se=nan,
+        difficulty_se=nan,
+        guessing_se=nan,
+        ability=empty,
+        loglik=math.nan,
+        aic=math.nan,
+        bic=math.nan,
+        n_params=0,
+        n_responses=0,
+        n_categories=2,
+        converged=True,
+        n_iter=0,
+        n_quad=0,
+        prior=None,
+        se_method="",
+    )
+
+
+def _estimates(sub: Subset, anchor_values: np.ndarray) -> dict[str, np.ndarray]:
+    """Every estimator's accuracy for each model (rows of ``anchor_values``, columns = anchors)."""
+    obs = ~np.isnan(anchor_values)
+    w = np.where(obs, sub.weights[None, :], 0.0)
+    mean = (w * np.nan_to_num(anchor_values)).sum(1) / w.sum(1)
+    fit = _subset_fit(sub)
+    full = np.full((anchor_values.shape[0], len(sub.all_items)), np.nan)
+    full[:, sub.indices] = anchor_values
+    theta = _abilities(fit, full, method="eap").estimate
+    p = fit.probability(theta)
+    rest = np.ones(len(sub.all_items), bool)
+    rest[sub.indices] = False
+    # p-IRT: observed anchors, fitted probabilities elsewhere (and for anchors a model skipped)
+    filled = np.where(np.isnan(full), p, full)
+    pirt = filled.mean(1)
+    mse_irt, mse_mean = sub.mse.get("irt"), sub.mse.get("mean")
+    if mse_irt is None or mse_mean is None or mse_irt + mse_mean <= 0:
+        lam = np.full(mean.shape, sub.k / (sub.k + 100.0))
+    else:
+        lam = np.full(mean.shape, mse_irt / (mse_irt + mse_mean))
+    return {"mean": mean, "irt": pirt, "gp-irt": lam * mean + (1 - lam) * pirt, "_theta": theta}
+
+
+def estimate_accuracy(
+    subset: Subset,
+    anchor_scores: Any,
+    *,
+    method: str = "gp-irt",
+    models: Any = None,
+    confidence_level: float = 0.95,
+) -> AccuracyEstimate:
+    """Estimate each model's full-benchmark accuracy from its answers on the anchors.
+
+    Parameters
+    ----------
+    subset : Subset
+    anchor_scores : array_like (n_models, k)
+        Scores on ``subset.items``, in that order (NaN for anchors a model skipped).
+    method : {'gp-irt', 'irt', 'mean'}, default 'gp-irt'
+        'mean': ``sum_j w_j y_j``. 'irt' (p-IRT): ``(sum of anchor scores + sum over the other items
+        of P_i(theta_hat)) / N`` with ``theta_hat`` the EAP from the anchors. 'gp-irt':
+        ``lambda * mean + (1 - lambda) * irt`` with ``lambda = mse_irt / (mse_irt + mse_mean)``
+        from the subset's validated errors.
+    confidence_level : float, default 0.95
+        The interval is ``estimate -/+ z * se`` with ``se`` the root of the estimator's validated
+        mean squared error on the reference models (an error, not a sampling, interval).
+    """
+    check_choice(method, "method", ESTIMATORS)
+    confidence_level = check_confidence_level(confidence_level)
+    values, _, models = as_scores(
+        anchor_scores, items=subset.items, models=models, name="anchor_scores"
+    )
+    if values.shape[1] != len(subset.items):
+        raise InputError(
+            f"`anchor_scores` must have one column per anchor ({len(subset.items)}); got {values.shape[1]}."
+        )
+    bad = (~np.isnan(values)) & ((values < 0) | (values > 1))
+    if bad.any():
+        raise InputError(
+            f"`anchor_scores` must be in [0, 1]; found {int(bad.sum())} value(s) outside."
+        )
+    empty = np.flatnonzero(np.isnan(values).all(1))
+    if empty.size:
+        raise InputError(f"model {models[empty[0]]!r} answered none of the anchors.")
+    est = _estimates(subset, values)
+    se = math.sqrt(subset.mse.get(method, math.nan))
+    z = stats.norm.ppf(0.5 + confidence_level / 2)
+    e = est[method]
+    return AccuracyEstimate(
+        models=tuple(models),
+        estimate=e,
+        se=np.full(e.shape, se),
+        ci_low=e - z * se,
+        ci_high=e + z * se,
+        confidence_level=confidence_level,
+        method=f"{method} from {subset.k} {subset.method} anchors",
+        n=(~np.isnan(values)).sum(1),
+        ability=est["_theta"],
+    )
+
+
+def validate_subset(
+    scores: Any,
+    k: int,
+    *,
+    method: str = "cluster",
+    strata: Any = None,
+    rng: Any = None,
+    items: Any = None,
+    models: Any = None,
+    **fit_options: Any,
+) -> SubsetValidation:
+    """Leave-one-model-out error of the anchor estimators.
+
+    For each model in turn: fit IRT on the others, choose ``k`` anchors from them, estimate the
+    held-out model's accuracy from its anchor answers, and compare with its accuracy on every
+    item it answered. Every fold uses the same seed.
+    """
+    values, items, models = as_scores(scores, items=items, models=models)
+    if values.shape[0] < 3:
+        raise InputError(f"leave-one-model-out needs at least 3 models; got {values.shape[0]}.")
+    if strata is None and method == "stratified":
+        strata = getattr(scores, "subject", None)
+    seed = rng if isinstance(rng, int) or rng is None else None
+    truth = np.full(values.shape[0], np.nan)
+    errors = {e: np.full(values.shape[0], np.nan) for e in ESTIMATORS}
+    for m in range(values.shape[0]):
+        keep = np.arange(values.shape[0]) != m
+        ref = values[keep]
+        # the fold's benchmark: items the held-out model answered and some reference model did too
+        ok = ~np.isnan(ref).all(0) & ~np.isnan(values[m])
+        sub = select_anchors(
+            ref[:, ok],
+            k,
+            method=method,
+            strata=None if strata is None else np.asarray(strata)[ok],
+            rng=seed if seed is not None else check_rng(rng),
+            items=[items[i] for i in np.flatnonzero(ok)],
+            models=[models[i] for i in np.flatnonzero(keep)],
+            **fit_options,
+        )
+        truth[m] = float(np.mean(values[m, ok]))
+        est = _estimates(sub, values[m : m + 1, ok][:, sub.indices])
+        for e in ESTIMATORS:
+            errors[e][m] = est[e][0] - truth[m]
+    return SubsetValidation(
+        models=models,
+        truth=truth,
+        errors=errors,
+        mae={e: float(np.mean(np.abs(v))) for e, v in errors.items()},
+        rmse={e: float(np.sqrt(np.mean(v**2))) for e, v in errors.items()},
+        max_abs={e: float(np.max(np.abs(v))) for e, v in errors.items()},
+        k=k,
+        method=method,
+    )
+
+
+def build_subset(
+    scores: Any,
+    k: int,
+    *,
+    method: str = "cluster",
+    validate: bool = True,
+    strata: Any = None,
+    rng: Any = 0,
+    items: Any = None,
+    models: Any = None,
+    **fit_options: Any,
+) -> Subset:
+    """Choose anchors from all reference models and, if ``validate``, attach the leave-one-model-out error.
+
+    The validated mean squared errors replace the in-sample ones, so gp-IRT's mix and the
+    estimates' intervals rest on out-of-sample error. The returned subset's :meth:`Subset.to_dict`
+    is the JSON record (method, k, seed, anchors, weights, item parameters, errors).
+    """
+    sub = select_anchors(
+        scores, k, method=method, strata=strata, rng=rng, items=items, models=models, **fit_options
+    )
+    if not validate:
+        return sub
+    val = validate_subset(
+        scores, k, method=method, strata=strata, rng=rng, items=items, models=models, **fit_options
+    )
+    mse = {e: val.rmse[e] ** 2 for e in ESTIMATORS}
+    summary = {
+        "scheme": "leave-one-model-out",
+        "n_models": len(val.models),
+        "mae": val.mae,
+        "rmse": val.rmse,
+        "max_abs": val.max_abs,
+    }
+    return dataclasses.replace(sub, mse=mse, validation=summary)
+
+
+# --------------------------------------------------------------------------------- adaptive test
+def adaptive_test(
+    fit: IRTFit,
+    answer: Any,
+    *,
+    target_se: float = 0.3,
+    max_items: int | None = None,
+    confidence_level: float = 0.95,
+) -> AdaptiveResult:
+    """Computerised adaptive testing: give the most informative item next, stop at ``target_se``.
+
+    Parameters
+    ----------
+    fit : IRTFit
+        A binary-model fit (the item bank).
+    answer : array_like (n_items,) or callable
+        The model's score on each item (a simulation from full responses), or a function
+        ``answer(item_index) -> score`` that runs the model on one item.
+    target_se : float, default 0.3
+        Stop once the posterior SD of ability is at most this.
+    max_items : int, optional
+        Stop after this many items (default: all).
+
+    Notes
+    -----
+    At each step the EAP ability (N(0, 1) prior) is updated and the unused item with the largest
+    Fisher information ``I_i(theta_hat)`` is given next (Lord 1980). ``accuracy`` is the
+    predicted full-benchmark accuracy: observed answers plus ``P_i(theta_hat)`` for the rest.
+    """
+    if fit.model == "grm":
+        raise InputError("adaptive_test needs a binary-model fit; got model='grm'.")
+    if isinstance(target_se, bool) or not isinstance(target_se, int | float) or not target_se > 0:
+        raise InputError(f"`target_se` must be a positive number; got {target_se!r}.")
+    confidence_level = check_confidence_level(confidence_level)
+    n = fit.n_items
+    max_items = n if max_items is None else min(check_positive_int(max_items, "max_items"), n)
+    if callable(answer):
+        ask: Callable[[int], float] = answer
+    else:
+        arr = np.asarray(answer, dtype=float)
+        if arr.shape != (n,):
+            raise InputError(f"`answer` must have one score per item ({n}); got shape {arr.shape}.")
+        ask = lambda i: arr[i]  # noqa: E731
+    given: list[int] = []
+    answers: list[float] = []
+    thetas, ses = [], []
+    theta, se = 0.0, 1.0
+    full = np.full((1, n), np.nan)
+    stopped = "max_items"
+    while len(given) < max_items:
+        info = fit.information(theta)[0]
+        info[given] = -np.inf
+        i = int(np.argmax(info))
+        y = float(ask(i))
+        if not (0.0 <= y <= 1.0):
+            raise InputError(
+                f"`answer` returned {y!r} for item {fit.items[i]!r}; scores must be in [0, 1]."
+            )
+        given.append(i)
+        answers.append(y)
+        full[0, i] = y
+        ab = _abilities(fit, full, method="eap", confidence_level=confidence_level)
+        theta, se = float(ab.estimate[0]), float(ab.se[0])
+        thetas.append(theta)
+        ses.append(se)
+        if se <= target_se:
+            stopped = "target_se"
+            break
+    z = stats.norm.ppf(0.5 + confidence_level / 2)
+    p = fit.probability(theta)[0]
+    acc = float(np.where(np.isnan(full[0]), p, full[0]).mean())
+    return AdaptiveResult(
+        items=tuple(fit.items[i] for i in given),
+        answers=np.asarray(answers),
+        theta_path=np.asarray(thetas),
+        se_path=np.asarray(ses),
+        estimate=theta,
+        se=se,
+        ci_low=theta - z * se,
+        ci_high=theta + z * se,
+        confidence_level=confidence_level,
+        accuracy=acc,
+        stopped=stopped,
+        method="maximum Fisher information, EAP updates",
+        n=len(given),
+    )
