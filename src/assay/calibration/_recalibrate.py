@@ -121,7 +121,11 @@ def _fit_affine(z: np.ndarray, labels: np.ndarray, *, full: bool, reg: float) ->
 
     theta0 = np.concatenate([(np.eye(k) if full else np.ones(k)).ravel(), np.zeros(k)])
     res = minimize(
-        fun, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "gtol": 1e-9}
+        fun,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 300, "ftol": 1e-10, "gtol": 1e-8},
     )
     w, b = unpack(res.x)
     return {"weights": w.tolist(), "bias": b.tolist()}
