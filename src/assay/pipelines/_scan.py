@@ -1,0 +1,384 @@
+"""The corpus scan: shards scanned in parallel (processes or Dask), resumable from a manifest."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from assay._core import InputError
+from assay.contamination import (
+    ContaminationResult,
+    DocRef,
+    ScanPartial,
+    TestIndex,
+    TopK,
+    cosine_topk,
+    scan_texts,
+    summarize,
+)
+from assay.pipelines._corpus import CorpusOptions, expand_paths, iter_batches
+from assay.pipelines._judge import JudgeConfig, judge_candidates, judge_preview
+from assay.pipelines._manifest import Manifest
+
+__all__ = ["ScanOptions", "ScanRun", "run_scan", "scan_corpus", "scan_shard"]
+
+_TEXT_CHARS = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanOptions:
+    """Options of a corpus scan (everything that decides its result).
+
+    Parameters
+    ----------
+    corpus : CorpusOptions
+        Field names and text unit.
+    max_evidence : int, default 20
+        Evidence records kept per item.
+    answer_window : int, default 100
+        Words around an input match searched for a short answer.
+    near_duplicates : bool, default True
+        Run MinHash/LSH when the index has signatures.
+    embed : bool, default False
+        Run the embedding stage (needs ``assay[embed]``).
+    embed_k : int, default 5
+        Neighbours kept per item.
+    keep_text_min : float, default 0.5
+        Neighbours at least this similar keep up to 2,000 characters of text, for the judge.
+    """
+
+    corpus: CorpusOptions = CorpusOptions()
+    max_evidence: int = 20
+    answer_window: int = 100
+    near_duplicates: bool = True
+    embed: bool = False
+    embed_k: int = 5
+    keep_text_min: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class ScanRun:
+    """The merged matches of a scan, before verdicts."""
+
+    partial: ScanPartial
+    neighbours: TopK | None
+    sources: list[str]
+    seconds: float
+    n_shards_resumed: int = 0
+
+
+# -- one shard --------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(
+    index: TestIndex, options: ScanOptions, item_embeddings: np.ndarray | None
+) -> None:
+    _WORKER.update(index=index, options=options, item_embeddings=item_embeddings)
+
+
+def _worker_task(path: str, shard: int) -> dict[str, Any]:
+    return scan_shard(path, shard, _WORKER["index"], _WORKER["options"], _WORKER["item_embeddings"])
+
+
+def scan_shard(
+    path: str,
+    shard: int,
+    index: TestIndex,
+    options: ScanOptions,
+    item_embeddings: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Scan one shard; returns JSON-safe data (a :class:`ScanPartial` and embedding neighbours)."""
+    partial = ScanPartial(max_evidence=options.max_evidence)
+    top = TopK.empty(index.n_items, options.embed_k) if item_embeddings is not None else None
+    for batch in iter_batches(path, options.corpus):
+        ref = DocRef(shard=shard, source=path, first_row=batch.first_row, doc_ids=batch.ids)
+        part = scan_texts(
+            batch.texts,
+            index,
+            ref=ref,
+            max_evidence=options.max_evidence,
+            answer_window=options.answer_window,
+            near_duplicates=options.near_duplicates,
+        )
+        partial = partial.merge(part)
+        if top is not None:
+            from assay.pipelines._embed import encode
+
+            refs = [{**ref.ref(d), "text": t[:_TEXT_CHARS]} for d, t in enumerate(batch.texts)]
+            top = top.merge(
+                cosine_topk(
+                    item_embeddings,
+                    encode(batch.texts),
+                    k=options.embed_k,
+                    refs=refs,
+                    method="numpy",
+                )
+            )
+    if top is not None:
+        for scores, refs in zip(top.scores, top.refs, strict=True):
+            for s, r in zip(scores, refs, strict=False):
+                if s < options.keep_text_min:
+                    r.pop("text", None)
+    return {"partial": partial.to_dict(), "neighbours": None if top is None else top.to_dict()}
+
+
+# -- the whole corpus ---------------------------------------------------------------------------
+
+
+def scan_corpus(
+    paths: str | Sequence[str],
+    index: TestIndex,
+    *,
+    options: ScanOptions | None = None,
+    out: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    restart: bool = False,
+) -> ScanRun:
+    """Scan every shard of a corpus against ``index`` and merge the matches in shard order.
+
+    Parameters
+    ----------
+    paths : str or sequence of str
+        Files, folders or globs of JSONL, Parquet or text (plain, .gz, .zst); one file is a shard.
+    index : TestIndex
+    options : ScanOptions, optional
+    out : str, optional
+        A folder for the manifest and the finished shards' results: a re-run with the same index
+        and options skips the shards already done (resume after a crash or a kill).
+    workers : int, optional
+        Processes (local) or Dask workers ('local' cluster); default: all cores.
+    scheduler : str, optional
+        ``'local'`` starts a Dask ``LocalCluster``; ``'tcp://HOST:PORT'`` uses a running cluster
+        (its workers need assay installed). Default: local processes without Dask.
+    progress : bool, optional
+        Show a progress bar (shards, documents, MB/s) on stderr; default: when it is a terminal.
+    restart : bool, default False
+        Ignore (and overwrite) a manifest in ``out``.
+
+    Returns
+    -------
+    ScanRun
+        Identical, whichever way the shards ran.
+    """
+    options = options or ScanOptions()
+    files = expand_paths(paths)
+    if not isinstance(index, TestIndex):
+        raise InputError(f"`index` must be a TestIndex; got {type(index).__name__}.")
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if not isinstance(workers, int) or workers < 1:
+        raise InputError(f"`workers` must be a positive integer; got {workers!r}.")
+    item_emb = None
+    if options.embed:
+        from assay.pipelines._embed import encode
+
+        item_emb = encode(list(index.inputs))
+    manifest = (
+        Manifest.open(out, files, index.fingerprint, options.to_dict(), restart=restart)
+        if out
+        else None
+    )
+    results: dict[int, dict[str, Any]] = {} if manifest is None else manifest.done_results()
+    todo = [(p, i) for i, p in enumerate(files) if i not in results]
+    resumed = len(results)
+    start = time.perf_counter()
+    with _Progress(len(files), resumed, progress) as bar:
+
+        def finished(shard: int, data: dict[str, Any]) -> None:
+            results[shard] = data
+            if manifest is not None:
+                manifest.record(shard, data)
+            bar.advance(data["partial"]["n_docs"], data["partial"]["n_bytes"])
+
+        if scheduler is not None:
+            _run_dask(todo, index, options, item_emb, scheduler, workers, finished)
+        elif workers == 1 or len(todo) <= 1:
+            for path, shard in todo:
+                finished(shard, scan_shard(path, shard, index, options, item_emb))
+        else:
+            _run_processes(todo, index, options, item_emb, workers, finished)
+    partial = ScanPartial(max_evidence=options.max_evidence)
+    neighbours = TopK.empty(index.n_items, options.embed_k) if options.embed else None
+    for shard in range(len(files)):
+        partial = partial.merge(ScanPartial.from_dict(results[shard]["partial"]))
+        if neighbours is not None:
+            neighbours = neighbours.merge(TopK.from_dict(results[shard]["neighbours"]))
+    return ScanRun(partial, neighbours, files, time.perf_counter() - start, resumed)
+
+
+def _run_processes(todo, index, options, item_emb, workers, finished) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(index, options, item_emb),
+    ) as pool:
+        futures = {pool.submit(_worker_task, path, shard): shard for path, shard in todo}
+        for fut in cf.as_completed(futures):
+            finished(futures[fut], fut.result())
+
+
+def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError(
+            "Dask scans need the assay[dask] extra: pip install 'dask[distributed]'"
+        ) from None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    elif scheduler.startswith(("tcp://", "tls://", "ws://", "wss://")):
+        cluster = None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}).") from None
+    else:
+        raise InputError(
+            f"`scheduler` must be 'local' or an address like tcp://HOST:PORT; got {scheduler!r}."
+        )
+    try:
+        if not todo:
+            return
+        idx = client.scatter(index, broadcast=True)
+        emb = client.scatter(item_emb, broadcast=True) if item_emb is not None else None
+        futures = [
+            client.submit(scan_shard, path, shard, idx, options, emb, pure=False)
+            for path, shard in todo
+        ]
+        shard_of = {f.key: shard for f, (_, shard) in zip(futures, todo, strict=True)}
+        for fut in as_completed(futures):
+            finished(shard_of[fut.key], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class _Progress:
+    """Shards, documents and MB/s on stderr when it is a terminal (rich), silent otherwise."""
+
+    def __init__(self, total: int, done: int, enabled: bool | None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.total, self.done, self.docs, self.bytes = total, done, 0, 0
+        self.start = time.perf_counter()
+        self._bar = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("shards"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("scan", total=self.total, completed=self.done, info="")
+        return self
+
+    def advance(self, docs: int, nbytes: int) -> None:
+        self.docs += docs
+        self.bytes += nbytes
+        if self._bar is not None:
+            rate = self.bytes / 1e6 / max(time.perf_counter() - self.start, 1e-9)
+            self._bar.update(self._task, advance=1, info=f"{self.docs:,} docs  {rate:,.1f} MB/s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def run_scan(
+    paths: str | Sequence[str],
+    index: TestIndex,
+    *,
+    options: ScanOptions | None = None,
+    judge: JudgeConfig | None = None,
+    confirm: Callable[[dict[str, Any]], bool] | None = None,
+    min_share: float | None = None,
+    embedding_threshold: float = 0.8,
+    confidence_level: float = 0.95,
+    out: str | None = None,
+    **kwargs: Any,
+) -> ContaminationResult:
+    """Scan, optionally judge the embedding candidates, and return the verdicts.
+
+    ``confirm`` receives the judge's cost preview and returns whether to go on (the CLI asks the
+    user); without it the judge runs. When ``out`` is given the verdicts are also written to
+    ``out/result.json``. Other keywords go to :func:`scan_corpus`.
+    """
+    if judge is not None and not (options and options.embed):
+        raise InputError(
+            "the judge stage needs the embedding stage (ScanOptions(embed=True), --embed)."
+        )
+    run = scan_corpus(paths, index, options=options, out=out, **kwargs)
+    verdicts = None
+    if judge is not None and run.neighbours is not None:
+        preview = judge_preview(index.inputs, run.neighbours, judge)
+        if confirm is None or confirm(preview):
+            verdicts = judge_candidates(index.inputs, run.neighbours, judge)
+    result = summarize(
+        index,
+        run.partial,
+        embedding=run.neighbours,
+        judge=verdicts,
+        min_share=min_share,
+        embedding_threshold=embedding_threshold,
+        confidence_level=confidence_level,
+    )
+    if out:
+        write_result(result, run.sources, os.path.join(out, "result.json"))
+    return result
+
+
+def write_result(result: ContaminationResult, sources: list[str], path: str) -> None:
+    """Write the verdicts as canonical JSON (sorted keys; text from the corpus trimmed)."""
+    data = {
+        "format": "assay.contamination.result/1",
+        "sources": sources,
+        "result": _trim(result.to_dict()),
+    }
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def _trim(d: dict[str, Any]) -> dict[str, Any]:
+    for item in d.get("items", []):
+        for n in item.get("neighbours", []):
+            if "text" in n:
+                n["snippet"] = n.pop("text")[:300]
+    return d
