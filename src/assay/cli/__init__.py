@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "passk": ("assay.cli._sampling", "passk", "pass@k per model with a simultaneous band over k."),
     "curves": ("assay.cli._sampling", "curves", "Checkpoint curves: intervals, step tests, noise, outliers."),
     "audit": ("assay.cli._audit", "audit", "Audit items: suspect gold answers with reasons, for human review."),
+    "calibration": ("assay.cli._calibration", "calibration", "Does confidence mean anything? ECE, Brier, risk-coverage, recalibration."),
 }
 
 
