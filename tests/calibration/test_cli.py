@@ -28,7 +28,9 @@ def tables(tmp_path_factory):
     conf_csv = root / "quiz.csv"
     lines = ["model,item,score,confidence"]
     for name, (p, y) in out.items():
-        lines += [f"{name},q{i},{int(p[i].argmax() == y[i])},{float(p[i].max())!r}" for i in range(y.size)]
+        lines += [
+            f"{name},q{i},{int(p[i].argmax() == y[i])},{float(p[i].max())!r}" for i in range(y.size)
+        ]
     conf_csv.write_text("\n".join(lines) + "\n")
     lp_csv = root / "mc.csv"
     p, y = out["lenet-5-cifar-10"]
