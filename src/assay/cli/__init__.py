@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("assay.cli._stats", "compare", "Is B really better than A? Paired comparison item by item."),
     "leaderboard": ("assay.cli._stats", "leaderboard", "Models with intervals, rank intervals and tie groups."),
     "power": ("assay.cli._stats", "power", "Minimum detectable effect, or the items needed for one."),
+    "contamination": ("assay.cli._contamination", "contamination", "Did the test set leak into training data? Index, scan, clean."),
     "irt": ("assay.cli._irt", "irt", "Item response theory: fit abilities, audit items (irt fit, irt items)."),
     "subset": ("assay.cli._irt", "subset", "Anchor subsets: choose k items, estimate full accuracy (subset build, subset estimate)."),
     "passk": ("assay.cli._sampling", "passk", "pass@k per model with a simultaneous band over k."),
