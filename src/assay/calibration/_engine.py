@@ -39,10 +39,18 @@ SMOOTH_GRID = 2001
 
 
 def width_index(conf: np.ndarray, n_bins: int) -> np.ndarray:
-    """Equal-width bin of each confidence: ``[k/n_bins, (k+1)/n_bins)``, last bin closed."""
+    """Equal-width bin of each confidence: ``[k/n_bins, (k+1)/n_bins)``, last bin closed.
+
+    ``floor(f * n_bins)``, corrected by one where rounding puts ``f`` on the wrong side of an
+    edge of ``numpy.linspace(0, 1, n_bins + 1)`` (so bins are exactly numpy.histogram's).
+    """
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    idx = np.searchsorted(edges, conf, side="right") - 1
-    return np.clip(idx, 0, n_bins - 1)
+    idx = (conf * n_bins).astype(np.intp)
+    np.minimum(idx, n_bins - 1, out=idx)
+    idx -= conf < edges[idx]
+    idx += conf >= edges[idx + 1]
+    np.minimum(idx, n_bins - 1, out=idx)
+    return idx
 
 
 class Prepared:

@@ -68,9 +68,9 @@ def _check_pair(confidence: Any, correct: Any, missing: str = "raise"):
         raise InputError(
             f"`confidence` and `correct` must have one value per answer; got {conf.size} and {corr.size}."
         )
-    bad = np.isnan(conf) | np.isnan(corr)
     n_omitted = 0
-    if bad.any():
+    if np.isnan(conf.min()) or np.isnan(corr.min()):  # NaN propagates: one pass each
+        bad = np.isnan(conf) | np.isnan(corr)
         if missing != "omit":
             raise InputError(
                 f"{int(bad.sum())} answer(s) lack a confidence or an outcome (NaN); "
@@ -79,14 +79,14 @@ def _check_pair(confidence: Any, correct: Any, missing: str = "raise"):
         conf, corr, n_omitted = conf[~bad], corr[~bad], int(bad.sum())
         if conf.size == 0:
             raise InputError("every answer lacks a confidence or an outcome; nothing to compute.")
-    outside = (conf < 0.0) | (conf > 1.0)
-    if outside.any():
+    if conf.min() < 0.0 or conf.max() > 1.0:
+        outside = (conf < 0.0) | (conf > 1.0)
         raise InputError(
             f"`confidence` must lie in [0, 1]; {int(outside.sum())} value(s) do not, e.g. "
             f"{conf[outside][0]!r}."
         )
-    nonbinary = (corr != 0.0) & (corr != 1.0)
-    if nonbinary.any():
+    if np.count_nonzero(corr * (1.0 - corr)):  # zero exactly when every value is 0 or 1
+        nonbinary = (corr != 0.0) & (corr != 1.0)
         raise InputError(
             f"`correct` must hold 0 or 1 per answer; found {int(nonbinary.sum())} other value(s), "
             f"e.g. {corr[nonbinary][0]!r}."
@@ -201,11 +201,9 @@ def ece(confidence: Any, correct: Any, *, n_bins: int = 15, binning: str = "widt
     binning = check_choice(binning, "binning", ("width", "mass"))
     conf, corr, _ = _check_pair(confidence, correct)
     n_bins = check_positive_int(n_bins, "n_bins")
-    if binning == "width":
-        idx = E.width_index(conf, n_bins)
-        sc = np.bincount(idx, weights=conf, minlength=n_bins)
-        sy = np.bincount(idx, weights=corr, minlength=n_bins)
-        return float(np.abs(sc - sy).sum() / conf.size)
+    if binning == "width":  # one pass: the sum of (f - y) per bin
+        gap = np.bincount(E.width_index(conf, n_bins), weights=conf - corr, minlength=n_bins)
+        return float(np.abs(gap).sum() / conf.size)
     return point_metrics(conf, corr, metrics=["ece_mass"], n_bins=n_bins)["ece_mass"]
 
 
