@@ -183,7 +183,7 @@ def clean_vs_dirty(
         diff = difficulty if difficulty is not None else _leave_one_out(x, m)
         row = _one_model(x[m], dirty, diff, n_strata, binary, alternative, level, n_resamples, gen)
         rows.append((models[m], *row))
-        pvals.append(row[-3])
+        pvals.append(row[-2])
     p = np.asarray(pvals, float)
     adj = np.full_like(p, np.nan)
     ok = np.isfinite(p)

@@ -125,7 +125,6 @@ def scan_shard(
                     encode(batch.texts),
                     k=options.embed_k,
                     refs=refs,
-                    method="numpy",
                 )
             )
     if top is not None:
