@@ -37,7 +37,7 @@ def reference(items: list[str], docs: list[str], n: int, min_tokens: int):
                     found.add(g)
                     pairs.update((i, d) for i in grams[g])
     share = []
-    for i, t in enumerate(items):
+    for i in range(len(items)):
         mine = [g for g, owners in grams.items() if i in owners]
         share.append(sum(g in found for g in mine) / len(mine) if mine else float("nan"))
     return pairs, share
