@@ -13,9 +13,9 @@ import click
 
 from assay.cli._common import (
     collect_read_options,
-    default_store_path,
     echo_json,
     handle_errors,
+    load_responses,
     read_options,
     store_option,
 )
@@ -29,18 +29,7 @@ def audit() -> None:
 
 
 def _responses(paths: tuple[str, ...], store_path: str | None, read_kwargs: dict[str, Any]):
-    from assay._core import InputError
-
-    if paths and store_path:
-        raise InputError("give RESULTS files or --store, not both.")
-    if paths:
-        from assay.io import read
-
-        return read(list(paths), **read_kwargs).responses
-    from assay.store import Store
-
-    with Store(store_path or default_store_path(), create=False) as store:
-        return store.responses()
+    return load_responses(paths, store_path, read_kwargs)
 
 
 def _print(rows: list[dict[str, Any]], result, data, shown: int) -> None:

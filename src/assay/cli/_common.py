@@ -19,6 +19,8 @@ __all__ = [
     "default_store_path",
     "echo_json",
     "handle_errors",
+    "load_responses",
+    "load_result",
     "parse_map",
     "read_options",
     "store_option",
@@ -83,17 +85,43 @@ def parse_map(value: str | None) -> dict[str, str]:
 def read_options(f: Callable) -> Callable:
     """Options every command that reads results accepts; they arrive as keyword arguments."""
     decorators = [
-        click.option("--on-duplicate", type=click.Choice(["raise", "first", "last"]), default="raise",
-                     show_default=True, help="What to do with two rows for the same model, task, item, sample and metric."),
-        click.option("--map", "column_map", default=None, metavar="OURS=THEIRS,...",
-                     help="Plain tables: map our columns to yours, e.g. item=question_id,model=system."),
-        click.option("--cluster-field", default=None, help="Per-item metadata field to use as the cluster."),
-        click.option("--subject-field", default=None, help="Per-item metadata field to use as the subject."),
-        click.option("--as-model", default=None, help="Use this model name instead of the one the log gives."),
-        click.option("--as-task", default=None, help="Plain tables without a task column: the task name."),
-        click.option("--as-metric", default=None, help="Plain tables without a metric column: the metric name."),
-        click.option("--wide/--long", "wide", default=None,
-                     help="Plain tables: one column per model (--wide) or long format (--long); default: detect."),
+        click.option(
+            "--on-duplicate",
+            type=click.Choice(["raise", "first", "last"]),
+            default="raise",
+            show_default=True,
+            help="What to do with two rows for the same model, task, item, sample and metric.",
+        ),
+        click.option(
+            "--map",
+            "column_map",
+            default=None,
+            metavar="OURS=THEIRS,...",
+            help="Plain tables: map our columns to yours, e.g. item=question_id,model=system.",
+        ),
+        click.option(
+            "--cluster-field", default=None, help="Per-item metadata field to use as the cluster."
+        ),
+        click.option(
+            "--subject-field", default=None, help="Per-item metadata field to use as the subject."
+        ),
+        click.option(
+            "--as-model", default=None, help="Use this model name instead of the one the log gives."
+        ),
+        click.option(
+            "--as-task", default=None, help="Plain tables without a task column: the task name."
+        ),
+        click.option(
+            "--as-metric",
+            default=None,
+            help="Plain tables without a metric column: the metric name.",
+        ),
+        click.option(
+            "--wide/--long",
+            "wide",
+            default=None,
+            help="Plain tables: one column per model (--wide) or long format (--long); default: detect.",
+        ),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -112,3 +140,33 @@ def collect_read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
         "metric": kwargs.pop("as_metric", None),
         "wide": kwargs.pop("wide", None),
     }
+
+
+def load_result(
+    paths: tuple[str, ...] | list[str], store_path: str | None, read_kwargs: dict[str, Any]
+):
+    """What a command reads: RESULTS files or folders, or the store (``--store`` or the default one).
+
+    Giving both is refused; giving neither reads the default store, which must exist.
+    """
+    from assay._core import InputError
+
+    if paths and store_path:
+        raise InputError("give RESULTS files or --store, not both.")
+    if paths:
+        from assay.io import read
+
+        return read(list(paths), **read_kwargs)
+    from assay.io import ReadResult
+    from assay.store import Store
+
+    path = store_path or default_store_path()
+    with Store(path, create=False) as store:
+        return ReadResult(store.responses(), store.runs(), [], [f"store:{path}"])
+
+
+def load_responses(
+    paths: tuple[str, ...] | list[str], store_path: str | None, read_kwargs: dict[str, Any]
+):
+    """The long table of :func:`load_result`."""
+    return load_result(paths, store_path, read_kwargs).responses
