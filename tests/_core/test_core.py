@@ -111,8 +111,14 @@ def test_check_array():
 
 def _matrix():
     values = np.array([[[1, 0], [0, np.nan]], [[1, 1], [np.nan, np.nan]]], dtype=float)
-    return ScoreMatrix(models=("a", "b"), items=("i1", "i2"), values=values, task="t", metric="acc",
-                       subject=np.array(["x", "y"], dtype=object))
+    return ScoreMatrix(
+        models=("a", "b"),
+        items=("i1", "i2"),
+        values=values,
+        task="t",
+        metric="acc",
+        subject=np.array(["x", "y"], dtype=object),
+    )
 
 
 def test_score_matrix_shapes_and_item_scores():
@@ -139,7 +145,9 @@ def test_score_matrix_rejects_bad_shapes():
     with pytest.raises(InputError, match="`items` contains duplicates"):
         ScoreMatrix(models=("a",), items=("1", "1"), values=np.zeros((1, 2, 1)))
     with pytest.raises(InputError, match="`subject` must have shape"):
-        ScoreMatrix(models=("a",), items=("1",), values=np.zeros((1, 1, 1)), subject=np.array(["x", "y"]))
+        ScoreMatrix(
+            models=("a",), items=("1",), values=np.zeros((1, 1, 1)), subject=np.array(["x", "y"])
+        )
     with pytest.raises(InputError, match="shape \\(n_models, n_items, n_samples\\)"):
         ScoreMatrix(models=("a",), items=("1",), values=np.zeros(1))
     with pytest.raises(InputError, match="model 'zz' is not in this matrix"):

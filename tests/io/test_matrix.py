@@ -5,7 +5,13 @@ import pyarrow as pa
 import pytest
 
 from assay import InputError, build_matrix, datasets
-from assay.io import MissingItemsWarning, ResponseBuilder, RunInfo, resolve_duplicates, validate_responses
+from assay.io import (
+    MissingItemsWarning,
+    ResponseBuilder,
+    RunInfo,
+    resolve_duplicates,
+    validate_responses,
+)
 from assay.io._schema import ReadResult
 
 
@@ -17,13 +23,31 @@ def _table(rows):
 
 
 def _row(model, item, score, sample=0, metric="acc", task="t", run_id="r1", **kw):
-    return dict(model=model, item=item, score=score, sample=sample, metric=metric, task=task, run_id=run_id, **kw)
+    return dict(
+        model=model,
+        item=item,
+        score=score,
+        sample=sample,
+        metric=metric,
+        task=task,
+        run_id=run_id,
+        **kw,
+    )
 
 
 def test_build_matrix_places_every_score():
-    t = _table([_row("b", "2", 1.0, subject="s2"), _row("a", "1", 0.0, subject="s1"), _row("a", "2", 1.0),
-                _row("b", "1", 1.0), _row("a", "1", 1.0, sample=1), _row("b", "1", 0.0, sample=1),
-                _row("a", "2", 0.0, sample=1), _row("b", "2", 0.0, sample=1)])
+    t = _table(
+        [
+            _row("b", "2", 1.0, subject="s2"),
+            _row("a", "1", 0.0, subject="s1"),
+            _row("a", "2", 1.0),
+            _row("b", "1", 1.0),
+            _row("a", "1", 1.0, sample=1),
+            _row("b", "1", 0.0, sample=1),
+            _row("a", "2", 0.0, sample=1),
+            _row("b", "2", 0.0, sample=1),
+        ]
+    )
     m = build_matrix(t)
     assert m.models == ("a", "b") and m.items == ("1", "2") and m.shape == (2, 2, 2)
     np.testing.assert_array_equal(m.values[0], [[0, 1], [1, 0]])
@@ -60,7 +84,14 @@ def test_build_matrix_choosing_task_and_metric():
 
 
 def test_validate_reports_nan_out_of_range_and_missing_ids():
-    t = _table([_row("a", "1", float("nan")), _row("a", "2", 1.5), _row("a", "", 1.0), _row("a", "3", None)])
+    t = _table(
+        [
+            _row("a", "1", float("nan")),
+            _row("a", "2", 1.5),
+            _row("a", "", 1.0),
+            _row("a", "3", None),
+        ]
+    )
     out, notes = validate_responses(t)
     assert out.num_rows == 3
     assert any("1 row(s) had no item id" in n for n in notes)
@@ -69,17 +100,31 @@ def test_validate_reports_nan_out_of_range_and_missing_ids():
 
 
 def test_duplicates_raise_naming_both_sources_or_keep_one():
-    t = _table([_row("a", "1", 1.0, run_id="r1"), _row("a", "1", 0.0, run_id="r2"), _row("a", "2", 0.0, run_id="r2")])
-    runs = ReadResult.from_parts(ResponseBuilder(), [
-        RunInfo(run_id="r1", model="a", task="t", harness="h", source="first.json", sha256="x"),
-        RunInfo(run_id="r2", model="a", task="t", harness="h", source="second.json", sha256="y"),
-    ]).runs
+    t = _table(
+        [
+            _row("a", "1", 1.0, run_id="r1"),
+            _row("a", "1", 0.0, run_id="r2"),
+            _row("a", "2", 0.0, run_id="r2"),
+        ]
+    )
+    runs = ReadResult.from_parts(
+        ResponseBuilder(),
+        [
+            RunInfo(run_id="r1", model="a", task="t", harness="h", source="first.json", sha256="x"),
+            RunInfo(
+                run_id="r2", model="a", task="t", harness="h", source="second.json", sha256="y"
+            ),
+        ],
+    ).runs
     with pytest.raises(InputError, match="1 duplicate response.*in first.json and second.json"):
         resolve_duplicates(t, runs)
     first, notes = resolve_duplicates(t, runs, on_duplicate="first")
     assert first.column("score").to_pylist() == [1.0, 0.0] and "keeping the first" in notes[0]
     last, _ = resolve_duplicates(t, runs, on_duplicate="last")
-    assert sorted(zip(last.column("item").to_pylist(), last.column("score").to_pylist())) == [("1", 0.0), ("2", 0.0)]
+    assert sorted(zip(last.column("item").to_pylist(), last.column("score").to_pylist())) == [
+        ("1", 0.0),
+        ("2", 0.0),
+    ]
 
 
 def test_packaged_mmlu_pro_matches_source_counts():

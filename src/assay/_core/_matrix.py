@@ -52,7 +52,9 @@ class ScoreMatrix:
         if values.ndim == 2:
             values = values[:, :, None]
         if values.ndim != 3:
-            raise InputError(f"`values` must have shape (n_models, n_items, n_samples); got {values.shape}.")
+            raise InputError(
+                f"`values` must have shape (n_models, n_items, n_samples); got {values.shape}."
+            )
         if values.shape[:2] != (len(self.models), len(self.items)):
             raise InputError(
                 f"`values` has shape {values.shape} but there are {len(self.models)} models and "
@@ -70,7 +72,9 @@ class ScoreMatrix:
             if arr is not None:
                 arr = np.asarray(arr, dtype=object)
                 if arr.shape != (len(self.items),):
-                    raise InputError(f"`{name}` must have shape ({len(self.items)},); got {arr.shape}.")
+                    raise InputError(
+                        f"`{name}` must have shape ({len(self.items)},); got {arr.shape}."
+                    )
                 object.__setattr__(self, name, arr)
 
     @property
@@ -114,7 +118,11 @@ class ScoreMatrix:
 
     def subset(self, *, models: Any = None, items: Any = None) -> ScoreMatrix:
         """A new matrix restricted to the named models and/or items (in the given order)."""
-        mi = np.arange(self.n_models) if models is None else np.array([self.models.index(m) for m in models])
+        mi = (
+            np.arange(self.n_models)
+            if models is None
+            else np.array([self.models.index(m) for m in models])
+        )
         if items is None:
             ii = np.arange(self.n_items)
         else:

@@ -27,7 +27,9 @@ MISSING_POLICIES = ("raise", "omit", "propagate")
 def check_confidence_level(confidence_level: Any) -> float:
     """Return ``confidence_level`` as a float in (0, 1) or raise ``InputError``."""
     if isinstance(confidence_level, bool) or not isinstance(confidence_level, numbers.Real):
-        raise InputError(f"`confidence_level` must be a number in (0, 1); got {confidence_level!r}.")
+        raise InputError(
+            f"`confidence_level` must be a number in (0, 1); got {confidence_level!r}."
+        )
     value = float(confidence_level)
     if not 0.0 < value < 1.0:
         raise InputError(f"`confidence_level` must be in (0, 1); got {confidence_level!r}.")
@@ -117,11 +119,15 @@ def check_array(
     try:
         arr = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"`{name}` must be numeric array-like; got {type(values).__name__} ({exc}).") from None
+        raise InputError(
+            f"`{name}` must be numeric array-like; got {type(values).__name__} ({exc})."
+        ) from None
     if ndim is not None:
         dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in dims:
-            raise InputError(f"`{name}` must have {' or '.join(map(str, dims))} dimension(s); got shape {arr.shape}.")
+            raise InputError(
+                f"`{name}` must have {' or '.join(map(str, dims))} dimension(s); got shape {arr.shape}."
+            )
     if arr.size < min_size:
         raise InputError(f"`{name}` must have at least {min_size} element(s); got {arr.size}.")
     if np.issubdtype(arr.dtype, np.floating):
@@ -129,7 +135,9 @@ def check_array(
             raise InputError(f"`{name}` contains infinite values.")
         if not allow_nan and np.isnan(arr).any():
             n = int(np.isnan(arr).sum())
-            raise InputError(f"`{name}` contains {n} NaN value(s); pass `missing='omit'` or remove them.")
+            raise InputError(
+                f"`{name}` contains {n} NaN value(s); pass `missing='omit'` or remove them."
+            )
     if binary:
         finite = arr[~np.isnan(arr)] if np.issubdtype(arr.dtype, np.floating) else arr
         bad = (finite != 0) & (finite != 1)

@@ -17,28 +17,84 @@ __all__ = ["COMMANDS", "main"]
 
 # command name -> (module, attribute, one-line help). Modules that do not exist yet are not listed.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "report": ("assay.cli._report", "report", "Read results and write the HTML, JSON and Markdown report."),
-    "demo": ("assay.cli._report", "demo", "Run the report on the MMLU-Pro data shipped with assay."),
-    "gate": ("assay.cli._report", "gate", "CI gate: exit 0 when the candidate is non-inferior to the baseline."),
-    "show": ("assay.cli._store", "show", "Summarise results: items, samples and mean score per model, task, metric."),
+    "report": (
+        "assay.cli._report",
+        "report",
+        "Read results and write the HTML, JSON and Markdown report.",
+    ),
+    "demo": (
+        "assay.cli._report",
+        "demo",
+        "Run the report on the MMLU-Pro data shipped with assay.",
+    ),
+    "gate": (
+        "assay.cli._report",
+        "gate",
+        "CI gate: exit 0 when the candidate is non-inferior to the baseline.",
+    ),
+    "show": (
+        "assay.cli._store",
+        "show",
+        "Summarise results: items, samples and mean score per model, task, metric.",
+    ),
     "ingest": ("assay.cli._store", "ingest", "Add results files or folders to the store."),
     "runs": ("assay.cli._store", "runs", "List the runs in the store."),
     "rm": ("assay.cli._store", "rm", "Remove a run from the store."),
-    "compare": ("assay.cli._stats", "compare", "Is B really better than A? Paired comparison item by item."),
-    "leaderboard": ("assay.cli._stats", "leaderboard", "Models with intervals, rank intervals and tie groups."),
-    "power": ("assay.cli._stats", "power", "Minimum detectable effect, or the items needed for one."),
-    "contamination": ("assay.cli._contamination", "contamination", "Did the test set leak into training data? Index, scan, clean."),
-    "irt": ("assay.cli._irt", "irt", "Item response theory: fit abilities, audit items (irt fit, irt items)."),
-    "subset": ("assay.cli._irt", "subset", "Anchor subsets: choose k items, estimate full accuracy (subset build, subset estimate)."),
+    "compare": (
+        "assay.cli._stats",
+        "compare",
+        "Is B really better than A? Paired comparison item by item.",
+    ),
+    "leaderboard": (
+        "assay.cli._stats",
+        "leaderboard",
+        "Models with intervals, rank intervals and tie groups.",
+    ),
+    "power": (
+        "assay.cli._stats",
+        "power",
+        "Minimum detectable effect, or the items needed for one.",
+    ),
+    "contamination": (
+        "assay.cli._contamination",
+        "contamination",
+        "Did the test set leak into training data? Index, scan, clean.",
+    ),
+    "irt": (
+        "assay.cli._irt",
+        "irt",
+        "Item response theory: fit abilities, audit items (irt fit, irt items).",
+    ),
+    "subset": (
+        "assay.cli._irt",
+        "subset",
+        "Anchor subsets: choose k items, estimate full accuracy (subset build, subset estimate).",
+    ),
     "passk": ("assay.cli._sampling", "passk", "pass@k per model with a simultaneous band over k."),
-    "curves": ("assay.cli._sampling", "curves", "Checkpoint curves: intervals, step tests, noise, outliers."),
-    "audit": ("assay.cli._audit", "audit", "Audit items: suspect gold answers with reasons, for human review."),
-    "calibration": ("assay.cli._calibration", "calibration", "Does confidence mean anything? ECE, Brier, risk-coverage, recalibration."),
+    "curves": (
+        "assay.cli._sampling",
+        "curves",
+        "Checkpoint curves: intervals, step tests, noise, outliers.",
+    ),
+    "audit": (
+        "assay.cli._audit",
+        "audit",
+        "Audit items: suspect gold answers with reasons, for human review.",
+    ),
+    "calibration": (
+        "assay.cli._calibration",
+        "calibration",
+        "Does confidence mean anything? ECE, Brier, risk-coverage, recalibration.",
+    ),
 }
 
 
 def _available() -> dict[str, tuple[str, str, str]]:
-    return {name: spec for name, spec in COMMANDS.items() if importlib.util.find_spec(spec[0]) is not None}
+    return {
+        name: spec
+        for name, spec in COMMANDS.items()
+        if importlib.util.find_spec(spec[0]) is not None
+    }
 
 
 class _LazyGroup(click.Group):

@@ -7,7 +7,14 @@ Readers never compute statistics. A reader that meets something it cannot map ra
 from assay.io._matrix import MissingItemsWarning, build_matrix
 from assay.io._options import ReadOptions
 from assay.io._read import FORMATS, detect_format, read
-from assay.io._schema import RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import (
+    RESPONSE_SCHEMA,
+    RUN_SCHEMA,
+    ReadResult,
+    ResponseBuilder,
+    RunInfo,
+    file_sha256,
+)
 from assay.io._validate import is_binary_metric, resolve_duplicates, validate_responses
 
 __all__ = [

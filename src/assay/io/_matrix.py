@@ -51,7 +51,9 @@ def build_matrix(
         table = table.filter(pc.is_in(table.column("model"), pa.array(list(models), pa.string())))
         absent = sorted(set(models) - set(table.column("model").unique().to_pylist()))
         if absent:
-            raise InputError(f"model(s) {', '.join(map(repr, absent))} have no {metric!r} scores on task {task!r}.")
+            raise InputError(
+                f"model(s) {', '.join(map(repr, absent))} have no {metric!r} scores on task {task!r}."
+            )
     model_names, mi = _codes(table.column("model"))
     item_names, ii = _codes(table.column("item"))
     sample_vals = np.asarray(table.column("sample"), dtype=np.int64)
@@ -70,7 +72,8 @@ def build_matrix(
     dropped = 0
     if lacking:
         summary = "; ".join(
-            f"{name} lacks {n} of {len(item_names)} items (e.g. {', '.join(ex)})" for name, (n, ex) in lacking.items()
+            f"{name} lacks {n} of {len(item_names)} items (e.g. {', '.join(ex)})"
+            for name, (n, ex) in lacking.items()
         )
         if missing == "raise":
             raise InputError(
@@ -88,7 +91,11 @@ def build_matrix(
                 raise InputError(f"no item of task {task!r} was scored for every model; {summary}.")
         warnings.warn(
             f"task {task!r}, metric {metric!r}: {summary}"
-            + (f"; {dropped} item(s) left out (intersect)" if dropped else "; missing responses kept as NaN"),
+            + (
+                f"; {dropped} item(s) left out (intersect)"
+                if dropped
+                else "; missing responses kept as NaN"
+            ),
             MissingItemsWarning,
             stacklevel=2,
         )
@@ -112,9 +119,13 @@ def _pick(table: pa.Table, column: str, value: str | None, context: str = "") ->
             return levels[0]
         if not levels:
             raise InputError(f"there are no responses{context}.")
-        raise InputError(f"several {column}s{context}; choose one of: {', '.join(levels)}.", field=column)
+        raise InputError(
+            f"several {column}s{context}; choose one of: {', '.join(levels)}.", field=column
+        )
     if value not in levels:
-        raise InputError(f"{column} {value!r} not found{context}; available: {', '.join(levels)}.", field=column)
+        raise InputError(
+            f"{column} {value!r} not found{context}; available: {', '.join(levels)}.", field=column
+        )
     return value
 
 

@@ -121,11 +121,16 @@ def read(
             results.append(result)
     if not results:
         where = ", ".join(str(p) for p in paths)
-        raise InputError(f"found no results in {where}" + (f" (skipped: {', '.join(skipped[:5])})" if skipped else ""))
+        raise InputError(
+            f"found no results in {where}"
+            + (f" (skipped: {', '.join(skipped[:5])})" if skipped else "")
+        )
     merged = concat_results(results)
     merged.responses, notes = validate_responses(merged.responses)
     merged.notes.extend(notes)
-    merged.responses, notes = resolve_duplicates(merged.responses, merged.runs, on_duplicate=on_duplicate)
+    merged.responses, notes = resolve_duplicates(
+        merged.responses, merged.runs, on_duplicate=on_duplicate
+    )
     merged.notes.extend(notes)
     if skipped:
         merged.notes.append(

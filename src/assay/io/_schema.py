@@ -95,7 +95,9 @@ class RunInfo:
 
     def as_row(self) -> dict[str, Any]:
         row = dataclasses.asdict(self)
-        row["config"] = None if self.config is None else json.dumps(self.config, sort_keys=True, default=str)
+        row["config"] = (
+            None if self.config is None else json.dumps(self.config, sort_keys=True, default=str)
+        )
         return row
 
 
@@ -139,7 +141,9 @@ class ResponseBuilder:
         c["metric"].append(metric)
         c["score"].append(None if score is None else float(score))
         c["confidence"].append(None if confidence is None else float(confidence))
-        c["choice_logprobs"].append(None if choice_logprobs is None else [float(x) for x in choice_logprobs])
+        c["choice_logprobs"].append(
+            None if choice_logprobs is None else [float(x) for x in choice_logprobs]
+        )
         c["target"].append(_text(target))
         c["prediction"].append(_text(prediction))
         c["input"].append(_text(input))
@@ -228,7 +232,9 @@ def concat_results(results: Iterable[ReadResult]) -> ReadResult:
     return ReadResult(responses, runs, notes, sources)
 
 
-def require(condition: bool, message: str, *, path: Any, record: Any = None, field: str | None = None) -> None:
+def require(
+    condition: bool, message: str, *, path: Any, record: Any = None, field: str | None = None
+) -> None:
     """Raise an :class:`InputError` naming the file, record and field when ``condition`` is false."""
     if not condition:
         raise InputError(message, path=path, record=record, field=field)

@@ -12,8 +12,22 @@ __all__ = ["BINARY_METRICS", "is_binary_metric", "resolve_duplicates", "validate
 
 # Metric names (before any ",filter" suffix) that are 0/1 by definition.
 BINARY_METRICS = frozenset(
-    {"acc", "acc_norm", "accuracy", "exact_match", "em", "pass", "correct", "match", "quasi_exact_match",
-     "prefix_exact_match", "quasi_prefix_exact_match", "pass@1", "contains", "includes"}
+    {
+        "acc",
+        "acc_norm",
+        "accuracy",
+        "exact_match",
+        "em",
+        "pass",
+        "correct",
+        "match",
+        "quasi_exact_match",
+        "prefix_exact_match",
+        "quasi_prefix_exact_match",
+        "pass@1",
+        "contains",
+        "includes",
+    }
 )
 
 KEY = ("model", "task", "item", "sample", "metric")
@@ -38,12 +52,16 @@ def validate_responses(table: pa.Table) -> tuple[pa.Table, list[str]]:
     n_no_id = pc.sum(no_id).as_py() or 0
     if n_no_id:
         runs = sorted(set(pc.filter(table.column("run_id"), no_id).to_pylist()))
-        notes.append(f"{n_no_id} row(s) had no item id and were left out (runs: {', '.join(runs[:5])})")
+        notes.append(
+            f"{n_no_id} row(s) had no item id and were left out (runs: {', '.join(runs[:5])})"
+        )
         table = table.filter(pc.invert(no_id))
     score = table.column("score")
     n_null = pc.sum(pc.or_(pc.is_null(score), pc.is_nan(pc.fill_null(score, 0.0)))).as_py() or 0
     if n_null:
-        notes.append(f"{n_null} response(s) have no score (NaN or missing); they count as missing, not as 0")
+        notes.append(
+            f"{n_null} response(s) have no score (NaN or missing); they count as missing, not as 0"
+        )
     metrics = table.column("metric").unique().to_pylist()
     for metric in sorted(m for m in metrics if is_binary_metric(m)):
         mask = pc.equal(table.column("metric"), metric)
@@ -54,7 +72,9 @@ def validate_responses(table: pa.Table) -> tuple[pa.Table, list[str]]:
     return table, notes
 
 
-def resolve_duplicates(table: pa.Table, runs: pa.Table, *, on_duplicate: str = "raise") -> tuple[pa.Table, list[str]]:
+def resolve_duplicates(
+    table: pa.Table, runs: pa.Table, *, on_duplicate: str = "raise"
+) -> tuple[pa.Table, list[str]]:
     """Find rows with the same (model, task, item, sample, metric) and raise or keep one.
 
     Parameters
@@ -74,8 +94,9 @@ def resolve_duplicates(table: pa.Table, runs: pa.Table, *, on_duplicate: str = "
         else:
             codes.append(np.asarray(col, dtype=np.int64))
     stacked = np.stack(codes, axis=1)
-    _, first_idx, inverse, counts = np.unique(stacked, axis=0, return_index=True, return_inverse=True,
-                                               return_counts=True)
+    _, first_idx, inverse, counts = np.unique(
+        stacked, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
     inverse = inverse.ravel()
     if (counts == 1).all():
         return table, []
@@ -104,4 +125,6 @@ def resolve_duplicates(table: pa.Table, runs: pa.Table, *, on_duplicate: str = "
 def _sources(runs: pa.Table) -> dict[str, str]:
     if runs.num_rows == 0:
         return {}
-    return dict(zip(runs.column("run_id").to_pylist(), runs.column("source").to_pylist(), strict=True))
+    return dict(
+        zip(runs.column("run_id").to_pylist(), runs.column("source").to_pylist(), strict=True)
+    )
