@@ -7,6 +7,7 @@ clicked; and a screenshot is saved. `.ci/run` installs Chromium.
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,18 @@ from assay.report import ReportOptions, render_html
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+def _find_or_install_chromium() -> str | None:
+    """Debian's Chromium; installed with apt-get when missing and we may (root, as in CI)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found or shutil.which("apt-get") is None or os.geteuid() != 0:
+        return found
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        subprocess.run(cmd, env=env, capture_output=True, timeout=900, check=False)
+    return shutil.which("chromium")
+
+
 ARTIFACTS = Path(
     os.environ.get(
         "ASSAY_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
@@ -26,13 +38,14 @@ ARTIFACTS = Path(
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None:
+    chromium = _find_or_install_chromium()
+    if chromium is None:
         pytest.fail("Chromium is not installed: `apt-get install chromium` (.ci/run does this).")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
