@@ -53,7 +53,9 @@ def part_ece() -> None:
     y = (rng.random(n) < f**1.2).astype(np.float64)
     t_ours, e_ours = _best(lambda: ece(f, y, n_bins=15), 5)
     t_net, e_net = _best(lambda: ECE(bins=15).measure(f, y), 2)
-    print("1. ECE, 10,000,000 binary-confidence predictions, 15 equal-width bins (best of 5 / 2 runs)")
+    print(
+        "1. ECE, 10,000,000 binary-confidence predictions, 15 equal-width bins (best of 5 / 2 runs)"
+    )
     print(f"   assay  {t_ours:8.3f} s   ECE {e_ours:.10f}")
     print(f"   netcal {t_net:8.3f} s   ECE {e_net:.10f}")
     print(f"   ratio {t_net / t_ours:.1f}x; |difference| {abs(e_ours - e_net):.1e}")
@@ -75,7 +77,9 @@ def part_temperature() -> None:
         q = np.exp(z[s : s + 100_000] - z[s : s + 100_000].max(axis=1, keepdims=True))
         probs[s : s + 100_000] = q / q.sum(axis=1, keepdims=True)
     t_ours, cal = _best(lambda: fit_calibrator(z, y, method="temperature"), 2)
-    t_ours_p, cal_p = _best(lambda: fit_calibrator(probs, y, method="temperature", input="probs"), 1)
+    t_ours_p, cal_p = _best(
+        lambda: fit_calibrator(probs, y, method="temperature", input="probs"), 1
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ts = TemperatureScaling()
@@ -87,14 +91,18 @@ def part_temperature() -> None:
     print(f"   assay on logits        {t_ours:8.2f} s   T = {cal.params['temperature']:.8f}")
     print(f"   assay on probabilities {t_ours_p:8.2f} s   T = {cal_p.params['temperature']:.8f}")
     print(f"   netcal on probabilities {t_net:7.2f} s   T = {t_net_T:.8f}")
-    print(f"   ratio {t_net / t_ours:.1f}x; |T difference| {abs(cal.params['temperature'] - t_net_T):.1e}")
+    print(
+        f"   ratio {t_net / t_ours:.1f}x; |T difference| {abs(cal.params['temperature'] - t_net_T):.1e}"
+    )
 
 
 def part_cifar() -> None:
     from netcal.metrics import ECE
     from netcal.scaling import TemperatureScaling
 
-    print("3. Temperature scaling fitted on a random half of each CIFAR-10 file, ECE (15 bins) on the other")
+    print(
+        "3. Temperature scaling fitted on a random half of each CIFAR-10 file, ECE (15 bins) on the other"
+    )
     for name in ("lenet-5-cifar-10", "wideresnet-16-4-cifar-10"):
         d = np.load(DATA / f"{name}.npz")
         probs, labels = d["predictions"].astype(np.float64), d["ground_truth"]
@@ -117,8 +125,12 @@ def part_coverage(reps: int = 200, n_resamples: int = 500) -> None:
     metrics = ("ece", "smooth_ece", "debiased_l2_ce", "aurc")
     truths = {"calibrated": {"ece": 0.0, "smooth_ece": 0.0, "debiased_l2_ce": 0.0, "aurc": 0.125},
               "10 points overconfident": {"ece": 0.1, "smooth_ece": 0.1, "debiased_l2_ce": 0.1, "aurc": 0.225}}  # fmt: skip
-    print(f"4. Coverage of 95% bootstrap intervals ({reps} data sets each, {n_resamples} resamples)")
-    print("   data                     n     interval    " + "  ".join(f"{m:>15s}" for m in metrics))
+    print(
+        f"4. Coverage of 95% bootstrap intervals ({reps} data sets each, {n_resamples} resamples)"
+    )
+    print(
+        "   data                     n     interval    " + "  ".join(f"{m:>15s}" for m in metrics)
+    )
     rng = np.random.default_rng(2024)
     for label, shift in (("calibrated", 0.0), ("10 points overconfident", 0.1)):
         for n in (1000, 4000):
@@ -127,7 +139,8 @@ def part_coverage(reps: int = 200, n_resamples: int = 500) -> None:
                 f = rng.uniform(0.5, 1.0, n)
                 y = (rng.random(n) < f - shift).astype(np.float64)
                 r = calibration_metrics(f, y, metrics=metrics, n_resamples=n_resamples, rng=rng)
-                for m in metrics:  # the basic interval reflects the same resamples about the estimate
+                # the basic interval reflects the same resamples about the estimate
+                for m in metrics:
                     est, lo, hi = r[m].estimate, r[m].ci_low, r[m].ci_high
                     hits["percentile", m] += lo <= truths[label][m] <= hi
                     hits["basic", m] += 2 * est - hi <= truths[label][m] <= 2 * est - lo
@@ -136,7 +149,12 @@ def part_coverage(reps: int = 200, n_resamples: int = 500) -> None:
                 print(f"   {label:24s} {n:5d} {iv:11s} {cells}")
 
 
-PARTS = {"ece": part_ece, "temperature": part_temperature, "cifar": part_cifar, "coverage": part_coverage}
+PARTS = {
+    "ece": part_ece,
+    "temperature": part_temperature,
+    "cifar": part_cifar,
+    "coverage": part_coverage,
+}
 
 
 def main() -> None:

@@ -113,7 +113,10 @@ def _row(m: ModelCalibration, level: float, rng) -> dict:
 def _task_block(ctx: ReportContext, task: str, metric: str, cols: dict) -> dict | None:
     level = ctx.options.confidence_level
     rng = ctx.rng(f"calibration:{task}:{metric}")
-    n_resamples = min(ctx.options.n_resamples, MAX_RESAMPLES)
+    # about 2e8 answer-resamples per task keeps the section to a few seconds on 2 cores
+    n_resamples = min(
+        ctx.options.n_resamples, MAX_RESAMPLES, max(200, int(2e8 / max(len(cols["model"]), 1)))
+    )
     n_models = len(set(cols["model"].tolist()))
     models, comps, notes = calibration_by_model(
         cols, compare=n_models <= ctx.options.max_pairs_models, n_bins=N_BINS, threshold=THRESHOLD,
