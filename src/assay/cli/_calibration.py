@@ -16,9 +16,9 @@ import click
 
 from assay.cli._common import (
     collect_read_options,
-    default_store_path,
     echo_json,
     handle_errors,
+    load_responses,
     read_options,
     store_option,
 )
@@ -42,23 +42,7 @@ _SHOWN = (
 
 
 def _responses(paths, store_path, read_kwargs):
-    from assay._core import InputError
-
-    if paths and store_path:
-        raise InputError("give RESULTS files or --store, not both.")
-    if paths:
-        from assay.io import read
-
-        return read(list(paths), **read_kwargs).responses
-    from assay.store import Store
-
-    path = store_path or default_store_path()
-    if not Path(path).exists():
-        raise InputError(
-            "no results store here; give RESULTS files or create one with `assay ingest`", path=path
-        )
-    with Store(path) as store:
-        return store.responses()
+    return load_responses(paths, store_path, read_kwargs)
 
 
 def _columns(table, task: str, metric: str) -> dict[str, Any] | None:
