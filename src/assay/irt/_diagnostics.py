@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _SX2_MAX_ITEMS = 500
+_Z95 = 1.959963984540054
 _SX2_GRID = np.linspace(-6, 6, 121)
 
 
@@ -388,8 +389,10 @@ def audit(
 
     Notes
     -----
-    Flags: 'negative discrimination' (``a < 0``: better models are more often wrong, typical of a
-    wrong answer key), 'near-zero discrimination', 'misfit', 'solved by no model',
+    Flags: 'negative discrimination' (``a < 0`` with its 95% interval below 0: better models are more
+    often wrong, typical of a wrong answer key), 'near-zero discrimination' (``a`` below
+    ``min_discrimination``, including negative estimates whose interval reaches 0), 'misfit',
+    'solved by no model',
     'solved by every model' (mean score 0 or 1 among the models that answered; such an item
     tells models apart not at all).
     """
@@ -470,13 +473,13 @@ def _flags(fit, ifit, padj, mean, i, min_a, max_ms, alpha) -> tuple[list[str], l
         reasons.append(
             f"none of the {int(ifit.n[i])} models that answered got it right: too hard, or a wrong key."
         )
-    elif a < 0:
+    elif a < 0 and (not np.isfinite(se) or a + _Z95 * se < 0):
         flags.append("negative discrimination")
         reasons.append(
-            f"discrimination {a:.2f}{se_txt} < 0: stronger models are more often wrong, "
-            "the mark of a wrong answer key or an ambiguous question."
+            f"discrimination {a:.2f}{se_txt} < 0 (95% interval below 0): stronger models are more "
+            "often wrong, the mark of a wrong answer key or an ambiguous question."
         )
-    elif abs(a) < min_a:
+    elif a < min_a:
         flags.append("near-zero discrimination")
         reasons.append(
             f"discrimination {a:.2f}{se_txt} below {min_a:g}: the item barely depends on ability "

@@ -31,6 +31,7 @@ MODELS = ("1pl", "2pl", "3pl", "continuous", "grm")
 METHODS = ("mml", "jml")
 ABILITY_METHODS = ("eap", "map", "ml")
 _FULL_HESSIAN_MAX = 200
+_HESSIAN_BUDGET = 30_000_000  # parameters x cells x nodes for the numerical Hessian
 _FLOAT32_CELLS = 10_000_000
 _SHARP = 0.3  # median posterior SD below which the fixed grid is not trusted for the Hessian
 
@@ -256,8 +257,16 @@ def fit(
     ``Y @ (log P - log(1 - P)) + M @ log(1 - P)`` over all items at once, the M-step takes Fisher
     scoring steps on all items at once. Item standard errors come from the inverse of the
     numerically differentiated gradient of the marginal log-likelihood (Fisher's identity) when
-    there are at most 200 free parameters, else from per-item blocks of Louis' (1982) observed
-    information (binary models) or of the cross-product of person scores (graded model).
+    there are at most 200 free parameters and that is cheap (parameters x cells x nodes up to
+    3e7) and the posteriors are wide enough for the fixed grid; otherwise from per-item blocks of
+    Louis' (1982) observed information on the adaptive nodes (binary models; the expected
+    complete-data information for 3PL) or of the cross-product of person scores (graded model).
+    Priors enter the information (posterior standard errors).
+
+    A fixed grid cannot resolve posteriors narrower than its spacing (thousands of items), so
+    after EM each model's posterior is recomputed by adaptive Gauss-Hermite quadrature and the
+    scale is standardised so that ``mean(EAP) = 0`` and ``mean(EAP^2 + PSD^2) = 1``, which holds
+    exactly at the marginal ML estimate; the reported log-likelihood uses the adaptive nodes.
 
     References
     ----------
@@ -451,7 +460,12 @@ def _binary_se(ops, Y, M, spec: B.BinarySpec, theta_q, logw_q, p: dict, method: 
             **_jml_se(np_ops, Y, M, spec, p),
             "se_method": "jml-conditional (abilities taken as known)",
         }
-    if npar <= _FULL_HESSIAN_MAX and float(np.median(post.psd)) >= _SHARP:
+    cost = npar * Y.size * theta_q.size
+    if (
+        npar <= _FULL_HESSIAN_MAX
+        and cost <= _HESSIAN_BUDGET
+        and float(np.median(post.psd)) >= _SHARP
+    ):
         cov = _numerical_cov(
             lambda x: _mml.marginal_gradient(
                 np_ops, Y, M, spec, theta_q, logw_q, _unpack(x, p, cols, common)
@@ -753,9 +767,7 @@ def abilities(
     """
     check_choice(method, "method", ABILITY_METHODS)
     confidence_level = check_confidence_level(confidence_level)
-    values, _, models = as_scores(
-        scores, items=fit.items if not isinstance(scores, ScoreMatrix) else None, models=models
-    )
+    values, _, models = as_scores(scores, models=models)
     if values.shape[1] != fit.n_items:
         raise InputError(
             f"`scores` has {values.shape[1]} columns but the fit has {fit.n_items} items."
