@@ -134,5 +134,5 @@ def cosine_topk(
         idx = np.argsort(-full, axis=1, kind="stable")[:, :kk]
         sims = np.take_along_axis(full, idx, axis=1)
     out.scores[:, :kk] = sims
-    out.refs = [[refs[j] for j in row] for row in idx.tolist()]
+    out.refs = [[dict(refs[j]) for j in row] for row in idx.tolist()]  # one dict per (item, doc)
     return out

@@ -1,17 +1,218 @@
-"""Contamination (the analysis is not in this version yet; the section says what would enable it)."""
+"""Contamination: which test items are in the training corpus, and does it show in the scores?
+
+Runs when the report is given a training corpus (``ReportOptions.corpus``: files or globs, text in
+``corpus_text_field``) or the ``result.json`` of an earlier ``assay contamination scan --out``
+(``ReportOptions.contamination_scan``). The items are indexed from the responses' input and target
+text (GPT-3 13-gram recipe unless ``contamination_preset`` says otherwise).
+"""
 
 from __future__ import annotations
 
-from assay import __version__
+import json
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from assay._core import AssayError, DegenerateDataWarning, InputError
 from assay.report._context import ReportContext
 from assay.report._model import SectionModel
-from assay.report._sections._absent import NOT_BUILT, absent
+from assay.report._sections._absent import absent
+from assay.report._sections._common import fmt_p, level_pct
 
 ID = "contamination"
 TITLE = "Contamination"
 
+MAX_ITEMS = 50
+REASON = (
+    "needs a training corpus given with --corpus (JSONL, Parquet or text files), or the "
+    "result.json of `assay contamination scan --out DIR` given with --contamination-scan."
+)
+
+
+def _scan_items(ctx: ReportContext) -> tuple[list[dict[str, Any]], dict[str, Any]] | str:
+    """Per-item verdict dicts and scan facts, or the reason there are none."""
+    scan_path = getattr(ctx.options, "contamination_scan", None)
+    corpus = getattr(ctx.options, "corpus", None)
+    if scan_path:
+        try:
+            with open(scan_path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            result = data["result"]
+            return result["items"], {
+                k: result[k] for k in ("n_docs", "n_bytes", "stages", "recipe")
+            } | {"sources": data.get("sources", [])}
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            return f"the scan result {scan_path} could not be read ({type(exc).__name__})."
+    if not corpus:
+        return REASON
+    from assay.pipelines import CorpusOptions, ScanOptions, index_from_responses, run_scan
+
+    corpus = [corpus] if isinstance(corpus, str) else list(corpus)
+    preset = getattr(ctx.options, "contamination_preset", None) or "gpt3"
+    try:
+        index = index_from_responses(ctx.responses, preset=preset)
+        options = ScanOptions(
+            corpus=CorpusOptions(
+                text_field=getattr(ctx.options, "corpus_text_field", None) or "text"
+            )
+        )
+        result = run_scan(
+            corpus,
+            index,
+            options=options,
+            progress=False,
+            confidence_level=ctx.options.confidence_level,
+        )
+    except AssayError as exc:
+        return f"the corpus scan could not run: {exc}"
+    d = result.to_dict()
+    return d["items"], {
+        "n_docs": d["n_docs"],
+        "n_bytes": d["n_bytes"],
+        "stages": d["stages"],
+        "recipe": d["recipe"],
+        "sources": corpus,
+    }
+
+
+def _rates(items: list[dict[str, Any]], level: float) -> list[dict[str, Any]]:
+    from assay.stats import proportion_ci
+
+    out = []
+    for bench in sorted({v["benchmark"] for v in items}):
+        vs = [v for v in items if v["benchmark"] == bench]
+        n_in = sum(v["status"] == "input" for v in vs)
+        n_ia = sum(v["status"] == "input_and_answer" for v in vs)
+        ci = proportion_ci(n_in + n_ia, len(vs), confidence_level=level)
+        out.append(
+            {
+                "benchmark": bench,
+                "n": len(vs),
+                "n_input": n_in,
+                "n_input_and_answer": n_ia,
+                "n_unchecked": sum(v["status"] == "unchecked" for v in vs),
+                "estimate": float(ci.estimate),
+                "ci_low": float(ci.ci_low),
+                "ci_high": float(ci.ci_high),
+                "confidence_level": level,
+                "method": "wilson",
+            }
+        )
+    return out
+
+
+def _gaps(ctx: ReportContext, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from assay.contamination import clean_vs_dirty
+
+    dirty_ids: dict[str, set[str]] = {}
+    for v in items:
+        if v["status"] in ("input", "input_and_answer"):
+            dirty_ids.setdefault(v["benchmark"], set()).add(v["item"])
+    out = []
+    for task, metric in ctx.task_metrics:
+        if task not in dirty_ids:
+            continue
+        m = ctx.matrix(task, metric)
+        mask = np.array([it in dirty_ids[task] for it in m.items], bool)
+        if not mask.any() or mask.all() or m.n_models < 2:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            try:
+                res = clean_vs_dirty(
+                    m.values,
+                    mask,
+                    models=m.models,
+                    rng=ctx.rng(f"contamination/{task}/{metric}"),
+                    confidence_level=ctx.options.confidence_level,
+                    n_resamples=min(ctx.options.n_resamples, 1000),
+                )
+            except InputError:
+                continue
+        out.append(
+            {
+                "task": task,
+                "metric": metric,
+                "n_items": res.n_items,
+                "n_dirty": res.n_dirty,
+                "difficulty": res.difficulty,
+                "n_strata": res.n_strata,
+                "rows": [g.to_dict() for g in res.models],
+            }
+        )
+    return out
+
 
 def build(ctx: ReportContext) -> SectionModel:
-    if not getattr(ctx.options, "corpus", None):
-        return absent(ID, TITLE, "needs a training corpus given with --corpus.")
-    return absent(ID, TITLE, NOT_BUILT.format(version=__version__) + ".")
+    found = _scan_items(ctx)
+    if isinstance(found, str):
+        return absent(ID, TITLE, found)
+    items, facts = found
+    level = ctx.options.confidence_level
+    rates = _rates(items, level)
+    flagged = [v for v in items if v["status"] in ("input", "input_and_answer")]
+    flagged.sort(key=lambda v: (-(v["longest"] or 0), v["benchmark"], v["item"]))
+    shown = [
+        {
+            "benchmark": v["benchmark"],
+            "item": v["item"],
+            "status": v["status"],
+            "stages": v["stages"],
+            "input_share": v["input_share"],
+            "longest": v["longest"],
+            "n_docs": v["n_docs"],
+            "n_answer_docs": v["n_answer_docs"],
+            "near_jaccard": v["near_jaccard"],
+            "evidence": [
+                {
+                    k: e.get(k)
+                    for k in ("source", "row", "doc_id", "start", "end", "longest", "snippet")
+                }
+                for e in (v.get("evidence") or [])[:3]
+            ],
+        }
+        for v in flagged[:MAX_ITEMS]
+    ]
+    gaps = _gaps(ctx, items)
+    headline = []
+    for r in rates:
+        n_bad = r["n_input"] + r["n_input_and_answer"]
+        if n_bad:
+            headline.append(
+                f"{r['benchmark'] or 'test set'}: {n_bad} of {r['n']} items found in the training "
+                f"corpus ({100 * r['estimate']:.1f}%, {level_pct(level)} CI "
+                f"{100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f}%)."
+            )
+    for g in gaps:
+        for row in g["rows"]:
+            p = row["pvalue_adjusted"]
+            if p is not None and math.isfinite(p) and p < ctx.options.alpha:
+                headline.append(
+                    f"{row['model']} scores {100 * row['estimate']:+.1f} points higher on contaminated "
+                    f"{g['task']} items than their difficulty explains ({fmt_p(p)}, Holm)."
+                )
+    recipe = facts.get("recipe", {})
+    notes = [
+        f"n-gram stage: {recipe.get('name')} recipe, {recipe.get('n')}-grams of lowercased words with ASCII "
+        "punctuation removed; an item is flagged when any of its input n-grams occurs in a document "
+        "(input and answer when the same document also holds the answer).",
+        "Clean against dirty: items stratified into difficulty quintiles by the other models' mean "
+        "score; the gap is dirty minus clean within strata, weighted by contaminated items; binary "
+        "scores tested by Cochran-Mantel-Haenszel, one-sided, Holm-adjusted across models.",
+        "Rates: share of items contaminated, Wilson interval.",
+    ]
+    data = {
+        "n_docs": facts.get("n_docs"),
+        "n_bytes": facts.get("n_bytes"),
+        "stages": list(facts.get("stages", [])),
+        "sources": [str(s) for s in facts.get("sources", [])],
+        "recipe": recipe,
+        "rates": rates,
+        "n_flagged": len(flagged),
+        "items": shown,
+        "gaps": gaps,
+        "confidence_level": level,
+    }
+    return SectionModel(id=ID, title=TITLE, data=data, headline=headline, notes=notes)

@@ -1,0 +1,164 @@
+"""The corpus scan: in-process, local processes and a real Dask cluster agree; resume after a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from assay._core import InputError
+from assay.contamination import MinHasher, build_index, tokenize
+from assay.pipelines import CorpusOptions, ScanOptions, run_scan, save_index, scan_corpus
+
+from .conftest import write_corpus
+
+
+def sharing_a_13gram(texts, planted):
+    """Items with a 13-gram in some planted problem (plain Python; HumanEval 0 and 20 share one)."""
+    grams = lambda t: {tuple(tokenize(t)[i : i + 13]) for i in range(len(tokenize(t)) - 12)}  # noqa: E731
+    seen = set().union(*(grams(texts[i]) for i in planted))
+    return {i for i, t in enumerate(texts) if grams(t) & seen}
+
+
+def result_text(folder):
+    with open(os.path.join(folder, "result.json"), encoding="utf-8") as fh:
+        return fh.read()
+
+
+@pytest.fixture
+def corpus(tmp_path, he_texts):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    planted = write_corpus(folder, n_shards=4, docs_per_shard=30)
+    return str(folder), planted
+
+
+def test_local_modes_agree_and_find_every_planted_item(tmp_path, corpus, he_texts):
+    folder, planted = corpus
+    idx = build_index(he_texts, minhash=MinHasher(num_perm=64, bands=16))
+    opts = ScanOptions(corpus=CorpusOptions(id_field="id", batch_bytes=4000))
+    one = run_scan(folder, idx, options=opts, workers=1, out=str(tmp_path / "a"))
+    two = run_scan(folder, idx, options=opts, workers=2, out=str(tmp_path / "b"))
+    assert result_text(tmp_path / "a") == result_text(tmp_path / "b")
+    flagged = {int(v.item) for v in one.items if v.contaminated}
+    assert flagged == sharing_a_13gram(he_texts, set(planted))
+    assert one.n_docs == 120 and two.to_dict() == one.to_dict()
+    ev = next(v for v in one.items if int(v.item) == planted[0]).evidence[0]
+    assert ev["doc_id"] == "s0d0" and ev["row"] == 0 and ev["source"].endswith("shard000.jsonl")
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_identical_results(tmp_path, corpus, he_texts):
+    from distributed import LocalCluster
+
+    folder, _ = corpus
+    idx = build_index(he_texts, minhash=MinHasher(num_perm=64, bands=16))
+    opts = ScanOptions(corpus=CorpusOptions(id_field="id", batch_bytes=4000))
+    run_scan(folder, idx, options=opts, workers=1, out=str(tmp_path / "local"))
+    with LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        run_scan(
+            folder,
+            idx,
+            options=opts,
+            scheduler=cluster.scheduler_address,
+            out=str(tmp_path / "dask"),
+        )
+    assert result_text(tmp_path / "local") == result_text(tmp_path / "dask")
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    write_corpus(folder, n_shards=10, docs_per_shard=200, words=250, plant_every=50)
+    index = str(tmp_path / "index.npz")
+    save_index(build_index(he_texts, minhash=MinHasher()), index)
+    cmd = [
+        sys.executable,
+        "-m",
+        "assay.cli",
+        "contamination",
+        "scan",
+        str(folder),
+        "--index",
+        index,
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    manifest = out / "manifest.json"
+    deadline = time.time() + 40
+    done = 0
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists():
+            try:
+                done = sum(s["done"] for s in json.loads(manifest.read_text())["shards"])
+            except (json.JSONDecodeError, KeyError):
+                done = 0
+            if done >= 2:
+                break
+        time.sleep(0.01)
+    assert proc.poll() is None, proc.stderr.read().decode()  # still running: kill it mid-scan
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = json.loads(manifest.read_text())
+    n_done = sum(s["done"] for s in state["shards"])
+    assert 2 <= n_done < 10 and not (out / "result.json").exists()
+    subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([*cmd, "--out", str(tmp_path / "clean")], check=True, capture_output=True)
+    assert result_text(out) == result_text(tmp_path / "clean")
+
+
+def test_resume_skips_finished_shards_and_refuses_other_scans(tmp_path, corpus, he_texts):
+    folder, _ = corpus
+    idx = build_index(he_texts)
+    out = str(tmp_path / "o")
+    first = scan_corpus(folder, idx, workers=1, out=out)
+    again = scan_corpus(folder, idx, workers=1, out=out)
+    assert first.n_shards_resumed == 0 and again.n_shards_resumed == 4
+    assert again.partial.to_dict() == first.partial.to_dict()
+    with pytest.raises(
+        InputError,
+        match="manifest.json: field 'fingerprint': this folder holds a scan with another test index",
+    ):
+        scan_corpus(folder, build_index(he_texts[:10]), workers=1, out=out)
+    with pytest.raises(
+        InputError, match="field 'options': this folder holds a scan with another options"
+    ):
+        scan_corpus(folder, idx, workers=1, out=out, options=ScanOptions(max_evidence=3))
+    restarted = scan_corpus(folder, build_index(he_texts[:10]), workers=1, out=out, restart=True)
+    assert restarted.n_shards_resumed == 0
+    # a shard that changed on disk is scanned again
+    shard = os.path.join(folder, "shard001.jsonl")
+    with open(shard, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"text": he_texts[100], "id": "new"}) + "\n")
+    redo = scan_corpus(folder, build_index(he_texts[:10]), workers=1, out=out)
+    assert redo.n_shards_resumed == 3
+
+
+def test_errors(tmp_path, he_texts):
+    idx = build_index(he_texts[:3])
+    p = tmp_path / "c.jsonl"
+    p.write_text('{"text": "x"}\n')
+    with pytest.raises(InputError, match="`workers` must be a positive integer; got 0"):
+        scan_corpus(str(p), idx, workers=0)
+    with pytest.raises(InputError, match="`index` must be a TestIndex; got str"):
+        scan_corpus(str(p), "idx")
+    with pytest.raises(
+        InputError,
+        match="`scheduler` must be 'local' or an address like tcp://HOST:PORT; got 'yarn'",
+    ):
+        scan_corpus(str(p), idx, scheduler="yarn")
+    with pytest.raises(InputError, match="the judge stage needs the embedding stage"):
+        from assay.pipelines import JudgeConfig
+
+        run_scan(str(p), idx, judge=JudgeConfig(base_url="http://127.0.0.1:9", model="m"))
