@@ -71,6 +71,14 @@ def clean_texts(
     -------
     list of CleanedText
         One per input document, in order. Pieces are joined with a newline.
+
+    Examples
+    --------
+    >>> from assay.contamination import build_index
+    >>> item = "one two three four five six seven eight nine ten eleven twelve thirteen"
+    >>> out = clean_texts(["x" * 300 + " " + item + " " + "y" * 500], build_index([item]))
+    >>> out[0].action, out[0].removed, len(out[0].text)
+    ('cut', ((101, 572),), 301)
     """
     mode = check_choice(mode, "mode", CLEAN_MODES)
     if not isinstance(index, TestIndex):

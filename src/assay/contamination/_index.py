@@ -213,7 +213,7 @@ def build_index(
     >>> idx = build_index(["What is the capital of France? Answer with one word please."],
     ...                   targets=["Paris"], n=4)
     >>> len(idx.keys), idx.n_grams.tolist()
-    (7, [[7, 0]])
+    (8, [[8, 0]])
     """
     inputs, targets, ids, benchmarks = _build_index_iv(inputs, targets, ids, benchmarks)
     rec = recipe(preset, n=n, min_tokens=min_tokens)

@@ -178,6 +178,17 @@ def scan_texts(
     Returns
     -------
     ScanPartial
+
+    Examples
+    --------
+    >>> from assay.contamination import build_index, summarize
+    >>> idx = build_index(["Name the largest planet of the solar system, please."],
+    ...                   targets=["Jupiter"], n=5)
+    >>> part = scan_texts(["Quiz: name the largest planet of the solar system! Jupiter.", "Hi"], idx)
+    >>> part.items[0]["longest"], part.items[0]["evidence"][0]["row"]
+    (8, 0)
+    >>> summarize(idx, part).items[0].status
+    'input_and_answer'
     """
     texts = _scan_iv(texts, index, max_evidence, answer_window)
     ref = ref or DocRef()
