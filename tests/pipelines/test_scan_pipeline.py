@@ -69,6 +69,20 @@ def test_dask_cluster_gives_identical_results(tmp_path, corpus, he_texts):
             out=str(tmp_path / "dask"),
         )
     assert result_text(tmp_path / "local") == result_text(tmp_path / "dask")
+    run_scan(
+        folder, idx, options=opts, scheduler="local", workers=2, out=str(tmp_path / "dask-local")
+    )
+    assert result_text(tmp_path / "local") == result_text(tmp_path / "dask-local")
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, corpus, he_texts, capfd):
+    folder, _ = corpus
+    idx = build_index(he_texts[:5])
+    scan_corpus(folder, idx, workers=1)  # stderr is not a terminal under pytest
+    assert capfd.readouterr().err == ""
+    scan_corpus(folder, idx, workers=1, progress=True)
+    err = capfd.readouterr().err
+    assert "shards" in err and "4/4" in err and "120 docs" in err and "MB/s" in err
 
 
 @pytest.mark.slow
