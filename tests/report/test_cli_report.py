@@ -165,16 +165,52 @@ def test_report_and_gate_from_the_store(tmp_path, table_file):
     runner = CliRunner()
     r = runner.invoke(main, ["ingest", str(table_file), "--store", str(store)])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(main, ["report", "--store", str(store), "-o", str(tmp_path / "r.html"), "--json",
-                             str(tmp_path / "r.json"), "--resamples", "300"])
+    r = runner.invoke(
+        main,
+        [
+            "report",
+            "--store",
+            str(store),
+            "-o",
+            str(tmp_path / "r.html"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--resamples",
+            "300",
+        ],
+    )
     assert r.exit_code == 0, r.output
     from_store = json.loads((tmp_path / "r.json").read_text())
-    r = runner.invoke(main, ["report", str(table_file), "-o", str(tmp_path / "f.html"), "--json",
-                             str(tmp_path / "f.json"), "--resamples", "300"])
+    r = runner.invoke(
+        main,
+        [
+            "report",
+            str(table_file),
+            "-o",
+            str(tmp_path / "f.html"),
+            "--json",
+            str(tmp_path / "f.json"),
+            "--resamples",
+            "300",
+        ],
+    )
     from_file = json.loads((tmp_path / "f.json").read_text())
     board = [s for s in from_store["sections"] if s["id"] == "leaderboard"]
     assert board == [s for s in from_file["sections"] if s["id"] == "leaderboard"]
-    g = runner.invoke(main, ["gate", "--store", str(store), "--baseline", "base", "--candidate", "dpo", "--margin", "1"])
+    g = runner.invoke(
+        main,
+        [
+            "gate",
+            "--store",
+            str(store),
+            "--baseline",
+            "base",
+            "--candidate",
+            "dpo",
+            "--margin",
+            "1",
+        ],
+    )
     assert g.exit_code == 0, g.output
     missing = runner.invoke(main, ["report", "--store", str(tmp_path / "nope.duckdb")])
     assert missing.exit_code == 2 and "no results store here" in missing.output
@@ -184,8 +220,67 @@ def test_plain_table_naming_options(tmp_path):
     # A wide CSV (a column per model) without task or metric columns, named from the command line.
     csv = tmp_path / "wide.csv"
     csv.write_text("item,m1,m2\n" + "".join(f"q{i},{i % 2},{(i // 2) % 2}\n" for i in range(40)))
-    r = CliRunner().invoke(main, ["show", str(csv), "--wide", "--as-task", "quiz", "--as-metric", "acc", "--json"])
+    r = CliRunner().invoke(
+        main, ["show", str(csv), "--wide", "--as-task", "quiz", "--as-metric", "acc", "--json"]
+    )
     assert r.exit_code == 0, r.output
     groups = json.loads(r.stdout)["groups"]
-    assert {(g["model"], g["task"], g["metric"]) for g in groups} == {("m1", "quiz", "acc"), ("m2", "quiz", "acc")}
+    assert {(g["model"], g["task"], g["metric"]) for g in groups} == {
+        ("m1", "quiz", "acc"),
+        ("m2", "quiz", "acc"),
+    }
     assert all(g["items"] == 40 and g["mean_score"] == 0.5 for g in groups)
+
+
+def test_report_with_a_corpus_flags_the_leaked_item(tmp_path):
+    # Items with long questions; the training corpus holds item q3's question verbatim.
+    from assay.io import ResponseBuilder
+
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho".split()
+    b = ResponseBuilder()
+    for model, shift in (("m1", 0), ("m2", 1)):
+        for i in range(12):
+            question = " ".join(f"{w}{i}" for w in words)
+            b.add(
+                model=model,
+                task="t",
+                item=f"q{i}",
+                metric="acc",
+                score=float((i + shift) % 2),
+                run_id=model,
+                input=question,
+                target=f"answer {i}",
+            )
+    results = tmp_path / "results.parquet"
+    pq.write_table(b.to_table(), results)
+    corpus = tmp_path / "corpus.jsonl"
+    leaked = " ".join(f"{w}3" for w in words)
+    corpus.write_text(
+        json.dumps({"text": f"some preamble. {leaked}. and more"})
+        + "\n"
+        + json.dumps({"text": "an unrelated document about nothing in particular"})
+        + "\n"
+    )
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(
+        main,
+        [
+            "report",
+            str(results),
+            "--corpus",
+            str(corpus),
+            "-o",
+            str(tmp_path / "r.html"),
+            "--json",
+            str(out),
+            "--resamples",
+            "200",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["settings"]["corpus"] == [str(corpus)]
+    section = next(s for s in data["sections"] if s["id"] == "contamination")
+    assert section["status"] == "present", section["reason"]
+    assert section["data"]["n_flagged"] == 1
+    assert [it["item"] for it in section["data"]["items"]] == ["q3"]

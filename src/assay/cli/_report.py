@@ -109,6 +109,24 @@ def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title)
     help="A reviewed item-audit file (CSV or JSON with a verdict column): re-score with confirmed "
     "errors excluded or corrected (see docs/labels.md).",
 )
+@click.option(
+    "--corpus",
+    multiple=True,
+    metavar="PATH_OR_GLOB",
+    help="Training corpus (JSONL, Parquet or text; repeatable) to check for contamination.",
+)
+@click.option(
+    "--corpus-text-field",
+    default="text",
+    show_default=True,
+    help="Field of a corpus record with its text.",
+)
+@click.option(
+    "--contamination-scan",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="result.json of an earlier `assay contamination scan --out`, instead of --corpus.",
+)
 @_report_options
 @read_options
 @handle_errors
@@ -125,6 +143,9 @@ def report(
     alpha,
     n_resamples,
     review,
+    corpus,
+    corpus_text_field,
+    contamination_scan,
     **kwargs,
 ):
     """Read RESULTS (files or folders, any supported format) or the store, run every analysis the
@@ -145,6 +166,9 @@ def report(
             result = read(list(results), **read_kw)
         result = apply_review_file(result, review)
     options_kw = dict(
+        corpus=tuple(corpus),
+        corpus_text_field=corpus_text_field,
+        contamination_scan=contamination_scan,
         baseline=baseline,
         seed=seed,
         confidence_level=confidence_level,

@@ -36,6 +36,14 @@ class ReportOptions:
     adjust : str, default 'holm'
         Multiple-comparison adjustment of the pairwise p-values.
     max_pairs_models : int, default 8
+    corpus : tuple of str, default ()
+        Training-corpus files or globs (JSONL, Parquet, text) for the contamination section.
+    corpus_text_field : str, default 'text'
+        The field of each corpus record that holds its text.
+    contamination_scan : str, optional
+        The ``result.json`` of an earlier ``assay contamination scan --out``, instead of a corpus.
+    contamination_preset : str, default 'gpt3'
+        The n-gram recipe of the contamination scan.
     """
 
     baseline: str | None = None
@@ -45,6 +53,10 @@ class ReportOptions:
     alpha: float = 0.05
     adjust: str = "holm"
     max_pairs_models: int = 8
+    corpus: tuple[str, ...] = ()
+    corpus_text_field: str = "text"
+    contamination_scan: str | None = None
+    contamination_preset: str = "gpt3"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
