@@ -282,8 +282,8 @@ def subset() -> None:
 @click.option("--k", type=int, required=True, help="Number of anchor items.")
 @click.option(
     "--method",
-    type=click.Choice(["cluster", "stratified", "information"]),
-    default="cluster",
+    type=click.Choice(["stratified", "cluster", "information"]),
+    default="stratified",
     show_default=True,
     help="How anchors are chosen.",
 )

@@ -171,10 +171,16 @@ def _leave_one_out(f: np.ndarray, p: np.ndarray) -> np.ndarray:
     Forward recursion where P_i <= 1/2 and backward where P_i > 1/2 keep the division stable.
     """
     n = f.shape[0] - 1
-    n_i, n_t = p.shape
-    out = np.zeros((n_i, n, n_t))
     lo = p <= 0.5
     q = 1 - p
+    with np.errstate(over="ignore", invalid="ignore"):  # the branch not taken may overflow
+        fw, bw = _recursions(f, p, q, n)
+    out = np.where(lo[:, None, :], fw, bw)
+    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
+
+
+def _recursions(f, p, q, n):
+    n_i, n_t = p.shape
     # forward: g(0) = f(0)/q, g(s) = (f(s) - g(s-1) p)/q
     g = f[0][None, :] / np.maximum(q, 1e-300)
     fw = np.zeros((n_i, n, n_t))
@@ -189,8 +195,7 @@ def _leave_one_out(f: np.ndarray, p: np.ndarray) -> np.ndarray:
     for s in range(n - 1, 0, -1):
         g = (f[s][None, :] - g * q) / np.maximum(p, 1e-300)
         bw[:, s - 1] = g
-    out = np.where(lo[:, None, :], fw, bw)
-    return np.clip(out, 0.0, 1.0)
+    return fw, bw
 
 
 def _sx2(fit: IRTFit, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
