@@ -5,6 +5,8 @@ Gauss-Hermite quadrature or joint ML, on numpy or torch; abilities with interval
 per-topic abilities; split gaps; and efficient evaluation on anchor subsets.
 """
 
+from assay.irt._abilities import abilities
+from assay.irt._adaptive import AdaptiveResult, adaptive_test
 from assay.irt._compare import (
     AbilityComparison,
     SplitGap,
@@ -14,16 +16,14 @@ from assay.irt._compare import (
     topic_abilities,
 )
 from assay.irt._diagnostics import ItemAudit, ItemFit, LRTest, audit, item_fit, lr_test
-from assay.irt._fit import MODELS, abilities, fit
+from assay.irt._fit import MODELS, fit
 from assay.irt._results import AbilityResult, IRTFit
 from assay.irt._subset import (
     ANCHOR_METHODS,
     ESTIMATORS,
     AccuracyEstimate,
-    AdaptiveResult,
     Subset,
     SubsetValidation,
-    adaptive_test,
     build_subset,
     estimate_accuracy,
     select_anchors,

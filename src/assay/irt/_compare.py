@@ -11,9 +11,9 @@ from scipy import stats
 
 from assay._core import DegenerateDataWarning, InputError, Result
 from assay._core._validation import check_confidence_level, check_positive_int
-from assay.irt._fit import abilities as _abilities
-from assay.irt._fit import as_scores
+from assay.irt._abilities import abilities as _abilities
 from assay.irt._fit import fit as _fit
+from assay.irt._inputs import as_scores
 from assay.irt._results import IRTFit
 
 __all__ = [

@@ -11,7 +11,7 @@ from scipy import special, stats
 
 from assay._core import InputError, Result
 from assay._core._validation import check_probability
-from assay.irt._fit import as_scores
+from assay.irt._inputs import as_scores
 from assay.irt._results import IRTFit
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""`fit` and `abilities`: validate, estimate the item parameters, their standard errors and abilities."""
+"""`fit`: validate, then estimate the item parameters, their standard errors and the abilities."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
-from assay._core import DegenerateDataWarning, InputError, ScoreMatrix
+from assay._core import DegenerateDataWarning, InputError
 from assay._core._validation import (
-    check_array,
     check_choice,
     check_confidence_level,
     check_positive_int,
@@ -20,100 +19,26 @@ from assay._core._validation import (
 from assay.irt import _binary as B
 from assay.irt import _graded as G
 from assay.irt import _mml
+from assay.irt._abilities import ABILITY_METHODS
+from assay.irt._abilities import abilities_of as _abilities
 from assay.irt._backend import get_backend
-from assay.irt._posterior import binary_posterior, graded_posterior, louis_adaptive, standardise
+from assay.irt._inputs import as_scores
+from assay.irt._inputs import binary_data as _binary_data
+from assay.irt._inputs import check_coverage as _check_coverage
+from assay.irt._inputs import check_values as _check_values
+from assay.irt._posterior import binary_posterior, graded_posterior, standardise
 from assay.irt._quadrature import normal_quadrature
-from assay.irt._results import AbilityResult, IRTFit
+from assay.irt._results import IRTFit
+from assay.irt._stderr import binary_se as _binary_se
+from assay.irt._stderr import difficulty as _difficulty
+from assay.irt._stderr import graded_se_blocks
+from assay.irt._stderr import n_params as _n_params
 
-__all__ = ["MODELS", "abilities", "fit"]
+__all__ = ["MODELS", "fit"]
 
 MODELS = ("1pl", "2pl", "3pl", "continuous", "grm")
 METHODS = ("mml", "jml")
-ABILITY_METHODS = ("eap", "map", "ml")
-_FULL_HESSIAN_MAX = 200
-_HESSIAN_BUDGET = 30_000_000  # parameters x cells x nodes for the numerical Hessian
 _FLOAT32_CELLS = 10_000_000
-_SHARP = 0.3  # median posterior SD below which the fixed grid is not trusted for the Hessian
-
-
-# ----------------------------------------------------------------------------------------- inputs
-def as_scores(
-    scores: Any,
-    *,
-    items: Any = None,
-    models: Any = None,
-    missing: str = "omit",
-    name: str = "scores",
-) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
-    """Return (values (n_models, n_items) with NaN where missing, item names, model names)."""
-    check_choice(missing, "missing", ("omit", "raise"))
-    if isinstance(scores, ScoreMatrix):
-        values = scores.item_scores()
-        items = scores.items if items is None else items
-        models = scores.models if models is None else models
-    else:
-        values = check_array(scores, name, ndim=2, allow_nan=True)
-    if missing == "raise" and np.isnan(values).any():
-        raise InputError(
-            f"`{name}` has {int(np.isnan(values).sum())} missing response(s); pass "
-            "missing='omit' to leave them out of the likelihood."
-        )
-    n_m, n_i = values.shape
-    items = tuple(f"item {j}" for j in range(n_i)) if items is None else tuple(map(str, items))
-    models = tuple(f"model {j}" for j in range(n_m)) if models is None else tuple(map(str, models))
-    if len(items) != n_i:
-        raise InputError(f"`items` has {len(items)} names but `{name}` has {n_i} columns.")
-    if len(models) != n_m:
-        raise InputError(f"`models` has {len(models)} names but `{name}` has {n_m} rows.")
-    return values, items, models
-
-
-def _check_values(values: np.ndarray, model: str, items, models) -> int:
-    """Check the score range for ``model``; return the number of categories."""
-    finite = values[~np.isnan(values)]
-    if model in ("1pl", "2pl", "3pl"):
-        bad = (finite != 0) & (finite != 1)
-        if bad.any():
-            raise InputError(
-                f"model={model!r} needs binary scores (0 or 1); found {int(bad.sum())} other "
-                f"value(s), e.g. {finite[bad][0]!r}. Use model='continuous' for scores in [0, 1]."
-            )
-        return 2
-    if model == "continuous":
-        bad = (finite < 0) | (finite > 1)
-        if bad.any():
-            raise InputError(
-                f"model='continuous' needs scores in [0, 1]; found {int(bad.sum())} outside, "
-                f"e.g. {finite[bad][0]!r}."
-            )
-        return 2
-    bad = (finite < 0) | (finite != np.round(finite))
-    if bad.any():
-        raise InputError(
-            f"model='grm' needs ordinal scores 0, 1, 2, ...; found {int(bad.sum())} other "
-            f"value(s), e.g. {finite[bad][0]!r}."
-        )
-    K = int(finite.max()) + 1 if finite.size else 0
-    if K < 2:
-        raise InputError(f"model='grm' needs at least 2 categories; the scores use {K}.")
-    return K
-
-
-def _check_coverage(values: np.ndarray, items, models) -> None:
-    obs = ~np.isnan(values)
-    if values.shape[0] < 2 or values.shape[1] < 2:
-        raise InputError(f"`scores` needs at least 2 models and 2 items; got shape {values.shape}.")
-    empty_i = np.flatnonzero(~obs.any(0))
-    if empty_i.size:
-        raise InputError(
-            f"item {items[empty_i[0]]!r} has no response from any model "
-            f"({empty_i.size} such item(s)); remove them."
-        )
-    empty_m = np.flatnonzero(~obs.any(1))
-    if empty_m.size:
-        raise InputError(
-            f"model {models[empty_m[0]]!r} answered no item ({empty_m.size} such model(s)); remove them."
-        )
 
 
 def _prior_of(prior: Any, model: str, n_choices: int | None) -> B.Prior | None:
@@ -173,7 +98,6 @@ def _spec(
     return B.BinarySpec(prior=prior)
 
 
-# ---------------------------------------------------------------------------------------- public
 def fit(
     scores: Any,
     *,
@@ -357,18 +281,6 @@ def fit(
     )
 
 
-# ----------------------------------------------------------------------------------- estimation
-def _binary_data(ops: Any, values: np.ndarray):
-    obs = ~np.isnan(values)
-    Y = np.where(obs, values, 0.0)
-    M = None if obs.all() else obs.astype(float)
-    return Y, M
-
-
-def _n_params(spec: B.BinarySpec, n_items: int) -> int:
-    return n_items * len(spec.cols) + (1 if spec.slope == "common" else 0)
-
-
 def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, want_se) -> dict:
     Y, M = _binary_data(ops, values)
     start = _mml.start_values(Y, M, spec)
@@ -435,164 +347,6 @@ def _binary_post(ops, Yo, Mo, p: dict, theta0=None):
     )
 
 
-def _difficulty(a: np.ndarray, d: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b = -d / (a if d.ndim == 1 else a[:, None])
-    b[~np.isfinite(b)] = np.nan
-    return b
-
-
-def _delta_b(a, d, va, vd, cad):
-    """SE of b = -d / a by the delta method."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var = (d / a**2) ** 2 * va + vd / a**2 - 2 * d / a**3 * cad
-        return np.sqrt(np.maximum(var, 0.0))
-
-
-def _binary_se(ops, Y, M, spec: B.BinarySpec, theta_q, logw_q, p: dict, method: str, post) -> dict:
-    cols = spec.cols
-    n_i = p["a"].size
-    common = spec.slope == "common"
-    npar = _n_params(spec, n_i)
-    np_ops = get_backend("numpy")
-    if method == "jml":
-        return {
-            **_jml_se(np_ops, Y, M, spec, p),
-            "se_method": "jml-conditional (abilities taken as known)",
-        }
-    cost = npar * Y.size * theta_q.size
-    if (
-        npar <= _FULL_HESSIAN_MAX
-        and cost <= _HESSIAN_BUDGET
-        and float(np.median(post.psd)) >= _SHARP
-    ):
-        cov = _numerical_cov(
-            lambda x: _mml.marginal_gradient(
-                np_ops, Y, M, spec, theta_q, logw_q, _unpack(x, p, cols, common)
-            ),
-            _pack(p, cols, common),
-        )
-        per = cov[: n_i * len(cols), : n_i * len(cols)]
-        blocks = np.stack(
-            [
-                per[i * len(cols) : (i + 1) * len(cols), i * len(cols) : (i + 1) * len(cols)]
-                for i in range(n_i)
-            ]
-        )
-        cad = np.zeros(n_i)
-        if common:
-            va = np.full(n_i, cov[-1, -1])
-            cad = cov[-1, :n_i]  # cols == ('d',)
-        method_name = "observed information (numerical Hessian of the marginal log-likelihood)"
-    else:
-        lcols = ("a",) + cols if common else cols
-        info = louis_adaptive(np_ops, Y, M, post, p, lcols)
-        if spec.prior is not None:
-            _, prec = B.prior_terms(np_ops, p, lcols, spec.prior, n_i)
-            info = info + np.einsum("ik,kl->ikl", prec, np.eye(len(lcols)))
-        if common:  # Schur complement of each item's (a, d) block for the shared slope
-            ia = np.sum(info[:, 0, 0] - info[:, 0, 1] ** 2 / np.maximum(info[:, 1, 1], 1e-12))
-            va = np.full(n_i, 1.0 / ia if ia > 0 else np.nan)
-            info = info[:, 1:, 1:]
-        blocks = _safe_inv(info)
-        cad = np.zeros(n_i)
-        method_name = "observed information, per-item blocks (Louis 1982, adaptive quadrature)"
-    idx = {k: j for j, k in enumerate(cols)}
-    vd = blocks[:, idx["d"], idx["d"]]
-    if "a" in idx:
-        va = blocks[:, idx["a"], idx["a"]]
-        cad = blocks[:, idx["a"], idx["d"]]
-    elif not common:
-        va = np.zeros(n_i)
-    a, d = p["a"], p["d"]
-    c_se = np.zeros(n_i)
-    if "g" in idx:
-        c = special.expit(p["g"])
-        c_se = c * (1 - c) * np.sqrt(np.maximum(blocks[:, idx["g"], idx["g"]], 0))
-    return {
-        "a_se": np.sqrt(np.maximum(va, 0)),
-        "b_se": _delta_b(a, d, va, vd, cad),
-        "c_se": c_se,
-        "se_method": method_name,
-    }
-
-
-def _is_binary(Y: np.ndarray) -> bool:
-    return bool(np.all((Y == 0) | (Y == 1)))
-
-
-def _posterior(ops, Y, M, theta_q, logw_q, p):
-    c = special.expit(p["g"]) if "g" in p else p.get("c_fixed")
-    W, _ = B.e_step(ops, Y, M, p["a"], p["d"], c, theta_q, logw_q)
-    return W
-
-
-def _jml_se(ops, Y, M, spec, p) -> dict:
-    theta, _ = B.person_newton(
-        ops, Y, M, p["a"], p["d"], p.get("c_fixed"), np.zeros(Y.shape[0]), prior_sd=1.0
-    )
-    _, info = B.score_info(
-        ops,
-        Y.T,
-        M.T if M is not None else 1.0,
-        p["a"],
-        p["d"],
-        p.get("g"),
-        theta,
-        ("a", "d") if spec.slope == "free" else ("d",),
-    )
-    blocks = _safe_inv(info)
-    n_i = p["a"].size
-    va = blocks[:, 0, 0] if spec.slope == "free" else np.zeros(n_i)
-    cad = blocks[:, 0, 1] if spec.slope == "free" else np.zeros(n_i)
-    vd = blocks[:, -1, -1]
-    return {
-        "a_se": np.sqrt(va),
-        "b_se": _delta_b(p["a"], p["d"], va, vd, cad),
-        "c_se": np.zeros(n_i),
-    }
-
-
-def _safe_inv(info: np.ndarray) -> np.ndarray:
-    out = np.full_like(info, np.nan)
-    ok = np.linalg.cond(info) < 1e12
-    if ok.any():
-        out[ok] = np.linalg.inv(info[ok])
-    return out
-
-
-def _pack(p: dict, cols, common: bool) -> np.ndarray:
-    x = np.stack([p[k] for k in cols], axis=1).reshape(-1)
-    return np.append(x, p["a"][0]) if common else x
-
-
-def _unpack(x: np.ndarray, p: dict, cols, common: bool) -> dict:
-    n_i = p["a"].size
-    out = dict(p)
-    body = x[: n_i * len(cols)].reshape(n_i, len(cols))
-    for j, k in enumerate(cols):
-        out[k] = body[:, j]
-    if common:
-        out["a"] = np.full(n_i, x[-1])
-    return out
-
-
-def _numerical_cov(grad, x: np.ndarray) -> np.ndarray:
-    """Inverse of minus the central-difference Jacobian of ``grad`` at ``x`` (NaN if singular)."""
-    n = x.size
-    H = np.empty((n, n))
-    for j in range(n):
-        h = 1e-4 * max(1.0, abs(x[j]))
-        e = np.zeros(n)
-        e[j] = h
-        H[:, j] = (grad(x + e) - grad(x - e)) / (2 * h)
-    H = 0.5 * (H + H.T)
-    try:
-        return np.linalg.inv(-H)
-    except np.linalg.LinAlgError:
-        return np.full((n, n), np.nan)
-
-
 def _fit_graded(values, K, prior, n_quad, max_iter, tol, want_se) -> dict:
     Y = np.where(np.isnan(values), -1, values).astype(int)
     used = np.stack([(Y == k).any(0) for k in range(K)], axis=1)
@@ -609,7 +363,7 @@ def _fit_graded(values, K, prior, n_quad, max_iter, tol, want_se) -> dict:
     )
     if (
         np.median(a) < 0
-    ):  # reflect: P(Y >= k) = sigmoid(a theta + d_k) is invariant to (a, theta) -> (-a, -theta)
+    ):  # reflect: sigmoid(a theta + d_k) is unchanged by (a, theta) -> (-a, -theta)
         a = -a
     post = graded_posterior(Y, a, d)
     m, s = standardise(post, scale_free=True)
@@ -637,148 +391,5 @@ def _fit_graded(values, K, prior, n_quad, max_iter, tol, want_se) -> dict:
     }
     if not want_se:
         return est
-    if n_i * K <= _FULL_HESSIAN_MAX:
-        x = np.concatenate([a[:, None], d], axis=1).reshape(-1)
-        cov = _numerical_cov(
-            lambda v: G.marginal_gradient(
-                Y, K, theta_q, logw_q, v.reshape(n_i, K)[:, 0], v.reshape(n_i, K)[:, 1:], prior
-            ),
-            x,
-        )
-        blocks = np.stack([cov[i * K : (i + 1) * K, i * K : (i + 1) * K] for i in range(n_i)])
-        method_name = "observed information (numerical Hessian of the marginal log-likelihood)"
-    else:
-        blocks = _safe_inv(_graded_xpd(Y, K, theta_q, W, a, d))
-        method_name = "cross-product of person scores, per-item blocks"
-    va = blocks[:, 0, 0]
-    vd = np.stack([blocks[:, k, k] for k in range(1, K)], axis=1)
-    cad = np.stack([blocks[:, 0, k] for k in range(1, K)], axis=1)
-    est.update(
-        a_se=np.sqrt(np.maximum(va, 0)),
-        b_se=_delta_b(a[:, None], d, va[:, None], vd, cad),
-        se_method=method_name,
-    )
+    est.update(graded_se_blocks(Y, K, theta_q, logw_q, W, a, d, prior))
     return est
-
-
-def _graded_xpd(Y, K, theta, W, a, d) -> np.ndarray:
-    """Per-item sum over persons of the outer product of each person's posterior-expected score."""
-    ps = G._cum(a, d, theta)
-    psi = ps * (1 - ps)
-    P = np.maximum(ps[:, :-1] - ps[:, 1:], 1e-12)
-    n_i, _, n_q = P.shape
-    J = np.zeros((n_i, K, n_q, K))
-    J[..., 0] = theta[None, None, :] * (psi[:, :-1] - psi[:, 1:])
-    for j in range(1, K):
-        J[:, j, :, j] += psi[:, j]
-        J[:, j - 1, :, j] -= psi[:, j]
-    ind = G.indicators(Y, K)
-    S = np.zeros((Y.shape[0], n_i, K))
-    for k in range(K):
-        for m in range(K):
-            S[:, :, m] += ind[k] * (W @ (J[:, k, :, m] / P[:, k, :]).T)
-    return np.einsum("pik,pil->ikl", S, S)
-
-
-# ------------------------------------------------------------------------------------ abilities
-def _abilities(values, est, model, method, confidence_level, models, *, ops) -> AbilityResult:
-    if model == "grm":
-        Y = est["Y"]
-        n = (Y >= 0).sum(1)
-        post = est.get("post") or graded_posterior(Y, est["a"], est["d"])
-        if method == "ml":
-            theta, info = G.person_newton(Y, est["a"], est["d"], post.mode, prior_sd=None)
-            return _interval(
-                theta, 1 / np.sqrt(np.maximum(info, 1e-12)), confidence_level, method, models, n
-            )
-    else:
-        Y, M = _binary_data(ops, values)
-        n = (~np.isnan(values)).sum(1)
-        c = None if model != "3pl" else est["c"]
-        Yo, Mo = ops.asarray(Y), None if M is None else ops.asarray(M)
-        post = est.get("post") or binary_posterior(
-            ops,
-            Yo,
-            Mo,
-            ops.asarray(est["a"]),
-            ops.asarray(est["d"]),
-            None if c is None else ops.asarray(c),
-        )
-        if method == "ml":
-            theta, info = B.person_newton(
-                ops,
-                Yo,
-                Mo,
-                ops.asarray(est["a"]),
-                ops.asarray(est["d"]),
-                None if c is None else ops.asarray(c),
-                ops.asarray(post.mode),
-                prior_sd=None,
-            )
-            se = 1 / np.sqrt(np.maximum(ops.to_numpy(info), 1e-12))
-            return _interval(ops.to_numpy(theta), se, confidence_level, method, models, n)
-    if method == "map":
-        return _interval(post.mode, 1 / np.sqrt(post.info), confidence_level, method, models, n)
-    return _interval(post.eap, post.psd, confidence_level, "eap", models, n)
-
-
-def _interval(est, se, confidence_level, method, models, n) -> AbilityResult:
-    z = stats.norm.ppf(0.5 + confidence_level / 2)
-    return AbilityResult(
-        models=tuple(models),
-        estimate=est,
-        se=se,
-        ci_low=est - z * se,
-        ci_high=est + z * se,
-        confidence_level=confidence_level,
-        method=method,
-        n=np.asarray(n, dtype=int),
-    )
-
-
-def abilities(
-    fit: IRTFit,
-    scores: Any,
-    *,
-    method: str = "eap",
-    models: Any = None,
-    confidence_level: float = 0.95,
-) -> AbilityResult:
-    """Abilities of models (new or old) from their scores on the fit's items, item parameters fixed.
-
-    Parameters
-    ----------
-    fit : IRTFit
-    scores : array_like of shape (n_models, n_items) or ScoreMatrix
-        Columns in the order of ``fit.items``; NaN for items a model did not answer (a model scored
-        on a subset, e.g. anchors, simply has NaN elsewhere).
-    method : {'eap', 'map', 'ml'}, default 'eap'
-        'eap': posterior mean and SD under N(0, 1), by adaptive Gauss-Hermite quadrature around the
-        mode (21 nodes; accurate however peaked the posterior). 'map': posterior mode, SE
-        ``1 / sqrt(I(theta) + 1)``. 'ml': no prior, SE ``1 / sqrt(I(theta))`` (bounded at +-8 for
-        perfect or zero scores).
-    models : sequence of str, optional
-    confidence_level : float, default 0.95
-        Intervals are ``estimate -/+ z * se``.
-
-    Returns
-    -------
-    AbilityResult
-    """
-    check_choice(method, "method", ABILITY_METHODS)
-    confidence_level = check_confidence_level(confidence_level)
-    values, _, models = as_scores(scores, models=models)
-    if values.shape[1] != fit.n_items:
-        raise InputError(
-            f"`scores` has {values.shape[1]} columns but the fit has {fit.n_items} items."
-        )
-    _check_values(values, fit.model if fit.model != "grm" else "grm", fit.items, models)
-    empty = np.flatnonzero(np.isnan(values).all(1))
-    if empty.size:
-        raise InputError(f"model {models[empty[0]]!r} answered none of the fit's items.")
-    est = {"a": fit.discrimination, "d": fit.intercept, "c": fit.guessing}
-    if fit.model == "grm":
-        est["Y"] = np.where(np.isnan(values), -1, values).astype(int)
-    return _abilities(
-        values, est, fit.model, method, confidence_level, models, ops=get_backend("numpy")
-    )
