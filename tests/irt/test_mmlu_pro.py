@@ -38,14 +38,19 @@ def test_audit_lists_flagged_items_with_reasons(mmlu, mmlu_audit):
     order = np.argsort(mmlu_audit.fit.ability.estimate)
     weak, strong = order[:14], order[15:]
     idx = {it: i for i, it in enumerate(mmlu.items)}
-    gaps = [np.nanmean(values[strong, idx[r["item"]]]) - np.nanmean(values[weak, idx[r["item"]]]) for r in neg]
+    gaps = [
+        np.nanmean(values[strong, idx[r["item"]]]) - np.nanmean(values[weak, idx[r["item"]]])
+        for r in neg
+    ]
     assert np.mean(np.asarray(gaps) < 0) > 0.9
     assert all(r["reasons"] for r in mmlu_audit.rows if r["flags"])
 
 
 def test_abilities_order_follows_accuracy(mmlu, mmlu_audit):
     acc = np.nanmean(mmlu.item_scores(), axis=1)
-    rho = np.corrcoef(np.argsort(np.argsort(acc)), np.argsort(np.argsort(mmlu_audit.fit.ability.estimate)))[0, 1]
+    rho = np.corrcoef(
+        np.argsort(np.argsort(acc)), np.argsort(np.argsort(mmlu_audit.fit.ability.estimate))
+    )[0, 1]
     assert rho > 0.97
 
 
