@@ -284,3 +284,13 @@ def test_report_with_a_corpus_flags_the_leaked_item(tmp_path):
     assert section["status"] == "present", section["reason"]
     assert section["data"]["n_flagged"] == 1
     assert [it["item"] for it in section["data"]["items"]] == ["q3"]
+
+
+def test_demo_exports_its_data_for_the_other_commands(tmp_path):
+    out = tmp_path / "mmlu.parquet"
+    r = CliRunner().invoke(main, ["demo", "--export-data", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pq.read_metadata(out).num_rows == 347215  # the source CSV's row count
+    r = CliRunner().invoke(main, ["leaderboard", str(out), "--missing", "intersect", "--json"])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["result"]["entries"]) == 29

@@ -51,35 +51,44 @@ def _report_options(f):
 
 
 def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title):
-    from assay.report import ReportOptions, write_report
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from assay.report import SECTIONS, ReportOptions, write_report
+    from assay.report._registry import section_module
     from assay.report._terminal import print_summary
 
     console = Console()
     err = _progress_console()
     options = ReportOptions(**options_kw)
-    status = err.status("reading results ...") if err.is_terminal else None
-    if status is not None:
-        status.start()
+    titles = {section_module(s).TITLE for s in SECTIONS}
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    # Progress on a terminal only: quiet when the output goes to a file or a pipe.
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+        reading = bars.add_task("reading results", total=None)
+        sections = bars.add_task("analyses", total=len(SECTIONS), visible=False)
+        started = []
 
-    def progress(what: str) -> None:
-        if status is not None:
-            status.update(f"{what} ...")
+        def progress(what: str) -> None:
+            if what in titles:
+                bars.update(reading, visible=False)
+                if started:
+                    bars.advance(sections)
+                started.append(what)
+                bars.update(sections, description=what, visible=True)
+            else:
+                bars.update(reading, description=f"reading {os.path.basename(what)}")
 
-    try:
         files = write_report(
-            sources,
-            result=result,
-            html=html,
-            json=json_path,
-            markdown=markdown,
-            options=options,
-            read_options=read_kw,
-            title=title,
-            progress=progress,
-        )
-    finally:
-        if status is not None:
-            status.stop()
+            sources, result=result, html=html, json=json_path, markdown=markdown, options=options,
+            read_options=read_kw, title=title, progress=progress,
+        )  # fmt: skip
+        bars.update(sections, completed=len(SECTIONS))
     print_summary(files.model, console)
     for kind in ("html", "json", "markdown"):
         path = getattr(files, kind)
@@ -186,12 +195,27 @@ def report(
     "--json", "json_path", default="assay-demo.json", show_default=True, help="JSON report path."
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--export-data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Instead of the report, write the demo data as a Parquet long table here, to try the "
+    "other commands on it (assay leaderboard mmlu_pro.parquet --missing intersect, ...).",
+)
 @handle_errors
-def demo(html, json_path, seed):
+def demo(html, json_path, seed, export_data):
     """Run the report on MMLU-Pro results shipped with assay: 29 models x 12,032 questions in 14
     subjects (TIGER-AI-Lab/MMLU-Pro, Apache-2.0), and write assay-demo.html here."""
     from assay import datasets
 
+    if export_data is not None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(datasets.mmlu_pro(), export_data)
+        click.echo(
+            f"wrote {os.path.abspath(export_data)} (347,215 responses: 29 models x 12,032 questions)"
+        )
+        return
     result = datasets.mmlu_pro_result()
     options_kw = dict(baseline="Meta-Llama-3_1-70B", seed=seed)
     _run(result, None, html, json_path, None, options_kw, {}, "assay demo: MMLU-Pro, 29 models")
