@@ -194,3 +194,29 @@ def test_demo_report_shows_the_70b_pair_and_tie_groups():
     )
     sub = model.section("subjects").data["tasks"][0]
     assert len(sub["subjects"]) == 14
+
+
+def test_report_over_every_real_log_in_the_test_data():
+    # All harness formats at once: heterogeneous tasks, metrics and model sets. A pair of models
+    # sharing one item cannot be compared; the section says so and keeps the other comparisons.
+    from pathlib import Path
+
+    from assay import read
+
+    logs = Path(__file__).resolve().parents[1] / "data" / "logs"
+    result = read(logs, on_duplicate="first")
+    model = build_report(result, options=ReportOptions(n_resamples=200))
+    assert model.section("leaderboard").status == "present"
+    comparisons = model.section("comparisons")
+    assert comparisons.status == "present"
+    popularity = next(b for b in comparisons.data["tasks"] if b["task"] == "popularity")
+    assert (
+        popularity["rows"] == []
+        and "must share at least 2 scored items" in popularity["skipped"][0]["reason"]
+    )
+    assert sum(len(b["rows"]) for b in comparisons.data["tasks"]) >= 5
+    assert (
+        model.section("calibration").status == "present"
+    )  # lm-eval multiple choice has choice log-probs
+    html = render_html(model)
+    assert "Not compared:" in html

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from assay._core import DegenerateDataWarning
+from assay._core import DegenerateDataWarning, InputError
 from assay.report._context import ReportContext
 from assay.report._figures import heat_map
 from assay.report._model import SectionModel
@@ -74,7 +74,7 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict | None:
         and all(c is not None for c in matrix.cluster)
     ):
         cluster_by = "cluster"
-    results, clustered = [], []
+    results, clustered, kept, skipped = [], [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         for a, b in pairs:
@@ -84,10 +84,36 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict | None:
                 n_resamples=2000,
                 rng=ctx.rng(f"cmp:{task}:{metric}:{a}:{b}"),
             )
-            results.append(compare_models(matrix, a, b, **opts))
-            clustered.append(
-                compare_models(matrix, a, b, cluster_by=cluster_by, **opts) if cluster_by else None
-            )
+            try:
+                res = compare_models(matrix, a, b, **opts)
+            except InputError as exc:  # e.g. fewer than 2 shared items: say so, keep the others
+                skipped.append({"model_a": a, "model_b": b, "reason": str(exc)})
+                continue
+            try:
+                cres = (
+                    compare_models(matrix, a, b, cluster_by=cluster_by, **opts)
+                    if cluster_by
+                    else None
+                )
+            except InputError:
+                cres = None
+            kept.append((a, b))
+            results.append(res)
+            clustered.append(cres)
+    pairs = kept
+    if not results:
+        return {
+            "task": task,
+            "metric": metric,
+            "scheme": scheme,
+            "scale": scale,
+            "unit": unit,
+            "rows": [],
+            "skipped": skipped,
+            "adjust": ctx.options.adjust,
+            "alpha": ctx.options.alpha,
+            "confidence_level": level,
+        }
     raw = np.array(
         [r.mcnemar.pvalue if r.mcnemar is not None else r.pvalue for r in results], dtype=float
     )
@@ -121,6 +147,7 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict | None:
         "scale": scale,
         "unit": unit,
         "rows": rows,
+        "skipped": skipped,
         "adjust": ctx.options.adjust,
         "alpha": ctx.options.alpha,
         "confidence_level": level,
@@ -197,7 +224,11 @@ def build(ctx: ReportContext) -> SectionModel:
     blocks = [b for tm in ctx.task_metrics if (b := _task_block(ctx, *tm)) is not None]
     figures = {}
     for k, block in enumerate(blocks):
-        svg = _heat(ctx, block["task"], block["metric"], block)
+        try:
+            svg = _heat(ctx, block["task"], block["metric"], block)
+        except InputError as exc:  # the all-pairs map needs shared items; the table above stands
+            block["heat_skipped"] = str(exc)
+            svg = None
         if svg is not None:
             figures[f"heat-{k}"] = svg
     if not blocks:

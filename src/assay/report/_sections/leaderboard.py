@@ -128,16 +128,21 @@ def _task_block(ctx: ReportContext, task: str, metric: str, index: int) -> tuple
         "noise_floor": None,
         "ranked": False,
     }
+    board = None
     if matrix.n_models >= 2 and common_mask.sum() >= 2:
         common = matrix.subset(
             items=[it for it, keep in zip(matrix.items, common_mask, strict=True) if keep]
         )
-        board = leaderboard(
-            common,
-            confidence_level=level,
-            n_resamples=ctx.options.n_resamples,
-            rng=ctx.rng(f"board:{task}:{metric}"),
-        )
+        try:
+            board = leaderboard(
+                common,
+                confidence_level=level,
+                n_resamples=ctx.options.n_resamples,
+                rng=ctx.rng(f"board:{task}:{metric}"),
+            )
+        except InputError as exc:  # too little shared data to rank: show the scores, say why
+            block["rank_note"] = str(exc)
+    if board is not None:
         block["ranked"] = True
         block["tie_groups"] = [list(g) for g in board.tie_groups]
         block["rank_method"] = board.ranks.method
