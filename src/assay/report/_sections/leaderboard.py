@@ -41,7 +41,9 @@ def _own_scores(matrix: ScoreMatrix, level: float) -> list[dict]:
             r = proportion_ci(int(x.sum()), x.size, method="wilson", confidence_level=level)
             est, lo, hi, method = float(r.estimate), float(r.ci_low), float(r.ci_high), "wilson"
         elif x.size >= 2:
-            r = mean_ci(x, method="t", confidence_level=level)
+            with warnings.catch_warnings():  # a zero-width interval shows as such in the table
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+                r = mean_ci(x, method="t", confidence_level=level)
             est, lo, hi, method = r.estimate, r.ci_low, r.ci_high, "t (over item means)"
         else:
             est, lo, hi, method = float(x[0]), math.nan, math.nan, "single item"
