@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -44,16 +45,22 @@ def store_option(f: Callable) -> Callable:
     )(f)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
 def handle_errors(f: Callable) -> Callable:
     """Turn assay's own errors into a one-line message and exit code 2, never a traceback."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except AssayError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # one plain line, not a source path and code
+            try:
+                return f(*args, **kwargs)
+            except AssayError as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(2)
 
     return wrapper
 
