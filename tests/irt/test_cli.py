@@ -74,7 +74,7 @@ def test_subset_build_and_estimate(results, tmp_path):
     assert (
         record["format"] == "assay.subset/1"
         and record["seed"] == 3
-        and record["method"] == "stratified"
+        and record["method"] == "info-stratified"  # the default anchor method
     )
     out = runner.invoke(main, ["subset", "estimate", path, "--subset", str(sub_path), "--json"])
     assert out.exit_code == 0, out.output
