@@ -13,6 +13,23 @@ from assay._core import Result, to_builtin
 __all__ = ["AbilityResult", "IRTFit"]
 
 
+def per_model_rows(result: Any) -> list[dict[str, Any]]:
+    """One JSON-safe dict per model from a result with per-model estimate/se/ci/n arrays."""
+    return [
+        {
+            "model": m,
+            "estimate": float(e),
+            "se": float(s),
+            "ci_low": float(lo),
+            "ci_high": float(hi),
+            "n": int(k),
+        }
+        for m, e, s, lo, hi, k in zip(
+            result.models, result.estimate, result.se, result.ci_low, result.ci_high, result.n
+        )
+    ]
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AbilityResult(Result):
     """Abilities of several models with standard errors and intervals.
@@ -43,19 +60,7 @@ class AbilityResult(Result):
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per model (JSON-safe)."""
-        return [
-            {
-                "model": m,
-                "estimate": float(e),
-                "se": float(s),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "n": int(k),
-            }
-            for m, e, s, lo, hi, k in zip(
-                self.models, self.estimate, self.se, self.ci_low, self.ci_high, self.n
-            )
-        ]
+        return per_model_rows(self)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -29,7 +29,7 @@ from assay._core._validation import (
 from assay.irt._abilities import abilities as _abilities
 from assay.irt._fit import fit as _fit
 from assay.irt._inputs import as_scores
-from assay.irt._results import IRTFit
+from assay.irt._results import IRTFit, per_model_rows
 
 __all__ = [
     "ANCHOR_METHODS",
@@ -164,19 +164,7 @@ class AccuracyEstimate(Result):
     ability: np.ndarray
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "model": m,
-                "estimate": float(e),
-                "se": float(s),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "n": int(k),
-            }
-            for m, e, s, lo, hi, k in zip(
-                self.models, self.estimate, self.se, self.ci_low, self.ci_high, self.n
-            )
-        ]
+        return per_model_rows(self)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
