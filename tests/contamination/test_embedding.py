@@ -1,6 +1,5 @@
 """Exact top-k cosine search against scikit-learn's brute-force nearest neighbours."""
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -39,7 +38,6 @@ def test_fewer_documents_than_k():
     assert np.isneginf(top.scores[:, 2:]).all()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("faiss") is None, reason="faiss is optional")
 def test_faiss_gives_the_same_neighbours():
     rng = np.random.default_rng(2)
     items, docs = rng.normal(size=(20, 12)), rng.normal(size=(100, 12))

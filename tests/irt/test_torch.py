@@ -8,8 +8,6 @@ from assay._core import InputError
 
 from .conftest import simulate_2pl
 
-torch = pytest.importorskip("torch")
-
 
 @pytest.mark.parametrize("model", ["2pl", "1pl", "3pl", "continuous"])
 def test_torch_matches_numpy(model):

@@ -13,10 +13,9 @@ import json
 import warnings
 from pathlib import Path
 
+import cleanlab  # noqa: E402, F401  (the oracle; a dev dependency)
 import numpy as np
 import pytest
-
-cleanlab = pytest.importorskip("cleanlab")
 from cleanlab import count as cl_count  # noqa: E402
 from cleanlab import rank as cl_rank  # noqa: E402
 from cleanlab.filter import find_label_issues as cl_find  # noqa: E402
