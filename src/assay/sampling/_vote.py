@@ -117,6 +117,18 @@ def _maj_group(codes, correct, k, n_draws, rng) -> tuple[np.ndarray, bool]:
     return total / len(subsets), exact
 
 
+def _vote_result(values, k, metric, keep, method, level, n_resamples, rng, *, exact, n_draws=None):
+    """The per-item values of maj@k or best-of-k, averaged with an interval over items."""
+    est, lo, hi, se = item_interval(
+        values, method=method, confidence_level=level, n_resamples=n_resamples, rng=rng
+    )
+    return VoteResult(
+        estimate=est, ci_low=lo, ci_high=hi, confidence_level=level, method=method,
+        n=int(values.size), se=se, k=k, metric=metric, exact=exact, n_draws=n_draws,
+        n_omitted=int((~keep).sum()), per_item=values,
+    )  # fmt: skip
+
+
 def maj_at_k(
     answers: Any,
     correct: Any,
@@ -189,24 +201,10 @@ def maj_at_k(
         rows = counts == n_i
         values[rows], exact = _maj_group(codes[rows, :n_i], correct[rows, :n_i], k, n_draws, rng)
         exact_all &= exact
-    est, lo, hi, se = item_interval(
-        values, method=method, confidence_level=level, n_resamples=n_resamples, rng=rng
-    )
-    return VoteResult(
-        estimate=est,
-        ci_low=lo,
-        ci_high=hi,
-        confidence_level=level,
-        method=method,
-        n=int(values.size),
-        se=se,
-        k=k,
-        metric="maj@k",
-        exact=exact_all,
-        n_draws=None if exact_all else n_draws,
-        n_omitted=int((~keep).sum()),
-        per_item=values,
-    )
+    return _vote_result(
+        values, k, "maj@k", keep, method, level, n_resamples, rng,
+        exact=exact_all, n_draws=None if exact_all else n_draws,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,20 +306,4 @@ def best_of_k(
     for n_i in np.unique(counts):
         rows = counts == n_i
         values[rows] = _best_group(scores[rows, :n_i], correct[rows, :n_i], k)
-    est, lo, hi, se = item_interval(
-        values, method=method, confidence_level=level, n_resamples=n_resamples, rng=rng
-    )
-    return VoteResult(
-        estimate=est,
-        ci_low=lo,
-        ci_high=hi,
-        confidence_level=level,
-        method=method,
-        n=int(values.size),
-        se=se,
-        k=k,
-        metric="best-of-k",
-        exact=True,
-        n_omitted=int((~keep).sum()),
-        per_item=values,
-    )
+    return _vote_result(values, k, "best-of-k", keep, method, level, n_resamples, rng, exact=True)
