@@ -4,6 +4,7 @@ Run from the project root:
 
     python benchmarks/irt.py            # 200 x 500 vs girth and py-irt, then 1,000 x 10,000
     python benchmarks/irt.py --lomo     # also leave-one-model-out anchor errors on MMLU-Pro (slow)
+    python benchmarks/irt.py --bound    # anchor errors when the 2PL is true (simulation, known truth)
 
 Simulated data: theta ~ N(0, 1), a ~ U(0.8, 2.5), b ~ N(0, 1) clipped to [-2.5, 2.5], 0/1 responses.
 Recovery is the Pearson correlation of the estimates with the generating values; ability coverage
@@ -176,18 +177,100 @@ def lomo(ks=(50, 100, 200, 400)) -> None:
             print(f"{k:4d} {meth:16} " + " ".join(cells) + f" {mx:16.1f}", flush=True)
 
 
+BOUND_SEEDS = (0, 1, 2, 3, 4)
+
+
+def bound(ks=(100, 200, 400)) -> None:
+    """What 200 anchors can do on MMLU-Pro-shaped data when the 2PL is true (simulation, known truth).
+
+    Each fold of the leave-one-model-out scheme becomes a simulation: the 2PL fitted to the 28
+    reference models gives item parameters and reference abilities; the held-out model's ability
+    is its EAP from all its real answers; fresh 0/1 responses are drawn from that 2PL with the
+    real pattern of missing answers, and the held-out model's truth is its simulated accuracy.
+    The anchors and the p-IRT estimate are then made twice with the library's own
+    ``select_anchors`` and ``estimate_accuracy``: with the generating item parameters known
+    ("known items") and with them re-estimated from the 28 simulated reference models
+    ("estimated items"), which is the real situation without any model misfit.
+    """
+    import dataclasses
+
+    from assay import datasets, irt
+    from assay.io import build_matrix
+    from assay.irt._inputs import as_scores
+    from assay.irt._subset import SUBSET_PRIOR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
+        values, items, models = as_scores(m)
+        n = len(models)
+        errs: dict[tuple[str, str, int], list[float]] = {}
+        t0 = time.perf_counter()
+        for held in range(n):
+            keep = np.arange(n) != held
+            ref = values[keep]
+            ok = ~np.isnan(ref).all(0) & ~np.isnan(values[held])
+            ref = ref[:, ok]
+            real = irt.fit(ref, standard_errors=False, prior=SUBSET_PRIOR)
+            theta_new = irt.abilities(real, values[held : held + 1, ok]).estimate
+            theta = np.concatenate([real.ability.estimate, theta_new])
+            rng = np.random.default_rng(1000 + held)
+            p = real.probability(theta)
+            sim = (rng.random(p.shape) < p).astype(float)
+            sim[:-1][np.isnan(ref)] = np.nan
+            sim_ref, sim_new = sim[:-1], sim[-1]
+            truth = float(sim_new.mean())
+            refit = irt.fit(sim_ref, standard_errors=False, prior=SUBSET_PRIOR)
+            known = dataclasses.replace(
+                refit,
+                discrimination=real.discrimination,
+                intercept=real.intercept,
+                difficulty=real.difficulty,
+                ability=dataclasses.replace(refit.ability, estimate=real.ability.estimate),
+            )
+            for label, f in (("known items", known), ("estimated items", refit)):
+                for meth in ("info-stratified", "stratified"):
+                    for k in ks:
+                        for seed in BOUND_SEEDS:
+                            sub = irt.select_anchors(sim_ref, k, method=meth, fit=f, rng=seed)
+                            est = irt.estimate_accuracy(
+                                sub, sim_new[None, sub.indices], method="irt"
+                            ).estimate[0]
+                            errs.setdefault((label, meth, k), []).append(est - truth)
+    print(
+        f"== MMLU-Pro-shaped simulation, 2PL true ({n} folds, anchor seeds {BOUND_SEEDS}, "
+        f"{time.perf_counter() - t0:.0f} s): MAE of p-IRT in accuracy points =="
+    )
+    print(f"{'items':16} {'anchors':16} " + " ".join(f"{'k=' + str(k):>7}" for k in ks))
+    for label in ("known items", "estimated items"):
+        for meth in ("info-stratified", "stratified"):
+            cells = " ".join(f"{100 * np.mean(np.abs(errs[(label, meth, k)])):7.2f}" for k in ks)
+            print(f"{label:16} {meth:16} {cells}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--lomo", action="store_true", help="also run the MMLU-Pro anchor validation (slow)"
     )
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="also run the MMLU-Pro-shaped simulation in which the 2PL is true",
+    )
     parser.add_argument("--skip-peers", action="store_true", help="skip girth and py-irt")
+    parser.add_argument(
+        "--only-anchors", action="store_true", help="run only --lomo/--bound (skip the timings)"
+    )
     args = parser.parse_args()
-    if not args.skip_peers:
-        head_to_head()
-    large()
+    if not args.only_anchors:
+        if not args.skip_peers:
+            head_to_head()
+        large()
     if args.lomo:
         lomo()
+    if args.bound:
+        bound()
 
 
 if __name__ == "__main__":
