@@ -64,7 +64,10 @@ def test_leave_one_model_out_validation_and_build(bench):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         val = irt.validate_subset(ref[:12, :600], 60, rng=3)
-        sub = irt.build_subset(ref[:12, :600], 60, rng=3)
+        folds: list[str] = []
+        sub = irt.build_subset(ref[:12, :600], 60, rng=3, progress=folds.append)
+    # progress names each held-out model once, in order, as its fold starts
+    assert folds == [f"model {i}" for i in range(12)]
     assert set(val.mae) == {"gp-irt", "irt", "mean"} and val.errors["irt"].shape == (12,)
     np.testing.assert_allclose(val.truth, ref[:12, :600].mean(1))
     assert sub.validation["mae"] == pytest.approx(val.mae)

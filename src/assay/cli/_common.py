@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -177,3 +178,34 @@ def load_responses(
 ):
     """The long table of :func:`load_result`."""
     return load_result(paths, store_path, read_kwargs).responses
+
+
+@contextlib.contextmanager
+def step_progress(description: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr for ``total`` named steps; yields the callback to call per step.
+
+    The bar shows only on a terminal (quiet when stderr goes to a file or a pipe) and disappears
+    when done. The callback takes the name of the step that is starting.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+        task = bars.add_task(description, total=total)
+        started: list[str] = []
+
+        def step(name: str) -> None:
+            if started:
+                bars.advance(task)
+            started.append(name)
+            bars.update(task, description=f"{description}: {name}")
+
+        yield step
+        bars.update(task, completed=total)

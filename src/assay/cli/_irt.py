@@ -16,6 +16,7 @@ from assay.cli._common import (
     echo_json,
     handle_errors,
     read_options,
+    step_progress,
     store_option,
 )
 
@@ -302,7 +303,11 @@ def build_cmd(
     from assay import irt as airt
 
     m = _matrix(results, store_path, task, metric, collect_read_options(kwargs))
-    sub = airt.build_subset(m, k, method=method, validate=not no_validate, rng=seed)
+    if no_validate:
+        sub = airt.build_subset(m, k, method=method, validate=False, rng=seed)
+    else:
+        with step_progress("leave-one-model-out", len(m.models)) as step:
+            sub = airt.build_subset(m, k, method=method, rng=seed, progress=step)
     record = sub.to_dict()
     record.update(task=m.task, metric=m.metric)
     with open(output, "w", encoding="utf-8") as fh:

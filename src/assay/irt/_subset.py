@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -495,6 +496,7 @@ def _lomo_errors(
     runs: list[tuple[int, str, Any]],
     *,
     strata: Any = None,
+    progress: Callable[[str], None] | None = None,
     **fit_options: Any,
 ) -> tuple[np.ndarray, dict[tuple[int, str, Any], dict[str, np.ndarray]]]:
     """Leave-one-model-out errors of several ``(k, method, rng)`` designs sharing each fold's fit.
@@ -512,6 +514,8 @@ def _lomo_errors(
     errors = {run: {e: np.full(n, np.nan) for e in ESTIMATORS} for run in runs}
     fit_options.setdefault("prior", SUBSET_PRIOR)
     for m in range(n):
+        if progress is not None:
+            progress(models[m])
         keep = np.arange(n) != m
         ref = values[keep]
         # the fold's benchmark: items the held-out model answered and some reference model did too
@@ -555,18 +559,22 @@ def validate_subset(
     rng: Any = None,
     items: Any = None,
     models: Any = None,
+    progress: Callable[[str], None] | None = None,
     **fit_options: Any,
 ) -> SubsetValidation:
     """Leave-one-model-out error of the anchor estimators.
 
     For each model in turn: fit IRT on the others, choose ``k`` anchors from them, estimate the
     held-out model's accuracy from its anchor answers, and compare with its accuracy on every
-    item it answered. Every fold uses the same seed.
+    item it answered. Every fold uses the same seed. ``progress``, if given, is called with each
+    held-out model's name as its fold starts (one IRT fit per model).
     """
     values, items, models = as_scores(scores, items=items, models=models)
     seed = rng if isinstance(rng, int) or rng is None else None
     run = (k, method, seed if seed is not None else rng)
-    truth, errors = _lomo_errors(values, items, models, [run], strata=strata, **fit_options)
+    truth, errors = _lomo_errors(
+        values, items, models, [run], strata=strata, progress=progress, **fit_options
+    )
     errors = errors[run]
     return SubsetValidation(
         models=models,
@@ -590,6 +598,7 @@ def build_subset(
     rng: Any = 0,
     items: Any = None,
     models: Any = None,
+    progress: Callable[[str], None] | None = None,
     **fit_options: Any,
 ) -> Subset:
     """Choose anchors from all reference models and, if ``validate``, attach the leave-one-model-out error.
@@ -597,6 +606,7 @@ def build_subset(
     The validated mean squared errors replace the in-sample ones, so gp-IRT's mix and the
     estimates' intervals rest on out-of-sample error. The returned subset's :meth:`Subset.to_dict`
     is the JSON record (method, k, seed, anchors, weights, item parameters, errors).
+    ``progress`` is passed to :func:`validate_subset` (called once per reference model).
     """
     sub = select_anchors(
         scores, k, method=method, strata=strata, rng=rng, items=items, models=models, **fit_options
@@ -604,7 +614,15 @@ def build_subset(
     if not validate:
         return sub
     val = validate_subset(
-        scores, k, method=method, strata=strata, rng=rng, items=items, models=models, **fit_options
+        scores,
+        k,
+        method=method,
+        strata=strata,
+        rng=rng,
+        items=items,
+        models=models,
+        progress=progress,
+        **fit_options,
     )
     mse = {e: val.rmse[e] ** 2 for e in ESTIMATORS}
     summary = {
