@@ -102,6 +102,34 @@ def test_subset_file_errors(bench):
     bad = dict(good, intercept=["x"] * 300)
     with pytest.raises(InputError, match="non-numeric"):
         irt.Subset.from_dict(bad)
+    bad = dict(good, error_cross="0.1")
+    with pytest.raises(InputError, match="field 'error_cross': must be a finite number"):
+        irt.Subset.from_dict(bad)
+
+
+def test_gp_irt_mix_is_the_least_squared_error_mix_of_correlated_estimators(bench):
+    ref, new = bench
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        val = irt.validate_subset(ref[:15, :500], 40, rng=4)
+        sub = irt.build_subset(ref[:15, :500], 40, rng=4)
+    e_irt, e_mean = val.errors["irt"], val.errors["mean"]
+    assert sub.error_cross == pytest.approx(np.mean(e_irt * e_mean))
+    # reference: brute force over a fine grid of mixing weights on the validation errors
+    grid = np.linspace(0, 1, 100_001)
+    mse = ((grid[:, None] * e_mean + (1 - grid[:, None]) * e_irt) ** 2).mean(1)
+    best = grid[np.argmin(mse)]
+    anchors = new[:, :500][:, sub.indices]
+    est = {m: irt.estimate_accuracy(sub, anchors, method=m).estimate for m in irt.ESTIMATORS}
+    lam = (est["gp-irt"] - est["irt"]) / (est["mean"] - est["irt"])
+    np.testing.assert_allclose(lam, best, atol=2e-5)
+    # the errors do correlate (same anchors): the independence mix would weigh the mean otherwise
+    indep = sub.mse["irt"] / (sub.mse["irt"] + sub.mse["mean"])
+    assert sub.error_cross > 0 and abs(best - indep) > 0.01
+    # a file written before error_cross existed mixes as Polo et al. (independent errors)
+    old = irt.Subset.from_dict({k: v for k, v in sub.to_dict().items() if k != "error_cross"})
+    gp_old = irt.estimate_accuracy(old, anchors, method="gp-irt").estimate
+    np.testing.assert_allclose(gp_old, indep * est["mean"] + (1 - indep) * est["irt"])
 
 
 def test_anchor_and_estimate_errors(bench):

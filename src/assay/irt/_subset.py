@@ -75,6 +75,9 @@ class Subset(Result):
     mse : dict
         Squared error of each estimator on the reference models (validated by leave-one-model-out
         when ``validation`` is present, else in sample), used to mix gp-IRT.
+    error_cross : float or None
+        Mean product of the p-IRT and anchor-mean errors over the same reference models: the
+        two estimators err together (same anchors), and gp-IRT's mix accounts for it.
     validation : dict or None
         Leave-one-model-out errors (see :class:`SubsetValidation`).
     """
@@ -96,6 +99,7 @@ class Subset(Result):
     mse: dict[str, float]
     validation: dict[str, Any] | None = None
     strata: str | None = None
+    error_cross: float | None = None
 
     def to_dict(self, *, arrays: bool = True) -> dict[str, Any]:
         out = super().to_dict(arrays=True)
@@ -147,7 +151,16 @@ class Subset(Result):
             mse=dict(data.get("mse", {})),
             validation=data.get("validation"),
             strata=data.get("strata"),
+            error_cross=_optional_float(data.get("error_cross"), path),
         )
+
+
+def _optional_float(value: Any, path: str | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"must be a finite number; got {value!r}.", path=path, field="error_cross")
+    return float(value)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -355,13 +368,40 @@ def select_anchors(
         mse={},
         strata=None if strata is None else "given",
     )
-    return dataclasses.replace(sub, mse=_in_sample_mse(sub, values, fit))
+    errors = _in_sample_errors(sub, values)
+    return dataclasses.replace(sub, **_error_summary(errors))
 
 
-def _in_sample_mse(sub: Subset, values: np.ndarray, fit: IRTFit) -> dict[str, float]:
+def _in_sample_errors(sub: Subset, values: np.ndarray) -> dict[str, np.ndarray]:
     truth = np.nanmean(values, axis=1)
     est = _estimates(sub, values[:, sub.indices])
-    return {k: float(np.mean((est[k] - truth) ** 2)) for k in ESTIMATORS}
+    return {k: est[k] - truth for k in ESTIMATORS}
+
+
+def _error_summary(errors: dict[str, np.ndarray]) -> dict[str, Any]:
+    """``mse`` and ``error_cross`` of a subset from per-model errors of each estimator."""
+    return {
+        "mse": {k: float(np.mean(errors[k] ** 2)) for k in ESTIMATORS},
+        "error_cross": float(np.mean(errors["irt"] * errors["mean"])),
+    }
+
+
+def _mix_weight(sub: Subset) -> float:
+    """gp-IRT's weight on the anchor mean: the least-squared-error mix of two correlated estimators.
+
+    With squared errors ``v_irt``, ``v_mean`` and cross product ``c`` over the reference models,
+    ``lambda = (v_irt - c) / (v_irt + v_mean - 2 c)`` minimises the mean squared error of
+    ``lambda * mean + (1 - lambda) * irt`` (clipped to [0, 1]); with ``c = 0`` it is Polo et al.'s
+    ``v_irt / (v_irt + v_mean)``. Without errors: ``k / (k + 100)``.
+    """
+    v_irt, v_mean = sub.mse.get("irt"), sub.mse.get("mean")
+    if v_irt is None or v_mean is None or v_irt + v_mean <= 0:
+        return sub.k / (sub.k + 100.0)
+    c = 0.0 if sub.error_cross is None else sub.error_cross
+    denom = v_irt + v_mean - 2 * c
+    if denom <= 0:  # the two estimators err identically: either will do
+        return 0.0
+    return float(np.clip((v_irt - c) / denom, 0.0, 1.0))
 
 
 # ----------------------------------------------------------------------------------- estimates
@@ -425,11 +465,7 @@ def _estimates(sub: Subset, anchor_values: np.ndarray) -> dict[str, np.ndarray]:
     # p-IRT: observed anchors, fitted probabilities elsewhere (and for anchors a model skipped)
     filled = np.where(np.isnan(full), p, full)
     pirt = filled.mean(1)
-    mse_irt, mse_mean = sub.mse.get("irt"), sub.mse.get("mean")
-    if mse_irt is None or mse_mean is None or mse_irt + mse_mean <= 0:
-        lam = np.full(mean.shape, sub.k / (sub.k + 100.0))
-    else:
-        lam = np.full(mean.shape, mse_irt / (mse_irt + mse_mean))
+    lam = _mix_weight(sub)
     return {"mean": mean, "irt": pirt, "gp-irt": lam * mean + (1 - lam) * pirt, "_theta": theta}
 
 
@@ -451,8 +487,10 @@ def estimate_accuracy(
     method : {'gp-irt', 'irt', 'mean'}, default 'gp-irt'
         'mean': ``sum_j w_j y_j``. 'irt' (p-IRT): ``(sum of anchor scores + sum over the other items
         of P_i(theta_hat)) / N`` with ``theta_hat`` the EAP from the anchors. 'gp-irt':
-        ``lambda * mean + (1 - lambda) * irt`` with ``lambda = mse_irt / (mse_irt + mse_mean)``
-        from the subset's validated errors.
+        ``lambda * mean + (1 - lambda) * irt``, ``lambda`` the least-squared-error mix given the
+        subset's validated errors and their cross product (the two estimators share the
+        anchors, so their errors correlate); Polo et al.'s ``mse_irt / (mse_irt + mse_mean)``
+        when the cross product is zero or unknown.
     confidence_level : float, default 0.95
         The interval is ``estimate -/+ z * se`` with ``se`` the root of the estimator's validated
         mean squared error on the reference models (an error, not a sampling, interval).
@@ -624,7 +662,6 @@ def build_subset(
         progress=progress,
         **fit_options,
     )
-    mse = {e: val.rmse[e] ** 2 for e in ESTIMATORS}
     summary = {
         "scheme": "leave-one-model-out",
         "n_models": len(val.models),
@@ -632,4 +669,4 @@ def build_subset(
         "rmse": val.rmse,
         "max_abs": val.max_abs,
     }
-    return dataclasses.replace(sub, mse=mse, validation=summary)
+    return dataclasses.replace(sub, **_error_summary(val.errors), validation=summary)
