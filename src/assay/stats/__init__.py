@@ -34,10 +34,8 @@ from assay.stats._compare import (
     CompareResult,
     MarginResult,
     McNemarResult,
-    PairwiseResult,
     compare,
     compare_models,
-    pairwise,
 )
 from assay.stats._means import (
     MeanResult,
@@ -64,6 +62,10 @@ from assay.stats._omnibus import (
     cochran_q,
     friedman,
     nemenyi,
+)
+from assay.stats._pairwise import (
+    PairwiseResult,
+    pairwise,
 )
 from assay.stats._power import (
     PowerResult,
