@@ -148,7 +148,9 @@ def _item_means(rows: np.ndarray, n_resamples: int, rng: np.random.Generator) ->
     out = np.empty((n_resamples, m))
     # With several rows, count how often each item is drawn and take one matrix product
     # (counts @ rows.T) instead of m gathers: the same resample, m times less memory traffic.
-    step = _chunk_size(n, n_resamples) if m == 1 else max(1, min(n_resamples, _CHUNK_BYTES // (8 * n)))
+    step = (
+        _chunk_size(n, n_resamples) if m == 1 else max(1, min(n_resamples, _CHUNK_BYTES // (8 * n)))
+    )
     for start in range(0, n_resamples, step):
         r = min(step, n_resamples - start)
         idx = rng.integers(0, n, size=(r, n), dtype=_index_dtype(n))
