@@ -17,7 +17,7 @@ import pytest
 
 import assay
 from assay import InputError
-from assay.io import _inspect, detect_format
+from assay.io import _inspect, _inspect_zip, detect_format
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "logs" / "inspect"
 POP_UNSCORED = DATA / "2025-02-11T15-17-00-05-00_popularity_dPiJifoWeEQBrfWsAopzWr.eval"
@@ -558,7 +558,7 @@ def test_member_escaping_the_folder(tmp_path, member):
 def test_zip_bomb_is_refused(tmp_path, monkeypatch):
     # A member that inflates past the cap: 4 MB of zeros (about 4 KB compressed), cap lowered to
     # 1 MB so the test stays fast; the real cap is 512 MiB.
-    monkeypatch.setattr(_inspect, "MAX_MEMBER_BYTES", 1 << 20)
+    monkeypatch.setattr(_inspect_zip, "MAX_MEMBER_BYTES", 1 << 20)
     bomb = b'{"id": 1, "epoch": 1, "pad": "' + b"0" * (4 << 20) + b'"}'
     bad = _rebuild_zip(POP_SCORED, tmp_path / "bomb.eval", add={"samples/1_epoch_1.json": bomb})
     assert bad.stat().st_size < 100_000
@@ -567,7 +567,7 @@ def test_zip_bomb_is_refused(tmp_path, monkeypatch):
 
 
 def test_total_decompressed_size_is_capped(tmp_path, monkeypatch):
-    monkeypatch.setattr(_inspect, "MAX_TOTAL_BYTES", 20_000)
+    monkeypatch.setattr(_inspect_zip, "MAX_TOTAL_BYTES", 20_000)
     with pytest.raises(
         InputError, match=r"popularity_mj7.*\.eval: samples/.*more than 20000 bytes"
     ):
