@@ -190,3 +190,19 @@ def test_adaptive_test_errors():
     grm = irt.fit([[0, 1, 2], [1, 2, 0], [2, 2, 1], [0, 0, 1]], model="grm", standard_errors=False)
     with pytest.raises(InputError, match="binary-model fit"):
         irt.adaptive_test(grm, np.ones(3))
+
+
+def test_a_reference_model_without_anchor_answers_does_not_poison_the_errors(bench):
+    ref, new = bench
+    values = ref[:20, :400].copy()
+    one = np.zeros(400)  # one stratum: the draw depends on the seed only
+    sub0 = irt.select_anchors(values, 30, method="stratified", strata=one, rng=5)
+    values[0, sub0.indices] = np.nan  # model 0 skipped exactly these anchors
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        sub = irt.select_anchors(values, 30, method="stratified", strata=one, rng=5)
+    np.testing.assert_array_equal(sub.indices, sub0.indices)
+    assert all(np.isfinite(v) for v in sub.mse.values()) and np.isfinite(sub.error_cross)
+    json.dumps(sub.to_dict(), allow_nan=False)  # the subset file can be written
+    est = irt.estimate_accuracy(sub, new[:, :400][:, sub.indices], method="gp-irt")
+    assert np.isfinite(est.estimate).all()

@@ -373,16 +373,27 @@ def select_anchors(
 
 
 def _in_sample_errors(sub: Subset, values: np.ndarray) -> dict[str, np.ndarray]:
-    truth = np.nanmean(values, axis=1)
-    est = _estimates(sub, values[:, sub.indices])
-    return {k: est[k] - truth for k in ESTIMATORS}
+    """Each estimator's error on the reference models (NaN for one that answered no anchor)."""
+    anchors = values[:, sub.indices]
+    some = ~np.isnan(anchors).all(1)
+    errors = {k: np.full(values.shape[0], np.nan) for k in ESTIMATORS}
+    if some.any():
+        truth = np.nanmean(values[some], axis=1)
+        est = _estimates(sub, anchors[some])
+        for k in ESTIMATORS:
+            errors[k][some] = est[k] - truth
+    return errors
 
 
 def _error_summary(errors: dict[str, np.ndarray]) -> dict[str, Any]:
-    """``mse`` and ``error_cross`` of a subset from per-model errors of each estimator."""
+    """``mse`` and ``error_cross`` of a subset from per-model errors of each estimator.
+
+    A reference model with no estimate (it answered none of the anchors) is left out.
+    """
+    ok = np.all([np.isfinite(errors[k]) for k in ESTIMATORS], axis=0)
     return {
-        "mse": {k: float(np.mean(errors[k] ** 2)) for k in ESTIMATORS},
-        "error_cross": float(np.mean(errors["irt"] * errors["mean"])),
+        "mse": {k: float(np.mean(errors[k][ok] ** 2)) for k in ESTIMATORS},
+        "error_cross": float(np.mean(errors["irt"][ok] * errors["mean"][ok])),
     }
 
 
