@@ -180,24 +180,32 @@ def load_responses(
     return load_result(paths, store_path, read_kwargs).responses
 
 
-@contextlib.contextmanager
-def step_progress(description: str, total: int) -> Iterator[Callable[[str], None]]:
-    """A progress bar on stderr for ``total`` named steps; yields the callback to call per step.
+def progress_bars() -> Any:
+    """A rich ``Progress`` on stderr that shows only on a terminal and disappears when done.
 
-    The bar shows only on a terminal (quiet when stderr goes to a file or a pipe) and disappears
-    when done. The callback takes the name of the step that is starting.
+    Quiet when stderr goes to a file or a pipe. Columns: spinner, description, bar, count, time.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     err = Console(stderr=True)
     columns = (
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+
+
+@contextlib.contextmanager
+def step_progress(description: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar (:func:`progress_bars`) for ``total`` named steps; yields the per-step callback.
+
+    The callback takes the name of the step that is starting.
+    """
+    with progress_bars() as bars:
         task = bars.add_task(description, total=total)
         started: list[str] = []
 

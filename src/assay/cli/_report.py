@@ -8,13 +8,15 @@ import sys
 import click
 from rich.console import Console
 
-from assay.cli._common import collect_read_options, handle_errors, read_options, store_option
+from assay.cli._common import (
+    collect_read_options,
+    handle_errors,
+    progress_bars,
+    read_options,
+    store_option,
+)
 
 __all__ = ["demo", "gate", "report"]
-
-
-def _progress_console() -> Console:
-    return Console(stderr=True)
 
 
 def _report_options(f):
@@ -51,25 +53,14 @@ def _report_options(f):
 
 
 def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title):
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from assay.report import SECTIONS, ReportOptions, write_report
     from assay.report._registry import section_module
     from assay.report._terminal import print_summary
 
     console = Console()
-    err = _progress_console()
     options = ReportOptions(**options_kw)
     titles = {section_module(s).TITLE for s in SECTIONS}
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    # Progress on a terminal only: quiet when the output goes to a file or a pipe.
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+    with progress_bars() as bars:
         reading = bars.add_task("reading results", total=None)
         sections = bars.add_task("analyses", total=len(SECTIONS), visible=False)
         started = []
