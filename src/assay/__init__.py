@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 from assay._core import (
+    __version__,
     AssayError,
     DegenerateDataWarning,
     InputError,

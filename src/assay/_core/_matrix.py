@@ -8,8 +8,13 @@ from typing import Any
 import numpy as np
 
 from assay._core._exceptions import InputError
+from assay._core._scale import ScoreScale, score_scale
 
-__all__ = ["ScoreMatrix"]
+__all__ = ["MIN_COVERAGE", "CommonItems", "ScoreMatrix"]
+
+MIN_COVERAGE = 0.5
+"""A model that answered fewer than this share of a task's items is set aside from the shared item
+set (and reported on its own items), so that one sparse model does not shrink everyone's items."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -34,7 +39,10 @@ class ScoreMatrix:
         For each model that lacked items when the matrix was built: how many, and up to five
         examples. Empty when every model answered every item.
     dropped_items : int
-        Items left out because ``missing='intersect'`` was chosen (0 otherwise).
+        Items left out because ``align='intersect'`` was chosen (0 otherwise).
+    set_aside : dict of str to int
+        Models left out of an ``align='intersect'`` matrix because they answered fewer than
+        :data:`MIN_COVERAGE` of the items, with how many items each answered.
     """
 
     models: tuple[str, ...]
@@ -46,6 +54,7 @@ class ScoreMatrix:
     subject: np.ndarray | None = None
     missing: dict[str, tuple[int, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
     dropped_items: int = 0
+    set_aside: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values)
@@ -112,6 +121,46 @@ class ScoreMatrix:
                 f"model {model!r} is not in this matrix; models are: {', '.join(self.models)}."
             ) from None
 
+    @property
+    def scale(self) -> ScoreScale:
+        """The range the scores can take and how they are shown (:func:`score_scale`)."""
+        return score_scale(self.values)
+
+    def answered(self) -> np.ndarray:
+        """Boolean (n_models, n_items): whether the model has at least one sample of the item."""
+        return ~np.all(np.isnan(self.values), axis=2)
+
+    def common(self, *, min_coverage: float = MIN_COVERAGE) -> CommonItems:
+        """The one shared item set: the items every model answered.
+
+        This is the only place where models' item sets are aligned (``build_matrix(align=
+        'intersect')``, the report and every command use it). Models that answered fewer than
+        ``min_coverage`` of the items are set aside first (reported on their own items elsewhere),
+        unless that would leave fewer than two models.
+
+        Returns
+        -------
+        CommonItems
+        """
+        answered = self.answered()
+        n_answered = answered.sum(axis=1)
+        keep = n_answered >= min_coverage * self.n_items if self.n_items else np.ones(0, bool)
+        if self.n_models and keep.sum() < min(2, self.n_models):
+            order = np.argsort(-n_answered, kind="stable")[: min(2, self.n_models)]
+            keep = np.zeros(self.n_models, dtype=bool)
+            keep[order] = True
+        kept = [m for m, k in zip(self.models, keep, strict=True) if k]
+        shared = answered[keep].all(axis=0) if keep.any() else np.zeros(self.n_items, bool)
+        items = [i for i, k in zip(self.items, shared, strict=True) if k]
+        matrix = self.subset(models=kept, items=items)
+        set_aside = {
+            m: int(n) for m, k, n in zip(self.models, keep, n_answered, strict=True) if not k
+        }
+        matrix = dataclasses.replace(
+            matrix, dropped_items=self.n_items - len(items), set_aside=set_aside
+        )
+        return CommonItems(matrix=matrix, set_aside=set_aside, n_union=self.n_items)
+
     def has_missing(self) -> bool:
         """Whether any response is missing."""
         return bool(np.isnan(self.values).any())
@@ -121,7 +170,7 @@ class ScoreMatrix:
         mi = (
             np.arange(self.n_models)
             if models is None
-            else np.array([self.models.index(m) for m in models])
+            else np.array([self.models.index(m) for m in models], dtype=int)
         )
         if items is None:
             ii = np.arange(self.n_items)
@@ -143,3 +192,27 @@ class ScoreMatrix:
             f"ScoreMatrix(task={self.task!r}, metric={self.metric!r}, models={self.n_models}, "
             f"items={self.n_items}, samples={self.n_samples})"
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class CommonItems:
+    """The result of :meth:`ScoreMatrix.common`.
+
+    Attributes
+    ----------
+    matrix : ScoreMatrix
+        The models kept, on the items all of them answered (no missing responses).
+    set_aside : dict of str to int
+        Models left out (too few items), with how many items each answered.
+    n_union : int
+        Items any model answered.
+    """
+
+    matrix: ScoreMatrix
+    set_aside: dict[str, int]
+    n_union: int
+
+    @property
+    def n_dropped(self) -> int:
+        """Items left out because some kept model lacked them."""
+        return self.n_union - self.matrix.n_items

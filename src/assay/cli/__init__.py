@@ -11,7 +11,7 @@ import importlib.util
 
 import click
 
-from assay import __version__
+from assay._core import __version__
 
 __all__ = ["COMMANDS", "main"]
 

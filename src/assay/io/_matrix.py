@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -23,8 +24,9 @@ def build_matrix(
     task: str | None = None,
     metric: str | None = None,
     *,
-    missing: str = "raise",
+    align: str | None = None,
     models: list[str] | None = None,
+    missing: str | None = None,
 ) -> ScoreMatrix:
     """Arrange the long table's scores for one task and metric as a `ScoreMatrix`.
 
@@ -34,15 +36,20 @@ def build_matrix(
         The long table (:data:`assay.io.RESPONSE_SCHEMA`).
     task, metric : str, optional
         Which task and metric; may be omitted when the table holds only one.
-    missing : {'raise', 'intersect', 'keep'}, default 'raise'
-        When models were scored on different item sets: raise an error that says how many items
-        each model lacks, with examples; keep only the items every model has (``'intersect'``);
-        or keep every item with NaN where a response is missing (``'keep'``). Either way the
-        matrix's ``missing`` attribute records what was lacking, and a warning says so.
+    align : {'raise', 'intersect', 'keep'}, default 'raise'
+        How to align the models' item sets when they were scored on different items: raise an
+        error that says how many items each model lacks, with examples; keep only the items every
+        model has (``'intersect'``, by :meth:`ScoreMatrix.common`, which first sets aside models
+        that answered fewer than half the items); or keep every item with NaN where a response is
+        missing (``'keep'``). The matrix's ``missing`` attribute records what was lacking, and a
+        warning says so. (Aligning item sets across models is ``align``; what an analysis does
+        with a NaN inside one vector is its ``missing`` option, ``'raise'`` or ``'omit'``.)
     models : list of str, optional
         Restrict to these models.
+    missing : str, optional
+        Deprecated name of ``align``.
     """
-    check_choice(missing, "missing", ("raise", "intersect", "keep"))
+    align = _align_option(align, missing)
     task = _pick(responses, "task", task)
     table = responses.filter(pc.equal(responses.column("task"), task))
     metric = _pick(table, "metric", metric, context=f" for task {task!r}")
@@ -69,37 +76,7 @@ def build_matrix(
         gaps = np.flatnonzero(~answered[m])
         if gaps.size:
             lacking[name] = (int(gaps.size), tuple(item_names[g] for g in gaps[:5]))
-    dropped = 0
-    if lacking:
-        summary = "; ".join(
-            f"{name} lacks {n} of {len(item_names)} items (e.g. {', '.join(ex)})"
-            for name, (n, ex) in lacking.items()
-        )
-        if missing == "raise":
-            raise InputError(
-                f"models were scored on different items of task {task!r}, metric {metric!r}: {summary}. "
-                "Choose missing='intersect' to keep the items every model has, or missing='keep' to keep NaN."
-            )
-        if missing == "intersect":
-            keep = answered.all(axis=0)
-            dropped = int((~keep).sum())
-            values = values[:, keep]
-            item_names = [n for n, k in zip(item_names, keep, strict=True) if k]
-            cluster = None if cluster is None else cluster[keep]
-            subject = None if subject is None else subject[keep]
-            if not item_names:
-                raise InputError(f"no item of task {task!r} was scored for every model; {summary}.")
-        warnings.warn(
-            f"task {task!r}, metric {metric!r}: {summary}"
-            + (
-                f"; {dropped} item(s) left out (intersect)"
-                if dropped
-                else "; missing responses kept as NaN"
-            ),
-            MissingItemsWarning,
-            stacklevel=2,
-        )
-    return ScoreMatrix(
+    matrix = ScoreMatrix(
         models=tuple(model_names),
         items=tuple(item_names),
         values=values,
@@ -108,8 +85,46 @@ def build_matrix(
         cluster=cluster,
         subject=subject,
         missing=lacking,
-        dropped_items=dropped,
     )
+    if not lacking:
+        return matrix
+    summary = "; ".join(
+        f"{name} lacks {n} of {len(item_names)} items (e.g. {', '.join(ex)})"
+        for name, (n, ex) in lacking.items()
+    )
+    if align == "raise":
+        raise InputError(
+            f"models were scored on different items of task {task!r}, metric {metric!r}: {summary}. "
+            "Choose align='intersect' to keep the items every model has, or align='keep' to keep NaN."
+        )
+    note = "; missing responses kept as NaN"
+    if align == "intersect":
+        common = matrix.common()
+        if common.matrix.n_items == 0:
+            raise InputError(f"no item of task {task!r} was scored for every model; {summary}.")
+        matrix = dataclasses.replace(common.matrix, missing=lacking)
+        note = f"; {common.n_dropped} item(s) left out (intersect)"
+        if common.set_aside:
+            note += "; set aside (answered under half the items): " + ", ".join(
+                f"{m} ({n} items)" for m, n in common.set_aside.items()
+            )
+    warnings.warn(
+        f"task {task!r}, metric {metric!r}: {summary}{note}", MissingItemsWarning, stacklevel=2
+    )
+    return matrix
+
+
+def _align_option(align: str | None, missing: str | None) -> str:
+    if missing is not None:
+        if align is not None:
+            raise InputError("give `align` (the item-set alignment), not also `missing`.")
+        warnings.warn(
+            "build_matrix(missing=...) is deprecated; it is called `align` now.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        align = missing
+    return check_choice("raise" if align is None else align, "align", ("raise", "intersect", "keep"))
 
 
 def _pick(table: pa.Table, column: str, value: str | None, context: str = "") -> str:

@@ -22,7 +22,8 @@ from assay._core._validation import (
     check_rng,
 )
 from assay.stats._bootstrap import _bootstrap_interval, _bootstrap_means, _encode_clusters
-from assay.stats._ranking import _matrix_clusters
+from assay.stats._means import bounded_interval
+from assay.stats._models import _matrix_clusters
 from assay.stats._results import BootstrapResult, TestResult
 
 __all__ = [
@@ -123,7 +124,9 @@ class CompareResult(Result):
         clusters were given).
     confidence_level : float
     method : str
-        ``"paired-t"`` or ``"paired-cr1"``.
+        ``"paired-t"`` or ``"paired-cr1"``, with ``"-score"`` when both score vectors lie in
+        [0, 1]: the interval is then :func:`bounded_interval` on [-1, 1] (the paired SE with a
+        Wilson-type form), so it never leaves the range a difference can take.
     n : int
         Items compared (after omitting missing ones).
     statistic, pvalue, alternative, df
@@ -192,15 +195,15 @@ class CompareResult(Result):
             test, p = "McNemar", self.mcnemar.pvalue
         else:
             test, p = ("clustered t" if self.n_clusters else "paired t"), self.pvalue
-        excludes_zero = lo > 0 or hi < 0
+        significant = math.isfinite(p) and p < 1.0 - self.confidence_level
         if est > 0:
             head = f"{label_b} is better by {abs(est):.1f} points"
         elif est < 0:
             head = f"{label_b} is worse by {abs(est):.1f} points"
         else:
             head = f"{label_a} and {label_b} score the same"
-        if not excludes_zero and est != 0:
-            head += " (not significant: the interval includes 0)"
+        if not significant and est != 0:
+            head += f" (not significant at {100 * (1.0 - self.confidence_level):g}%)"
         tail = f", {level} CI {lo:.1f} to {hi:.1f}, {test} p = {_fmt_p(p)}, n = {self.n:,}"
         if self.n_clusters:
             tail += f" in {self.n_clusters:,} clusters"
@@ -605,13 +608,23 @@ def _compute_compare(p: _Paired, margin, level, alternative, n_resamples, rng) -
         t = est / se
         pval = _t_pvalue(t, df, alternative)
         half = float(sps.t.ppf(0.5 + level / 2.0, df) * se)
+    lo, hi = est - half, est + half
+    bounded = bool(np.all((p.a >= 0) & (p.a <= 1) & (p.b >= 0) & (p.b <= 1)))
+    if bounded and math.isfinite(se):  # a difference of [0, 1] scores: the interval stays in [-1, 1]
+        units = n if g is None else g
+        lo, hi = (
+            float(v)
+            for v in bounded_interval(
+                est, se, units, lower=-1.0, upper=1.0, df=df, confidence_level=level
+            )
+        )
     sd = float(d.std(ddof=1))
     permutation = _permutation(d, alternative, n_resamples, rng)
     boot, boot_p = _bootstrap(d, p.codes, alternative, level, n_resamples, rng)
     ids = np.asarray(p.ids, dtype=object)
     return CompareResult(
-        estimate=est, ci_low=est - half, ci_high=est + half, se=se, confidence_level=level,
-        method="paired-t" if g is None else "paired-cr1", n=n, statistic=t, pvalue=pval,
+        estimate=est, ci_low=lo, ci_high=hi, se=se, confidence_level=level,
+        method=("paired-t" if g is None else "paired-cr1") + ("-score" if bounded else ""), n=n, statistic=t, pvalue=pval,
         alternative=alternative, df=df, mean_a=float(p.a.mean()), mean_b=float(p.b.mean()),
         correlation=_correlation(p.a, p.b), effect_size=est / sd if sd > 0 else math.nan,
         n_samples=p.n_samples, n_clusters=g, n_omitted=p.n_omitted, binary=p.binary,

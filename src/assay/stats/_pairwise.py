@@ -12,10 +12,11 @@ from scipy import stats as sps
 from assay._core import Result
 from assay._core._validation import check_choice, check_confidence_level
 from assay.stats._compare import _warn_few_clusters
+from assay.stats._means import bounded_interval
+from assay.stats._models import _Models, _models_iv
 from assay.stats._multiple import ADJUST_METHODS, adjust_pvalues
-from assay.stats._ranking import _Models, _models_iv
 
-__all__ = ["PairwiseResult", "pairwise"]
+__all__ = ["PairwiseResult", "better_matrix", "pairwise"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -30,7 +31,9 @@ class PairwiseResult(Result):
     models : tuple of str
     model_a, model_b : tuple of str, one per pair
     estimate, ci_low, ci_high, se : ndarray, one per pair
-        Mean difference ``b - a`` with its unadjusted paired interval (CR1 with clusters).
+        Mean difference ``b - a`` with its unadjusted paired interval (CR1 with clusters). For
+        scores in [0, 1] the interval is :func:`bounded_interval` on [-1, 1], so it never leaves
+        the range a difference can take; otherwise t.
     pvalue : ndarray
         McNemar exact (binary, unclustered) or paired t (clustered: CR1 Wald t, ``G - 1`` df).
     pvalue_adjusted : ndarray
@@ -144,14 +147,26 @@ def pairwise(
     level = check_confidence_level(confidence_level)
     adjust = check_choice(adjust, "adjust", ADJUST_METHODS)
     p = _models_iv(scores, models, clusters, cluster_by)
+    _warn_few_clusters(None if p.codes is None else int(p.codes.max()) + 1, stacklevel=2)
+    return _compute_pairwise(p, adjust=adjust, alpha=alpha, level=level)
+
+
+def _compute_pairwise(p: _Models, *, adjust: str, alpha: float, level: float) -> PairwiseResult:
+    """All pairs of ``p`` (trusted input): estimates, in-range intervals, tests, one adjustment."""
     m = len(p.names)
     iu = np.triu_indices(m, 1)
     mu = p.x.mean(axis=1)
     est = (mu[None, :] - mu[:, None])[iu]  # b - a with a = row i, b = column j
     se_full, df = _pair_se(p)
-    _warn_few_clusters(None if p.codes is None else int(p.codes.max()) + 1, stacklevel=2)
     se = se_full[iu]
-    half = sps.t.ppf(0.5 + level / 2.0, df) * se
+    n_units = p.x.shape[1] if p.codes is None else int(p.codes.max()) + 1
+    if p.bounded:  # differences of scores in [0, 1] lie in [-1, 1]; so does the interval
+        lo, hi = bounded_interval(
+            est, se, n_units, lower=-1.0, upper=1.0, df=df, confidence_level=level
+        )
+    else:
+        half = sps.t.ppf(0.5 + level / 2.0, df) * se
+        lo, hi = est - half, est + half
     if p.binary and p.codes is None:
         pv, a_only, b_only = _pair_mcnemar(p.x, iu)
         test = "mcnemar-exact"
@@ -161,12 +176,32 @@ def pairwise(
         pv = np.minimum(1.0, 2.0 * sps.t.sf(np.abs(t), df))
         a_only = b_only = None
         test = "paired-t" if p.codes is None else "paired-cr1"
-    adj = adjust_pvalues(pv, method=adjust, alpha=alpha)
+    if pv.size:
+        adj = adjust_pvalues(pv, method=adjust, alpha=alpha)
+        p_adj, reject, alpha = adj.pvalues_adjusted, adj.reject, adj.alpha
+    else:  # one model: no pair to test
+        p_adj, reject = pv.copy(), np.zeros(0, dtype=bool)
     return PairwiseResult(
         models=p.names, model_a=tuple(p.names[i] for i in iu[0]),
-        model_b=tuple(p.names[j] for j in iu[1]), estimate=est, ci_low=est - half,
-        ci_high=est + half, se=se, pvalue=pv, pvalue_adjusted=adj.pvalues_adjusted,
-        reject=adj.reject, n_a_only=a_only, n_b_only=b_only, test=test, adjust=adjust,
-        alpha=adj.alpha, confidence_level=level, n=int(p.x.shape[1]),
+        model_b=tuple(p.names[j] for j in iu[1]), estimate=est, ci_low=np.asarray(lo),
+        ci_high=np.asarray(hi), se=se, pvalue=pv, pvalue_adjusted=p_adj,
+        reject=reject, n_a_only=a_only, n_b_only=b_only, test=test, adjust=adjust,
+        alpha=alpha, confidence_level=level, n=int(p.x.shape[1]),
         n_clusters=None if p.codes is None else int(p.codes.max()) + 1,
     )  # fmt: skip
+
+
+def better_matrix(res: PairwiseResult) -> np.ndarray:
+    """``better[i, j]``: model j is significantly better than model i (adjusted tests of ``res``).
+
+    The one relation from which tie groups, rank intervals, verdicts and heat-map marks are read.
+    """
+    index = {name: k for k, name in enumerate(res.models)}
+    m = len(res.models)
+    better = np.zeros((m, m), dtype=bool)
+    for a, b, est, rej in zip(res.model_a, res.model_b, res.estimate, res.reject, strict=True):
+        if rej and est > 0:
+            better[index[a], index[b]] = True
+        elif rej and est < 0:
+            better[index[b], index[a]] = True
+    return better

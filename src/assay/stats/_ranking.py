@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 from scipy import stats as sps
 
-from assay._core import InputError, Result, ScoreMatrix
+from assay._core import DegenerateDataWarning, InputError, Result
 from assay._core._validation import (
-    check_array,
     check_choice,
     check_confidence_level,
     check_positive_int,
     check_rng,
 )
-from assay.stats._bootstrap import _bootstrap_means, _encode_clusters
+from assay.stats._bootstrap import _bootstrap_means
 from assay.stats._clustered import clustered_mean_ci
-from assay.stats._means import mean_ci
+from assay.stats._means import bounded_interval, mean_ci
+from assay.stats._models import _Models, _models_iv
+from assay.stats._multiple import ADJUST_METHODS
+from assay.stats._pairwise import PairwiseResult, _compute_pairwise, better_matrix
 from assay.stats._proportion import proportion_ci
 
 __all__ = [
@@ -55,8 +58,11 @@ class RankResult(Result):
         Share of resamples in which fewer than ``top_k`` models score strictly higher.
     top_k : int
     tie_groups : tuple of tuple of str
-        Tiers: the first holds the best model and every model not distinguishable from it; the
-        next tier is formed the same way from the models left, and so on.
+        Tiers, contiguous in score order: a new tier starts at the first model that is
+        significantly worse than the first model of the current tier.
+    best_group : tuple of str
+        The best model and every model not significantly worse than it (these may reach past
+        the first tier when standard errors differ).
     better : ndarray of bool, shape (n_models, n_models)
         ``better[i, j]``: model j is significantly better than model i (simultaneously over all
         pairs).
@@ -81,6 +87,7 @@ class RankResult(Result):
     p_top_k: np.ndarray
     top_k: int
     tie_groups: tuple[tuple[str, ...], ...]
+    best_group: tuple[str, ...]
     better: np.ndarray
     critical_value: float
     confidence_level: float
@@ -120,6 +127,8 @@ class LeaderboardResult(Result):
         Sorted by estimate, best first.
     tie_groups : tuple of tuple of str
     ranks : RankResult
+    pairwise : PairwiseResult or None
+        The all-pairs tests the ranks were read from (``rank_method='tests'``).
     task, metric : str
     confidence_level : float
     n : int
@@ -130,94 +139,12 @@ class LeaderboardResult(Result):
     entries: tuple[LeaderboardEntry, ...]
     tie_groups: tuple[tuple[str, ...], ...]
     ranks: RankResult
+    pairwise: PairwiseResult | None
     task: str
     metric: str
     confidence_level: float
     n: int
     n_clusters: int | None
-
-
-# --------------------------------------------------------------------------------------------
-# Validation shared by rank_intervals, leaderboard and pairwise
-# --------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Models:
-    x: np.ndarray  # (m, n) item means
-    names: tuple[str, ...]
-    codes: np.ndarray | None
-    binary: bool
-    task: str = ""
-    metric: str = ""
-
-
-def _models_iv(scores: Any, models: Any, clusters: Any, cluster_by: str | None) -> _Models:
-    """Item-mean score matrix, model names, cluster codes, and whether the scores are binary."""
-    task = metric = ""
-    if isinstance(scores, ScoreMatrix):
-        if models is not None:
-            absent = sorted(set(models) - set(scores.models))
-            if absent:
-                raise InputError(
-                    f"model(s) {', '.join(map(repr, absent))} are not in the matrix; it has: "
-                    f"{', '.join(scores.models)}."
-                )
-            scores = scores.subset(models=list(models))
-        if cluster_by is not None:
-            if clusters is not None:
-                raise InputError("give `clusters` or `cluster_by`, not both.")
-            clusters = _matrix_clusters(scores, cluster_by)
-        names, values, task, metric = scores.models, scores.values, scores.task, scores.metric
-    else:
-        if cluster_by is not None:
-            raise InputError("`cluster_by` needs a ScoreMatrix; pass `clusters` with an array.")
-        values = check_array(scores, "scores", ndim=(2, 3), allow_nan=True)
-        names = (
-            tuple(f"model_{i}" for i in range(values.shape[0]))
-            if models is None
-            else tuple(map(str, models))
-        )
-        if len(names) != values.shape[0]:
-            raise InputError(
-                f"`models` must name every row of `scores` ({values.shape[0]}); got {len(names)}."
-            )
-        if len(set(names)) != len(names):
-            raise InputError("`models` contains duplicates.")
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 2:
-        values = values[:, :, None]
-    if values.shape[0] < 2:
-        raise InputError(f"`scores` must hold at least 2 models; got {values.shape[0]}.")
-    if values.shape[1] < 2:
-        raise InputError(f"`scores` must hold at least 2 items; got {values.shape[1]}.")
-    gaps = np.isnan(values).all(axis=2)
-    if gaps.any():
-        worst = int(np.argmax(gaps.sum(axis=1)))
-        raise InputError(
-            f"{int(gaps.any(axis=0).sum())} item(s) lack a score for some model (e.g. {names[worst]!r} "
-            f"lacks {int(gaps[worst].sum())}); rank models on the same items, e.g. build the matrix "
-            "with missing='intersect'."
-        )
-    counts = np.sum(~np.isnan(values), axis=2)
-    x = np.nansum(values, axis=2) / counts
-    binary = bool(values.shape[2] == 1 and np.all((x == 0) | (x == 1)))
-    codes = None if clusters is None else _encode_clusters(clusters, x.shape[1])
-    return _Models(x, tuple(names), codes, binary, task, metric)
-
-
-def _matrix_clusters(matrix: ScoreMatrix, cluster_by: str) -> np.ndarray:
-    """The matrix's per-item 'cluster' or 'subject' labels, refusing items without one."""
-    check_choice(cluster_by, "cluster_by", ("cluster", "subject"))
-    labels = getattr(matrix, cluster_by)
-    if labels is None:
-        raise InputError(f"`cluster_by={cluster_by!r}`: the matrix has no {cluster_by} labels.")
-    absent = int(sum(v is None for v in labels))
-    if absent:
-        raise InputError(
-            f"`cluster_by={cluster_by!r}`: {absent} of {labels.size} items have no {cluster_by} label."
-        )
-    return labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,14 +169,25 @@ def _max_deviation(boot: np.ndarray, mu: np.ndarray, se: np.ndarray) -> np.ndarr
 def _tiers(
     mu: np.ndarray, better: np.ndarray, names: tuple[str, ...]
 ) -> tuple[tuple[str, ...], ...]:
-    remaining = list(np.argsort(-mu, kind="stable"))
-    tiers = []
-    while remaining:
-        best = remaining[0]
-        tier = [j for j in remaining if not better[j, best]]
-        tiers.append(tuple(names[j] for j in tier))
-        remaining = [j for j in remaining if j not in tier]
-    return tuple(tiers)
+    """Split the models, in score order, where a model is significantly worse than its tier's head.
+
+    Tiers are contiguous in rank order (a lower-ranked model never sits in an earlier tier).
+    """
+    order = list(np.argsort(-mu, kind="stable"))
+    tiers: list[list[int]] = []
+    for j in order:
+        if tiers and not better[j, tiers[-1][0]]:
+            tiers[-1].append(j)
+        else:
+            tiers.append([j])
+    return tuple(tuple(names[j] for j in tier) for tier in tiers)
+
+
+def _best_group(mu: np.ndarray, better: np.ndarray, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The best model and every model not significantly worse than it, best first."""
+    order = np.argsort(-mu, kind="stable")
+    best = order[0]
+    return tuple(names[j] for j in order if not better[j, best])
 
 
 def _compute_ranks(p: _Models, level: float, n_resamples: int, top_k: int, rng) -> RankResult:
@@ -270,10 +208,36 @@ def _compute_ranks(p: _Models, level: float, n_resamples: int, top_k: int, rng) 
         models=p.names, estimate=mu, rank=sps.rankdata(-mu, method="min").astype(int),
         rank_low=1 + better.sum(axis=1), rank_high=m - better.sum(axis=0),
         p_best=p_best, p_top_k=np.mean(ranks_min <= top_k, axis=0), top_k=top_k,
-        tie_groups=_tiers(mu, better, p.names), better=better, critical_value=crit,
+        tie_groups=_tiers(mu, better, p.names), best_group=_best_group(mu, better, p.names),
+        better=better, critical_value=crit,
         confidence_level=level, method="bootstrap-max-t" + ("" if p.codes is None else "-cluster"),
         n=int(x.shape[1]), n_resamples=n_resamples,
         n_clusters=None if p.codes is None else int(p.codes.max()) + 1,
+    )  # fmt: skip
+
+
+def _compute_ranks_from_tests(
+    p: _Models, pw: PairwiseResult, level: float, n_resamples: int, top_k: int, rng
+) -> RankResult:
+    """Ranks, tiers and the best group read from the all-pairs tests ``pw`` (one adjustment).
+
+    P(best) and P(top-k) stay bootstrap shares (descriptive: see :class:`RankResult`).
+    """
+    x, m = p.x, p.x.shape[0]
+    mu = x.mean(axis=1)
+    better = better_matrix(pw)
+    boot = _bootstrap_means(x, n_resamples=n_resamples, rng=rng, clusters=p.codes)
+    is_max = boot == boot.max(axis=1, keepdims=True)
+    p_best = np.mean(is_max / is_max.sum(axis=1, keepdims=True), axis=0)
+    ranks_min = sps.rankdata(-boot, method="min", axis=1)
+    return RankResult(
+        models=p.names, estimate=mu, rank=sps.rankdata(-mu, method="min").astype(int),
+        rank_low=1 + better.sum(axis=1), rank_high=m - better.sum(axis=0),
+        p_best=p_best, p_top_k=np.mean(ranks_min <= top_k, axis=0), top_k=top_k,
+        tie_groups=_tiers(mu, better, p.names), best_group=_best_group(mu, better, p.names),
+        better=better, critical_value=math.nan, confidence_level=level,
+        method=f"pairwise-{pw.test}-{pw.adjust}", n=int(x.shape[1]), n_resamples=n_resamples,
+        n_clusters=pw.n_clusters,
     )  # fmt: skip
 
 
@@ -359,24 +323,34 @@ def rank_intervals(
 
 
 def _model_intervals(p: _Models, level: float) -> tuple[np.ndarray, ...]:
-    """Per-model estimate, interval, SE and method name."""
+    """Per-model estimate, interval, SE and method name; intervals stay inside [0, 1] when the
+    scores do (Wilson for 0/1 scores, :func:`bounded_interval` for other scores in [0, 1])."""
     m, n = p.x.shape
-    if p.codes is not None:
-        res = [clustered_mean_ci(row, p.codes, method="cr1", confidence_level=level) for row in p.x]
-        method = "cr1"
-    elif p.binary:
+    if p.binary and p.codes is None:
         count = p.x.sum(axis=1)
         ci = proportion_ci(count, np.full(m, n), method="wilson", confidence_level=level)
         est = count / n
         se = np.sqrt(est * (1.0 - est) / n)
         return est, np.asarray(ci.ci_low), np.asarray(ci.ci_high), se, "wilson"
+    if p.codes is not None:
+        res = [clustered_mean_ci(row, p.codes, confidence_level=level) for row in p.x]
+        method = res[0].method
+        units = np.array([r.n_clusters for r in res], dtype=float)
     else:
-        res = [mean_ci(row, method="t", confidence_level=level) for row in p.x]
+        with warnings.catch_warnings():  # equal scores: the bounded interval below is not zero-width
+            if p.bounded:
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+            res = [mean_ci(row, method="t", confidence_level=level) for row in p.x]
         method = "t"
+        units = np.full(m, float(n))
     est = np.array([r.estimate for r in res])
     lo = np.array([r.ci_low for r in res])
     hi = np.array([r.ci_high for r in res])
     se = np.array([r.se for r in res])
+    if p.bounded:
+        df = np.array([getattr(r, "df", np.inf) for r in res], dtype=float)
+        lo, hi = bounded_interval(est, se, units, df=df, confidence_level=level)
+        method = f"score ({method} SE)"
     return est, lo, hi, se, method
 
 
@@ -389,6 +363,9 @@ def leaderboard(
     confidence_level: float = 0.95,
     n_resamples: int = 2_000,
     top_k: int | None = None,
+    rank_method: str = "tests",
+    adjust: str = "holm",
+    alpha: float = 0.05,
     rng: Any = None,
 ) -> LeaderboardResult:
     """Models ranked by mean score, with intervals, rank intervals and tie groups.
@@ -399,6 +376,17 @@ def leaderboard(
     models, clusters, cluster_by, n_resamples, top_k, rng
         As in :func:`rank_intervals`.
     confidence_level : float, default 0.95
+        Level of each model's interval.
+    rank_method : {'tests', 'bootstrap'}, default 'tests'
+        'tests': rank intervals, tiers and the best group come from the all-pairs paired tests
+        of :func:`pairwise` (McNemar exact for 0/1 scores, paired t otherwise) with one
+        ``adjust`` adjustment at ``alpha``, so they agree with every pairwise verdict drawn from
+        the same result (``pairwise`` on the result). 'bootstrap': the simultaneous bootstrap
+        max-t procedure of :func:`rank_intervals`.
+    adjust : str, default 'holm'
+        Multiple-testing adjustment of the all-pairs tests (``rank_method='tests'``).
+    alpha : float, default 0.05
+        Family-wise level of the all-pairs tests (``rank_method='tests'``).
 
     Returns
     -------
@@ -424,8 +412,15 @@ def leaderboard(
     level, n_resamples, top_k, rng = _rank_options_iv(
         confidence_level, n_resamples, top_k, rng, len(p.names)
     )
+    rank_method = check_choice(rank_method, "rank_method", ("tests", "bootstrap"))
+    adjust = check_choice(adjust, "adjust", ADJUST_METHODS)
     est, lo, hi, se, method = _model_intervals(p, level)
-    ranks = _compute_ranks(p, level, n_resamples, top_k, rng)
+    pw = None
+    if rank_method == "tests":
+        pw = _compute_pairwise(p, adjust=adjust, alpha=alpha, level=level)
+        ranks = _compute_ranks_from_tests(p, pw, level, n_resamples, top_k, rng)
+    else:
+        ranks = _compute_ranks(p, level, n_resamples, top_k, rng)
     tier_of = {name: t + 1 for t, group in enumerate(ranks.tie_groups) for name in group}
     order = np.argsort(-est, kind="stable")
     entries = tuple(
@@ -448,6 +443,6 @@ def leaderboard(
         for j in order
     )
     return LeaderboardResult(
-        entries=entries, tie_groups=ranks.tie_groups, ranks=ranks, task=p.task, metric=p.metric,
-        confidence_level=level, n=int(p.x.shape[1]), n_clusters=ranks.n_clusters,
+        entries=entries, tie_groups=ranks.tie_groups, ranks=ranks, pairwise=pw, task=p.task,
+        metric=p.metric, confidence_level=level, n=int(p.x.shape[1]), n_clusters=ranks.n_clusters,
     )  # fmt: skip

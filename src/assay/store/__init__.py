@@ -6,6 +6,7 @@
 >>> matrix = store.matrix("mmlu_pro", "acc")           # doctest: +SKIP
 """
 
+from assay.store._load import load_matrix, load_results
 from assay.store._report import IngestedRun, IngestReport
 from assay.store._schema import SCHEMA_VERSION
 from assay.store._store import STORE_ENV, Store, default_store_path
@@ -19,5 +20,7 @@ __all__ = [
     "IngestedRun",
     "Store",
     "default_store_path",
+    "load_matrix",
+    "load_results",
     "summarize",
 ]

@@ -264,15 +264,17 @@ class Store:
         task: str | None = None,
         metric: str | None = None,
         *,
-        missing: str = "raise",
+        align: str | None = None,
         models: list[str] | None = None,
+        missing: str | None = None,
     ) -> ScoreMatrix:
         """The scores of one task and metric as a :class:`~assay.ScoreMatrix`.
 
         Parameters are those of :func:`assay.io.build_matrix`; ``task`` and ``metric`` may be
         omitted when the store holds only one.
         """
-        check_choice(missing, "missing", ("raise", "intersect", "keep"))
+        if align is not None or missing is not None:
+            check_choice(align or missing, "align", ("raise", "intersect", "keep"))
         cols = ("model", "task", "item", "sample", "metric", "score", "cluster", "subject")
         with self._session() as con:
             pairs = con.execute("SELECT DISTINCT task, metric FROM responses").fetchall()
@@ -284,7 +286,11 @@ class Store:
                 f"SELECT {column_list(cols)} FROM responses WHERE task = $task AND metric = $metric",
                 params={"task": task, "metric": metric},
             ).to_arrow_table()
-        return build_matrix(table, task, metric, missing=missing, models=models)
+        return build_matrix(table, task, metric, align=align, missing=missing, models=models)
+
+    def read_result(self) -> ReadResult:
+        """Everything in the store, as :func:`assay.read` returns it for files."""
+        return ReadResult(self.responses(), self.runs(), [], [f"store:{os.path.basename(self.path)}"])
 
 
 def _pick(levels: list[str], value: str | None, name: str, context: str) -> str:
