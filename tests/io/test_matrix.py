@@ -61,13 +61,13 @@ def test_build_matrix_missing_policies():
     with pytest.raises(InputError, match=r"b lacks 2 of 3 items \(e.g. 2, 3\)"):
         build_matrix(t)
     with pytest.warns(MissingItemsWarning, match="2 item\\(s\\) left out"):
-        m = build_matrix(t, missing="intersect")
+        m = build_matrix(t, align="intersect")
     assert m.items == ("1",) and m.dropped_items == 2 and m.missing == {"b": (2, ("2", "3"))}
     with pytest.warns(MissingItemsWarning, match="kept as NaN"):
-        m = build_matrix(t, missing="keep")
+        m = build_matrix(t, align="keep")
     assert np.isnan(m.values[1, 1:, 0]).all() and m.dropped_items == 0
-    with pytest.raises(InputError, match="`missing` must be one of"):
-        build_matrix(t, missing="drop")
+    with pytest.raises(InputError, match="`align` must be one of"):
+        build_matrix(t, align="drop")
 
 
 def test_build_matrix_choosing_task_and_metric():
@@ -133,7 +133,7 @@ def test_packaged_mmlu_pro_matches_source_counts():
     r = datasets.mmlu_pro_result()
     assert r.responses.num_rows == 347215 and r.runs.num_rows == 29
     with pytest.warns(MissingItemsWarning):
-        m = build_matrix(r.responses, missing="keep")
+        m = build_matrix(r.responses, align="keep")
     assert m.shape == (29, 12032, 1)
     assert m.missing["DeepSeek-Coder-V2"][0] == 1681
     assert len(set(m.subject)) == 14

@@ -19,7 +19,7 @@ def results(tmp_path_factory):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
+        m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", align="keep")
     models = [k for k in range(m.n_models) if not np.isnan(m.values[k, :300, 0]).any()][:10]
     path = tmp_path_factory.mktemp("irt") / "mmlu_small.csv"
     with open(path, "w", newline="") as fh:

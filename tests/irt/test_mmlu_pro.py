@@ -15,7 +15,7 @@ from .conftest import simulate_2pl
 def mmlu():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
+        return build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", align="keep")
 
 
 @pytest.fixture(scope="module")

@@ -416,8 +416,8 @@ def test_matrix_errors(store_path, make_result):
         store.matrix("t")
     with pytest.raises(InputError, match="metric 'bleu' not in the store of task 't'"):
         store.matrix("t", "bleu")
-    with pytest.raises(InputError, match="`missing` must be one of"):
-        store.matrix("t", "acc", missing="drop")
+    with pytest.raises(InputError, match="`align` must be one of"):
+        store.matrix("t", "acc", align="drop")
 
 
 def test_matrix_missing_policy(store_path, make_result):
@@ -427,10 +427,10 @@ def test_matrix_missing_policy(store_path, make_result):
     with pytest.raises(InputError, match=r"m2 lacks 1 of 4 items \(e.g. q3\)"):
         store.matrix("t", "acc")
     with pytest.warns(UserWarning, match="m2 lacks 1 of 4 items"):
-        m = store.matrix("t", "acc", missing="intersect")
+        m = store.matrix("t", "acc", align="intersect")
     assert m.items == ("q0", "q1", "q2")
     with pytest.warns(UserWarning):
-        assert np.isnan(store.matrix("t", "acc", missing="keep").values[1, 3, 0])
+        assert np.isnan(store.matrix("t", "acc", align="keep").values[1, 3, 0])
 
 
 def test_remove(store_path, make_result):

@@ -42,7 +42,7 @@ def _matrix(
             from assay.store import Store
 
             with Store(store_path, create=False) as store:
-                matrix = store.matrix(task, metric, missing="keep")
+                matrix = store.matrix(task, metric, align="keep")
         else:
             raise click.UsageError("give results files or folders, or --store PATH.")
     for w in caught:

@@ -37,7 +37,7 @@ def _matrix(table, task: str | None, metric: str | None):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingItemsWarning)
-        return build_matrix(table, task, metric, missing="keep")
+        return build_matrix(table, task, metric, align="keep")
 
 
 def _options(f):

@@ -61,12 +61,12 @@ def _load_matrix(
             from assay.io import read
 
             result = read(list(paths), **read_kwargs)
-            matrix = build_matrix(result.responses, task, metric, missing="keep", models=models)
+            matrix = build_matrix(result.responses, task, metric, align="keep", models=models)
         else:
             from assay.store import Store
 
             store = Store(store_path or default_store_path(), create=False)
-            matrix = store.matrix(task, metric, missing="keep", models=models)
+            matrix = store.matrix(task, metric, align="keep", models=models)
     if matrix.missing:
         lacking = "; ".join(
             f"{name} lacks {n:,} of {matrix.n_items:,} items (e.g. {', '.join(ex)})"

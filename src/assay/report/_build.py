@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assay._core import __version__
-from assay._core import AssayError
+from assay._core import AssayError, __version__
 from assay._core._validation import check_confidence_level, check_positive_int, check_probability
 from assay.io import ReadResult, read
 from assay.report._context import ReportContext, ReportOptions

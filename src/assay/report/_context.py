@@ -11,10 +11,55 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from assay._core import ScoreMatrix
+from assay._core import DegenerateDataWarning, InputError, ScoreMatrix, ScoreScale
 from assay.io import MissingItemsWarning, ReadResult, build_matrix
+from assay.stats import LeaderboardResult, leaderboard
 
-__all__ = ["ReportContext", "ReportOptions"]
+__all__ = ["ReportContext", "ReportOptions", "TaskClaims"]
+
+MIN_ITEMS_TO_RANK = 2
+"""Fewer shared items than this: scores are shown, no order or difference is claimed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskClaims:
+    """Everything the report claims about one task and metric, computed once.
+
+    Attributes
+    ----------
+    task, metric : str
+        ``metric`` is the first of ``metrics``.
+    metrics : tuple of str
+        Metrics of the task whose per-item values are identical: one claim covers them all.
+    full : ScoreMatrix
+        Every item any model answered, NaN where a response is missing.
+    common : ScoreMatrix
+        The one item set of every claim about this task (headline, leaderboard, comparisons,
+        subjects, heat map): the items every kept model answered (:meth:`ScoreMatrix.common`).
+    set_aside : dict of str to int
+        Models left out of the claims (they answered under half the items), with their item count.
+    scale : ScoreScale
+    board : LeaderboardResult or None
+        The leaderboard on ``common``; its ``pairwise`` tests are the single source of every
+        "better", "worse", "tied" or "distinguishable" statement about a pair.
+    unranked_reason : str or None
+        Why there is no ranking (one model, too few shared items).
+    """
+
+    task: str
+    metric: str
+    metrics: tuple[str, ...]
+    full: ScoreMatrix
+    common: ScoreMatrix
+    set_aside: dict[str, int]
+    scale: ScoreScale
+    board: LeaderboardResult | None
+    unranked_reason: str | None
+
+    @property
+    def label(self) -> str:
+        """'task (metric)', naming every identical metric."""
+        return f"{self.task} ({' = '.join(self.metrics)})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +142,56 @@ class ReportContext:
         """The (models x items x samples) matrix of one task and metric, NaN where missing."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MissingItemsWarning)  # the inventory reports it
-            return build_matrix(self.responses, task, metric, missing="keep")
+            return build_matrix(self.responses, task, metric, align="keep")
+
+    @functools.cached_property
+    def claim_groups(self) -> list[TaskClaims]:
+        """One :class:`TaskClaims` per task and distinct metric (identical metrics merged)."""
+        groups: dict[tuple[str, bytes], list[str]] = {}
+        for task, metric in self.task_metrics:
+            m = self.matrix(task, metric)
+            key = (task, _fingerprint(m))
+            groups.setdefault(key, []).append(metric)
+        return [self._claims(task, tuple(metrics)) for (task, _), metrics in groups.items()]
+
+    def claims(self, task: str, metric: str) -> TaskClaims:
+        """The claims of the group that holds ``metric`` of ``task``."""
+        for c in self.claim_groups:
+            if c.task == task and metric in c.metrics:
+                return c
+        raise KeyError((task, metric))
+
+    def _claims(self, task: str, metrics: tuple[str, ...]) -> TaskClaims:
+        full = self.matrix(task, metrics[0])
+        common = full.common()
+        matrix = common.matrix
+        board, reason = None, None
+        if matrix.n_models < 2:
+            reason = "only one model was scored on this task: there is nothing to rank or compare."
+        elif matrix.n_items < MIN_ITEMS_TO_RANK:
+            reason = (
+                f"the models share {matrix.n_items} item(s): too few to order them or to test a "
+                "difference."
+            )
+        else:
+            opts = self.options
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DegenerateDataWarning)
+                    board = leaderboard(
+                        matrix,
+                        confidence_level=opts.confidence_level,
+                        n_resamples=opts.n_resamples,
+                        adjust=opts.adjust,
+                        alpha=opts.alpha,
+                        rng=self.rng(f"board:{task}:{metrics[0]}"),
+                    )
+            except InputError as exc:  # say why, show the scores
+                reason = str(exc)
+        return TaskClaims(
+            task=task, metric=metrics[0], metrics=metrics, full=full, common=matrix,
+            set_aside=common.set_aside, scale=full.scale, board=board, unranked_reason=reason,
+        )  # fmt: skip
 
     def column_present(self, name: str) -> int:
         """How many rows have a non-null value in ``name``."""
@@ -114,3 +208,14 @@ class ReportContext:
         if self.responses.num_rows == 0:
             return 0
         return int(pc.max(self.responses.column("sample")).as_py()) + 1
+
+
+def _fingerprint(m: ScoreMatrix) -> bytes:
+    """Identical models, items and per-item values give the same bytes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update("\x1f".join(m.models).encode("utf-8", "surrogatepass") + b"\x1e")
+    h.update("\x1f".join(m.items).encode("utf-8", "surrogatepass") + b"\x1e")
+    h.update(np.ascontiguousarray(m.values).tobytes())
+    return h.digest()

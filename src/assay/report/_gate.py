@@ -55,7 +55,7 @@ def gate_verdict(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingItemsWarning)
         matrix = build_matrix(
-            result.responses, task, metric, missing="keep", models=[baseline, candidate]
+            result.responses, task, metric, align="keep", models=[baseline, candidate]
         )
     finite = matrix.values[np.isfinite(matrix.values)]
     unit_scale = bool(finite.size and finite.min() >= 0 and finite.max() <= 1)

@@ -134,20 +134,29 @@ class _MARKDOWN:
         lines = []
         for task in section.data.get("tasks", []):
             level = int(round(100 * task.get("confidence_level", 0.95)))
+            scale = task.get("scale", 100)
+            fmt = _fmt_pct if scale == 100 else _fmt_num
+            lines += [f"### {_md_escape(task.get('label', task['task']))}", ""]
+            if not task.get("ranked", True):
+                lines += [f"Not ranked: {_md_escape(task.get('unranked_reason') or '')}", ""]
             lines += [
-                f"### {_md_escape(task['task'])} ({_md_escape(task['metric'])})",
-                "",
                 f"| rank | model | score | {level}% CI | rank interval | n |",
-                "|---|---|---|---|---|---|",
+                "|---:|---|---:|---:|---:|---:|",
             ]
             for row in task["rows"][:max_rows]:
+                ci = (
+                    "too few items"
+                    if row["ci_low"] is None
+                    else f"{fmt(row['ci_low'])} to {fmt(row['ci_high'])}"
+                )
+                ranks = "" if row["rank"] is None else f"{row['rank_low']}-{row['rank_high']}"
                 lines.append(
-                    f"| {row['rank']} | {_md_escape(row['model'])} | {_fmt_pct(row['estimate'])} | "
-                    f"{_fmt_pct(row['ci_low'])} to {_fmt_pct(row['ci_high'])} | "
-                    f"{row['rank_low']}-{row['rank_high']} | {row['n']:,} |"
+                    f"| {row['rank'] if row['rank'] is not None else ''} | "
+                    f"{_md_escape(row['model'])} | {fmt(row['estimate'])} | {ci} | {ranks} | "
+                    f"{row['n']:,} |"
                 )
             if len(task["rows"]) > max_rows:
-                lines.append(f"| | ... {len(task['rows']) - max_rows} more | | | | |")
+                lines.append(f"| | ... {len(task['rows']) - max_rows} more in the report | | | | |")
             lines.append("")
         return lines
 
@@ -155,11 +164,10 @@ class _MARKDOWN:
     def comparisons(section: SectionModel, max_rows: int) -> list[str]:
         lines = []
         for task in section.data.get("tasks", []):
-            lines += [
-                f"### Comparisons: {_md_escape(task['task'])} ({_md_escape(task['metric'])})",
-                "",
-            ]
+            lines += [f"### Comparisons: {_md_escape(task.get('label', task['task']))}", ""]
             for row in task["rows"][:max_rows]:
                 lines.append(f"- {_md_escape(row['verdict'])}")
+            if len(task["rows"]) > max_rows:
+                lines.append(f"- ... {len(task['rows']) - max_rows} more in the report")
             lines.append("")
         return lines

@@ -11,8 +11,10 @@ from assay.report._model import ReportModel
 __all__ = ["print_summary"]
 
 
-def _pct(v) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f}"
+def _fmt(v, scale: float) -> str:
+    if v is None:
+        return "n/a"
+    return f"{100 * v:.1f}" if scale == 100 else f"{v:.3g}"
 
 
 def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -> None:
@@ -31,19 +33,26 @@ def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -
     if board is not None and board.status == "present":
         for task in board.data.get("tasks", [])[:3]:
             level = int(round(100 * task.get("confidence_level", 0.95)))
-            table = Table(title=escape(f"{task['task']} ({task['metric']})"), title_justify="left")
+            scale = task.get("scale", 100)
+            table = Table(title=escape(task.get("label", task["task"])), title_justify="left")
             for col in ("rank", "model", "score", f"{level}% CI", "rank interval", "n"):
                 table.add_column(col, justify="right" if col not in ("model",) else "left")
-            groups = task.get("tie_groups") or [[]]
-            best = "tied best" if len(groups[0]) > 1 else "best"
+            best = "tied best" if len(task.get("best_group") or []) > 1 else "best"
+            if not task.get("ranked", True):
+                table.caption = f"not ranked: {task.get('unranked_reason') or ''}"
             for row in task["rows"][:max_rows]:
+                ci = (
+                    "too few items"
+                    if row["ci_low"] is None
+                    else f"{_fmt(row['ci_low'], scale)} to {_fmt(row['ci_high'], scale)}"
+                )
                 table.add_row(
-                    str(row["rank"]),
+                    "" if row["rank"] is None else str(row["rank"]),
                     escape(row["model"])
                     + (f" [dim]({best})[/dim]" if row.get("tied_best") else ""),
-                    _pct(row["estimate"]),
-                    f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
-                    f"{row['rank_low']}-{row['rank_high']}",
+                    _fmt(row["estimate"], scale),
+                    ci,
+                    "" if row["rank"] is None else f"{row['rank_low']}-{row['rank_high']}",
                     f"{row['n']:,}",
                 )
             if len(task["rows"]) > max_rows:

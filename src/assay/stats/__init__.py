@@ -39,6 +39,7 @@ from assay.stats._compare import (
 )
 from assay.stats._means import (
     MeanResult,
+    bounded_interval,
     mean_ci,
 )
 from assay.stats._model_selection import (
@@ -65,6 +66,7 @@ from assay.stats._omnibus import (
 )
 from assay.stats._pairwise import (
     PairwiseResult,
+    better_matrix,
     pairwise,
 )
 from assay.stats._power import (
@@ -139,8 +141,10 @@ __all__ = [
     "SubgroupResult",
     "TestResult",
     "adjust_pvalues",
+    "better_matrix",
     "bootstrap_632_score",
     "bootstrap_mean",
+    "bounded_interval",
     "bradley_terry",
     "clustered_mean_ci",
     "cochran_q",

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from assay._core import DegenerateDataWarning, InputError
+from assay._core import DegenerateDataWarning, InputError, score_scale
 from assay._core._validation import (
     check_array,
     check_choice,
@@ -152,10 +152,11 @@ def mean_ci(
     ----------
     x : array_like, shape (n_items,)
         One score per item.
-    method : {"t", "normal", "score"}, default "t"
+    method : {"t", "normal", "score", "auto"}, default "t"
         Student t with n - 1 degrees of freedom, the normal (CLT) interval, or the score interval
         for scores in [0, 1] (:func:`bounded_interval` with the t quantile), which never leaves
-        [0, 1].
+        [0, 1]. ``'auto'`` picks by the range of the scores, as every report section and command
+        does: Wilson for 0/1 scores, ``'score'`` for other scores in [0, 1], ``'t'`` otherwise.
     confidence_level : float, default 0.95
         Nominal coverage.
     missing : {"raise", "omit", "propagate"}, default "raise"
@@ -190,7 +191,7 @@ def mean_ci(
     >>> round(res.ci_low, 4), round(res.ci_high, 4)
     (0.4457, 4.5543)
     """
-    method = check_choice(method, "method", ("t", "normal", "score"))
+    method = check_choice(method, "method", ("t", "normal", "score", "auto"))
     confidence_level = check_confidence_level(confidence_level)
     missing = check_missing_policy(missing)
     arr = check_array(x, "x", ndim=1, allow_nan=True)
@@ -198,6 +199,16 @@ def mean_ci(
     n = int(arr.size)
     if n < 2:
         raise InputError(f"`x` needs at least 2 non-missing values for an interval; got {n}.")
+    if method == "auto":
+        method = {"binary": "wilson", "bounded": "score"}.get(score_scale(arr).kind, "t")
+    if method == "wilson":  # 0/1 scores: exactly Wilson's interval (binomial SE, normal quantile)
+        mean = float(arr.mean())
+        se = float(np.sqrt(mean * (1.0 - mean) / n))
+        lo, hi = bounded_interval(mean, se, n, confidence_level=confidence_level)
+        return MeanResult(
+            estimate=mean, ci_low=float(lo), ci_high=float(hi), confidence_level=confidence_level,
+            method="wilson", n=n, se=se, df=float("inf"), n_omitted=n_omitted,
+        )  # fmt: skip
     df = float(n - 1) if method in ("t", "score") else float("inf")
     if method == "score" and arr.size and (arr.min() < 0 or arr.max() > 1):
         raise InputError("method='score' needs scores in [0, 1]; `x` has values outside it.")

@@ -12,6 +12,7 @@ from scipy import stats as sps
 
 from assay._core import DegenerateDataWarning, InputError, Result
 from assay._core._validation import check_array, check_choice, check_confidence_level
+from assay.stats._means import bounded_interval
 from assay.stats._proportion import proportion_ci
 from assay.stats._results import EstimateResult, TestResult
 
@@ -103,6 +104,8 @@ def _group_intervals(x, codes, names, method, level):
         se = np.sqrt(var / n)
         half = sps.t.ppf(0.5 + level / 2.0, n - 1) * se
         lo, hi = mean - half, mean + half
+        if np.all((x >= 0) & (x <= 1)):  # scores in [0, 1]: an interval that stays inside
+            lo, hi = bounded_interval(mean, se, n, df=n - 1, confidence_level=level)
         se_q = se
     else:
         ci = proportion_ci(s, n, method=method, confidence_level=level)

@@ -18,7 +18,7 @@ def build(ctx: ReportContext) -> SectionModel:
     tasks = []
     for task, metric in ctx.task_metrics:
         m = ctx.matrix(task, metric)
-        answered = ~np.all(np.isnan(m.values), axis=2)
+        claims = ctx.claims(task, metric)
         tasks.append(
             {
                 "task": task,
@@ -33,7 +33,9 @@ def build(ctx: ReportContext) -> SectionModel:
                     {"model": name, "missing_items": n, "examples": list(ex)}
                     for name, (n, ex) in sorted(m.missing.items())
                 ],
-                "complete_items": int(answered.all(axis=0).sum()),
+                "complete_items": claims.common.n_items,
+                "set_aside": dict(sorted(claims.set_aside.items())),
+                "identical_metrics": [x for x in claims.metrics if x != metric],
             }
         )
     run_rows = []
@@ -91,6 +93,7 @@ def build(ctx: ReportContext) -> SectionModel:
     headline = []
     if lacking:
         headline.append(
-            f"{lacking} model-task pair(s) lack some items; comparisons use only items both models answered."
+            f"{lacking} model-task pair(s) lack some items; every statement about a task uses the "
+            "items all its models answered (the leaderboard names how many)."
         )
     return SectionModel(id=ID, title=TITLE, data=data, headline=headline)

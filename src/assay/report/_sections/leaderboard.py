@@ -1,4 +1,8 @@
-"""Leaderboard: each model's score with its interval, rank intervals, tie groups and the noise floor."""
+"""Leaderboard: each model's score with its interval, rank intervals, tie groups and the noise floor.
+
+Every ranking statement comes from :attr:`ReportContext.claim_groups`: one item set per task, one
+all-pairs test procedure (``TaskClaims.board.pairwise``) that the comparisons section reads too.
+"""
 
 from __future__ import annotations
 
@@ -8,82 +12,71 @@ import warnings
 import numpy as np
 
 from assay._core import DegenerateDataWarning, InputError, ScoreMatrix
-from assay.report._context import ReportContext
+from assay.report._context import ReportContext, TaskClaims
 from assay.report._figures import forest_plot
 from assay.report._model import SectionModel
-from assay.report._sections._common import is_binary, level_pct, unit_scale
-from assay.stats import clustered_mean_ci, leaderboard, mean_ci, power_from_data, proportion_ci
+from assay.report._sections._common import level_pct
+from assay.stats import clustered_mean_ci, mean_ci, power_from_data
 
 ID = "leaderboard"
 TITLE = "Leaderboard"
 
+NOISE_FLOOR_POWER = 0.8
 
-def _own_scores(matrix: ScoreMatrix, level: float) -> list[dict]:
-    """Each model on every item it answered (Wilson for 0/1 scores, t otherwise)."""
-    items = matrix.item_scores()
-    binary = is_binary(matrix)
-    out = []
-    for k, model in enumerate(matrix.models):
-        x = items[k][np.isfinite(items[k])]
-        if x.size == 0:
-            out.append(
-                {
-                    "model": model,
-                    "estimate": None,
-                    "ci_low": None,
-                    "ci_high": None,
-                    "n": 0,
-                    "method": None,
-                }
-            )
-            continue
-        if binary and matrix.n_samples == 1:
-            r = proportion_ci(int(x.sum()), x.size, method="wilson", confidence_level=level)
-            est, lo, hi, method = float(r.estimate), float(r.ci_low), float(r.ci_high), "wilson"
-        elif x.size >= 2:
-            with warnings.catch_warnings():  # a zero-width interval shows as such in the table
-                warnings.simplefilter("ignore", DegenerateDataWarning)
-                r = mean_ci(x, method="t", confidence_level=level)
-            est, lo, hi, method = r.estimate, r.ci_low, r.ci_high, "t (over item means)"
-        else:
-            est, lo, hi, method = float(x[0]), math.nan, math.nan, "single item"
-        out.append(
-            {
-                "model": model,
-                "estimate": est,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n": int(x.size),
-                "method": method,
-            }
-        )
-    return out
+
+def own_score(x: np.ndarray, level: float) -> dict:
+    """One model's score on the items it answered (interval by the scores' range: ``mean_ci``)."""
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return {"estimate": None, "ci_low": None, "ci_high": None, "n": 0, "method": None}
+    if x.size < 2:
+        return {
+            "estimate": float(x[0]), "ci_low": None, "ci_high": None, "n": 1,
+            "method": "one item: no interval",
+        }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        r = mean_ci(x, method="auto", confidence_level=level)
+    return {
+        "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.n,
+        "method": r.method,
+    }  # fmt: skip
 
 
 def _clustered(matrix: ScoreMatrix, level: float) -> dict[str, dict] | None:
-    if matrix.cluster is None or any(c is None for c in matrix.cluster):
+    """Sensitivity: each model's interval with cluster-robust errors (an interval, no test)."""
+    if matrix.cluster is None or any(c is None for c in matrix.cluster) or matrix.n_items < 3:
         return None
     items = matrix.item_scores()
+    bounded = matrix.scale.bounded
     out = {}
     for k, model in enumerate(matrix.models):
-        ok = np.isfinite(items[k])
-        if ok.sum() < 3:
-            continue
-        with warnings.catch_warnings():  # few clusters: shown with the interval, not as a warning
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
-            r = clustered_mean_ci(items[k][ok], matrix.cluster[ok], confidence_level=level)
+            try:
+                r = clustered_mean_ci(items[k], matrix.cluster, confidence_level=level)
+            except InputError:
+                continue
+        lo, hi = r.ci_low, r.ci_high
+        if bounded:
+            from assay.stats import bounded_interval
+
+            lo, hi = (
+                float(v)
+                for v in bounded_interval(
+                    r.estimate, r.se, r.n_clusters, df=getattr(r, "df", np.inf), confidence_level=level
+                )
+            )
         out[model] = {
-            "ci_low": r.ci_low,
-            "ci_high": r.ci_high,
-            "n_clusters": r.n_clusters,
-            "design_effect": r.design_effect,
-            "method": r.method,
-        }
+            "ci_low": lo, "ci_high": hi, "n_clusters": r.n_clusters,
+            "design_effect": r.design_effect, "method": r.method,
+        }  # fmt: skip
     return out
 
 
-def _noise_floor(common: ScoreMatrix, order: list[str]) -> dict | None:
-    """Median minimum detectable difference (80% power, alpha 0.05) of adjacent-ranked pairs."""
+def _noise_floor(claims: TaskClaims, order: list[str], alpha: float) -> dict | None:
+    """Median minimum detectable difference of adjacent-ranked pairs at the report's alpha."""
+    common = claims.common
     if len(order) < 2 or common.n_items < 10:
         return None
     items = common.item_scores()
@@ -93,7 +86,10 @@ def _noise_floor(common: ScoreMatrix, order: list[str]) -> dict | None:
         warnings.simplefilter("ignore", DegenerateDataWarning)
         for a, b in zip(order[:-1], order[1:], strict=True):
             try:
-                r = power_from_data(items[index[a]], items[index[b]], n=common.n_items)
+                r = power_from_data(
+                    items[index[a]], items[index[b]], n=common.n_items, alpha=alpha,
+                    power=NOISE_FLOOR_POWER,
+                )  # fmt: skip
             except InputError:
                 continue
             if math.isfinite(r.delta):
@@ -103,119 +99,126 @@ def _noise_floor(common: ScoreMatrix, order: list[str]) -> dict | None:
     return {
         "delta": float(np.median(deltas)),
         "n": common.n_items,
-        "power": 0.8,
-        "alpha": 0.05,
+        "power": NOISE_FLOOR_POWER,
+        "alpha": alpha,
         "pairs": len(deltas),
         "method": "paired test, variance of differences from adjacent-ranked pairs",
     }
 
 
-def _task_block(ctx: ReportContext, task: str, metric: str, index: int) -> tuple[dict, str | None]:
+def _task_block(ctx: ReportContext, claims: TaskClaims) -> tuple[dict, str | None]:
     level = ctx.options.confidence_level
-    matrix = ctx.matrix(task, metric)
-    own = {row["model"]: row for row in _own_scores(matrix, level)}
-    clustered = _clustered(matrix, level)
-    scale = unit_scale(matrix)
-    answered = ~np.all(np.isnan(matrix.values), axis=2)
-    common_mask = answered.all(axis=0)
+    full, common, board = claims.full, claims.common, claims.board
+    full_items = full.item_scores()
+    own = {m: own_score(full_items[k], level) for k, m in enumerate(full.models)}
     block = {
-        "task": task,
-        "metric": metric,
+        "task": claims.task,
+        "metric": claims.metric,
+        "metrics": list(claims.metrics),
+        "label": claims.label,
         "confidence_level": level,
-        "scale": scale,
-        "n_items": matrix.n_items,
-        "n_common": int(common_mask.sum()),
+        "scale": claims.scale.factor,
+        "score_range": claims.scale.to_dict(),
+        "n_items": full.n_items,
+        "n_common": common.n_items,
+        "n_models": full.n_models,
+        "set_aside": [
+            {"model": m, "n_items": n, "own": own[m]} for m, n in sorted(claims.set_aside.items())
+        ],
         "rows": [],
         "tie_groups": [],
+        "best_group": [],
         "noise_floor": None,
-        "ranked": False,
+        "ranked": board is not None,
+        "unranked_reason": claims.unranked_reason,
     }
-    board = None
-    if matrix.n_models >= 2 and common_mask.sum() >= 2:
-        common = matrix.subset(
-            items=[it for it, keep in zip(matrix.items, common_mask, strict=True) if keep]
-        )
-        try:
-            board = leaderboard(
-                common,
-                confidence_level=level,
-                n_resamples=ctx.options.n_resamples,
-                rng=ctx.rng(f"board:{task}:{metric}"),
-            )
-        except InputError as exc:  # too little shared data to rank: show the scores, say why
-            block["rank_note"] = str(exc)
     if board is not None:
-        block["ranked"] = True
-        block["tie_groups"] = [list(g) for g in board.tie_groups]
-        block["rank_method"] = board.ranks.method
-        block["n_resamples"] = board.ranks.n_resamples
-        best_group = set(board.tie_groups[0]) if board.tie_groups else set()
+        clustered = _clustered(common, level)
+        pw = board.pairwise
+        block.update(
+            tie_groups=[list(g) for g in board.tie_groups],
+            best_group=list(board.ranks.best_group),
+            rank_method=board.ranks.method,
+            test=pw.test,
+            adjust=pw.adjust,
+            alpha=pw.alpha,
+            n_pairs=len(pw.model_a),
+        )
+        best = set(board.ranks.best_group)
         for e in board.entries:
-            o = own[e.model]
             block["rows"].append({
                 "model": e.model, "rank": e.rank, "rank_low": e.rank_low, "rank_high": e.rank_high,
-                "p_best": e.p_best, "tier": e.tier, "tied_best": e.model in best_group,
-                "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high, "method": e.method, "n": e.n,
-                "own": o, "clustered": (clustered or {}).get(e.model),
+                "tier": e.tier, "tied_best": e.model in best, "estimate": e.estimate,
+                "ci_low": e.ci_low, "ci_high": e.ci_high, "method": e.method, "n": e.n,
+                "own": own[e.model], "clustered": (clustered or {}).get(e.model),
             })  # fmt: skip
-        block["noise_floor"] = _noise_floor(common, [e.model for e in board.entries])
+        order = [e.model for e in board.entries]
+        block["noise_floor"] = _noise_floor(claims, order, ctx.options.alpha)
     else:
-        ordered = sorted(
-            own.values(), key=lambda r: -(r["estimate"] if r["estimate"] is not None else -math.inf)
-        )
-        for rank, o in enumerate(ordered, start=1):
+        common_items = common.item_scores()
+        for k, model in enumerate(common.models):
+            o = own_score(common_items[k], level) if common.n_items else own[model]
             block["rows"].append({
-                "model": o["model"], "rank": rank, "rank_low": rank, "rank_high": rank, "p_best": None, "tier": rank,
-                "tied_best": False, "estimate": o["estimate"], "ci_low": o["ci_low"], "ci_high": o["ci_high"],
-                "method": o["method"], "n": o["n"], "own": o, "clustered": (clustered or {}).get(o["model"]),
+                "model": model, "rank": None, "rank_low": None, "rank_high": None, "tier": None,
+                "tied_best": False, "estimate": o["estimate"], "ci_low": o["ci_low"],
+                "ci_high": o["ci_high"], "method": o["method"], "n": o["n"], "own": own[model],
+                "clustered": None,
             })  # fmt: skip
-    figure = None
+    return block, _figure(block, level)
+
+
+def _figure(block: dict, level: float) -> str | None:
     rows = [r for r in block["rows"] if r["estimate"] is not None]
-    if rows:
-        figure = forest_plot(
-            [r["model"] for r in rows],
-            [r["estimate"] * scale for r in rows],
-            [
-                r["ci_low"] * scale
-                if r["ci_low"] is not None and math.isfinite(r["ci_low"])
-                else r["estimate"] * scale
-                for r in rows
-            ],
-            [
-                r["ci_high"] * scale
-                if r["ci_high"] is not None and math.isfinite(r["ci_high"])
-                else r["estimate"] * scale
-                for r in rows
-            ],
-            xlabel=f"{metric} ({'%' if scale == 100 else 'score'}), {level_pct(level)} intervals",
-            highlight=[r["tied_best"] or not block["ranked"] for r in rows],
-        )
-    return block, figure
-
-
-def _headline(block: dict) -> list[str]:
-    if not block["ranked"] or not block["tie_groups"]:
-        return []
-    best = block["tie_groups"][0]
+    if not rows:
+        return None
     scale = block["scale"]
-    top = block["rows"][0]
+
+    def bound(r: dict, key: str) -> float:
+        v = r[key]
+        return (v if v is not None and math.isfinite(v) else r["estimate"]) * scale
+
+    return forest_plot(
+        [r["model"] for r in rows],
+        [r["estimate"] * scale for r in rows],
+        [bound(r, "ci_low") for r in rows],
+        [bound(r, "ci_high") for r in rows],
+        xlabel=f"{block['metric']} ({'%' if scale == 100 else 'score'}), {level_pct(level)} intervals",
+        highlight=[r["tied_best"] for r in rows],
+    )
+
+
+def headline(block: dict) -> list[str]:
+    """The leaderboard's findings, each naming the task and metric."""
+    label = block["label"]
+    if not block["ranked"]:
+        return [f"{label}: not ranked: {block['unranked_reason']}"]
+    scale = block["scale"]
     unit = " points" if scale == 100 else ""
+    best = block["best_group"]
+    top = block["rows"][0]
+    others = block["n_models"] - len(block["set_aside"]) - 1
     lines = []
     if len(best) == 1:
         lines.append(
-            f"{block['task']}: {best[0]} is best ({top['estimate'] * scale:.1f}, "
-            f"{level_pct(block['confidence_level'])} CI {top['ci_low'] * scale:.1f} to {top['ci_high'] * scale:.1f}), "
-            "distinguishable from every other model."
+            f"{label}: {best[0]} is best ({top['estimate'] * scale:.1f}, "
+            f"{level_pct(block['confidence_level'])} CI {top['ci_low'] * scale:.1f} to "
+            f"{top['ci_high'] * scale:.1f}; n = {block['n_common']:,}), significantly ahead of "
+            f"{'the other model' if others == 1 else f'all {others} other models'} "
+            f"({block['test']}, {block['adjust']}-adjusted over {block['n_pairs']} pair(s), "
+            f"alpha {block['alpha']:g})."
         )
     else:
         lines.append(
-            f"{block['task']}: {len(best)} models cannot be told apart from the best: {', '.join(best)}."
+            f"{label}: {len(best)} models cannot be told apart from the best "
+            f"(n = {block['n_common']:,}; {block['test']}, {block['adjust']}-adjusted, alpha "
+            f"{block['alpha']:g}): {', '.join(best)}."
         )
     if block["noise_floor"]:
         nf = block["noise_floor"]
         lines.append(
-            f"{block['task']}: with {nf['n']:,} items this task resolves differences of about "
-            f"{nf['delta'] * scale:.1f}{unit} between neighbouring models at 80% power."
+            f"{label}: with {nf['n']:,} items this task resolves differences of about "
+            f"{nf['delta'] * scale:.1f}{unit} between neighbouring models "
+            f"({100 * nf['power']:g}% power, alpha {nf['alpha']:g})."
         )
     return lines
 
@@ -225,26 +228,39 @@ def build(ctx: ReportContext) -> SectionModel:
         return SectionModel(
             id=ID, title=TITLE, status="absent", reason="no scored responses were read."
         )
-    blocks, figures, headline = [], {}, []
-    for k, (task, metric) in enumerate(ctx.task_metrics):
-        block, figure = _task_block(ctx, task, metric, k)
-        blocks.append(block)
+    blocks, figures, lines = [], {}, []
+    for claims in ctx.claim_groups:
+        block, figure = _task_block(ctx, claims)
         if figure is not None:
-            figures[f"forest-{k}"] = figure
-        headline += _headline(block)
+            figures[f"forest-{len(blocks)}"] = figure
+        blocks.append(block)
+        lines += headline(block)
     notes = [
-        "Scores and intervals use the items every model answered, so that models are compared on the same "
-        "items; 'all its items' shows each model's score on every item it answered. Intervals are Wilson for "
-        "0/1 scores and t over item means otherwise. Rank intervals are simultaneous, from a paired bootstrap "
-        "over items; the tie group of the best holds the models not distinguishable from it. The noise floor "
-        "is the median minimum detectable difference (paired test, alpha 0.05, 80% power) between models "
-        "adjacent in the ranking.",
+        "One item set per task: every statement about a task (this table, the headline, the "
+        "comparisons, the subjects and the heat map) uses the items every model answered; a model "
+        "that answered under half the items is set aside and shown on its own items below the "
+        "table, and 'all its items' gives each model's score on every item it answered.",
+        "Intervals stay inside the score's range: Wilson for 0/1 scores, the score (Wilson-type) "
+        "interval with the observed variance for other scores in [0, 1], t otherwise.",
+        "Ranks, rank intervals, tiers and the models tied with the best are read from the same "
+        "all-pairs paired tests as the comparisons section (McNemar exact for 0/1 scores, paired t "
+        "otherwise), adjusted together across all pairs of the task: model B is ahead of A only "
+        "where that test rejects. A rank interval runs from 1 + the number of models significantly "
+        "ahead to the number of models not significantly behind. Tiers split the models in score "
+        "order where a model is significantly behind the first model of its tier.",
+        "The noise floor is the median minimum detectable difference (paired test, at the report's "
+        "alpha and 80% power) between models adjacent in the ranking.",
     ]
     return SectionModel(
         id=ID,
         title=TITLE,
         data={"tasks": blocks},
-        headline=headline[:8],
+        headline=_dedupe(lines)[:8],
         figures=figures,
         notes=notes,
     )
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [x for x in lines if not (x in seen or seen.add(x))]

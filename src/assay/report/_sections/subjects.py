@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 
 from assay._core import DegenerateDataWarning, InputError
-from assay.report._context import ReportContext
+from assay.report._context import ReportContext, TaskClaims
 from assay.report._figures import subject_bars
 from assay.report._model import SectionModel
-from assay.report._sections._common import level_pct, unit_scale
+from assay.report._sections._common import level_pct
 from assay.stats import subgroups
 
 ID = "subjects"
@@ -27,11 +27,10 @@ def _models_to_show(ctx: ReportContext, models: tuple[str, ...], means: np.ndarr
     return chosen
 
 
-def _task_block(
-    ctx: ReportContext, task: str, metric: str, k: int
-) -> tuple[dict | None, str | None]:
-    matrix = ctx.matrix(task, metric)
-    if matrix.subject is None:
+def _task_block(ctx: ReportContext, claims: TaskClaims) -> tuple[dict | None, str | None]:
+    matrix = claims.common  # the task's one item set, as in the leaderboard and comparisons
+    task, metric = claims.task, claims.metric
+    if matrix.subject is None or matrix.n_items == 0:
         return None, None
     level = ctx.options.confidence_level
     items = matrix.item_scores()
@@ -63,7 +62,7 @@ def _task_block(
         })  # fmt: skip
     if not per_model:
         return None, None
-    scale = unit_scale(matrix)
+    scale = claims.scale.factor
     top = per_model[0]
     names = [s for s in subjects if s in top["subjects"]]
     names.sort(key=lambda s: -top["subjects"][s]["estimate"])
@@ -78,6 +77,9 @@ def _task_block(
     block = {
         "task": task,
         "metric": metric,
+        "metrics": list(claims.metrics),
+        "label": claims.label,
+        "n_common": matrix.n_items,
         "subjects": subjects,
         "models": per_model,
         "scale": scale,
@@ -96,8 +98,8 @@ def build(ctx: ReportContext) -> SectionModel:
             reason="needs a subject per item (a subject column, or --subject-field naming a metadata field).",
         )
     blocks, figures, headline = [], {}, []
-    for k, (task, metric) in enumerate(ctx.task_metrics):
-        block, figure = _task_block(ctx, task, metric, k)
+    for claims in ctx.claim_groups:
+        block, figure = _task_block(ctx, claims)
         if block is None:
             continue
         figures[f"bars-{len(blocks)}"] = figure
@@ -107,7 +109,7 @@ def build(ctx: ReportContext) -> SectionModel:
         worst = min(top["subjects"], key=lambda s: top["subjects"][s]["estimate"])
         sc = block["scale"]
         headline.append(
-            f"{task}: {top['model']} ranges from {top['subjects'][worst]['estimate'] * sc:.1f} ({worst}) to "
+            f"{block['label']}: {top['model']} ranges from {top['subjects'][worst]['estimate'] * sc:.1f} ({worst}) to "
             f"{top['subjects'][best]['estimate'] * sc:.1f} ({best}) across {len(block['subjects'])} subjects."
         )
     if not blocks:
