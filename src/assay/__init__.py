@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from assay._core import (
-    __version__,
     AssayError,
     DegenerateDataWarning,
     InputError,
     ScoreMatrix,
     StoreLockedError,
+    __version__,
 )
 from assay.io import ReadResult, build_matrix, read
 

@@ -105,25 +105,36 @@ def test_compare_clustered_by_subject(table):
     assert "in 60 clusters" in text.output.splitlines()[0]
 
 
-def test_compare_refuses_items_that_do_not_align(tmp_path):
+def test_compare_uses_shared_items_by_default_and_says_so(tmp_path):
+    # one rule for every command and the report: the items every model answered, stated
     path = write_table(tmp_path / "gappy.parquet", drop_for="tuned")
-    res = run("compare", "base", "tuned", path)
+    ok = run("compare", "base", "tuned", path, "--json")
+    doc = json.loads(ok.stdout)
+    assert doc["result"]["n"] == 293 and doc["dropped_items"] == 7
+    assert "293 items used: those every model answered (7 left out" in ok.stderr
+    res = run("compare", "base", "tuned", path, "--align", "raise")
     assert res.exit_code == 2
     assert re.search(
-        r"error: the models were not scored on the same items .*tuned lacks 7 of 300 items \(e\.g\. q000",
+        r"error: models were scored on different items .*tuned lacks 7 of 300 items \(e\.g\. q000",
         res.output,
     )
-    assert "--missing intersect" in res.output
-    ok = run("compare", "base", "tuned", path, "--missing", "intersect", "--json")
-    doc = json.loads(ok.output)
-    assert doc["result"]["n"] == 293 and doc["dropped_items"] == 7
+    old_name = run("compare", "base", "tuned", path, "--missing", "intersect", "--json")
+    assert json.loads(old_name.stdout)["result"]["n"] == 293
+
+
+def test_compare_takes_paths_first_and_suggests_names(tmp_path, table):
+    first = run("compare", table, "base", "tuned", "--json")
+    last = run("compare", "base", "tuned", table, "--json")
+    assert first.exit_code == 0 and json.loads(first.stdout) == json.loads(last.stdout)
+    res = run("compare", table, "BASE", "tuned")
+    assert res.exit_code == 2 and "did you mean 'base'?" in res.output
 
 
 def test_compare_errors(table):
     res = run("compare", "base", "nobody", table)
     assert res.exit_code == 2 and "error: model(s) 'nobody' have no 'acc' scores" in res.output
     res = run("compare", "base", "tuned", table, "--store", "x.duckdb")
-    assert res.exit_code == 2 and "give RESULTS files or --store, not both" in res.output
+    assert res.exit_code == 2 and "give results files or a store, not both" in res.output
     res = run("compare", "base", "tuned", table, "--margin", "-1")
     assert res.exit_code == 2 and "`margin` must be a positive number" in res.output
 
@@ -151,8 +162,14 @@ def test_leaderboard(table):
     ref = leaderboard(
         np.vstack([s["base"], s["other"], s["tuned"]]), models=["base", "other", "tuned"], rng=0
     )
-    assert lines[2].split()[3] == ref.entries[0].model
-    assert lines[-1] == f"tied with the best (tier 1): {', '.join(ref.tie_groups[0])}"
+    assert lines[4].split()[3] == ref.entries[0].model
+    best = ref.ranks.best_group
+    assert lines[-1] == (
+        f"best: {best[0]} (significantly ahead of every other model)"
+        if len(best) == 1
+        else f"cannot be told apart from the best: {', '.join(best)}"
+    )
+    assert all(len(line) <= 100 for line in lines)
     res = run("leaderboard", table, "--json", "--cluster-by", "subject")
     assert "warning: Only 6 clusters" in res.stderr
     doc = json.loads(res.stdout)

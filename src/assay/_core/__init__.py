@@ -2,9 +2,9 @@
 
 from assay._core._exceptions import AssayError, DegenerateDataWarning, InputError, StoreLockedError
 from assay._core._matrix import MIN_COVERAGE, CommonItems, ScoreMatrix
+from assay._core._results import Result, to_builtin
 from assay._core._scale import ScoreScale, score_scale
 from assay._core._version import __version__
-from assay._core._results import Result, to_builtin
 
 __all__ = [
     "MIN_COVERAGE",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -17,10 +16,12 @@ from assay._core import AssayError
 
 __all__ = [
     "STORE_ENV",
+    "align_option",
     "collect_read_options",
     "default_store_path",
     "echo_json",
     "handle_errors",
+    "load_matrix",
     "load_responses",
     "load_result",
     "parse_map",
@@ -33,7 +34,9 @@ STORE_ENV = "ASSAY_STORE"
 
 def default_store_path() -> str:
     """The store path: ``$ASSAY_STORE`` or ``.assay/results.duckdb`` under the working directory."""
-    return os.environ.get(STORE_ENV) or os.path.join(".assay", "results.duckdb")
+    from assay.store import default_store_path as store_default
+
+    return store_default()
 
 
 def store_option(f: Callable) -> Callable:
@@ -151,26 +154,21 @@ def collect_read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_result(
-    paths: tuple[str, ...] | list[str], store_path: str | None, read_kwargs: dict[str, Any]
+    paths: tuple[str, ...] | list[str],
+    store_path: str | None,
+    read_kwargs: dict[str, Any],
+    progress: Callable[[str], None] | None = None,
 ):
     """What a command reads: RESULTS files or folders, or the store (``--store`` or the default one).
 
-    Giving both is refused; giving neither reads the default store, which must exist.
+    The one loader (:func:`assay.store.load_results`), as the report uses. Giving both is refused;
+    giving neither reads the default store, which must exist.
     """
-    from assay._core import InputError
+    from assay.store import load_results
 
-    if paths and store_path:
-        raise InputError("give RESULTS files or --store, not both.")
-    if paths:
-        from assay.io import read
-
-        return read(list(paths), **read_kwargs)
-    from assay.io import ReadResult
-    from assay.store import Store
-
-    path = store_path or default_store_path()
-    with Store(path, create=False) as store:
-        return ReadResult(store.responses(), store.runs(), [], [f"store:{path}"])
+    return load_results(
+        list(paths) or None, store=store_path, progress=progress, **read_kwargs
+    )
 
 
 def load_responses(
@@ -178,6 +176,45 @@ def load_responses(
 ):
     """The long table of :func:`load_result`."""
     return load_result(paths, store_path, read_kwargs).responses
+
+
+def load_matrix(
+    paths: tuple[str, ...] | list[str],
+    store_path: str | None,
+    read_kwargs: dict[str, Any],
+    *,
+    task: str | None,
+    metric: str | None,
+    models: list[str] | None = None,
+    align: str = "intersect",
+):
+    """One task and metric, item sets aligned by :meth:`assay.ScoreMatrix.common` (the report's rule).
+
+    Prints, on stderr, the one sentence that says which items were used when models differ.
+    """
+    from assay.io import alignment_note
+    from assay.store import load_matrix as library_load_matrix
+
+    result = load_result(paths, store_path, read_kwargs)
+    matrix = library_load_matrix(result, task, metric, models=models, align=align)
+    note = alignment_note(matrix)
+    if note:
+        click.echo(f"note: {note}", err=True)
+    return matrix
+
+
+def align_option(f: Callable) -> Callable:
+    """``--align``: the one rule for models scored on different items (``--missing`` also works)."""
+    return click.option(
+        "--align",
+        "--missing",
+        "align",
+        type=click.Choice(["intersect", "raise"]),
+        default="intersect",
+        show_default=True,
+        help="Models scored on different items: use the items all of them answered (as the "
+        "report does), or refuse.",
+    )(f)
 
 
 def progress_bars() -> Any:

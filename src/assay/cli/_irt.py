@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import sys
-import warnings
 from typing import Any
 
 import click
@@ -15,6 +14,7 @@ from assay.cli._common import (
     collect_read_options,
     echo_json,
     handle_errors,
+    load_result,
     read_options,
     step_progress,
     store_option,
@@ -30,24 +30,21 @@ def _matrix(
     metric: str | None,
     read_kw: dict[str, Any],
 ):
-    from assay.io import MissingItemsWarning, build_matrix, read
+    from assay.io import alignment_note
+    from assay.store import load_matrix
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", MissingItemsWarning)
-        if results:
-            matrix = build_matrix(
-                read(list(results), **read_kw).responses, task, metric, missing="keep"
-            )
-        elif store_path:
-            from assay.store import Store
-
-            with Store(store_path, create=False) as store:
-                matrix = store.matrix(task, metric, align="keep")
-        else:
-            raise click.UsageError("give results files or folders, or --store PATH.")
-    for w in caught:
-        if issubclass(w.category, MissingItemsWarning):
-            click.echo(f"note: {w.message}", err=True)
+    if not results and not store_path:
+        raise click.UsageError("give results files or folders, or --store PATH.")
+    result = load_result(results, store_path, read_kw)
+    matrix = load_matrix(result, task, metric, align="keep")
+    note = alignment_note(matrix)
+    if matrix.missing:
+        lacking = "; ".join(
+            f"{name} lacks {n:,} of {matrix.n_items:,} items" for name, (n, _) in matrix.missing.items()
+        )
+        click.echo(f"note: {lacking} (kept as missing; IRT uses the responses there are)", err=True)
+    elif note:
+        click.echo(f"note: {note}", err=True)
     return matrix
 
 

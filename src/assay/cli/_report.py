@@ -11,6 +11,7 @@ from rich.console import Console
 from assay.cli._common import (
     collect_read_options,
     handle_errors,
+    load_result,
     progress_bars,
     read_options,
     store_option,
@@ -155,9 +156,7 @@ def report(
     if not results:
         if store_path is None:
             raise click.UsageError("give results files or folders, or --store PATH.")
-        from assay.report._build import result_from_store
-
-        result = result_from_store(store_path)
+        result = load_result((), store_path, read_kw)
     if review is not None:
         from assay.io import read
         from assay.report._review import apply_review_file

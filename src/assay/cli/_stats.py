@@ -8,16 +8,16 @@ Each command parses options, calls one library function (:func:`assay.stats.comp
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import click
 
 from assay.cli._common import (
+    align_option,
     collect_read_options,
-    default_store_path,
     echo_json,
     handle_errors,
+    load_matrix,
     read_options,
     store_option,
 )
@@ -33,68 +33,22 @@ _FLIPS_SHOWN = 10
 # ------------------------------------------------------------------------------- data access
 
 
-def _load_matrix(
-    paths: tuple[str, ...],
-    store_path: str | None,
-    read_kwargs: dict[str, Any],
-    *,
-    task: str | None,
-    metric: str | None,
-    models: list[str] | None,
-    missing: str,
-):
-    """The ScoreMatrix of one task and metric, from RESULTS files or from the store.
-
-    Models scored on different items are refused (naming what each lacks) unless
-    ``missing='intersect'``.
-    """
-    import numpy as np
+def _split_args(args: tuple[str, ...], n_models: int) -> tuple[list[str], list[str]]:
+    """Model names and RESULTS paths in any order: an argument naming an existing file or folder
+    is a path; the others are model names (``assay compare RESULTS A B`` and ``A B RESULTS``)."""
+    import os
 
     from assay._core import InputError
-    from assay.io import MissingItemsWarning, build_matrix
 
-    if paths and store_path:
-        raise InputError("give RESULTS files or --store, not both.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MissingItemsWarning)
-        if paths:
-            from assay.io import read
-
-            result = read(list(paths), **read_kwargs)
-            matrix = build_matrix(result.responses, task, metric, align="keep", models=models)
-        else:
-            from assay.store import Store
-
-            store = Store(store_path or default_store_path(), create=False)
-            matrix = store.matrix(task, metric, align="keep", models=models)
-    if matrix.missing:
-        lacking = "; ".join(
-            f"{name} lacks {n:,} of {matrix.n_items:,} items (e.g. {', '.join(ex)})"
-            for name, (n, ex) in matrix.missing.items()
+    paths = [a for a in args if os.path.exists(a)]
+    names = [a for a in args if not os.path.exists(a)]
+    if len(names) != n_models:
+        raise InputError(
+            f"expected {n_models} model names besides the RESULTS paths; got "
+            f"{len(names)} ({', '.join(map(repr, names)) or 'none'})"
+            + (". A path that does not exist counts as a model name." if names else ".")
         )
-        if missing != "intersect":
-            raise InputError(
-                f"the models were not scored on the same items of task {matrix.task!r}, metric "
-                f"{matrix.metric!r}: {lacking}. Pass --missing intersect to use the items they all have."
-            )
-        lacks = np.all(np.isnan(matrix.values), axis=2)  # (models, items)
-        answered = ~lacks.any(axis=0)
-        if not answered.any():
-            raise InputError(f"no item was scored for every model: {lacking}.")
-        dropped = int((~answered).sum())
-        matrix = matrix.subset(items=[i for i, ok in zip(matrix.items, answered) if ok])
-        return matrix, dropped
-    return matrix, 0
-
-
-def _scale(matrix) -> tuple[float, str]:
-    """Scores in [0, 1] are shown as points (x100); other scores as they are."""
-    import numpy as np
-
-    v = matrix.values[~np.isnan(matrix.values)]
-    if v.size and v.min() >= 0 and v.max() <= 1:
-        return 100.0, "points"
-    return 1.0, "units"
+    return names, paths
 
 
 def _common_options(f):
@@ -107,13 +61,7 @@ def _common_options(f):
             default=None,
             help="Cluster-robust errors over the items' cluster or subject labels.",
         ),
-        click.option(
-            "--missing",
-            type=click.Choice(["raise", "intersect"]),
-            default="raise",
-            show_default=True,
-            help="Models scored on different items: refuse, or use the items all have.",
-        ),
+        align_option,
         click.option("--confidence-level", type=float, default=0.95, show_default=True),
         click.option(
             "--resamples", type=int, default=None, help="Bootstrap / permutation resamples."
@@ -142,9 +90,7 @@ def _p(p: float | None) -> str:
 
 
 @click.command()
-@click.argument("model_a")
-@click.argument("model_b")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("args", nargs=-1, metavar="[RESULTS...] MODEL_A MODEL_B [RESULTS...]")
 @click.option(
     "--margin",
     type=float,
@@ -162,15 +108,13 @@ def _p(p: float | None) -> str:
 @_common_options
 @handle_errors
 def compare(
-    model_a: str,
-    model_b: str,
-    paths: tuple[str, ...],
+    args: tuple[str, ...],
     margin: float | None,
     n_flips: int,
     task: str | None,
     metric: str | None,
     cluster_by: str | None,
-    missing: str,
+    align: str,
     confidence_level: float,
     resamples: int | None,
     seed: int,
@@ -186,11 +130,13 @@ def compare(
     """
     from assay.stats import compare_models
 
-    matrix, dropped = _load_matrix(
+    (model_a, model_b), paths = _split_args(args, 2)
+    matrix = load_matrix(
         paths, store_path, collect_read_options(kwargs), task=task, metric=metric,
-        models=[model_a, model_b], missing=missing,
+        models=[model_a, model_b], align=align,
     )  # fmt: skip
-    scale, unit = _scale(matrix)
+    dropped = matrix.dropped_items
+    scale, unit = matrix.scale.factor, matrix.scale.unit
     options: dict[str, Any] = {"confidence_level": confidence_level, "rng": seed}
     if resamples is not None:
         options["n_resamples"] = resamples
@@ -216,8 +162,6 @@ def compare(
         )
         return
     _print_compare(res, model_a, model_b, matrix, scale, unit, verdict, n_flips, cluster_by)
-    if dropped:
-        click.echo(f"({dropped:,} items left out: not scored for both models)")
 
 
 def _print_compare(
@@ -279,15 +223,27 @@ def _print_compare(
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--top-k", type=int, default=None, help="k of P(top-k) (default 3).")
+@click.option(
+    "--alpha", type=float, default=0.05, show_default=True, help="Level of the all-pairs tests."
+)
+@click.option(
+    "--adjust",
+    type=click.Choice(["holm", "hochberg", "bh", "by", "bonferroni", "none"]),
+    default="holm",
+    show_default=True,
+    help="Multiple-testing adjustment of the all-pairs tests behind ranks and tiers.",
+)
 @_common_options
 @handle_errors
 def leaderboard(
     paths: tuple[str, ...],
     top_k: int | None,
+    alpha: float,
+    adjust: str,
     task: str | None,
     metric: str | None,
     cluster_by: str | None,
-    missing: str,
+    align: str,
     confidence_level: float,
     resamples: int | None,
     seed: int,
@@ -301,11 +257,14 @@ def leaderboard(
     """
     from assay.stats import leaderboard as make_leaderboard
 
-    matrix, dropped = _load_matrix(
-        paths, store_path, collect_read_options(kwargs), task=task, metric=metric, models=None,
-        missing=missing,
-    )  # fmt: skip
-    options: dict[str, Any] = {"confidence_level": confidence_level, "rng": seed, "top_k": top_k}
+    matrix = load_matrix(
+        paths, store_path, collect_read_options(kwargs), task=task, metric=metric, align=align
+    )
+    dropped = matrix.dropped_items
+    options: dict[str, Any] = {
+        "confidence_level": confidence_level, "rng": seed, "top_k": top_k, "alpha": alpha,
+        "adjust": adjust,
+    }  # fmt: skip
     if resamples is not None:
         options["n_resamples"] = resamples
     board = make_leaderboard(matrix, cluster_by=cluster_by, **options)
@@ -323,21 +282,27 @@ def leaderboard(
         )
         return
     _print_leaderboard(board, matrix, cluster_by)
-    if dropped:
-        click.echo(f"({dropped:,} items left out: not scored for every model)")
 
 
 def _print_leaderboard(board, matrix, cluster_by) -> None:
-    scale, _ = _scale(matrix)
+    scale = matrix.scale.factor
     level = f"{100 * board.confidence_level:g}%"
-    k = board.ranks.top_k
+    pw = board.pairwise
+    clusters = f" in {board.n_clusters} {cluster_by} clusters" if board.n_clusters else ""
     click.echo(
-        f"task {board.task}, metric {board.metric}: {len(board.entries)} models on {board.n:,} items"
-        + (f" in {board.n_clusters} {cluster_by} clusters" if board.n_clusters else "")
-        + f"; {level} intervals ({board.entries[0].method}), simultaneous rank intervals "
-        f"({board.ranks.n_resamples:,} paired bootstrap resamples)"
+        f"task {board.task}, metric {board.metric}: {len(board.entries)} models on "
+        f"{board.n:,} items{clusters}"
     )
-    header = ("tier", "rank", "rank CI", "model", "score", f"{level} CI", "P(best)", f"P(top {k})")
+    click.echo(f"  {level} intervals: {board.entries[0].method}")
+    click.echo(
+        "  ranks and tiers: "
+        + (
+            f"{pw.test}, all {len(pw.model_a)} pairs, {pw.adjust}-adjusted, alpha {pw.alpha:g}"
+            if pw is not None
+            else board.ranks.method
+        )
+    )
+    header = ("tier", "rank", "rank CI", "model", "score", f"{level} CI")
     rows = [
         (
             str(e.tier),
@@ -346,17 +311,29 @@ def _print_leaderboard(board, matrix, cluster_by) -> None:
             e.model,
             _pct(e.estimate, scale),
             f"{_pct(e.ci_low, scale)}-{_pct(e.ci_high, scale)}",
-            f"{e.p_best:.3f}",
-            f"{e.p_top_k:.3f}",
         )  # fmt: skip
         for e in board.entries
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    widths[3] = min(widths[3], 48)  # long model names are cut, so a row fits 100 columns
+    numeric = {0, 1, 2, 4, 5}
+
+    def line(cells):
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True)):
+            c = c if len(c) <= w else c[: w - 1] + "~"
+            out.append(c.rjust(w) if i in numeric else c.ljust(w))
+        return "  ".join(out).rstrip()
+
+    click.echo(line(header))
     for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        click.echo(line(r))
     click.echo("")
-    click.echo(f"tied with the best (tier 1): {', '.join(board.tie_groups[0])}")
+    best = board.ranks.best_group
+    if len(best) == 1:
+        click.echo(f"best: {best[0]} (significantly ahead of every other model)")
+    else:
+        click.echo(f"cannot be told apart from the best: {', '.join(best)}")
 
 
 # ------------------------------------------------------------------------------- power
@@ -388,11 +365,13 @@ def _print_leaderboard(board, matrix, cluster_by) -> None:
     help="Difference to detect (points for 0-1 scores): give the items needed.",
 )
 @click.option(
+    "--accuracy",
     "--baseline",
+    "baseline",
     type=float,
     default=0.5,
     show_default=True,
-    help="Baseline accuracy (binary scores); 0.5 is the largest variance.",
+    help="Expected accuracy (binary scores); 0.5 is the largest variance. (--baseline: old name.)",
 )
 @click.option(
     "--sd",
@@ -431,7 +410,7 @@ def power(
 ) -> None:  # fmt: skip
     """Minimum detectable effect at --n items, or the items needed to detect --delta.
 
-    From assumptions: binary scores by default (give --baseline), continuous scores with --sd.
+    From assumptions: binary scores by default (give --accuracy), continuous scores with --sd.
     From data: give RESULTS (or --store) with --model-a and --model-b; the variance of the paired
     differences (and the design effect with --cluster-by) is estimated from their item scores.
     """
@@ -502,41 +481,20 @@ def power(
 def _power_from_data(paths, store_path, read_kwargs, model_a, model_b, task, metric, cluster_by,
                      n_items, delta, k, alpha, target, as_json) -> None:  # fmt: skip
     """`assay power` with pilot data: the variance of the paired differences comes from A and B."""
-    import numpy as np
-
     from assay._core import InputError
-    from assay.stats import power_from_data
+    from assay.stats import power_from_matrix
 
     if not (model_a and model_b):
         raise InputError("power from data needs --model-a and --model-b (and RESULTS or --store).")
-    matrix, _ = _load_matrix(
-        paths,
-        store_path,
-        read_kwargs,
-        task=task,
-        metric=metric,
-        models=[model_a, model_b],
-        missing="intersect",
+    matrix = load_matrix(
+        paths, store_path, read_kwargs, task=task, metric=metric, models=[model_a, model_b]
     )
-    a, b = matrix.row(model_a), matrix.row(model_b)
-    both = ~(np.isnan(a).all(axis=1) | np.isnan(b).all(axis=1))
-    clusters = None
-    if cluster_by is not None:
-        labels = getattr(matrix, cluster_by)
-        if labels is None:
-            raise InputError(f"--cluster-by {cluster_by}: the data have no {cluster_by} labels.")
-        clusters = labels[both]
-    scale, unit = _scale(matrix)
-    res = power_from_data(
-        a[both],
-        b[both],
-        n=n_items,
-        delta=None if delta is None else delta / scale,
-        k=None if k == 1 else k,
-        clusters=clusters,
-        alpha=alpha,
+    scale, unit = matrix.scale.factor, matrix.scale.unit
+    res = power_from_matrix(
+        matrix, model_a, model_b, cluster_by=cluster_by, n=n_items,
+        delta=None if delta is None else delta / scale, k=None if k == 1 else k, alpha=alpha,
         power=target,
-    )
+    )  # fmt: skip
     if as_json:
         echo_json(
             {
@@ -548,16 +506,19 @@ def _power_from_data(paths, store_path, read_kwargs, model_a, model_b, task, met
                     "model_b": model_b,
                     "task": matrix.task,
                     "metric": matrix.metric,
-                    "pilot_items": int(both.sum()),
+                    "pilot_items": matrix.n_items,
                     "cluster_by": cluster_by,
                 },
                 "result": res.to_dict(),
             }
         )
         return
-    pilot = f"variance from {model_a} vs {model_b} on {int(both.sum()):,} items of {matrix.task}"
+    pilot = (
+        f"variance from {model_a} vs {model_b} on {matrix.n_items:,} items of {matrix.task}; "
+        f"{res.design} design, {res.method} test"
+    )
     if cluster_by:
-        pilot += f", clustered by {cluster_by}"
+        pilot += f"; clustered by {cluster_by}: design effect {res.design_effect:.1f}"
     if res.solved_for == "delta":
         if math.isnan(res.delta):
             click.echo(res.note)

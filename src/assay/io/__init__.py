@@ -4,7 +4,7 @@ Readers never compute statistics. A reader that meets something it cannot map ra
 :class:`~assay.InputError` naming the file, the line or record, and the field.
 """
 
-from assay.io._matrix import MissingItemsWarning, build_matrix
+from assay.io._matrix import MissingItemsWarning, alignment_note, build_matrix
 from assay.io._options import ReadOptions
 from assay.io._read import FORMATS, detect_format, read
 from assay.io._schema import (
@@ -26,6 +26,7 @@ __all__ = [
     "ReadResult",
     "ResponseBuilder",
     "RunInfo",
+    "alignment_note",
     "build_matrix",
     "detect_format",
     "file_sha256",

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from assay._core import InputError, ScoreMatrix
 from assay._core._validation import check_choice
 
-__all__ = ["MissingItemsWarning", "build_matrix"]
+__all__ = ["MissingItemsWarning", "alignment_note", "build_matrix"]
 
 
 class MissingItemsWarning(UserWarning):
@@ -58,8 +58,17 @@ def build_matrix(
         table = table.filter(pc.is_in(table.column("model"), pa.array(list(models), pa.string())))
         absent = sorted(set(models) - set(table.column("model").unique().to_pylist()))
         if absent:
+            known = sorted(
+                v
+                for v in responses.filter(pc.equal(responses.column("task"), task))
+                .column("model")
+                .unique()
+                .to_pylist()
+                if v is not None
+            )
             raise InputError(
-                f"model(s) {', '.join(map(repr, absent))} have no {metric!r} scores on task {task!r}."
+                f"model(s) {', '.join(map(repr, absent))} have no {metric!r} scores on task "
+                f"{task!r}{suggest(absent, known)}"
             )
     model_names, mi = _codes(table.column("model"))
     item_names, ii = _codes(table.column("item"))
@@ -166,3 +175,49 @@ def _per_item(table: pa.Table, column: str, ii: np.ndarray, n_items: int) -> np.
     rows = np.flatnonzero(have)[::-1]
     out[ii[rows]] = py[rows]
     return out
+
+
+def alignment_note(matrix: ScoreMatrix) -> str | None:
+    """The one sentence every output prints about which items a matrix kept, or None if all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from assay import ScoreMatrix
+    >>> m = ScoreMatrix(models=("a",), items=("1",), values=np.ones((1, 1)), dropped_items=2)
+    >>> alignment_note(m)
+    '1 item used: those every model answered (2 left out: not scored for every model).'
+    """
+    if not matrix.dropped_items and not matrix.set_aside:
+        return None
+    n = matrix.n_items
+    text = f"{n:,} item{'' if n == 1 else 's'} used: those every model answered"
+    if matrix.dropped_items:
+        text += f" ({matrix.dropped_items:,} left out: not scored for every model)"
+    if matrix.set_aside:
+        text += "; set aside (answered under half the items): " + ", ".join(
+            f"{m} ({k:,} items)" for m, k in sorted(matrix.set_aside.items())
+        )
+    return text + "."
+
+
+def suggest(names: list[str], known: list[str], *, shown: int = 8) -> str:
+    """'; did you mean ...?' for the closest known names (case-insensitive), else the known names.
+
+    Used wherever a model, task or metric name is not found, so every command answers alike.
+    """
+    import difflib
+
+    lower = {k.lower(): k for k in known}
+    close: list[str] = []
+    for name in names:
+        if name.lower() in lower:
+            close.append(lower[name.lower()])
+            continue
+        for hit in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.6):
+            close.append(lower[hit])
+    close = list(dict.fromkeys(close))
+    if close:
+        return f"; did you mean {' or '.join(map(repr, close))}?"
+    listed = ", ".join(known[:shown]) + (f", ... ({len(known)} in all)" if len(known) > shown else "")
+    return f"; known: {listed}." if known else "."

@@ -10,7 +10,7 @@ from typing import Any
 
 from assay._core import AssayError, __version__
 from assay._core._validation import check_confidence_level, check_positive_int, check_probability
-from assay.io import ReadResult, read
+from assay.io import ReadResult
 from assay.report._context import ReportContext, ReportOptions
 from assay.report._model import ReportModel, SectionModel
 from assay.report._registry import SECTIONS, section_module
@@ -21,14 +21,9 @@ __all__ = ["ReportFiles", "build_report", "result_from_store", "write_report"]
 
 def result_from_store(path: str | os.PathLike) -> ReadResult:
     """Everything in the results store at ``path``, as :func:`assay.read` would return it."""
-    from assay.store import Store
+    from assay.store import load_results
 
-    if not Path(path).exists():
-        from assay._core import InputError
-
-        raise InputError("no results store here; create one with `assay ingest`", path=str(path))
-    with Store(path) as store:
-        return ReadResult(store.responses(), store.runs(), [], [f"store:{Path(path).name}"])
+    return load_results(store=path)
 
 
 def _check_options(options: ReportOptions, result: ReadResult) -> None:
@@ -118,12 +113,20 @@ def write_report(
 
     This is the whole of ``assay report``; the command line only parses options and prints.
     """
+    from assay._core import InputError
+
+    for flag, path in (("html", html), ("json", json), ("markdown", markdown)):
+        if path is not None and Path(path).is_dir():
+            raise InputError(
+                f"the {flag} output {str(path)!r} is a folder; give a file name, e.g. "
+                f"{os.path.join(str(path), 'report.' + {'html': 'html', 'json': 'json', 'markdown': 'md'}[flag])}"
+            )
     if result is None:
         if sources is None:
-            from assay._core import InputError
-
             raise InputError("give results files or folders to report on (or a ReadResult).")
-        result = read(sources, **(read_options or {}), progress=progress)
+        from assay.store import load_results
+
+        result = load_results(sources, progress=progress, **(read_options or {}))
     model = build_report(result, options=options, progress=progress)
     written = {}
     for kind, path, render in (

@@ -69,6 +69,9 @@ from assay.stats._pairwise import (
     better_matrix,
     pairwise,
 )
+from assay.stats._pilot import (
+    power_from_matrix,
+)
 from assay.stats._power import (
     PowerResult,
     minimum_detectable_effect,
@@ -165,6 +168,7 @@ __all__ = [
     "paired_ttest_5x2cv",
     "pairwise",
     "power_from_data",
+    "power_from_matrix",
     "ppi_mean",
     "proportion_ci",
     "rank_agreement",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from assay._core import __version__
-from assay._core import AssayError, InputError
+from assay._core import AssayError, InputError, __version__
 from assay.io import RESPONSE_SCHEMA, RUN_SCHEMA
 
 __all__ = [
