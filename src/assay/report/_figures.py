@@ -115,7 +115,8 @@ def subject_bars(
         est, lo, hi = (np.asarray(v, dtype=float) for v in (estimate, low, high))
         ax.barh(y, est, color=_BLUE, alpha=0.75, height=0.7)
         ax.errorbar(
-            est, y, xerr=[est - lo, hi - est], fmt="none", ecolor="black", elinewidth=1, capsize=2
+            est, y, xerr=_whiskers(est, lo, hi), fmt="none", ecolor="black", elinewidth=1,
+            capsize=2,
         )
         if overall is not None:
             ax.axvline(overall, color=_RED, linewidth=1, linestyle="--")
@@ -123,3 +124,10 @@ def subject_bars(
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", alpha=0.3)
         return _svg(fig)
+
+
+def _whiskers(est: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+    """Error-bar lengths; an interval that could not be computed (too few items) draws none."""
+    below = np.nan_to_num(est - lo, nan=0.0)
+    above = np.nan_to_num(hi - est, nan=0.0)
+    return [np.clip(below, 0.0, None), np.clip(above, 0.0, None)]
