@@ -59,7 +59,16 @@ def results(draw):
         for m in range(n_models):
             model = f"m{m}"
             run_id = f"t{t}-{model}"
-            runs.append(RunInfo(run_id=run_id, model=model, task=f"task{t}", harness="test", source="mem", sha256="0"))
+            runs.append(
+                RunInfo(
+                    run_id=run_id,
+                    model=model,
+                    task=f"task{t}",
+                    harness="test",
+                    source="mem",
+                    sha256="0",
+                )
+            )
             for i in range(n_items):
                 if m == n_models - 1 and n_models > 1 and rng.random() < gap:
                     continue
@@ -104,7 +113,11 @@ def _small():
     runs = []
     for k, p in enumerate([0.5, 0.55, 0.62, 0.7]):
         run_id = f"r{k}"
-        runs.append(RunInfo(run_id=run_id, model=f"m{k}", task="quiz", harness="test", source="mem", sha256="0"))
+        runs.append(
+            RunInfo(
+                run_id=run_id, model=f"m{k}", task="quiz", harness="test", source="mem", sha256="0"
+            )
+        )
         for i, s in enumerate(rng.random(300) < p):
             b.add(model=f"m{k}", task="quiz", item=str(i), metric="acc", score=float(s),
                   run_id=run_id, subject=f"s{i % 5}", cluster=f"c{i // 10}")  # fmt: skip
@@ -143,7 +156,11 @@ def test_two_items_graded_scores_claim_nothing_they_cannot_support():
     b = ResponseBuilder()
     runs = []
     for model, scores in {"a": [1.0, 0.5], "b": [0.0, 0.5], "c": [0.0, 0.5]}.items():
-        runs.append(RunInfo(run_id=model, model=model, task="helm", harness="test", source="mem", sha256="0"))
+        runs.append(
+            RunInfo(
+                run_id=model, model=model, task="helm", harness="test", source="mem", sha256="0"
+            )
+        )
         for i, s in enumerate(scores):
             b.add(model=model, task="helm", item=str(i), metric="em", score=s, run_id=model)
     model = build_report(ReadResult.from_parts(b, runs), sections=CLAIM_SECTIONS)

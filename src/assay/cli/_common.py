@@ -166,9 +166,7 @@ def load_result(
     """
     from assay.store import load_results
 
-    return load_results(
-        list(paths) or None, store=store_path, progress=progress, **read_kwargs
-    )
+    return load_results(list(paths) or None, store=store_path, progress=progress, **read_kwargs)
 
 
 def load_responses(

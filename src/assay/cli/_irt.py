@@ -40,7 +40,8 @@ def _matrix(
     note = alignment_note(matrix)
     if matrix.missing:
         lacking = "; ".join(
-            f"{name} lacks {n:,} of {matrix.n_items:,} items" for name, (n, _) in matrix.missing.items()
+            f"{name} lacks {n:,} of {matrix.n_items:,} items"
+            for name, (n, _) in matrix.missing.items()
         )
         click.echo(f"note: {lacking} (kept as missing; IRT uses the responses there are)", err=True)
     elif note:

@@ -133,7 +133,9 @@ def _align_option(align: str | None, missing: str | None) -> str:
             stacklevel=3,
         )
         align = missing
-    return check_choice("raise" if align is None else align, "align", ("raise", "intersect", "keep"))
+    return check_choice(
+        "raise" if align is None else align, "align", ("raise", "intersect", "keep")
+    )
 
 
 def _pick(table: pa.Table, column: str, value: str | None, context: str = "") -> str:
@@ -219,5 +221,7 @@ def suggest(names: list[str], known: list[str], *, shown: int = 8) -> str:
     close = list(dict.fromkeys(close))
     if close:
         return f"; did you mean {' or '.join(map(repr, close))}?"
-    listed = ", ".join(known[:shown]) + (f", ... ({len(known)} in all)" if len(known) > shown else "")
+    listed = ", ".join(known[:shown]) + (
+        f", ... ({len(known)} in all)" if len(known) > shown else ""
+    )
     return f"; known: {listed}." if known else "."

@@ -8,6 +8,7 @@
 """
 
 from assay.report._build import ReportFiles, build_report, write_report
+from assay.report._consistency import contradictions
 from assay.report._context import ReportContext, ReportOptions
 from assay.report._model import SCHEMA, ReportModel, SectionModel, canonical_json
 from assay.report._registry import SECTIONS
@@ -23,6 +24,7 @@ __all__ = [
     "SectionModel",
     "build_report",
     "canonical_json",
+    "contradictions",
     "render_html",
     "render_markdown",
     "write_report",

@@ -11,6 +11,7 @@ from typing import Any
 from assay._core import AssayError, __version__
 from assay._core._validation import check_confidence_level, check_positive_int, check_probability
 from assay.io import ReadResult
+from assay.report._consistency import contradictions
 from assay.report._context import ReportContext, ReportOptions
 from assay.report._model import ReportModel, SectionModel
 from assay.report._registry import SECTIONS, section_module
@@ -128,6 +129,14 @@ def write_report(
 
         result = load_results(sources, progress=progress, **(read_options or {}))
     model = build_report(result, options=options, progress=progress)
+    problems = contradictions(model.to_dict())
+    if problems:  # never expected: the property tests hunt for these; say so rather than hide it
+        import warnings
+
+        warnings.warn(
+            "the report contradicts itself (please report this as a bug): " + "; ".join(problems),
+            stacklevel=2,
+        )
     written = {}
     for kind, path, render in (
         ("html", html, lambda: render_html(model, title=title)),

@@ -74,7 +74,9 @@ def _leaderboard(block: dict) -> list[str]:
     rows = block["rows"]
     for row in rows:
         for what, r in (("score", row), ("all its items", row.get("own") or {})):
-            if bounds and not _inside(r.get("ci_low"), r.get("ci_high"), r.get("estimate"), *bounds):
+            if bounds and not _inside(
+                r.get("ci_low"), r.get("ci_high"), r.get("estimate"), *bounds
+            ):
                 out.append(
                     f"{label}: {row['model']}'s {what} interval {r.get('ci_low')} to "
                     f"{r.get('ci_high')} leaves the score's range {bounds}."
@@ -156,7 +158,9 @@ def _subjects(block: dict, board: dict | None) -> list[str]:
     for model in block["models"]:
         for name, g in model["subjects"].items():
             if not _inside(g["ci_low"], g["ci_high"], g["estimate"], *bounds):
-                out.append(f"{block['label']}: {model['model']} on {name}: interval leaves {bounds}.")
+                out.append(
+                    f"{block['label']}: {model['model']} on {name}: interval leaves {bounds}."
+                )
     if board and block.get("n_common") != board.get("n_common"):
         out.append(f"{block['label']}: subjects and leaderboard use different item sets.")
     return out

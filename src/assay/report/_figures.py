@@ -115,7 +115,12 @@ def subject_bars(
         est, lo, hi = (np.asarray(v, dtype=float) for v in (estimate, low, high))
         ax.barh(y, est, color=_BLUE, alpha=0.75, height=0.7)
         ax.errorbar(
-            est, y, xerr=_whiskers(est, lo, hi), fmt="none", ecolor="black", elinewidth=1,
+            est,
+            y,
+            xerr=_whiskers(est, lo, hi),
+            fmt="none",
+            ecolor="black",
+            elinewidth=1,
             capsize=2,
         )
         if overall is not None:

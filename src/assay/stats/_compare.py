@@ -610,7 +610,9 @@ def _compute_compare(p: _Paired, margin, level, alternative, n_resamples, rng) -
         half = float(sps.t.ppf(0.5 + level / 2.0, df) * se)
     lo, hi = est - half, est + half
     bounded = bool(np.all((p.a >= 0) & (p.a <= 1) & (p.b >= 0) & (p.b <= 1)))
-    if bounded and math.isfinite(se):  # a difference of [0, 1] scores: the interval stays in [-1, 1]
+    if bounded and math.isfinite(
+        se
+    ):  # a difference of [0, 1] scores: the interval stays in [-1, 1]
         units = n if g is None else g
         lo, hi = (
             float(v)

@@ -117,7 +117,10 @@ def bounded_interval(
     if not np.isfinite(width) or width <= 0:
         raise InputError(f"`lower` must be below `upper`, both finite; got {lower!r}, {upper!r}.")
     est, se, n, df = np.broadcast_arrays(
-        np.asarray(estimate, float), np.asarray(se, float), np.asarray(n, float), np.asarray(df, float)
+        np.asarray(estimate, float),
+        np.asarray(se, float),
+        np.asarray(n, float),
+        np.asarray(df, float),
     )
     u = np.clip((est - lower) / width, 0.0, 1.0)
     su = se / width

@@ -94,5 +94,3 @@ def _matrix_clusters(matrix: ScoreMatrix, cluster_by: str) -> np.ndarray:
             f"`cluster_by={cluster_by!r}`: {absent} of {labels.size} items have no {cluster_by} label."
         )
     return labels
-
-

@@ -337,7 +337,9 @@ def _model_intervals(p: _Models, level: float) -> tuple[np.ndarray, ...]:
         method = res[0].method
         units = np.array([r.n_clusters for r in res], dtype=float)
     else:
-        with warnings.catch_warnings():  # equal scores: the bounded interval below is not zero-width
+        with (
+            warnings.catch_warnings()
+        ):  # equal scores: the bounded interval below is not zero-width
             if p.bounded:
                 warnings.simplefilter("ignore", DegenerateDataWarning)
             res = [mean_ci(row, method="t", confidence_level=level) for row in p.x]

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from assay._core import ScoreMatrix
 
 
 def is_binary(matrix: ScoreMatrix) -> bool:
-    v = matrix.values[np.isfinite(matrix.values)]
-    return bool(v.size) and bool(np.all((v == 0) | (v == 1)))
-
-
-def unit_scale(matrix: ScoreMatrix) -> float:
-    """100 when scores lie in [0, 1] (shown as percentages/points), else 1."""
-    v = matrix.values[np.isfinite(matrix.values)]
-    return 100.0 if v.size and v.min() >= 0 and v.max() <= 1 else 1.0
+    """Whether every score is 0 or 1 (:attr:`ScoreMatrix.scale`)."""
+    return matrix.scale.kind == "binary"
 
 
 def fmt_points(x: float, scale: float, signed: bool = False) -> str:

@@ -126,7 +126,11 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> dict:
                 block["skipped"].append({"model_a": a, "model_b": b, "reason": str(exc)})
                 continue
             try:
-                cres = compare_models(common, a, b, cluster_by=cluster_by, **opts) if cluster_by else None
+                cres = (
+                    compare_models(common, a, b, cluster_by=cluster_by, **opts)
+                    if cluster_by
+                    else None
+                )
             except InputError:
                 cres = None
         row.update({
@@ -147,6 +151,7 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> dict:
 
 def _numeric_sorted(ids: tuple) -> list:
     """Item ids in numeric order where they are numbers (1004 before 10037), else as text."""
+
     def key(x):
         s = str(x)
         return (0, int(s), "") if s.isdigit() else (1, 0, s)

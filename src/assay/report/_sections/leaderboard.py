@@ -64,7 +64,11 @@ def _clustered(matrix: ScoreMatrix, level: float) -> dict[str, dict] | None:
             lo, hi = (
                 float(v)
                 for v in bounded_interval(
-                    r.estimate, r.se, r.n_clusters, df=getattr(r, "df", np.inf), confidence_level=level
+                    r.estimate,
+                    r.se,
+                    r.n_clusters,
+                    df=getattr(r, "df", np.inf),
+                    confidence_level=level,
                 )
             )
         out[model] = {
