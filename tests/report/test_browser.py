@@ -110,15 +110,40 @@ def _check_sorting(page, table_id: str, column: int):
     assert desc == sorted(desc, reverse=True)
 
 
-def test_demo_report_in_chromium(browser, tmp_path):
+@pytest.fixture(scope="module")
+def demo_html():
     from assay.report import build_report
 
     model = build_report(
         datasets.mmlu_pro_result(), options=ReportOptions(baseline="Meta-Llama-3_1-70B")
     )
-    page, events = _open(browser, render_html(model, title="assay demo"), tmp_path)
+    return render_html(model, title="assay demo")
+
+
+def test_demo_report_in_chromium(browser, tmp_path, demo_html):
+    page, events = _open(browser, demo_html, tmp_path)
     _check_page(page, events, "demo-report")
     _check_sorting(page, "tbl-leaderboard-0", 2)
+    page.close()
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_demo_report_fits_the_window(browser, tmp_path, demo_html, width):
+    # tables scroll inside their own box; the page itself never scrolls sideways
+    path = tmp_path / "report.html"
+    path.write_text(demo_html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # a filter that matches nothing says so
+    box = page.locator("input.filter[data-table='tbl-leaderboard-0']")
+    box.fill("no model has this name")
+    message = page.locator("#sec-leaderboard p.filter-empty").first
+    assert message.is_visible() and "No row matches" in message.inner_text()
+    box.fill("")
+    assert not message.is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"demo-report-{width}.png"), full_page=False)
     page.close()
 
 

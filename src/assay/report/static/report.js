@@ -5,7 +5,9 @@
   function cellValue(td) {
     var v = td.getAttribute("data-value");
     if (v !== null && v !== "" && !isNaN(Number(v))) { return Number(v); }
-    return (td.textContent || "").trim().toLowerCase();
+    var text = (td.textContent || "").trim();
+    if (/^-?\d+(\.\d+)?$/.test(text)) { return Number(text); }  // numeric ids sort as numbers
+    return text.toLowerCase();
   }
   function sortBy(table, col, th) {
     var body = table.tBodies[0];
@@ -38,11 +40,21 @@
   Array.prototype.forEach.call(filters, function (input) {
     var table = document.getElementById(input.getAttribute("data-table"));
     if (!table || !table.tBodies[0]) { return; }
+    var empty = document.createElement("p");
+    empty.className = "meta filter-empty";
+    empty.setAttribute("role", "status");
+    empty.style.display = "none";
+    input.parentNode.insertBefore(empty, input.nextSibling);
     input.addEventListener("input", function () {
       var q = input.value.trim().toLowerCase();
+      var shown = 0;
       Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-        row.style.display = !q || (row.textContent || "").toLowerCase().indexOf(q) >= 0 ? "" : "none";
+        var match = !q || (row.textContent || "").toLowerCase().indexOf(q) >= 0;
+        row.style.display = match ? "" : "none";
+        if (match) { shown += 1; }
       });
+      empty.textContent = "No row matches \u201c" + input.value.trim() + "\u201d.";
+      empty.style.display = shown === 0 ? "" : "none";
     });
   });
 })();
