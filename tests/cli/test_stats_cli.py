@@ -239,3 +239,19 @@ def test_power_from_pilot_data_matches_the_normal_formula(tmp_path):
     assert out["result"]["delta"] == pytest.approx(expected, rel=1e-6)
     r = CliRunner().invoke(main, ["power", "--n", "100", "--model-a", "x"])
     assert r.exit_code == 2 and "needs --model-a and --model-b" in r.output
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_text_output_fits_the_terminal(table, columns):
+    # compare, leaderboard and the report summary wrap to $COLUMNS (at most 100)
+    import os
+
+    env = {"COLUMNS": str(columns)}
+    for args in (["compare", "base", "tuned", table], ["leaderboard", table]):
+        res = CliRunner().invoke(main, args, env=env)
+        assert res.exit_code == 0, res.output
+        assert max(len(line) for line in res.output.splitlines()) <= columns
+    out = os.path.join(os.path.dirname(table), f"r{columns}.html")
+    res = CliRunner().invoke(main, ["report", table, "-o", out, "--resamples", "200"], env=env)
+    assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.stdout.splitlines()) <= columns

@@ -107,6 +107,36 @@ class _LazyGroup(click.Group):
             return None
         return getattr(importlib.import_module(spec[0]), spec[1])
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """An unknown command gets the closest names, as an unknown model does."""
+        name = args[0] if args else None
+        if name is not None and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(_available()), n=3, cutoff=0.5)
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            raise click.UsageError(f"no such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+    def main(self, *args, **kwargs):
+        """Usage errors print as one lower-case 'error:' line, like every other error of assay."""
+        import sys
+
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            usage = getattr(exc, "ctx", None)
+            if isinstance(exc, click.UsageError) and usage is not None:
+                click.echo(usage.get_usage(), err=True)
+                click.echo(f"Try '{usage.command_path} --help' for help.", err=True)
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, spec[2]) for name, spec in _available().items()]
         if rows:

@@ -20,6 +20,7 @@ __all__ = [
     "collect_read_options",
     "default_store_path",
     "echo_json",
+    "echo_wrapped",
     "handle_errors",
     "load_matrix",
     "load_responses",
@@ -72,6 +73,31 @@ def handle_errors(f: Callable) -> Callable:
 def echo_json(data: Any) -> None:
     """Print JSON with sorted keys (stable for scripts)."""
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False))
+
+
+def text_width() -> int:
+    """Columns to wrap printed text at: the terminal's ($COLUMNS), at most 100."""
+    import shutil
+
+    return max(40, min(100, shutil.get_terminal_size(fallback=(100, 24)).columns))
+
+
+def echo_wrapped(text: str, *, indent: str = "", err: bool = False) -> None:
+    """Print ``text`` wrapped to :func:`text_width`, continuation lines indented under the first."""
+    import textwrap
+
+    lead = len(text) - len(text.lstrip(" "))
+    click.echo(
+        textwrap.fill(
+            text.strip(),
+            width=text_width(),
+            initial_indent=" " * lead,
+            subsequent_indent=" " * lead + (indent or "    "),
+            break_on_hyphens=False,
+            break_long_words=False,
+        ),
+        err=err,
+    )
 
 
 def parse_map(value: str | None) -> dict[str, str]:
@@ -221,14 +247,30 @@ def progress_bars() -> Any:
     Quiet when stderr goes to a file or a pipe. Columns: spinner, description, bar, count, time.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class _Count(ProgressColumn):
+        """'3/10', or how many so far when the total is not known (never '0/None')."""
+
+        def render(self, task) -> Text:
+            if task.total is None:
+                return Text(f"{int(task.completed)}" if task.completed else "")
+            return Text(f"{int(task.completed)}/{int(task.total)}")
 
     err = Console(stderr=True)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        _Count(),
         TimeElapsedColumn(),
     )
     return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)

@@ -132,7 +132,7 @@ def _table(title: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
             t.add_column(c)
         for r in rows:
             t.add_row(*(_cell(r.get(c)) for c in columns))
-        Console().print(t)
+        Console(highlight=False).print(t)
         return
     click.echo("\t".join(columns))
     for r in rows:

@@ -58,7 +58,7 @@ def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title)
     from assay.report._registry import section_module
     from assay.report._terminal import print_summary
 
-    console = Console()
+    console = Console(highlight=False)
     options = ReportOptions(**options_kw)
     titles = {section_module(s).TITLE for s in SECTIONS}
     with progress_bars() as bars:

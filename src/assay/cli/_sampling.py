@@ -75,7 +75,7 @@ def _print(title: str, columns: list[str], rows: list[list[str]]) -> None:
             table.add_column(c, justify="left" if c in ("model", "run", "checkpoint") else "right")
         for r in rows:
             table.add_row(*r)
-        Console().print(table)
+        Console(highlight=False).print(table)
         return
     click.echo(title)
     click.echo("\t".join(columns))

@@ -16,6 +16,7 @@ from assay.cli._common import (
     align_option,
     collect_read_options,
     echo_json,
+    echo_wrapped,
     handle_errors,
     load_matrix,
     read_options,
@@ -74,6 +75,14 @@ def _common_options(f):
     for d in reversed(decorators):
         f = d(f)
     return f
+
+
+def _echo(text: str = "") -> None:
+    """One line of a command's text output, wrapped to the terminal (at most 100 columns)."""
+    if not text:
+        click.echo("")
+        return
+    echo_wrapped(text)
 
 
 def _pct(x: float, scale: float) -> str:
@@ -168,7 +177,7 @@ def _print_compare(
     res, model_a, model_b, matrix, scale, unit, verdict, n_flips, cluster_by
 ) -> None:
     level = f"{100 * res.confidence_level:g}%"
-    echo = click.echo
+    echo = _echo
     echo(verdict)
     echo("")
     echo(
@@ -177,7 +186,9 @@ def _print_compare(
     )
     echo(f"  {model_a}: {_pct(res.mean_a, scale)}    {model_b}: {_pct(res.mean_b, scale)}")
     how = f"CR1 over {res.n_clusters} {cluster_by} clusters" if res.n_clusters else "paired"
-    how += f", t with {res.df:g} df"
+    how += f" SE, {res.df:g} df" + (
+        ", score interval inside [-1, 1]" if "score" in res.method else ""
+    )
     echo(
         f"  difference {model_b} - {model_a}: {_pct(res.estimate, scale)} {unit}, {level} CI "
         f"{_pct(res.ci_low, scale)} to {_pct(res.ci_high, scale)} ({how}, SE {_pct(res.se, scale)}); "

@@ -87,7 +87,7 @@ def _print_rows(title: str, columns: Sequence[str], rows: list[dict[str, Any]]) 
             )
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns), style=None)
-        Console().print(table)
+        Console(highlight=False).print(table)
         return
     click.echo("\t".join(columns))
     for row in rows:
