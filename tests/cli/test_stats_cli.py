@@ -134,7 +134,7 @@ def test_compare_errors(table):
     res = run("compare", "base", "nobody", table)
     assert res.exit_code == 2 and "error: model(s) 'nobody' have no 'acc' scores" in res.output
     res = run("compare", "base", "tuned", table, "--store", "x.duckdb")
-    assert res.exit_code == 2 and "give results files or a store, not both" in res.output
+    assert res.exit_code == 2 and "give RESULTS files or --store, not both" in res.output
     res = run("compare", "base", "tuned", table, "--margin", "-1")
     assert res.exit_code == 2 and "`margin` must be a positive number" in res.output
 

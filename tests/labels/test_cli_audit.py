@@ -97,5 +97,28 @@ def test_review_round_trip_through_assay_report(results, tmp_path):
         assert a[model] - b[model] == pytest.approx(
             float(pred == corrected) - gold_score[model], abs=1e-6
         )
+    # the review's effect: the ranking before and after, in the JSON, the Markdown and the terminal
+    data = json.loads((tmp_path / "after.json").read_text())
+    review = next(s for s in data["sections"] if s["id"] == "review")
+    assert review["status"] == "present" and review["data"]["reviewed"] == 2
+    ranks_before = {
+        r["model"]: r["rank"]
+        for r in next(s for s in json.loads((tmp_path / "before.json").read_text())["sections"]
+                      if s["id"] == "leaderboard")["data"]["tasks"][0]["rows"]
+    }  # fmt: skip
+    ranks_after = {
+        r["model"]: r["rank"]
+        for r in next(s for s in data["sections"] if s["id"] == "leaderboard")["data"]["tasks"][0][
+            "rows"
+        ]
+    }
+    for row in review["data"]["tasks"][0]["rows"]:
+        assert row["rank_before"] == ranks_before[row["model"]]
+        assert row["rank_after"] == ranks_after[row["model"]]
+    assert any(h["section"] == "review" for h in data["headline"])
+    assert "review" in after.output.lower() and "rank before" in after.output
+    md = tmp_path / "r.md"
+    CliRunner().invoke(main, [*args, "--markdown", str(md), "--review", str(out)])
+    assert "rank before and after the review" in md.read_text()
     bad = CliRunner().invoke(main, [*args, "--review", str(tmp_path / "r.html")])
     assert bad.exit_code == 2

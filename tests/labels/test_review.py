@@ -149,17 +149,16 @@ def test_apply_review_rescores_and_excludes(tmp_path, mmlu):
     before = {(r["model"]): r for r in mmlu.to_pylist() if r["item"] == a}
     after = [r for r in table.to_pylist() if r["item"] == a]
     n_no_pred = sum(r["prediction"] is None for r in before.values())
-    assert (
-        len(after) == len(before) - n_no_pred
-    )  # responses without a prediction cannot be re-scored
+    # a response without a prediction is wrong whatever the gold: scored 0, never dropped, so the
+    # item stays in every model's item set (issue 23: the common set shrank 10,326 -> 10,321)
+    assert len(after) == len(before)
     for r in after:
         assert r["target"] == fixed
-        assert r["score"] == float(r["prediction"] == fixed)
+        assert r["score"] == float(r["prediction"] is not None and r["prediction"] == fixed)
+    assert summary.rows_unanswered == n_no_pred
     untouched = table.filter(pc.equal(table.column("item"), c))
     assert untouched.to_pylist() == mmlu.filter(pc.equal(mmlu.column("item"), c)).to_pylist()
-    assert (
-        summary.rows_removed == int((pc.equal(mmlu.column("item"), b)).to_numpy().sum()) + n_no_pred
-    )
+    assert summary.rows_removed == int((pc.equal(mmlu.column("item"), b)).to_numpy().sum())
     note = summary.note()
     assert (
         "Human review (r.csv)" in note
@@ -250,5 +249,28 @@ def test_json_suspects_are_plain(tmp_path, mmlu):
     path = write_suspects(suspect_rows(res, data), tmp_path / "s.json")
     rows = json.loads(Path(path).read_text())
     assert rows[0]["verdict"] == "" and rows[0]["task"] == "mmlu_pro"
-    assert set(rows[0]) == {"task", "item", "gold", "competing", "competing_votes", "gold_votes", "n_voters",
+    assert set(rows[0]) == {"task", "item", "subject", "gold", "competing", "competing_votes", "gold_votes", "n_voters",
                             "p_wrong", "suspicion", "reasons", "question", "verdict", "corrected"}  # fmt: skip
+
+
+def test_a_corrected_answer_must_be_an_answer_of_the_item(tmp_path, mmlu):
+    # issue 23: 'c' or 'Z' (not an answer on that item) was accepted and scored every model 0
+    res, _ = audit_responses(mmlu)
+    item = res.suspects(1)[0]["item"]
+    for bad in ("c", "Z"):
+        path = _write_review(
+            tmp_path / "r.csv", [{"item": item, "verdict": "error", "corrected": bad}]
+        )
+        with pytest.raises(
+            InputError,
+            match=rf"line 2: field 'corrected': item '{item}': the corrected answer '{bad}'",
+        ):
+            apply_review(mmlu, path)
+
+
+def test_review_counts_only_rows_with_a_verdict(tmp_path, mmlu):
+    res, _ = audit_responses(mmlu)
+    rows = [{"item": s["item"], "verdict": "", "corrected": ""} for s in res.suspects(10)]
+    rows[0]["verdict"] = "ok"
+    table, summary = apply_review(mmlu, _write_review(tmp_path / "r.csv", rows))
+    assert summary.reviewed == 1 and "1 item verdict(s)" in summary.note()

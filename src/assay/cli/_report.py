@@ -45,7 +45,15 @@ def _report_options(f):
                 type=int,
                 default=2000,
                 show_default=True,
-                help="Bootstrap resamples for rank intervals.",
+                help="Resamples of every bootstrap and permutation step (P(best), the "
+                "comparisons' sign-flip and bootstrap checks).",
+            ),
+            click.option(
+                "--adjust",
+                type=click.Choice(["holm", "hochberg", "bh", "by", "bonferroni", "none"]),
+                default="holm",
+                show_default=True,
+                help="Multiple-testing adjustment of the all-pairs tests behind ranks and verdicts.",
             ),
         ]
     ):
@@ -53,7 +61,7 @@ def _report_options(f):
     return f
 
 
-def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title):
+def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title, review=None):
     from assay.report import SECTIONS, ReportOptions, write_report
     from assay.report._registry import section_module
     from assay.report._terminal import print_summary
@@ -78,7 +86,7 @@ def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title)
 
         files = write_report(
             sources, result=result, html=html, json=json_path, markdown=markdown, options=options,
-            read_options=read_kw, title=title, progress=progress,
+            read_options=read_kw, title=title, progress=progress, review=review,
         )  # fmt: skip
         bars.update(sections, completed=len(SECTIONS))
     print_summary(files.model, console)
@@ -143,6 +151,7 @@ def report(
     confidence_level,
     alpha,
     n_resamples,
+    adjust,
     review,
     corpus,
     corpus_text_field,
@@ -157,13 +166,6 @@ def report(
         if store_path is None:
             raise click.UsageError("give results files or folders, or --store PATH.")
         result = load_result((), store_path, read_kw)
-    if review is not None:
-        from assay.io import read
-        from assay.report._review import apply_review_file
-
-        if result is None:
-            result = read(list(results), **read_kw)
-        result = apply_review_file(result, review)
     options_kw = dict(
         corpus=tuple(corpus),
         corpus_text_field=corpus_text_field,
@@ -173,8 +175,12 @@ def report(
         confidence_level=confidence_level,
         alpha=alpha,
         n_resamples=n_resamples,
+        adjust=adjust,
     )
-    _run(result, list(results) or None, html, json_path, markdown, options_kw, read_kw, title)
+    _run(
+        result, list(results) or None, html, json_path, markdown, options_kw, read_kw, title,
+        review=review,
+    )  # fmt: skip
 
 
 @click.command("demo")

@@ -47,6 +47,7 @@ def build_report(
     options: ReportOptions | None = None,
     progress: Callable[[str], None] | None = None,
     sections: Sequence[str] = SECTIONS,
+    review: Any = None,
 ) -> ReportModel:
     """Run every analysis the data supports and return the report as plain data.
 
@@ -60,6 +61,10 @@ def build_report(
         Called with each section's title before it is computed.
     sections : sequence of str
         Section ids to build, in order (default: all).
+    review : ReviewOutcome, optional
+        A human review already applied to ``result`` (:func:`assay.report._review.review_result`):
+        the review section shows the ranking before and after it, and the item audit marks the
+        reviewed items.
 
     Returns
     -------
@@ -67,7 +72,7 @@ def build_report(
     """
     options = options or ReportOptions()
     _check_options(options, result)
-    ctx = ReportContext(result, options)
+    ctx = ReportContext(result, options, review=review)
     built: list[SectionModel] = []
     for section_id in sections:
         module = section_module(section_id)
@@ -109,10 +114,13 @@ def write_report(
     read_options: dict[str, Any] | None = None,
     title: str = "assay report",
     progress: Callable[[str], None] | None = None,
+    review: str | os.PathLike | None = None,
 ) -> ReportFiles:
     """Read ``sources`` (or take ``result``), build the report and write HTML, JSON and Markdown.
 
     This is the whole of ``assay report``; the command line only parses options and prints.
+    ``review`` is a reviewed suspects file (``assay audit items -o FILE``): the results are
+    re-scored with its verdicts and the report shows what they changed.
     """
     from assay._core import InputError
 
@@ -128,7 +136,12 @@ def write_report(
         from assay.store import load_results
 
         result = load_results(sources, progress=progress, **(read_options or {}))
-    model = build_report(result, options=options, progress=progress)
+    outcome = None
+    if review is not None:
+        from assay.report._review import review_result
+
+        result, outcome = review_result(result, review)
+    model = build_report(result, options=options, progress=progress, review=outcome)
     problems = contradictions(model.to_dict())
     if problems:  # never expected: the property tests hunt for these; say so rather than hide it
         import warnings

@@ -110,8 +110,9 @@ class ReportOptions:
 class ReportContext:
     """The inputs of a report, with score matrices built once and shared by the sections."""
 
-    def __init__(self, result: ReadResult, options: ReportOptions) -> None:
+    def __init__(self, result: ReadResult, options: ReportOptions, review: Any = None) -> None:
         self.result = result
+        self.review = review  # a report._review.ReviewOutcome, or None
         self.responses: pa.Table = result.responses
         self.runs: pa.Table = result.runs
         self.options = options

@@ -14,6 +14,7 @@ SECTIONS: tuple[str, ...] = (
     "subjects",
     "irt",
     "item_audit",
+    "review",
     "calibration",
     "sampling",
     "curves",

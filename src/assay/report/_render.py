@@ -161,6 +161,29 @@ class _MARKDOWN:
         return lines
 
     @staticmethod
+    def review(section: SectionModel, max_rows: int) -> list[str]:
+        lines = [f"### Review: {_md_escape(section.data.get('note', ''))}", ""]
+        for task in section.data.get("tasks", []):
+            scale = task.get("scale", 100)
+            fmt = _fmt_pct if scale == 100 else _fmt_num
+            lines += [
+                f"{_md_escape(task['label'])}: rank before and after the review",
+                "",
+                "| model | score before | score after | rank before | rank after |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for row in task["rows"][:max_rows]:
+                lines.append(
+                    f"| {_md_escape(row['model'])} | {fmt(row['estimate_before'])} | "
+                    f"{fmt(row['estimate_after'])} | {row['rank_before'] or ''} | "
+                    f"{row['rank_after'] or ''} |"
+                )
+            if len(task["rows"]) > max_rows:
+                lines.append(f"| ... {len(task['rows']) - max_rows} more in the report | | | | |")
+            lines.append("")
+        return lines
+
+    @staticmethod
     def comparisons(section: SectionModel, max_rows: int) -> list[str]:
         lines = []
         for task in section.data.get("tasks", []):

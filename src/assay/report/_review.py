@@ -9,8 +9,11 @@ Review file columns: ``item`` (required), ``task`` (required when the results ho
 tasks), ``verdict`` and ``corrected``. Verdicts:
 
 - ``error``: the gold answer is wrong. With a ``corrected`` answer, every response to the item is
-  re-scored against it (1 when the prediction equals it, else 0; responses without a prediction
-  cannot be re-scored and are left out); without one the item is left out.
+  re-scored against it (1 when the prediction equals it, else 0; a response without a prediction
+  is wrong whatever the gold answer, so it scores 0 and stays: the item set does not change);
+  without one the item is left out. ``corrected`` must be an answer the item can have (one of
+  its targets or predictions, or a choice letter/index when the logs have per-choice
+  log-probabilities); anything else is refused, naming the record.
 - ``ambiguous`` or ``broken``: the item has no single right answer; it is left out.
 - ``ok``: the gold answer is right; nothing changes.
 - empty or ``unsure``: not reviewed; nothing changes.
@@ -36,9 +39,11 @@ from assay.labels import ItemAuditResult, audit_items
 __all__ = [
     "VERDICTS",
     "AuditInput",
+    "ReviewOutcome",
     "ReviewSummary",
     "apply_review",
     "apply_review_file",
+    "review_result",
     "audit_input",
     "audit_responses",
     "read_review",
@@ -50,8 +55,9 @@ VERDICTS = {"error": "error", "wrong": "error", "ambiguous": "exclude", "broken"
             "ok": "ok", "correct": "ok", "": "none", "unsure": "none"}  # fmt: skip
 """Accepted verdicts (case-insensitive) and what each does."""
 
-SUSPECT_COLUMNS = ("task", "item", "gold", "competing", "competing_votes", "gold_votes", "n_voters",
-                   "p_wrong", "suspicion", "reasons", "question", "verdict", "corrected")  # fmt: skip
+SUSPECT_COLUMNS = ("task", "item", "subject", "gold", "competing", "competing_votes", "gold_votes",
+                   "n_voters", "p_wrong", "suspicion", "reasons", "question", "verdict",
+                   "corrected")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,6 +80,7 @@ class AuditInput:
     gold_index: np.ndarray | None  # (n_items,) gold choice index, -1 where unknown
     questions: tuple[str | None, ...]
     n_rows: int
+    subjects: tuple[str | None, ...] = ()
 
 
 def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list]:
@@ -194,7 +201,8 @@ def audit_input(
             np.array([answers[g] if g >= 0 else "" for g in gold], dtype=object)
         )
     return AuditInput(task, metric, models, items, tuple(map(str, answers)), predictions, gold, probs, gold_index,
-                      _item_text(t, ii, len(items)), n_rows)  # fmt: skip
+                      _item_text(t, ii, len(items)), n_rows,
+                      _item_text(t, ii, len(items), "subject"))  # fmt: skip
 
 
 def _item_gold(
@@ -214,8 +222,11 @@ def _item_gold(
     return gold
 
 
-def _item_text(t: pa.Table, ii: np.ndarray, n: int) -> tuple[str | None, ...]:
-    col = t.column("input")
+def _item_text(
+    t: pa.Table, ii: np.ndarray, n: int, column: str = "input"
+) -> tuple[str | None, ...]:
+    """The first non-null value of ``column`` for each item (question text, subject)."""
+    col = t.column(column)
     if col.null_count == t.num_rows:
         return (None,) * n
     rows = np.flatnonzero(~np.asarray(col.is_null()))
@@ -265,6 +276,7 @@ def _subset_items(data: AuditInput, keep: np.ndarray) -> AuditInput:
         choice_probs=None if data.choice_probs is None else data.choice_probs[:, keep],
         gold_index=None if data.gold_index is None else data.gold_index[keep],
         questions=tuple(data.questions[k] for k in keep),
+        subjects=tuple(data.subjects[k] for k in keep) if data.subjects else (),
     )  # fmt: skip
 
 
@@ -281,7 +293,9 @@ def suspect_rows(
     rows = []
     for s in result.suspects(top):
         rows.append({
-            "task": data.task, "item": s["item"], "gold": s["gold"], "competing": s["competing"] or "",
+            "task": data.task, "item": s["item"],
+            "subject": (data.subjects[index[s["item"]]] if data.subjects else None) or "",
+            "gold": s["gold"], "competing": s["competing"] or "",
             "competing_votes": s["competing_votes"], "gold_votes": s["gold_votes"], "n_voters": s["n_voters"],
             "p_wrong": round(s["p_wrong"], 4), "suspicion": round(s["suspicion"], 4),
             "reasons": "; ".join(r["text"] for r in s["reasons"]),
@@ -378,12 +392,14 @@ class ReviewSummary:
     rows_rescored: int
     rows_removed: int
     unmatched: tuple[str, ...]
+    rows_unanswered: int = 0
 
     def note(self) -> str:
-        text = (f"Human review ({self.source}): {self.reviewed} item verdicts; {self.confirmed_errors} confirmed "
+        text = (f"Human review ({self.source}): {self.reviewed} item verdict(s); {self.confirmed_errors} confirmed "
                 f"label error(s), {self.corrected} re-scored against the corrected answer, "
                 f"{self.excluded_items} item(s) left out; {self.confirmed_ok} confirmed correct. "
-                f"{self.rows_rescored} response(s) re-scored, {self.rows_removed} removed.")  # fmt: skip
+                f"{self.rows_rescored} response(s) re-scored ({self.rows_unanswered} without a prediction scored 0), "
+                f"{self.rows_removed} removed with the items left out.")  # fmt: skip
         if self.unmatched:
             text += f" {len(self.unmatched)} reviewed item(s) are not in these results (e.g. {', '.join(self.unmatched[:3])})."
         return text
@@ -419,34 +435,75 @@ def apply_review(
             drop.add(k)
         elif v.action == "error":
             fix[k] = v.corrected
-    out, rescored, removed = _rescore(responses, key, drop, fix)
+    _check_corrections(responses, key, fix, review, source)
+    out, rescored, removed, unanswered = _rescore(responses, key, drop, fix)
     errors = sum(v.action == "error" for v in review)
-    summary = ReviewSummary(source or "review", len(review), errors, len(fix), len(drop),
-                            sum(v.action == "ok" for v in review), rescored, removed, tuple(unmatched))  # fmt: skip
+    summary = ReviewSummary(source or "review", sum(v.action != "none" for v in review), errors, len(fix),
+                            len(drop), sum(v.action == "ok" for v in review), rescored, removed,
+                            tuple(unmatched), unanswered)  # fmt: skip
     return out, summary
 
 
-def _rescore(t: pa.Table, key: pa.ChunkedArray, drop: set, fix: dict) -> tuple[pa.Table, int, int]:
+def _answers_of(t: pa.Table, key: pa.ChunkedArray, k: str) -> set[str]:
+    """The answers item ``k`` can have: its targets and predictions, and choice labels."""
+    rows = t.filter(pc.equal(key, k))
+    seen = set()
+    for col in ("target", "prediction"):
+        seen |= {str(v).strip() for v in rows.column(col).to_pylist() if v is not None}
+    widths = pc.list_value_length(rows.column("choice_logprobs")).to_pylist()
+    width = max((w for w in widths if w is not None), default=0)
+    if width:
+        letters = any(v.isalpha() for v in seen)
+        seen |= {chr(65 + j) for j in range(min(width, 26))} if letters else set()
+        seen |= {str(j) for j in range(width)} if not letters else set()
+    return seen
+
+
+def _check_corrections(t, key, fix: dict, review: list, source) -> None:
+    record = {f"{v.task or ''}\x1f{v.item}": v.record for v in review}
+    for k, corrected in fix.items():
+        allowed = _answers_of(t, key, k)
+        if str(corrected).strip() not in allowed:
+            task, item = k.split("\x1f", 1)
+            shown = ", ".join(sorted(allowed)[:12]) or "none"
+            raise InputError(
+                f"item {item!r}: the corrected answer {corrected!r} is not an answer this item can "
+                f"have (seen: {shown}).",
+                path=source,
+                record=record.get(k, record.get(f"\x1f{item}")),
+                field="corrected",
+            )
+
+
+def _rescore(
+    t: pa.Table, key: pa.ChunkedArray, drop: set, fix: dict
+) -> tuple[pa.Table, int, int, int]:
+    """Drop the excluded items; re-score the corrected ones (no prediction: wrong, score 0)."""
     if not drop and not fix:
-        return t, 0, 0
+        return t, 0, 0, 0
     in_drop = (
-        pc.is_in(key, pa.array(sorted(drop), pa.string()))
+        np.asarray(pc.is_in(key, pa.array(sorted(drop), pa.string())))
         if drop
-        else pa.array(np.zeros(t.num_rows, bool))
+        else np.zeros(t.num_rows, bool)
     )
-    fixed_keys = pa.array(sorted(fix), pa.string())
-    in_fix = np.asarray(pc.is_in(key, fixed_keys)) if fix else np.zeros(t.num_rows, bool)
-    pred = t.column("prediction")
-    unscorable = in_fix & np.asarray(pred.is_null())
-    keep = ~np.asarray(in_drop) & ~unscorable
+    in_fix = (
+        np.asarray(pc.is_in(key, pa.array(sorted(fix), pa.string())))
+        if fix
+        else np.zeros(t.num_rows, bool)
+    )
+    keep = ~in_drop
     rows = np.flatnonzero(in_fix & keep)
+    unanswered = 0
     if rows.size:
-        null = np.asarray(t.column("score").is_null())
+        pred = _predictions(t.take(pa.array(rows)))
+        null = np.asarray(t.column("score").is_null()).copy()
         score = np.asarray(pc.fill_null(t.column("score"), np.nan), dtype=np.float64).copy()
         target = np.asarray(t.column("target").to_numpy(zero_copy_only=False), dtype=object).copy()
         new = np.array([fix[k] for k in key.take(pa.array(rows)).to_pylist()], dtype=object)
-        preds = np.char.strip(np.asarray(pred.take(pa.array(rows)).to_pylist(), dtype=str))
-        score[rows] = (preds == new.astype(str)).astype(np.float64)
+        answered = np.array([p is not None for p in pred])
+        same = np.array([p is not None and p == str(c) for p, c in zip(pred, new, strict=True)])
+        score[rows] = same.astype(np.float64)  # a missing prediction is wrong whatever the gold
+        unanswered = int((~answered).sum())
         null[rows] = False
         target[rows] = new
         t = t.set_column(
@@ -455,10 +512,46 @@ def _rescore(t: pa.Table, key: pa.ChunkedArray, drop: set, fix: dict) -> tuple[p
         t = t.set_column(
             t.schema.get_field_index("target"), "target", pa.array(target, pa.string())
         )
-    return t.filter(pa.array(keep)), int(rows.size), int((~keep).sum())
+    return t.filter(pa.array(keep)), int(rows.size), int((~keep).sum()), unanswered
+
+
+def _predictions(rows: pa.Table) -> list[str | None]:
+    """Each row's answer: its prediction, else the arg-max choice of its log-probabilities (written
+    as the targets are, letter or index), else None (no answer)."""
+    pred = [None if p is None else str(p).strip() for p in rows.column("prediction").to_pylist()]
+    lps = rows.column("choice_logprobs").to_pylist()
+    targets = [str(x) for x in rows.column("target").to_pylist() if x is not None]
+    letters = any(x.strip().isalpha() for x in targets)
+    for j, (p, lp) in enumerate(zip(pred, lps, strict=True)):
+        if p is None and lp:
+            k = int(np.argmax(np.asarray(lp, dtype=float)))
+            pred[j] = chr(65 + k) if letters else str(k)
+    return pred
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewOutcome:
+    """A review applied to results: what changed, each item's verdict, and the results before."""
+
+    summary: ReviewSummary
+    verdicts: dict[tuple[str, str], str]  # (task, item) -> 'error' | 'exclude' | 'ok'
+    before: ReadResult
+
+
+def review_result(result: ReadResult, path: str | os.PathLike) -> tuple[ReadResult, ReviewOutcome]:
+    """The results re-scored by a review file, and the :class:`ReviewOutcome` the report shows."""
+    review = read_review(path)
+    table, summary = apply_review(result.responses, review, source=Path(path).name)
+    tasks = sorted(set(result.responses.column("task").to_pylist()))
+    verdicts = {
+        (v.task or (tasks[0] if tasks else ""), v.item): v.action
+        for v in review
+        if v.action != "none"
+    }
+    after = dataclasses.replace(result, responses=table, notes=[*result.notes, summary.note()])
+    return after, ReviewOutcome(summary=summary, verdicts=verdicts, before=result)
 
 
 def apply_review_file(result: ReadResult, path: str | os.PathLike) -> ReadResult:
     """``assay report --review FILE``: the results re-scored by the review, with a note that says so."""
-    table, summary = apply_review(result.responses, path)
-    return dataclasses.replace(result, responses=table, notes=[*result.notes, summary.note()])
+    return review_result(result, path)[0]

@@ -58,8 +58,33 @@ def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -
             if len(task["rows"]) > max_rows:
                 table.caption = f"... and {len(task['rows']) - max_rows} more in the report"
             console.print(table)
+    _review_table(model, console, max_rows)
     absent = [s for s in model.sections if s.status != "present"]
     if absent:
         console.print("[dim]Not in this report:[/dim]")
         for s in absent:
             console.print(f"[dim]  - {escape(s.title)}: {escape(s.reason or '')}[/dim]")
+
+
+def _review_table(model: ReportModel, console: Console, max_rows: int) -> None:
+    """Rank before and after a human review, when the report had one."""
+    try:
+        review = model.section("review")
+    except KeyError:
+        return
+    if review.status != "present":
+        return
+    for task in review.data.get("tasks", []):
+        scale = task.get("scale", 100)
+        table = Table(title=escape(f"review: {task['label']}"), title_justify="left")
+        for col in ("model", "before", "after", "rank before", "rank after"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for row in task["rows"][:max_rows]:
+            table.add_row(
+                escape(row["model"]),
+                _fmt(row["estimate_before"], scale),
+                _fmt(row["estimate_after"], scale),
+                str(row["rank_before"] or ""),
+                str(row["rank_after"] or ""),
+            )
+        console.print(table)

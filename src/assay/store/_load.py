@@ -46,7 +46,7 @@ def load_results(
     ReadResult
     """
     if _given(sources) and store is not None:
-        raise InputError("give results files or a store, not both.")
+        raise InputError("give RESULTS files or --store, not both.")
     if _given(sources):
         return read(sources, progress=progress, **read_options)
     path = store if store is not None else default_store_path()
