@@ -37,6 +37,21 @@ from assay.stats._compare import (
     compare,
     compare_models,
 )
+from assay.stats._gate import (
+    AverageClaim,
+    GateTask,
+    NoninferiorityResult,
+    SuiteGateResult,
+    TaskVerdict,
+    noninferiority,
+    paired_difference,
+    suite_gate,
+)
+from assay.stats._gate_config import (
+    GateConfig,
+    TaskSettings,
+    gate_config,
+)
 from assay.stats._means import (
     MeanResult,
     mean_ci,
@@ -99,6 +114,12 @@ from assay.stats._results import (
     Interval,
     TestResult,
 )
+from assay.stats._sequential import (
+    ConfidenceSequenceResult,
+    SequentialGateResult,
+    confidence_sequence,
+    sequential_noninferiority,
+)
 from assay.stats._subgroups import (
     SubgroupResult,
     subgroups,
@@ -106,17 +127,21 @@ from assay.stats._subgroups import (
 
 __all__ = [
     "ADJUST_METHODS",
+    "AverageClaim",
     "BootstrapResult",
     "BootstrapScoreResult",
     "BradleyTerryResult",
     "ClusteredMeanResult",
     "CochranQResult",
     "CompareResult",
+    "ConfidenceSequenceResult",
     "CorrelationResult",
     "EstimateResult",
     "FiveByTwoResult",
     "FleissKappaResult",
     "FriedmanResult",
+    "GateConfig",
+    "GateTask",
     "Interval",
     "JudgeAgreementResult",
     "KappaResult",
@@ -129,6 +154,7 @@ __all__ = [
     "MeanResult",
     "MultipleTestResult",
     "NemenyiResult",
+    "NoninferiorityResult",
     "PPIResult",
     "PairwiseResult",
     "PowerResult",
@@ -136,7 +162,11 @@ __all__ = [
     "RankAgreementResult",
     "RankResult",
     "RepeatedSamplesResult",
+    "SequentialGateResult",
     "SubgroupResult",
+    "SuiteGateResult",
+    "TaskSettings",
+    "TaskVerdict",
     "TestResult",
     "adjust_pvalues",
     "bootstrap_632_score",
@@ -148,8 +178,10 @@ __all__ = [
     "combined_ftest_5x2cv",
     "compare",
     "compare_models",
+    "confidence_sequence",
     "fleiss_kappa",
     "friedman",
+    "gate_config",
     "intraclass_correlation",
     "judge_agreement",
     "krippendorff_alpha",
@@ -158,6 +190,8 @@ __all__ = [
     "mean_ci",
     "minimum_detectable_effect",
     "nemenyi",
+    "noninferiority",
+    "paired_difference",
     "paired_ttest_5x2cv",
     "pairwise",
     "power_from_data",
@@ -168,5 +202,7 @@ __all__ = [
     "ratings_to_counts",
     "repeated_samples",
     "sample_size",
+    "sequential_noninferiority",
     "subgroups",
+    "suite_gate",
 ]
