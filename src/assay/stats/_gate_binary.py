@@ -8,8 +8,8 @@ difference of the two accuracies is :math:`\\Delta = p_x - p_y`. Non-inferiority
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 from scipy import special as spsp
-from scipy import stats as sps
 
 __all__ = [
     "EXACT_MAX_N",
@@ -56,7 +56,7 @@ def tango_statistic(x, y, n: int, delta0: float):
 
 def tango_pvalue(x: int, y: int, n: int, delta0: float) -> float:
     """One-sided asymptotic p-value of H0: :math:`\\Delta \\le \\Delta_0` (normal reference)."""
-    return float(sps.norm.sf(tango_statistic(x, y, n, delta0)))
+    return float(spsp.ndtr(-tango_statistic(x, y, n, delta0)))
 
 
 def _bisect_bound(
@@ -87,8 +87,23 @@ def _bisect_bound(
 
 
 def tango_lower_bound(x: int, y: int, n: int, alpha: float) -> float:
-    """One-sided ``1 - alpha`` lower confidence bound of :math:`\\Delta` from Tango's score test."""
-    return _bisect_bound(x, y, n, lambda d: tango_pvalue(x, y, n, d), alpha)
+    """One-sided ``1 - alpha`` lower confidence bound of :math:`\\Delta` from Tango's score test.
+
+    The root of :math:`T(\\Delta_0) = z_{1-\\alpha}` (Brent's method; T falls as
+    :math:`\\Delta_0` rises), or -1 when even :math:`\\Delta_0 \\to -1` is not rejected.
+    """
+    z = float(spsp.ndtri(1.0 - alpha))
+    hi = (x - y) / n
+    lo = -1.0 + 1e-9
+
+    def f(d: float) -> float:
+        return float(tango_statistic(x, y, n, d)) - z
+
+    if f(lo) <= 0:
+        return -1.0
+    if f(hi) > 0:  # cannot happen for alpha < 1/2; keep the estimate as the bound
+        return hi
+    return float(optimize.brentq(f, lo, hi, xtol=_BOUND_TOL))
 
 
 def _outcomes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -250,6 +250,14 @@ def sequential_noninferiority(
         raise InputError(f"`margin` must be a non-negative number; got {margin!r}.")
     direction = check_choice(direction, "direction", ("higher", "lower"))
     lo, hi = (0.0, 1.0) if bounds is None else (float(bounds[0]), float(bounds[1]))
+    if not lo < hi:
+        raise InputError(f"`bounds` must be finite with low < high; got {bounds!r}.")
+    for arr in (a_arr, b_arr):
+        if arr.min() < lo or arr.max() > hi:
+            raise InputError(
+                f"`a` and `b` must lie within the score range {lo:g} to {hi:g}; got values from "
+                f"{arr.min():g} to {arr.max():g}."
+            )
     d = b_arr - a_arr if direction == "higher" else a_arr - b_arr
     span = hi - lo
     cs = confidence_sequence(d, bounds=(-span, span), alpha=alpha)
