@@ -147,3 +147,20 @@ def test_config_merges_task_and_metric_tables():
 def test_config_errors_name_key_and_value(mapping, message):
     with pytest.raises(InputError, match="gate config: " + __import__("re").escape(message)):
         gate_config(mapping)
+
+
+def test_a_task_with_too_few_shared_items_blocks_and_says_why():
+    rng = np.random.default_rng(5)
+    a, b = _pair(rng, 300, 0.5, 0.0)
+    lone_a = np.array([1.0, np.nan, np.nan])
+    lone_b = np.array([1.0, 0.0, np.nan])
+    res = suite_gate(
+        [GateTask(task="ok", baseline=a, candidate=b),
+         GateTask(task="lone", baseline=lone_a, candidate=lone_b)],
+        margin=10.0, claims=("any", "average"),
+    )  # fmt: skip
+    assert res.blocked == ("lone",) and not res.passed
+    lone = res.tasks[1]
+    assert lone.n == 1 and lone.n_omitted == 2 and "too few items" in lone.method
+    assert lone.better is False and not res.average.shown
+    assert res.to_dict()["tasks"][1]["estimate"] is None  # JSON-safe

@@ -592,9 +592,36 @@ def _claims_iv(claims: Any) -> tuple[str, ...]:
     return out
 
 
+def _too_few(t: GateTask, m: float, units: str, runs: bool) -> TaskVerdict | None:
+    """A blocked verdict for a task whose models share fewer than 2 scored items (no test)."""
+    a, b = _as_2d(t.baseline, "baseline"), _as_2d(t.candidate, "candidate")
+    if a.shape[0] != b.shape[0]:
+        return None  # noninferiority's own error names the mismatch
+    scored = (
+        ~(np.isnan(a).any(1) | np.isnan(b).any(1))
+        if runs
+        else ~(np.isnan(a).all(1) | np.isnan(b).all(1))
+    )
+    k = int(scored.sum())
+    if k >= 2:
+        return None
+    nan = math.nan
+    return TaskVerdict(
+        task=t.task, metric=t.metric, passed=False, n=k, estimate=nan, bound=nan, margin=m,
+        units=units, pvalue=nan, superiority_pvalue=nan, mean_baseline=nan, mean_candidate=nan,
+        direction=t.direction, weight=float(t.weight),
+        method=f"too few items: the models share {k} scored item(s); no test is possible",
+        n_omitted=int(a.shape[0] - k), n_runs_baseline=a.shape[1] if runs else 1,
+        n_runs_candidate=b.shape[1] if runs else 1, run_sd_baseline=None, run_sd_candidate=None,
+    )  # fmt: skip
+
+
 def _one_task(t: GateTask, margin: float, alpha: float, method: str, missing: str):
     scale, units = _points_scale(t)
     m = margin if t.margin is None else float(t.margin)
+    few = _too_few(t, m, units, t.runs)
+    if few is not None:
+        return few, math.nan
     res = noninferiority(
         t.baseline, t.candidate, margin=m / scale, alpha=alpha, direction=t.direction,
         runs=t.runs, method=method, missing=missing,
@@ -695,7 +722,11 @@ def suite_gate(
     ses = [s for _, s in pairs]
     better_on, average = None, None
     if claims:
-        family = [v.superiority_pvalue for v in verdicts] if "any" in claims else []
+        family = (
+            [1.0 if math.isnan(v.superiority_pvalue) else v.superiority_pvalue for v in verdicts]
+            if "any" in claims
+            else []
+        )
         if "average" in claims:
             units = {v.units for v in verdicts}
             if len(units) > 1:
