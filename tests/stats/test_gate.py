@@ -179,12 +179,16 @@ def test_paired_difference_reports_runs():
     rng = np.random.default_rng(5)
     a, b = _runs_sim(rng, runs=4)
     out = paired_difference(a, b, runs=True)
-    assert (
-        out["n_runs_a"] == 4 and out["run_sd_a"] is not None and out["method"] == "random-effects-t"
-    )
+    assert out.n_runs_a == 4 and out.run_sd_a is not None and out.method == "random-effects-t"
     one = paired_difference(a[:, :1], b, runs=True)
-    assert one["run_sd_a"] is None and one["n_runs_a"] == 1
-    assert paired_difference(a, b)["method"] == "paired-t"
+    assert one.run_sd_a is None and one.n_runs_a == 1
+    plain = paired_difference(a, b)
+    assert plain.method == "paired-t"
+    # without runs the interval is scipy's paired t interval of the item means
+    ci = sps.ttest_1samp(b.mean(1) - a.mean(1), 0).confidence_interval(0.9)
+    p90 = paired_difference(a, b, confidence_level=0.9)
+    assert (p90.ci_low, p90.ci_high) == pytest.approx((ci.low, ci.high))
+    assert out.to_dict()["method"] == "random-effects-t"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,12 @@ import numpy as np
 from scipy import stats as sps
 
 from assay._core import DegenerateDataWarning, InputError, Result
-from assay._core._validation import check_array, check_choice, check_probability
+from assay._core._validation import (
+    check_array,
+    check_choice,
+    check_confidence_level,
+    check_probability,
+)
 from assay.stats._gate_binary import (
     EXACT_MAX_N,
     exact_lower_bound,
@@ -34,6 +39,7 @@ __all__ = [
     "AverageClaim",
     "GateTask",
     "NoninferiorityResult",
+    "PairedDifferenceResult",
     "SuiteGateResult",
     "TaskVerdict",
     "noninferiority",
@@ -110,6 +116,42 @@ class NoninferiorityResult(Result):
     binary: bool
     method: str
     direction: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PairedDifferenceResult(Result):
+    """The paired mean difference B - A with run-to-run variation in its uncertainty.
+
+    Attributes
+    ----------
+    estimate, ci_low, ci_high, se, df : float
+        Mean difference, its two-sided t interval at ``confidence_level``, standard error and
+        (Satterthwaite) degrees of freedom.
+    confidence_level : float
+    n, n_omitted : int
+    n_runs_a, n_runs_b : int
+    run_sd_a, run_sd_b : float or None
+        Run-to-run standard deviation of each model's mean score (None with one run).
+    mean_a, mean_b : float
+    method : str
+        ``"random-effects-t"`` when a model has several runs, else ``"paired-t"``.
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    se: float
+    df: float
+    confidence_level: float
+    n: int
+    n_omitted: int
+    n_runs_a: int
+    n_runs_b: int
+    run_sd_a: float | None
+    run_sd_b: float | None
+    mean_a: float
+    mean_b: float
+    method: str
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -316,7 +358,14 @@ def _run_variance(x: np.ndarray) -> float:
     return max(0.0, (ms_runs - ms_res) / n)
 
 
-def paired_difference(a: Any, b: Any, *, runs: bool = False, missing: str = "raise") -> dict:
+def paired_difference(
+    a: Any,
+    b: Any,
+    *,
+    runs: bool = False,
+    confidence_level: float = 0.95,
+    missing: str = "raise",
+) -> PairedDifferenceResult:
     """The paired mean difference B - A with a standard error that counts run-to-run variation.
 
     This is the estimate that :func:`noninferiority` tests when a model was evaluated several
@@ -328,12 +377,12 @@ def paired_difference(a: Any, b: Any, *, runs: bool = False, missing: str = "rai
         Row ``i`` is the same item in both; columns are runs (``runs=True``) or samples.
     runs : bool, default False
         Treat the columns as runs: a random run effect per model, crossed with items.
+    confidence_level : float, default 0.95
     missing : {'raise', 'omit'}
 
     Returns
     -------
-    dict
-        ``estimate, se, df, n, n_omitted, n_runs_a, n_runs_b, run_sd_a, run_sd_b, method``.
+    PairedDifferenceResult
 
     Notes
     -----
@@ -357,11 +406,17 @@ def paired_difference(a: Any, b: Any, *, runs: bool = False, missing: str = "rai
     >>> a = rng.random((200, 3)) < 0.5
     >>> b = rng.random((200, 3)) < 0.5
     >>> out = paired_difference(a, b, runs=True)
-    >>> out["n"], out["n_runs_a"], out["method"]
+    >>> out.n, out.n_runs_a, out.method
     (200, 3, 'random-effects-t')
     """
-    p = _pair_iv(a, b, "higher", runs, missing)
-    return _difference(p, runs)
+    confidence_level = check_confidence_level(confidence_level)
+    p = _pair_iv(a, b, "higher", bool(runs), missing)
+    d = _difference(p, bool(runs))
+    half = float(sps.t.ppf(0.5 + confidence_level / 2.0, d["df"]) * d["se"])
+    return PairedDifferenceResult(
+        ci_low=d["estimate"] - half, ci_high=d["estimate"] + half,
+        confidence_level=confidence_level, **d,
+    )  # fmt: skip
 
 
 def _difference(p: _Pair, runs: bool) -> dict:
