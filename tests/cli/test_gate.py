@@ -55,7 +55,8 @@ def test_suite_verdict_lists_every_task_and_blocks(table, tmp_path):
     names = [(t["task"], t["metric"]) for t in v["tasks"]]
     assert names == [("math", "acc"), ("quiz", "acc"), ("tox", "score")]
     for t in v["tasks"]:
-        assert {"n", "estimate", "bound", "margin", "passed", "pvalue", "method"} <= set(t)
+        assert {"n", "estimate", "bound", "margin", "verdict", "pvalue", "method"} <= set(t)
+    assert [t["verdict"] for t in v["tasks"]] == ["block", "pass", "pass"]
     assert v["blocked"] == ["math/acc"]
     assert [t["units"] for t in v["tasks"]] == ["points", "points", "score"]
     assert "BLOCK" in r.stderr and "math/acc" in r.stderr

@@ -191,10 +191,15 @@ class GateTask:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TaskVerdict(Result):
-    """One task's line of a suite verdict, in points (see :class:`GateTask`)."""
+    """One task's line of a suite verdict, in points (see :class:`GateTask`).
+
+    ``verdict`` is ``"pass"`` or ``"block"`` (the same as ``passed``); ``better`` is set only when
+    the "any" claim was tested.
+    """
 
     task: str
     metric: str
+    verdict: str
     passed: bool
     n: int
     estimate: float
@@ -662,7 +667,7 @@ def _too_few(t: GateTask, m: float, units: str, runs: bool) -> TaskVerdict | Non
         return None
     nan = math.nan
     return TaskVerdict(
-        task=t.task, metric=t.metric, passed=False, n=k, estimate=nan, bound=nan, margin=m,
+        task=t.task, metric=t.metric, verdict="block", passed=False, n=k, estimate=nan, bound=nan, margin=m,
         units=units, pvalue=nan, superiority_pvalue=nan, mean_baseline=nan, mean_candidate=nan,
         direction=t.direction, weight=float(t.weight),
         method=f"too few items: the models share {k} scored item(s); no test is possible",
@@ -685,7 +690,8 @@ def _one_task(t: GateTask, margin: float, alpha: float, method: str, missing: st
     if t.direction == "lower":  # report the means on the original scale
         mean_a, mean_b = (1 - mean_a, 1 - mean_b) if res.binary else (-mean_a, -mean_b)
     verdict = TaskVerdict(
-        task=t.task, metric=t.metric, passed=res.passed, n=res.n, estimate=res.estimate * scale,
+        task=t.task, metric=t.metric, verdict="pass" if res.passed else "block",
+        passed=res.passed, n=res.n, estimate=res.estimate * scale,
         bound=res.bound * scale, margin=m, units=units, pvalue=res.pvalue,
         superiority_pvalue=res.superiority_pvalue, mean_baseline=mean_a * scale,
         mean_candidate=mean_b * scale, direction=t.direction, weight=float(t.weight),
