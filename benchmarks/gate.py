@@ -113,9 +113,7 @@ def section_level(quick: bool) -> list[str]:
         for delta in (0.01, 0.05):
             ox, oy, _ = _outcomes(n)
             tango = tango_statistic(ox, oy, n, -delta) > sps.norm.ppf(1 - ALPHA)
-            exact = np.array(
-                [exact_pvalue(int(x), int(y), n, -delta) < ALPHA for x, y in zip(ox, oy)]
-            )
+            exact = _exact_rejects(n, delta)
             row = [
                 _size(n, delta, exact),
                 _size(n, delta, tango),
