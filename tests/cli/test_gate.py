@@ -120,6 +120,7 @@ def test_markdown_comment_escapes_log_text(tmp_path):
     assert text.startswith("## assay gate: BLOCK")
     assert "<script>" not in text and "\\<script\\>" in text and "\\|" in text
     assert "| math | acc | 400 |" in text and "**block**" in text
+    assert "- math (acc): the lower bound" in text and "is not above -5" in text
 
 
 def test_split_by_subject_and_claims(table):

@@ -220,3 +220,15 @@ def test_bad_data():
     assert res.n == 3 and res.n_omitted == 1
     with pytest.raises(InputError, match="needs binary scores"):
         noninferiority([0.5, 0.2, 0.1], [0.5, 0.3, 0.1], margin=0.1, method="exact")
+
+
+@pytest.mark.parametrize("n", [40, 300])
+def test_swapping_the_models_mirrors_the_estimate(n):
+    # Property: B against A is the mirror of A against B (estimate and superiority evidence).
+    rng = np.random.default_rng(n)
+    a = (rng.random(n) < 0.5).astype(float)
+    b = (rng.random(n) < 0.6).astype(float)
+    ab = noninferiority(a, b, margin=0.0)
+    ba = noninferiority(b, a, margin=0.0)
+    assert ab.estimate == pytest.approx(-ba.estimate)
+    assert not (ab.passed and ba.passed)

@@ -279,6 +279,19 @@ def render_gate_markdown(verdict: dict[str, Any]) -> str:
             f"{_fmt(t['bound'])} | -{t['margin']:g} | {verdict_text} |"
         )
     lines.append("")
+    blocked = [t for t in verdict["tasks"] if not t["passed"] and t.get("decision") != "continue"]
+    if blocked and not seq:
+        lines.append("Blocked:")
+        for t in blocked:
+            if t["bound"] is None:
+                why = esc(t["method"])
+            else:
+                why = (
+                    f"the lower bound {_fmt(t['bound'])} is not above -{t['margin']:g} "
+                    f"(difference {_fmt(t['estimate'])}, n = {t['n']:,})"
+                )
+            lines.append(f"- {esc(t['task'])} ({esc(t['metric'])}): {why}")
+        lines.append("")
     method = "anytime-valid confidence sequences" if seq else verdict.get("method", "")
     lines.append(
         f"_Difference = candidate - baseline in points (lower-is-better metrics flipped); the gate "
