@@ -38,20 +38,22 @@ from assay.stats._compare import (
     compare_models,
 )
 from assay.stats._gate import (
-    AverageClaim,
-    GateTask,
     NoninferiorityResult,
     PairedDifferenceResult,
-    SuiteGateResult,
-    TaskVerdict,
     noninferiority,
     paired_difference,
-    suite_gate,
 )
 from assay.stats._gate_config import (
     GateConfig,
     TaskSettings,
     gate_config,
+)
+from assay.stats._gate_suite import (
+    AverageClaim,
+    GateTask,
+    SuiteGateResult,
+    TaskVerdict,
+    suite_gate,
 )
 from assay.stats._means import (
     MeanResult,
