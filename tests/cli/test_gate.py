@@ -164,3 +164,19 @@ def test_sequential_mode(table):
     assert "CONTINUE" in r.stderr
     r = _gate(table, "--baseline", "base", "--candidate", "cand", "--task", "tox", "--sequential")
     assert r.exit_code == 2 and "--sequential needs scores in [0, 1]" in r.output
+
+
+def test_split_by_keeps_items_without_a_label(tmp_path):
+    b = ResponseBuilder()
+    for m in ("a", "b"):
+        for i in range(10):
+            b.add(model=m, task="t", item=f"q{i}", metric="acc", score=float(i % 2), run_id=m,
+                  subject=None if i < 3 else f"s{i % 2}")  # fmt: skip
+    path = tmp_path / "ns.parquet"
+    pq.write_table(b.to_table(), path)
+    r = _gate(
+        path, "--baseline", "a", "--candidate", "b", "--split-by", "subject", "--margin", "50"
+    )
+    v = json.loads(r.stdout)
+    got = [(t["task"], t["n"]) for t in v["tasks"]]
+    assert got == [("t:s0", 3), ("t:s1", 4), ("t:(no subject)", 3)]

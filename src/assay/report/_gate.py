@@ -132,6 +132,9 @@ def gate_tasks(
                 labels = labels[idx]
             names = sorted({str(x) for x in labels if x is not None})
             groups = [(f"{task}:{s}", np.array([str(x) == s for x in labels])) for s in names]
+            unlabelled = np.array([x is None for x in labels])
+            if unlabelled.any():  # items without a label are a task of their own, not dropped
+                groups.append((f"{task}:(no {split_by})", unlabelled))
         for name, keep in groups:
             s = config.settings(name, metric)
             if s.exclude:
