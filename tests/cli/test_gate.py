@@ -180,3 +180,14 @@ def test_split_by_keeps_items_without_a_label(tmp_path):
     v = json.loads(r.stdout)
     got = [(t["task"], t["n"]) for t in v["tasks"]]
     assert got == [("t:s0", 3), ("t:s1", 4), ("t:(no subject)", 3)]
+
+
+def test_method_option_reaches_every_task(table):
+    r = _gate(table, "--baseline", "base", "--candidate", "cand", "--task", "quiz", "--margin", "5",
+              "--method", "t")  # fmt: skip
+    t = json.loads(r.stdout)["tasks"][0]
+    assert t["method"] == "paired-t"
+    r = _gate(
+        table, "--baseline", "base", "--candidate", "cand", "--task", "tox", "--method", "exact"
+    )
+    assert r.exit_code == 2 and "`method` 'exact' needs binary scores" in r.output

@@ -79,6 +79,14 @@ def _read_config(path: str | None):
     help="The sample axis holds reruns or seeds (a random effect), not repeats of one run.",
 )
 @click.option(
+    "--method",
+    type=click.Choice(["auto", "exact", "score", "t"]),
+    default="auto",
+    show_default=True,
+    help="Per-task test: auto = exact for 0/1 scores up to 100 items, Tango's score test above, "
+    "paired t otherwise; exact holds the level at any n but is slow beyond a few hundred items.",
+)
+@click.option(
     "--sequential",
     is_flag=True,
     help="Anytime-valid decision for an evaluation still running: check as often as you like.",
@@ -102,6 +110,7 @@ def gate(
     claims,
     split_by,
     samples_are_runs,
+    method,
     sequential,
     json_path,
     markdown_path,
@@ -130,6 +139,7 @@ def gate(
             samples_are_runs=samples_are_runs,
             claims=tuple(claims),
             sequential=sequential,
+            method=method,
         )
     except AssayError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -207,6 +207,7 @@ def gate_result(
     samples_are_runs: bool = False,
     claims: tuple[str, ...] = (),
     sequential: bool = False,
+    method: str = "auto",
 ) -> dict[str, Any]:
     """The gate's verdict over ``result`` as JSON-safe data (schema ``assay.gate/2``).
 
@@ -231,7 +232,9 @@ def gate_result(
         passed = seq["decision"] == "pass"
         return {**head, "mode": "sequential", "passed": passed, **seq,
                 "message": _sequential_message(seq, baseline, candidate, alpha)}  # fmt: skip
-    res: SuiteGateResult = suite_gate(suite, margin=margin, alpha=alpha, claims=claims)
+    res: SuiteGateResult = suite_gate(
+        suite, margin=margin, alpha=alpha, claims=claims, method=method
+    )
     out = {**head, "mode": "fixed", **res.to_dict(), "message": res.summary(baseline, candidate)}
     out["blocked"] = list(res.blocked)
     return out
