@@ -191,3 +191,25 @@ def test_method_option_reaches_every_task(table):
         table, "--baseline", "base", "--candidate", "cand", "--task", "tox", "--method", "exact"
     )
     assert r.exit_code == 2 and "`method` 'exact' needs binary scores" in r.output
+
+
+def test_mmlu_pro_subjects_as_tasks():
+    # Real data (issue 17): the 14 MMLU-Pro subjects, Llama-3.1-8B and its Instruct version.
+    from assay import datasets
+    from assay.report._gate import gate_result
+
+    result = datasets.mmlu_pro_result()
+    base, inst = "Meta-Llama-3_1-8B", "Meta-Llama-3_1-8B-Instruct"
+    kw = {"split_by": "subject"}
+    up = gate_result(result, baseline=base, candidate=inst, margin=5.0, **kw)
+    assert up["passed"] and len(up["tasks"]) == 14
+    down = gate_result(result, baseline=inst, candidate=base, margin=5.0, **kw)
+    assert not down["passed"] and len(down["blocked"]) == 11
+    tight = gate_result(result, baseline=base, candidate=inst, margin=0.5, **kw)
+    assert tight["blocked"] == [
+        "mmlu_pro:engineering/acc", "mmlu_pro:history/acc", "mmlu_pro:other/acc"
+    ]  # fmt: skip
+    assert "mmlu_pro:history/acc" in tight["message"]
+    assert sum(t["n"] for t in tight["tasks"]) == 12032 - sum(
+        t["n_omitted"] for t in tight["tasks"]
+    )
