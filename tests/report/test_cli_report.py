@@ -1,4 +1,4 @@
-"""`assay report`, `assay demo` and `assay gate` from the command line."""
+"""`assay report` and `assay demo` from the command line (`assay gate`: tests/cli/test_gate.py)."""
 
 import json
 import os
@@ -76,61 +76,6 @@ def test_report_usage_errors(tmp_path, table_file):
         main, ["report", str(table_file), "--baseline", "nobody", "-o", str(tmp_path / "x.html")]
     )
     assert r.exit_code == 2 and "`baseline` 'nobody' is not among the models read" in r.output
-
-
-def test_gate_exit_codes(tmp_path, table_file):
-    # In the fixture, 'sft' is 0.3 logits above 'base' and 'dpo' 0.6: dpo vs base passes, base vs dpo fails.
-    runner = CliRunner()
-    ok = runner.invoke(
-        main, ["gate", str(table_file), "--baseline", "base", "--candidate", "dpo", "--margin", "1"]
-    )
-    assert ok.exit_code == 0, ok.output
-    verdict = json.loads(ok.stdout)
-    assert verdict["passed"] is True and verdict["n"] == 300 and verdict["margin_units"] == "points"
-    bad = runner.invoke(
-        main,
-        [
-            "gate",
-            str(table_file),
-            "--baseline",
-            "dpo",
-            "--candidate",
-            "base",
-            "--margin",
-            "0.5",
-            "--json",
-            str(tmp_path / "v.json"),
-        ],
-    )
-    assert bad.exit_code == 1
-    assert json.loads((tmp_path / "v.json").read_text())["passed"] is False
-    usage = runner.invoke(
-        main, ["gate", str(table_file), "--baseline", "base", "--candidate", "nobody"]
-    )
-    assert (
-        usage.exit_code == 2 and "`candidate` 'nobody' is not among the models read" in usage.output
-    )
-    usage = runner.invoke(main, ["gate", str(table_file), "--candidate", "base"])
-    assert usage.exit_code == 2
-
-
-def test_gate_lower_bound_matches_a_one_sided_t_interval(table_file):
-    # Reference: scipy's one-sided t interval of the paired differences.
-    import numpy as np
-    import pandas as pd
-    from scipy import stats
-
-    from assay.io import read
-    from assay.report._gate import gate_verdict
-
-    result = read(table_file)
-    v = gate_verdict(result, baseline="base", candidate="sft", margin=2.0, alpha=0.05)
-    t = pd.read_parquet(table_file).pivot(index="item", columns="model", values="score")
-    d = (t["sft"] - t["base"]).to_numpy() * 100
-    low = d.mean() - stats.t.ppf(0.95, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-    assert v["difference"] == pytest.approx(d.mean(), abs=1e-9)
-    assert v["lower_bound"] == pytest.approx(low, abs=1e-9)
-    assert v["passed"] == (low > -2.0)
 
 
 @pytest.mark.slow

@@ -28,9 +28,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run the report on the MMLU-Pro data shipped with assay.",
     ),
     "gate": (
-        "assay.cli._report",
+        "assay.cli._gate",
         "gate",
-        "CI gate: exit 0 when the candidate is non-inferior to the baseline.",
+        "Ship or block: is the candidate non-inferior to the baseline on every task?",
     ),
     "show": (
         "assay.cli._store",

@@ -1,9 +1,8 @@
-"""`assay report`, `assay demo` and `assay gate`."""
+"""`assay report` and `assay demo`."""
 
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 from rich.console import Console
@@ -17,7 +16,7 @@ from assay.cli._common import (
     store_option,
 )
 
-__all__ = ["demo", "gate", "report"]
+__all__ = ["demo", "report"]
 
 
 def _report_options(f):
@@ -215,58 +214,3 @@ def demo(html, json_path, seed, export_data):
     result = datasets.mmlu_pro_result()
     options_kw = dict(baseline="Meta-Llama-3_1-70B", seed=seed)
     _run(result, None, html, json_path, None, options_kw, {}, "assay demo: MMLU-Pro, 29 models")
-
-
-@click.command("gate")
-@click.argument("results", nargs=-1, type=click.Path(exists=True))
-@store_option
-@click.option("--baseline", required=True, help="The model to protect.")
-@click.option("--candidate", required=True, help="The model that must not be worse.")
-@click.option("--task", default=None, help="Task (needed when the results hold several).")
-@click.option("--metric", default=None, help="Metric (needed when the task has several).")
-@click.option(
-    "--margin",
-    type=float,
-    default=0.5,
-    show_default=True,
-    help="Non-inferiority margin in points (percentage points for 0/1 scores).",
-)
-@click.option("--alpha", type=float, default=0.05, show_default=True)
-@click.option(
-    "--json", "json_path", default=None, help="Write the verdict as JSON here (default: stdout)."
-)
-@read_options
-def gate(
-    results, store_path, baseline, candidate, task, metric, margin, alpha, json_path, **kwargs
-):
-    """CI gate: exit 0 when CANDIDATE is non-inferior to BASELINE by MARGIN points, 1 when it is not,
-    2 on a usage or input error. The verdict is written as JSON."""
-    from assay._core import AssayError
-
-    try:
-        from assay.report._gate import run_gate
-
-        verdict = run_gate(
-            results,
-            store_path=store_path,
-            baseline=baseline,
-            candidate=candidate,
-            task=task,
-            metric=metric,
-            margin=margin,
-            alpha=alpha,
-            read_kw=collect_read_options(kwargs),
-        )
-    except AssayError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    from assay.report._model import canonical_json
-
-    text = canonical_json(verdict)
-    if json_path:
-        with open(json_path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        click.echo(text, nl=False)
-    click.echo(verdict["message"], err=True)
-    sys.exit(0 if verdict["passed"] else 1)

@@ -37,6 +37,24 @@ from assay.stats._compare import (
     compare,
     compare_models,
 )
+from assay.stats._gate import (
+    NoninferiorityResult,
+    PairedDifferenceResult,
+    noninferiority,
+    paired_difference,
+)
+from assay.stats._gate_config import (
+    GateConfig,
+    TaskSettings,
+    gate_config,
+)
+from assay.stats._gate_suite import (
+    AverageClaim,
+    GateTask,
+    SuiteGateResult,
+    TaskVerdict,
+    suite_gate,
+)
 from assay.stats._means import (
     MeanResult,
     bounded_interval,
@@ -104,6 +122,12 @@ from assay.stats._results import (
     Interval,
     TestResult,
 )
+from assay.stats._sequential import (
+    ConfidenceSequenceResult,
+    SequentialGateResult,
+    confidence_sequence,
+    sequential_noninferiority,
+)
 from assay.stats._subgroups import (
     SubgroupResult,
     subgroups,
@@ -111,17 +135,21 @@ from assay.stats._subgroups import (
 
 __all__ = [
     "ADJUST_METHODS",
+    "AverageClaim",
     "BootstrapResult",
     "BootstrapScoreResult",
     "BradleyTerryResult",
     "ClusteredMeanResult",
     "CochranQResult",
     "CompareResult",
+    "ConfidenceSequenceResult",
     "CorrelationResult",
     "EstimateResult",
     "FiveByTwoResult",
     "FleissKappaResult",
     "FriedmanResult",
+    "GateConfig",
+    "GateTask",
     "Interval",
     "JudgeAgreementResult",
     "KappaResult",
@@ -134,14 +162,20 @@ __all__ = [
     "MeanResult",
     "MultipleTestResult",
     "NemenyiResult",
+    "NoninferiorityResult",
     "PPIResult",
+    "PairedDifferenceResult",
     "PairwiseResult",
     "PowerResult",
     "ProportionResult",
     "RankAgreementResult",
     "RankResult",
     "RepeatedSamplesResult",
+    "SequentialGateResult",
     "SubgroupResult",
+    "SuiteGateResult",
+    "TaskSettings",
+    "TaskVerdict",
     "TestResult",
     "adjust_pvalues",
     "better_matrix",
@@ -155,8 +189,10 @@ __all__ = [
     "combined_ftest_5x2cv",
     "compare",
     "compare_models",
+    "confidence_sequence",
     "fleiss_kappa",
     "friedman",
+    "gate_config",
     "intraclass_correlation",
     "judge_agreement",
     "krippendorff_alpha",
@@ -165,6 +201,8 @@ __all__ = [
     "mean_ci",
     "minimum_detectable_effect",
     "nemenyi",
+    "noninferiority",
+    "paired_difference",
     "paired_ttest_5x2cv",
     "pairwise",
     "power_from_data",
@@ -176,5 +214,7 @@ __all__ = [
     "ratings_to_counts",
     "repeated_samples",
     "sample_size",
+    "sequential_noninferiority",
     "subgroups",
+    "suite_gate",
 ]
