@@ -8,6 +8,7 @@ from assay.io._matrix import MissingItemsWarning, build_matrix
 from assay.io._options import ReadOptions
 from assay.io._read import FORMATS, detect_format, read
 from assay.io._schema import (
+    AGGREGATE_SCHEMA,
     RESPONSE_SCHEMA,
     RUN_SCHEMA,
     ReadResult,
@@ -18,6 +19,7 @@ from assay.io._schema import (
 from assay.io._validate import is_binary_metric, resolve_duplicates, validate_responses
 
 __all__ = [
+    "AGGREGATE_SCHEMA",
     "FORMATS",
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",
