@@ -5,6 +5,17 @@ Pure functions on arrays that return frozen result dataclasses (DESIGN.md, STYLE
 (`pairwise`, `leaderboard`, `rank_intervals`, omnibus tests, Bradley-Terry, subgroups) and power.
 """
 
+from assay.stats._aggregate import (
+    AggregateIntervals,
+    AggregateLeaderboardResult,
+    PerItemRequirement,
+    UnpairedCompareResult,
+    aggregate_intervals,
+    aggregate_leaderboard,
+    compare_unpaired,
+    per_item_requirements,
+    recover_n,
+)
 from assay.stats._agreement import (
     FleissKappaResult,
     JudgeAgreementResult,
@@ -106,6 +117,8 @@ from assay.stats._subgroups import (
 
 __all__ = [
     "ADJUST_METHODS",
+    "AggregateIntervals",
+    "AggregateLeaderboardResult",
     "BootstrapResult",
     "BootstrapScoreResult",
     "BradleyTerryResult",
@@ -131,6 +144,7 @@ __all__ = [
     "NemenyiResult",
     "PPIResult",
     "PairwiseResult",
+    "PerItemRequirement",
     "PowerResult",
     "ProportionResult",
     "RankAgreementResult",
@@ -138,7 +152,10 @@ __all__ = [
     "RepeatedSamplesResult",
     "SubgroupResult",
     "TestResult",
+    "UnpairedCompareResult",
     "adjust_pvalues",
+    "aggregate_intervals",
+    "aggregate_leaderboard",
     "bootstrap_632_score",
     "bootstrap_mean",
     "bradley_terry",
@@ -148,6 +165,7 @@ __all__ = [
     "combined_ftest_5x2cv",
     "compare",
     "compare_models",
+    "compare_unpaired",
     "fleiss_kappa",
     "friedman",
     "intraclass_correlation",
@@ -160,12 +178,14 @@ __all__ = [
     "nemenyi",
     "paired_ttest_5x2cv",
     "pairwise",
+    "per_item_requirements",
     "power_from_data",
     "ppi_mean",
     "proportion_ci",
     "rank_agreement",
     "rank_intervals",
     "ratings_to_counts",
+    "recover_n",
     "repeated_samples",
     "sample_size",
     "subgroups",
