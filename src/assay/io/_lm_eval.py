@@ -41,6 +41,13 @@ Mapping to the long table
   is the chain of groups holding the task in ``group_subtasks``, outermost first, joined by ``/``;
   ``sha256`` is the SHA-256 of the results file followed by the task's samples file, and
   ``run_id`` is ``lm_eval-<first 16 hex digits>-<task>``; ``source`` is the results file.
+- **aggregates** (:data:`~assay.io.AGGREGATE_SCHEMA`, :mod:`assay.io._lm_eval_results`): every
+  (task, metric) value of ``results``, for every layout (2023's ``results``/``versions``/
+  ``config`` too), with or without samples. A task with samples shares its run; the tasks and
+  groups without samples form one run of the results file, ``lm_eval-<16 hex digits>`` with
+  the SHA-256 of the results file, one runs-table row per task. A results file without any
+  samples file reads (its responses are empty); the notes say that per-item rows need
+  ``--log_samples``.
 """
 
 from __future__ import annotations
@@ -285,8 +292,9 @@ def _aggregate_runs(
     *,
     only_task: str | None,
 ) -> AggregateBuilder:
-    """The results file's aggregate rows; a run (without responses) for each task or group
-    that has no samples file, so that every aggregate row belongs to a run."""
+    """The results file's aggregate rows. The tasks and groups without a samples file form one
+    run of the results file, ``lm_eval-<sha16>`` (one row per task in the runs table), so that
+    every aggregate row belongs to a run and a file of summaries is added or removed whole."""
     run_ids = {r.task: r.run_id for r in runs}
     table = results.get("results") or {}
     names = [t for t in table if only_task is None or t == only_task]
@@ -294,7 +302,7 @@ def _aggregate_runs(
     sha = file_sha256(path) if missing else ""
     parents = _group_parents(results)
     for task in missing:
-        run_ids[task] = f"lm_eval-{sha[:16]}-{task}"
+        run_ids[task] = f"lm_eval-{sha[:16]}"
     builder = AggregateBuilder()
     done = _agg.aggregate_rows(
         results,
