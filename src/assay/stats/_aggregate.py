@@ -448,10 +448,33 @@ def _newcombe(k1, n1, k2, n2, level):
     return max(lo, -1.0), min(hi, 1.0)
 
 
-def _pvalue(stat, alternative, dist):
+def _unpaired_statistics(a, b, sa, sb, na, nb, binary):
+    """Vectorised statistic and df of A - B: pooled two-proportion z where ``binary`` (df inf),
+    else the difference over sqrt(se_a^2 + se_b^2) with Welch-Satterthwaite df when both n are
+    known (> 1), inf otherwise. NaN where no test can be made."""
+    a, b, sa, sb = (np.asarray(x, dtype=float) for x in (a, b, sa, sb))
+    na, nb = np.asarray(na, dtype=float), np.asarray(nb, dtype=float)
+    binary = np.asarray(binary, dtype=bool)
+    d = a - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k1, k2 = np.round(a * na), np.round(b * nb)
+        pooled = (k1 + k2) / (na + nb)
+        se0 = np.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
+        z_bin = np.where(se0 > 0, d / se0, 0.0)
+        se = np.sqrt(sa**2 + sb**2)
+        z_se = np.where(se > 0, d / se, np.nan)
+        ws = se**4 / (sa**4 / (na - 1) + sb**4 / (nb - 1))
+        df_se = np.where((na > 1) & (nb > 1) & np.isfinite(ws), ws, np.inf)
+    stat = np.where(binary, z_bin, z_se)
+    df = np.where(binary, np.inf, df_se)
+    return stat, df
+
+
+def _pvalues(stat, df, alternative):
+    stat, df = np.asarray(stat, dtype=float), np.asarray(df, dtype=float)
     if alternative == "two-sided":
-        return float(2 * dist.sf(abs(stat)))
-    return float(dist.sf(stat) if alternative == "greater" else dist.cdf(stat))
+        return 2 * stats.t.sf(np.abs(stat), df)
+    return stats.t.sf(stat, df) if alternative == "greater" else stats.t.cdf(stat, df)
 
 
 def compare_unpaired(
@@ -520,9 +543,8 @@ def compare_unpaired(
     z = float(special.ndtri(0.5 + level / 2.0))
     if iv.method[0] == "wilson" and iv.method[1] == "wilson":
         k1, k2 = round(a * n1), round(b * n2)
-        pooled = (k1 + k2) / (n1 + n2)
-        se0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        stat = d / se0 if se0 > 0 else 0.0
+        stat, _ = _unpaired_statistics(a, b, math.nan, math.nan, n1, n2, True)
+        stat = float(stat)
         lo, hi = _newcombe(k1, n1, k2, n2, level)
         se = math.sqrt(a * (1 - a) / n1 + b * (1 - b) / n2)
         return UnpairedCompareResult(
@@ -531,7 +553,7 @@ def compare_unpaired(
             ci_high=hi,
             se=se,
             statistic=stat,
-            pvalue=_pvalue(stat, alternative, stats.norm),
+            pvalue=float(_pvalues(stat, np.inf, alternative)),
             alternative=alternative,
             confidence_level=level,
             method="two-proportion z (unpaired)",
@@ -546,20 +568,17 @@ def compare_unpaired(
     se = math.sqrt(s1**2 + s2**2)
     if se == 0:
         raise InputError("both standard errors are 0; the difference has no sampling error.")
-    stat = d / se
-    if n1 > 1 and n2 > 1:
-        df = se**4 / (s1**4 / (n1 - 1) + s2**4 / (n2 - 1)) if s1 + s2 > 0 else math.inf
-        dist, method = stats.t(df), "welch (unpaired)"
-        crit = float(dist.ppf(0.5 + level / 2.0))
-    else:
-        df, dist, method, crit = math.inf, stats.norm, "normal (unpaired)", z
+    stat_a, df_a = _unpaired_statistics(a, b, s1, s2, n1, n2, False)
+    stat, df = float(stat_a), float(df_a)
+    method = "welch (unpaired)" if math.isfinite(df) else "normal (unpaired)"
+    crit = float(stats.t.ppf(0.5 + level / 2.0, df)) if math.isfinite(df) else z
     return UnpairedCompareResult(
         estimate=d,
         ci_low=d - crit * se,
         ci_high=d + crit * se,
         se=se,
         statistic=stat,
-        pvalue=_pvalue(stat, alternative, dist),
+        pvalue=float(_pvalues(stat, df, alternative)),
         alternative=alternative,
         confidence_level=level,
         method=method,
