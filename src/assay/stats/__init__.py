@@ -48,6 +48,14 @@ from assay.stats._compare import (
     compare,
     compare_models,
 )
+from assay.stats._corpus import (
+    CORPUS_METRICS,
+    CorpusMetricResult,
+    corpus_bootstrap,
+    corpus_compare,
+    corpus_metric,
+    corpus_statistics,
+)
 from assay.stats._means import (
     MeanResult,
     mean_ci,
@@ -122,9 +130,11 @@ __all__ = [
     "BootstrapResult",
     "BootstrapScoreResult",
     "BradleyTerryResult",
+    "CORPUS_METRICS",
     "ClusteredMeanResult",
     "CochranQResult",
     "CompareResult",
+    "CorpusMetricResult",
     "CorrelationResult",
     "EstimateResult",
     "FiveByTwoResult",
@@ -166,6 +176,10 @@ __all__ = [
     "compare",
     "compare_models",
     "compare_unpaired",
+    "corpus_bootstrap",
+    "corpus_compare",
+    "corpus_metric",
+    "corpus_statistics",
     "fleiss_kappa",
     "friedman",
     "intraclass_correlation",
