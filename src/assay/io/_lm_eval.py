@@ -264,6 +264,7 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
             "per-item samples only with --log_samples)"
         )
     aggregates = _aggregate_runs(results, path, model, step, runs, notes, only_task=only_task)
+    corpus = _corpus_items(path, aggregates, runs, notes)
     if not runs:
         raise InputError(
             "no samples file found for any task of this results file (expected "
@@ -279,7 +280,45 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
                 path=str(path),
                 field=field,
             )
-    return ReadResult.from_parts(builder, runs, notes=notes, sources=sources, aggregates=aggregates)
+    return ReadResult.from_parts(
+        builder, runs, notes=notes, sources=sources, aggregates=aggregates, corpus_items=corpus
+    )
+
+
+def _corpus_items(
+    path: Path, aggregates: AggregateBuilder, runs: list[RunInfo], notes: list[str]
+) -> list[dict[str, Any]]:
+    """The (gold, prediction) pairs of the named corpus-level metrics of tasks with samples."""
+    table = aggregates.to_table()
+    models = dict(zip(table["task"].to_pylist(), table["model"].to_pylist(), strict=True))
+    out: list[dict[str, Any]] = []
+    for run in runs:
+        sample_name = (run.config or {}).get("samples_file")
+        if not sample_name:
+            continue
+        metrics = {
+            m: a
+            for t, m, a, lvl in zip(
+                table["task"].to_pylist(),
+                table["metric"].to_pylist(),
+                table["aggregation"].to_pylist(),
+                table["level"].to_pylist(),
+                strict=True,
+            )
+            if t == run.task and lvl == "task" and a in _agg.CORPUS_AGGREGATIONS
+        }
+        if metrics:
+            out.extend(
+                _agg.corpus_item_rows(
+                    path.parent / sample_name,
+                    metrics,
+                    model=models.get(run.task, run.model),
+                    task=run.task,
+                    run_id=run.run_id,
+                    notes=notes,
+                )
+            )
+    return out
 
 
 def _aggregate_runs(

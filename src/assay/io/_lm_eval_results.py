@@ -19,6 +19,8 @@ Readers compute no statistics; ``n`` is what the file says, never inferred here.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +30,7 @@ from assay.io._schema import AggregateBuilder
 
 __all__ = [
     "CORPUS_AGGREGATIONS",
+    "corpus_item_rows",
     "METRIC_AGGREGATIONS",
     "aggregate_rows",
     "looks_like_2023_results",
@@ -256,3 +259,81 @@ def aggregate_rows(
         if added:
             done.append(task)
     return done
+
+
+def corpus_item_rows(
+    samples: Path,
+    metrics: Mapping[str, str],
+    *,
+    model: str,
+    task: str,
+    run_id: str,
+    notes: list[str],
+) -> list[dict[str, Any]]:
+    """The per-item ``[gold, prediction]`` of corpus-level metrics in an lm-eval samples file.
+
+    ``metrics`` maps a metric with its filter (``bleu,none``) to its aggregation. A row's value
+    for the metric is lm-eval's input to the aggregation: a two-element list (labels, texts,
+    log-likelihood and weight) or one number (``perplexity``). Rows without the metric, or with
+    a value of another shape, are counted in ``notes``. Nothing is evaluated.
+    """
+    wanted: dict[str, list[tuple[str, str, str]]] = {}
+    for full, agg in metrics.items():
+        name, _, filt = full.partition(",")
+        wanted.setdefault(name, []).append((full, filt or "none", agg))
+    out: list[dict[str, Any]] = []
+    bad = 0
+    seen: dict[tuple[str, str], int] = {}
+    opener = gzip.open if samples.name.endswith(".gz") else open
+    with opener(samples, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                bad += 1
+                continue
+            if not isinstance(row, dict):
+                bad += 1
+                continue
+            item = str(row.get("doc_id"))
+            for name, targets in wanted.items():
+                if name not in row:
+                    continue
+                filt = row.get("filter")
+                if not isinstance(filt, str):  # 2024 rows: the k-th row of a doc, k-th filter
+                    k = seen.get((name, item), 0)
+                    seen[name, item] = k + 1
+                    filt = targets[min(k, len(targets) - 1)][1]
+                for full, f, agg in targets:
+                    if f != filt:
+                        continue
+                    value = row[name]
+                    if isinstance(value, list) and len(value) == 2:
+                        gold, pred = value
+                    elif isinstance(value, int | float) and not isinstance(value, bool):
+                        gold, pred = value, None
+                    else:
+                        bad += 1
+                        continue
+                    out.append(
+                        {
+                            "model": model,
+                            "task": task,
+                            "metric": full,
+                            "item": item,
+                            "gold": json.dumps(gold, ensure_ascii=False),
+                            "prediction": None
+                            if pred is None
+                            else json.dumps(pred, ensure_ascii=False),
+                            "aggregation": agg,
+                            "run_id": run_id,
+                        }
+                    )
+    if bad:
+        notes.append(
+            f"{samples}: {bad} row(s) without a usable [gold, prediction] pair for the "
+            "corpus-level metric(s) " + ", ".join(sorted(metrics))
+        )
+    return out

@@ -16,6 +16,7 @@ from assay._core import InputError
 
 __all__ = [
     "AGGREGATE_SCHEMA",
+    "CORPUS_ITEM_SCHEMA",
     "AggregateBuilder",
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",
@@ -105,6 +106,24 @@ reported it (docs/aggregates.md).
 - ``level``: ``task``, or ``group`` for a harness's aggregate over subtasks.
 - ``run_id``: the run (joins the runs table); ``source``: the file the value was read from.
 """
+
+CORPUS_ITEM_SCHEMA = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("gold", pa.string()),
+        pa.field("prediction", pa.string()),
+        pa.field("aggregation", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+"""Arrow schema of the per-item inputs of corpus-level metrics: one row per (run, task, metric,
+item), ``gold`` and ``prediction`` as compact JSON (a label, a text, a list of references, a
+log-likelihood), as lm-eval's samples file holds ``[gold, prediction]`` for the metric. Only
+for lm-eval's named corpus aggregations (``f1``, ``matthews_corrcoef``, ``bleu``, ...); see
+:func:`assay.stats.corpus_metric`. ``model`` is as in :data:`AGGREGATE_SCHEMA`."""
 
 _STR_COLUMNS = ("target", "prediction", "input", "cluster", "subject")
 
@@ -301,6 +320,8 @@ class ReadResult:
     aggregates : pyarrow.Table
         What the harnesses reported as summaries (:data:`AGGREGATE_SCHEMA`): one row per (run,
         task, metric), for runs with per-item rows and for runs without them.
+    corpus_items : pyarrow.Table
+        Per-item (gold, prediction) pairs of corpus-level metrics (:data:`CORPUS_ITEM_SCHEMA`).
     """
 
     responses: pa.Table
@@ -308,6 +329,9 @@ class ReadResult:
     notes: list[str] = dataclasses.field(default_factory=list)
     sources: list[str] = dataclasses.field(default_factory=list)
     aggregates: pa.Table = dataclasses.field(default_factory=lambda: empty_aggregates())
+    corpus_items: pa.Table = dataclasses.field(
+        default_factory=lambda: CORPUS_ITEM_SCHEMA.empty_table()
+    )
 
     @classmethod
     def from_parts(
@@ -318,11 +342,19 @@ class ReadResult:
         notes: Iterable[str] = (),
         sources: Iterable[str] = (),
         aggregates: AggregateBuilder | None = None,
+        corpus_items: list[dict[str, Any]] | None = None,
     ) -> ReadResult:
         rows = [r.as_row() for r in runs]
         run_table = pa.Table.from_pylist(rows, schema=RUN_SCHEMA) if rows else empty_runs()
         agg = empty_aggregates() if aggregates is None else aggregates.to_table()
-        return cls(builder.to_table(), run_table, list(notes), [str(s) for s in sources], agg)
+        corpus = (
+            pa.Table.from_pylist(corpus_items, schema=CORPUS_ITEM_SCHEMA)
+            if corpus_items
+            else CORPUS_ITEM_SCHEMA.empty_table()
+        )
+        return cls(
+            builder.to_table(), run_table, list(notes), [str(s) for s in sources], agg, corpus
+        )
 
     def __repr__(self) -> str:
         return (
@@ -341,7 +373,8 @@ def concat_results(results: Iterable[ReadResult]) -> ReadResult:
     notes = [n for r in results for n in r.notes]
     sources = [s for r in results for s in r.sources]
     aggregates = pa.concat_tables([r.aggregates for r in results])
-    return ReadResult(responses, runs, notes, sources, aggregates)
+    corpus = pa.concat_tables([r.corpus_items for r in results])
+    return ReadResult(responses, runs, notes, sources, aggregates, corpus)
 
 
 def require(

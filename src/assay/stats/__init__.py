@@ -16,6 +16,10 @@ from assay.stats._aggregate import (
     per_item_requirements,
     recover_n,
 )
+from assay.stats._aggregate_check import (
+    AggregateFinding,
+    check_aggregates,
+)
 from assay.stats._agreement import (
     FleissKappaResult,
     JudgeAgreementResult,
@@ -125,6 +129,7 @@ from assay.stats._subgroups import (
 
 __all__ = [
     "ADJUST_METHODS",
+    "AggregateFinding",
     "AggregateIntervals",
     "AggregateLeaderboardResult",
     "BootstrapResult",
@@ -169,6 +174,7 @@ __all__ = [
     "bootstrap_632_score",
     "bootstrap_mean",
     "bradley_terry",
+    "check_aggregates",
     "clustered_mean_ci",
     "cochran_q",
     "cohen_kappa",
