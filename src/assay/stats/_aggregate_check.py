@@ -21,6 +21,10 @@ from assay.stats._corpus import CORPUS_METRICS, corpus_metric
 
 __all__ = ["AggregateFinding", "check_aggregates"]
 
+_CHECKED = frozenset({"lm_eval", "inspect", "lighteval"})
+"""Harnesses whose aggregates summarise exactly the per-item rows read. HELM's stats.json is
+per split (the long table pools its splits) and is not checked."""
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AggregateFinding(Result):
@@ -124,7 +128,7 @@ def check_aggregates(
     -------
     list of AggregateFinding
         Empty when everything matches. Only aggregates of runs that have per-item rows (or
-        corpus items) are checked; group aggregates are not.
+        corpus items) are checked; group aggregates and HELM's per-split means are not.
 
     Notes
     -----
@@ -143,9 +147,10 @@ def check_aggregates(
     cols = {k: _col(aggregates, k) for k in ("model", "task", "metric", "value", "stderr", "n")}
     agg = _col(aggregates, "aggregation")
     level = _col(aggregates, "level")
+    harness = _col(aggregates, "harness")
     for i in range(run_col.size):
         key = (run_col[i], cols["task"][i], cols["metric"][i])
-        if level[i] != "task" or cols["value"][i] is None:
+        if level[i] != "task" or cols["value"][i] is None or harness[i] not in _CHECKED:
             continue
         value = float(cols["value"][i])
         base = dict(run_id=key[0], model=cols["model"][i], task=key[1], metric=key[2])
