@@ -289,6 +289,8 @@ def _corpus_items(
     path: Path, aggregates: AggregateBuilder, runs: list[RunInfo], notes: list[str]
 ) -> list[dict[str, Any]]:
     """The (gold, prediction) pairs of the named corpus-level metrics of tasks with samples."""
+    if not any((r.config or {}).get("samples_file") for r in runs):
+        return []
     table = aggregates.to_table()
     models = dict(zip(table["task"].to_pylist(), table["model"].to_pylist(), strict=True))
     out: list[dict[str, Any]] = []
