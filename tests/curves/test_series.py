@@ -19,8 +19,10 @@ from assay.curves import (
     AggregateSeries,
     aggregate_series,
     fit_curve,
+    forgetting,
     series_curve,
     series_fit,
+    series_forgetting,
     series_signal_to_noise,
     signal_to_noise_from_curves,
 )
@@ -133,3 +135,33 @@ def test_series_bad_input():
         series_signal_to_noise([_series([0.5] * 27)])
     with pytest.raises(InputError, match="`level` must be one of"):
         aggregate_series(cols, level="runs")
+
+
+def test_series_forgetting_matches_the_per_item_matrix():
+    # per-item 0/1 scores of 3 tasks at 3 stages; their means and lm-eval SEs as the "reported"
+    rng = np.random.default_rng(4)
+    p = np.array([[0.7, 0.3, 0.2], [0.6, 0.8, 0.3], [0.5, 0.7, 0.9]])
+    items = [(rng.random((3, 400)) < p[:, j][:, None]).astype(float) for j in range(3)]
+    series = []
+    for j, x in enumerate(items):
+        v = x.mean(axis=1)
+        series.append(
+            AggregateSeries(
+                model="m",
+                task=f"t{j}",
+                metric="acc",
+                steps=np.array([100, 200, 300]),
+                value=v,
+                stderr=x.std(axis=1, ddof=1) / math.sqrt(400),
+                n=np.full(3, 400),
+            )
+        )
+    ours = series_forgetting(series)
+    ref = forgetting(items)  # the per-item version (paired)
+    np.testing.assert_allclose(ours.matrix, ref.matrix)
+    assert ours.backward_transfer == pytest.approx(ref.backward_transfer)
+    np.testing.assert_allclose(ours.task_forgetting, ref.task_forgetting)
+    # the stages were simulated independently, so the unpaired SE is close to the paired one
+    assert ours.bwt_se == pytest.approx(ref.bwt_se, rel=0.15)
+    with pytest.raises(InputError, match="`trained_at` must give one stage"):
+        series_forgetting(series, trained_at=[0, 5, 1])

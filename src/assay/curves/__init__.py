@@ -25,6 +25,7 @@ from assay.curves._series import (
     aggregate_series,
     series_curve,
     series_fit,
+    series_forgetting,
     series_signal_to_noise,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "performance_profiles",
     "series_curve",
     "series_fit",
+    "series_forgetting",
     "series_signal_to_noise",
     "signal_to_noise",
     "signal_to_noise_from_curves",

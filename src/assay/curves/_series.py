@@ -31,6 +31,7 @@ from scipy import stats
 from assay._core import InputError, Result
 from assay._core._validation import check_choice, check_confidence_level, check_positive_int
 from assay.curves._fits import CurveFitResult, fit_curve
+from assay.curves._forgetting import ForgettingResult
 from assay.curves._noise import SignalNoiseResult, signal_to_noise_from_curves
 from assay.stats import ADJUST_METHODS, adjust_pvalues, aggregate_intervals
 from assay.stats._aggregate import UNPAIRED_NOTE, _pvalues, _unpaired_statistics
@@ -41,6 +42,7 @@ __all__ = [
     "aggregate_series",
     "series_curve",
     "series_fit",
+    "series_forgetting",
     "series_signal_to_noise",
 ]
 
@@ -473,4 +475,94 @@ def series_signal_to_noise(
     )
     return signal_to_noise_from_curves(
         curves, n_last=n_last, noise=noise, confidence_level=confidence_level
+    )
+
+
+def series_forgetting(
+    series: Sequence[AggregateSeries],
+    *,
+    trained_at: Sequence[int] | None = None,
+    confidence_level: float = 0.95,
+) -> ForgettingResult:
+    r"""The forgetting matrix of :func:`assay.curves.forgetting` from reported values.
+
+    Parameters
+    ----------
+    series : sequence of AggregateSeries
+        One per task, of one model; the stages are the steps all of them have, in order.
+    trained_at : sequence of int, optional
+        The stage (index into those steps) at which each task was trained; default task j at
+        stage j. For pretraining checkpoints, ``[0] * n_tasks`` gives each task's change from the
+        first checkpoint and its drop from its best checkpoint to the last.
+    confidence_level : float, default 0.95
+
+    Returns
+    -------
+    ForgettingResult
+        Cells with the intervals of :func:`assay.stats.aggregate_intervals`; transfer with
+        unpaired standard errors :math:`\sqrt{se_{S-1,j}^2 + se_{t_j,j}^2}` and a normal
+        interval (conservative: the per-item version pairs them on the task's items).
+    """
+    level = check_confidence_level(confidence_level)
+    series = list(series)
+    if not series or not all(isinstance(s, AggregateSeries) for s in series):
+        raise InputError("`series` must be a non-empty sequence of AggregateSeries.")
+    if len({s.model for s in series}) > 1:
+        raise InputError("`series` must all be of one model (one per task).")
+    common = sorted(set.intersection(*(set(s.steps.tolist()) for s in series)))
+    if len(common) < 2:
+        raise InputError("the series share fewer than 2 steps; no stages to compare.")
+    n_stages, n_tasks = len(common), len(series)
+    trained = tuple(range(n_tasks)) if trained_at is None else tuple(int(t) for t in trained_at)
+    if len(trained) != n_tasks or any(t < 0 or t >= n_stages for t in trained):
+        raise InputError(
+            f"`trained_at` must give one stage in 0..{n_stages - 1} per task ({n_tasks}); "
+            f"got {trained_at!r}."
+        )
+    cells = [np.searchsorted(s.steps, common) for s in series]
+    ivs = [
+        aggregate_intervals(
+            s.value[c],
+            s.stderr[c],
+            n=[None if k < 0 else int(k) for k in s.n[c]],
+            confidence_level=level,
+        )
+        for s, c in zip(series, cells, strict=True)
+    ]
+    matrix = np.column_stack([iv.estimate for iv in ivs])
+    se = np.column_stack([iv.se for iv in ivs])
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    last = n_stages - 1
+    bwt = np.full((3, n_tasks), np.nan)
+    forget = np.full(n_tasks, np.nan)
+    ses = []
+    for j, tj in enumerate(trained):
+        if tj < last:
+            d = matrix[last, j] - matrix[tj, j]
+            s_d = math.sqrt(se[last, j] ** 2 + se[tj, j] ** 2)
+            bwt[:, j] = (d, d - z * s_d, d + z * s_d)
+            ses.append(s_d)
+            forget[j] = float(matrix[tj:last, j].max() - matrix[last, j])
+    used = ~np.isnan(bwt[0])
+    b_est = float(bwt[0, used].mean()) if used.any() else math.nan
+    b_se = math.sqrt(sum(x * x for x in ses)) / int(used.sum()) if used.any() else math.nan
+    return ForgettingResult(
+        matrix=matrix,
+        ci_low=np.column_stack([iv.ci_low for iv in ivs]),
+        ci_high=np.column_stack([iv.ci_high for iv in ivs]),
+        trained_at=trained,
+        backward_transfer=b_est,
+        bwt_ci_low=b_est - z * b_se,
+        bwt_ci_high=b_est + z * b_se,
+        bwt_se=b_se,
+        task_bwt=bwt[0],
+        task_bwt_ci_low=bwt[1],
+        task_bwt_ci_high=bwt[2],
+        task_forgetting=forget,
+        average_forgetting=float(np.nanmean(forget)) if used.any() else math.nan,
+        forward_transfer=math.nan,
+        final_average=float(matrix[last].mean()),
+        n_items=tuple(int(iv.n.max()) for iv in ivs),
+        confidence_level=level,
+        method="reported values; cells as aggregate_intervals; transfer unpaired (normal)",
     )
