@@ -151,3 +151,14 @@ def test_aggregates_concatenate_across_formats():
     res = assay.read([P160 / "160m_step0.json", NEGO])
     assert pc.count_distinct(res.aggregates["harness"]).as_py() == 1
     assert res.aggregates.num_rows > 100
+
+
+def test_a_2023_file_larger_than_the_claim_window_is_claimed(tmp_path: Path):
+    data = json.loads((P160 / "160m_step0.json").read_text())
+    for k in range(3000):  # 3,000 more tasks: config lies past the first 64 KB
+        data["results"][f"extra_{k}"] = {"acc": 0.5, "acc_stderr": 0.01}
+    path = tmp_path / "big_step7.json"
+    path.write_text(json.dumps(data, indent=1))
+    assert path.stat().st_size > 65536
+    agg = assay.read(path).aggregates
+    assert agg.num_rows > 3000 and set(agg["step"].to_pylist()) == {0}

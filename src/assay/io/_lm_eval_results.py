@@ -75,18 +75,24 @@ _STEP_RE = re.compile(r"(?:^|[^A-Za-z])step[-_]?(\d+)", re.IGNORECASE)
 _ROLLING_MEAN = frozenset({"mean", "nanmean"})
 
 
+_RESULTS_FIRST = re.compile(rb'^\s*\{\s*"results"\s*:\s*\{')
+_STDERR_KEY = re.compile(rb'"[^",]+_stderr"\s*:')
+
+
 def looks_like_2023_results(head: bytes) -> bool:
-    """Whether the first bytes of a JSON file are an lm-eval 0.3 results file
-    (``results``, ``versions`` and ``config`` with ``model_args``)."""
-    text = head.lstrip()
-    return (
-        text.startswith(b"{")
-        and b'"results"' in head
+    """Whether the first bytes of a JSON file are an lm-eval 0.3 results file: ``results``,
+    ``versions`` and ``config`` with ``model_args``; or, when ``config`` lies beyond the bytes
+    read (a file of many tasks), ``results`` first with ``<metric>_stderr`` keys."""
+    if b'"config_general"' in head or not head.lstrip().startswith(b"{"):
+        return False
+    if (
+        b'"results"' in head
         and b'"versions"' in head
         and b'"config"' in head
         and b'"model_args"' in head
-        and b'"config_general"' not in head
-    )
+    ):
+        return True
+    return _RESULTS_FIRST.match(head) is not None and _STDERR_KEY.search(head) is not None
 
 
 def step_from(pattern: str | re.Pattern[str] | None, *texts: str | None) -> int | None:
