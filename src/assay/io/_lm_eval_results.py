@@ -209,10 +209,13 @@ def aggregate_rows(
     done: list[str] = []
     if not isinstance(table, dict):
         return done
+    source = str(path)
     for task, entry in table.items():
         if not isinstance(entry, dict) or task not in run_ids:
             continue
         level = "group" if _is_group(results, task) else "task"
+        per_metric_n = isinstance(entry.get("sample_count"), dict)
+        task_n = None if per_metric_n else _n_of(results, task, entry, "")
         values: dict[str, tuple[str, str | None]] = {}
         stderrs: dict[str, Any] = {}
         for key, raw in entry.items():
@@ -251,7 +254,7 @@ def aggregate_rows(
                 metric=full,
                 value=value,
                 stderr=_number(stderrs.get(full)),
-                n=_n_of(results, task, entry, full),
+                n=_n_of(results, task, entry, full) if per_metric_n else task_n,
                 step=step,
                 aggregation=aggregation,
                 corpus_level=corpus,
@@ -259,7 +262,7 @@ def aggregate_rows(
                 level=level,
                 harness="lm_eval",
                 run_id=run_ids[task],
-                source=str(path),
+                source=source,
             )
             added = True
         if added:
