@@ -16,8 +16,10 @@ from assay.io._validate import resolve_duplicates, validate_responses
 
 __all__ = ["FORMATS", "detect_format", "read"]
 
-# Order matters: folder formats and specific formats first, plain tables last.
-FORMATS: tuple[str, ...] = ("helm", "inspect", "lm_eval", "lighteval", "openai_evals", "tables")
+# Order matters: folder formats and specific formats first, plain tables last. lm_eval's claim
+# (byte markers) runs before Inspect's (which parses the top-level keys of each JSON file): on a
+# folder of 432 lm-eval results files that is a third of the reading time (issue 15).
+FORMATS: tuple[str, ...] = ("helm", "lm_eval", "inspect", "lighteval", "openai_evals", "tables")
 
 # Files that are never results: skipped quietly inside folders.
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
