@@ -135,6 +135,13 @@ def test_series_bad_input():
         series_signal_to_noise([_series([0.5] * 27)])
     with pytest.raises(InputError, match="`level` must be one of"):
         aggregate_series(cols, level="runs")
+    s = _series([0.5] * 27)
+    with pytest.raises(InputError, match="alpha"):
+        series_curve(s, alpha=1.5)
+    with pytest.raises(InputError, match="`outlier_threshold` must be a positive number"):
+        series_curve(s, outlier_threshold=-1)
+    with pytest.raises(InputError, match="adjust"):
+        series_curve(s, adjust="nope")
 
 
 def test_series_forgetting_matches_the_per_item_matrix():

@@ -29,7 +29,12 @@ import numpy as np
 from scipy import stats
 
 from assay._core import InputError, Result
-from assay._core._validation import check_choice, check_confidence_level, check_positive_int
+from assay._core._validation import (
+    check_choice,
+    check_confidence_level,
+    check_positive_int,
+    check_probability,
+)
 from assay.curves._fits import CurveFitResult, fit_curve
 from assay.curves._forgetting import ForgettingResult
 from assay.curves._noise import SignalNoiseResult, signal_to_noise_from_curves
@@ -376,8 +381,14 @@ def series_curve(
     if not isinstance(series, AggregateSeries):
         raise InputError(f"`series` must be an AggregateSeries; got {type(series).__name__}.")
     level = check_confidence_level(confidence_level)
+    alpha = check_probability(alpha, "alpha", open_interval=True)
     n_last = check_positive_int(n_last, "n_last", minimum=2)
     adjust = check_choice(adjust, "adjust", ADJUST_METHODS)
+    threshold = float(outlier_threshold)
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise InputError(
+            f"`outlier_threshold` must be a positive number; got {outlier_threshold!r}."
+        )
     iv = aggregate_intervals(
         series.value,
         series.stderr,
@@ -396,7 +407,7 @@ def series_curve(
     flagged = np.zeros(series.steps.size, dtype=bool)
     if fine.all():
         x = np.log1p(series.steps.astype(float))  # checkpoints are often log-spaced early on
-        flagged = _outliers(x, iv.estimate, se, float(outlier_threshold), alpha, adjust)
+        flagged = _outliers(x, iv.estimate, se, threshold, alpha, adjust)
     keep = ~flagged & np.isfinite(iv.estimate)
     tail, tail_se = iv.estimate[keep][-n_last:], se[keep][-n_last:]
     noise = float(tail.std(ddof=1)) if tail.size >= 2 else math.nan
