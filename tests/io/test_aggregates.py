@@ -162,3 +162,19 @@ def test_a_2023_file_larger_than_the_claim_window_is_claimed(tmp_path: Path):
     assert path.stat().st_size > 65536
     agg = assay.read(path).aggregates
     assert agg.num_rows > 3000 and set(agg["step"].to_pylist()) == {0}
+
+
+def test_odd_values_in_a_results_file(tmp_path: Path):
+    data = json.loads((P160 / "160m_step0.json").read_text())
+    data["results"]["sciq"]["acc"] = "N/A"  # a string where a number belongs
+    data["results"]["piqa"] = ["not", "an", "object"]
+    data["results"]["arc_easy"]["acc_stderr"] = None
+    data["results"]["winogrande"]["acc"] = float("nan")
+    path = tmp_path / "odd_step0.json"
+    path.write_text(json.dumps(data))
+    res = assay.read(path)
+    agg = res.aggregates
+    assert not _rows(agg, task="sciq", metric="acc") and not _rows(agg, task="piqa")
+    assert any("'sciq' metric 'acc'" in n and "not a number" in n for n in res.notes)
+    assert _rows(agg, task="arc_easy", metric="acc")[0]["stderr"] is None
+    assert _rows(agg, task="winogrande", metric="acc")[0]["value"] is None  # NaN is no value
