@@ -210,3 +210,12 @@ def test_per_item_requirements():
     assert per_item_requirements(None)[0].to_dict()["enable"]
     with pytest.raises(InputError, match="`harness` must be one of"):
         per_item_requirements("nope")
+
+
+def test_normal_interval_of_a_binary_metric_without_n_is_clipped():
+    # binary=True but no n: a normal interval on the stderr, kept inside [0, 1]
+    res = aggregate_intervals([0.02], [0.05], binary=np.array([True]))
+    assert res.method == ("normal on reported stderr",)
+    assert res.ci_low[0] == 0.0 and res.ci_high[0] == pytest.approx(0.02 + 1.959964 * 0.05)
+    res = aggregate_intervals([0.5], [None], n=[40])
+    assert res.method[0].endswith("not known to be 0/1")

@@ -264,13 +264,17 @@ def aggregate_intervals(
             methods.append("wilson")
         elif np.isfinite(se[i]):
             lo[i], hi[i] = v[i] - z * se[i], v[i] + z * se[i]
-            if binary[i] is True:
+            if binary[i] is not None and bool(binary[i]):  # a 0/1 metric stays in [0, 1]
                 lo[i], hi[i] = max(lo[i], 0.0), min(hi[i], 1.0)
             methods.append("normal on reported stderr")
         elif agg[i] == "custom":
             methods.append(
                 "none: a custom aggregation written as code in the log (never executed) and no "
                 "stderr; the reported value is shown as is"
+            )
+        elif n_out[i] > 0:
+            methods.append(
+                "none: the harness reported no stderr and the metric is not known to be 0/1"
             )
         else:
             methods.append("none: the harness reported no stderr and n is unknown")
