@@ -83,6 +83,35 @@ def test_changed_file_replaces_its_aggregates(tmp_path: Path, pythia: Path):
     assert store.aggregates().num_rows == data
 
 
+def test_corpus_items_are_stored_and_removed_with_their_run(tmp_path: Path):
+    # the real negotiationtom run with an lm-eval "mcc" metric added to the desire samples
+    out = tmp_path / "nego"
+    shutil.copytree(NEGO, out)
+    task, date = "negotiationtom_desire", "2026-07-08T18-15-33.115417"
+    samples = out / f"samples_{task}_{date}.jsonl"
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    for row in rows:
+        row["mcc"] = [int(row["target"]), 0]
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    results = out / f"results_{date}.json"
+    data = json.loads(results.read_text())
+    data["results"][task]["mcc,none"] = 0.0
+    data["configs"][task]["metric_list"].append(
+        {"metric": "mcc", "aggregation": "matthews_corrcoef"}
+    )
+    results.write_text(json.dumps(data))
+    read = assay.read(results)
+    assert read.corpus_items.num_rows == 20
+    store = Store(tmp_path / "s.duckdb")
+    store.add(read)
+    got = store.corpus_items()
+    key = lambda r: (r["run_id"], r["metric"], int(r["item"]))  # noqa: E731
+    assert sorted(got.to_pylist(), key=key) == sorted(read.corpus_items.to_pylist(), key=key)
+    assert store.read_result().corpus_items.num_rows == 20
+    store.remove(got["run_id"][0].as_py())
+    assert store.corpus_items().num_rows == 0
+
+
 def test_a_version_1_store_gains_the_aggregates_table(tmp_path: Path):
     path = tmp_path / "old.duckdb"
     store = Store(path)
@@ -90,12 +119,13 @@ def test_a_version_1_store_gains_the_aggregates_table(tmp_path: Path):
     n = store.responses().num_rows
     con = duckdb.connect(str(path))  # make it what assay 0.1 (schema 1) wrote
     con.execute("DROP TABLE aggregates")
+    con.execute("DROP TABLE corpus_items")
     con.execute("DELETE FROM schema_version")
     con.execute("INSERT INTO schema_version VALUES (1, 'assay 0.1.0')")
     con.close()
     store = Store(path)
     assert store.responses().num_rows == n
-    assert store.aggregates().num_rows == 0
+    assert store.aggregates().num_rows == 0 and store.corpus_items().num_rows == 0
     con = duckdb.connect(str(path))
     assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     con.close()

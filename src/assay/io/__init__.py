@@ -9,6 +9,7 @@ from assay.io._options import ReadOptions
 from assay.io._read import FORMATS, detect_format, read
 from assay.io._schema import (
     AGGREGATE_SCHEMA,
+    CORPUS_ITEM_SCHEMA,
     RESPONSE_SCHEMA,
     RUN_SCHEMA,
     ReadResult,
@@ -20,6 +21,7 @@ from assay.io._validate import is_binary_metric, resolve_duplicates, validate_re
 
 __all__ = [
     "AGGREGATE_SCHEMA",
+    "CORPUS_ITEM_SCHEMA",
     "FORMATS",
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",

@@ -22,10 +22,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay._core import InputError
-from assay.io import AGGREGATE_SCHEMA, RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, resolve_duplicates
+from assay.io import (
+    AGGREGATE_SCHEMA,
+    CORPUS_ITEM_SCHEMA,
+    RESPONSE_SCHEMA,
+    RUN_SCHEMA,
+    ReadResult,
+    resolve_duplicates,
+)
 from assay.store._report import IngestedRun, IngestReport
 from assay.store._schema import (
     AGGREGATE_COLUMNS,
+    CORPUS_ITEM_COLUMNS,
     KEY,
     RESPONSE_COLUMNS,
     RUN_COLUMNS,
@@ -48,6 +56,7 @@ class _Run:
     superseded: tuple[str, ...] = ()  # stored runs of an older version of the same file
     skip_reason: str = ""
     aggregates: pa.Table = dataclasses.field(default_factory=AGGREGATE_SCHEMA.empty_table)
+    corpus_items: pa.Table = dataclasses.field(default_factory=CORPUS_ITEM_SCHEMA.empty_table)
 
     def record(self, responses: int, reason: str = "") -> IngestedRun:
         return IngestedRun(
@@ -134,8 +143,13 @@ def _prepare(result: ReadResult, *, on_duplicate: str) -> tuple[list[_Run], list
     responses, notes = resolve_duplicates(responses, run_table, on_duplicate=on_duplicate)
     notes = list(result.notes) + notes
     aggregates = _conform(result.aggregates, AGGREGATE_SCHEMA, "aggregates")
+    corpus = _conform(result.corpus_items, CORPUS_ITEM_SCHEMA, "corpus_items")
     known = set(run_table.column("run_id").to_pylist())
-    for name, table in (("responses", responses), ("aggregates", aggregates)):
+    for name, table in (
+        ("responses", responses),
+        ("aggregates", aggregates),
+        ("corpus_items", corpus),
+    ):
         orphans = sorted(set(table.column("run_id").unique().to_pylist()) - known)
         if orphans:
             raise InputError(
@@ -144,6 +158,7 @@ def _prepare(result: ReadResult, *, on_duplicate: str) -> tuple[list[_Run], list
             )
     by_run = _split(responses)
     agg_by_run = _split(aggregates)
+    corpus_by_run = _split(corpus)
     runs: list[_Run] = []
     for run_id in dict.fromkeys(run_table.column("run_id").to_pylist()):
         rows = run_table.filter(pc.equal(run_table.column("run_id"), run_id))
@@ -163,6 +178,8 @@ def _prepare(result: ReadResult, *, on_duplicate: str) -> tuple[list[_Run], list
         run = _Run(run_id, rows.cast(RUN_SCHEMA), by_run.get(run_id, empty), source, shas.pop())
         if run_id in agg_by_run:
             run.aggregates = agg_by_run[run_id]
+        if run_id in corpus_by_run:
+            run.corpus_items = corpus_by_run[run_id]
         runs.append(run)
     return runs, notes
 
@@ -277,12 +294,14 @@ def _write_run(
     con.register("incoming_run", run.responses)
     con.register("incoming_runs", run.runs)
     con.register("incoming_aggregates", run.aggregates)
+    con.register("incoming_corpus", run.corpus_items)
     try:
         con.begin()
         try:
             for old in run.superseded:
                 con.execute("DELETE FROM responses WHERE run_id = ?", [old])
                 con.execute("DELETE FROM aggregates WHERE run_id = ?", [old])
+                con.execute("DELETE FROM corpus_items WHERE run_id = ?", [old])
                 con.execute("DELETE FROM runs WHERE run_id = ?", [old])
             if on_duplicate == "first":
                 (n,) = con.execute(
@@ -310,6 +329,10 @@ def _write_run(
                 f"INSERT INTO aggregates ({column_list(AGGREGATE_COLUMNS)}) "
                 f"SELECT {column_list(AGGREGATE_COLUMNS)} FROM incoming_aggregates"
             )
+            con.execute(
+                f"INSERT INTO corpus_items ({column_list(CORPUS_ITEM_COLUMNS)}) "
+                f"SELECT {column_list(CORPUS_ITEM_COLUMNS)} FROM incoming_corpus"
+            )
             con.commit()
         except BaseException:
             con.rollback()
@@ -318,6 +341,7 @@ def _write_run(
         con.unregister("incoming_run")
         con.unregister("incoming_runs")
         con.unregister("incoming_aggregates")
+        con.unregister("incoming_corpus")
     return int(n), notes
 
 

@@ -7,10 +7,11 @@ import pyarrow as pa
 
 from assay import __version__
 from assay._core import AssayError, InputError
-from assay.io import AGGREGATE_SCHEMA, RESPONSE_SCHEMA, RUN_SCHEMA
+from assay.io import AGGREGATE_SCHEMA, CORPUS_ITEM_SCHEMA, RESPONSE_SCHEMA, RUN_SCHEMA
 
 __all__ = [
     "AGGREGATE_COLUMNS",
+    "CORPUS_ITEM_COLUMNS",
     "KEY",
     "RESPONSE_COLUMNS",
     "RUN_COLUMNS",
@@ -23,13 +24,14 @@ __all__ = [
 SCHEMA_VERSION = 2
 """Version of the store's tables; a store written by a newer assay is refused, not misread.
 
-1: runs, responses. 2: the aggregates table (issue 15); a version-1 store gains it, empty, when
-it is opened (its runs have no aggregates until they are ingested again)."""
+1: runs, responses. 2: the aggregates and corpus_items tables (issue 15); a version-1 store gains
+them, empty, when it is opened (its runs have none until they are ingested again)."""
 
 KEY = ("model", "task", "item", "sample", "metric")
 RESPONSE_COLUMNS = tuple(f.name for f in RESPONSE_SCHEMA)
 RUN_COLUMNS = tuple(f.name for f in RUN_SCHEMA)
 AGGREGATE_COLUMNS = tuple(f.name for f in AGGREGATE_SCHEMA)
+CORPUS_ITEM_COLUMNS = tuple(f.name for f in CORPUS_ITEM_SCHEMA)
 
 _SQL_TYPES = {
     pa.string(): "VARCHAR",
@@ -76,6 +78,7 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
         con.execute(_ddl("runs", RUN_SCHEMA))
         con.execute(_ddl("responses", RESPONSE_SCHEMA))
         con.execute(_ddl("aggregates", AGGREGATE_SCHEMA))
+        con.execute(_ddl("corpus_items", CORPUS_ITEM_SCHEMA))
         con.commit()
         return
     if "schema_version" not in tables:
@@ -95,8 +98,8 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
             f"({__version__}) reads (up to {SCHEMA_VERSION}); upgrade assay to use it"
         )
     missing = {"runs", "responses"} - tables
-    if version >= 2 and "aggregates" not in tables:
-        missing.add("aggregates")
+    if version >= 2:
+        missing |= {"aggregates", "corpus_items"} - tables
     if missing:
         raise InputError(
             f"the results store lacks its table(s) {', '.join(sorted(missing))}; it is damaged "
@@ -108,10 +111,11 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
 
 
 def _migrate_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
-    """Add the aggregates table to a version-1 store, in one transaction."""
+    """Add the aggregates and corpus_items tables to a version-1 store, in one transaction."""
     con.begin()
     try:
         con.execute(_ddl("aggregates", AGGREGATE_SCHEMA))
+        con.execute(_ddl("corpus_items", CORPUS_ITEM_SCHEMA))
         con.execute("INSERT INTO schema_version VALUES (2, ?)", [f"assay {__version__}"])
         con.commit()
     except BaseException:

@@ -14,12 +14,21 @@ import pyarrow as pa
 
 from assay._core import AssayError, InputError, ScoreMatrix
 from assay._core._validation import check_choice
-from assay.io import AGGREGATE_SCHEMA, RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, build_matrix, read
+from assay.io import (
+    AGGREGATE_SCHEMA,
+    CORPUS_ITEM_SCHEMA,
+    RESPONSE_SCHEMA,
+    RUN_SCHEMA,
+    ReadResult,
+    build_matrix,
+    read,
+)
 from assay.store._ingest import add_result
 from assay.store._lock import connect, store_lock
 from assay.store._report import IngestReport
 from assay.store._schema import (
     AGGREGATE_COLUMNS,
+    CORPUS_ITEM_COLUMNS,
     RESPONSE_COLUMNS,
     RUN_COLUMNS,
     column_list,
@@ -195,7 +204,8 @@ class Store:
             )
 
     def remove(self, run_id: str) -> int:
-        """Remove a run, its responses and its aggregates; return how many responses were removed.
+        """Remove a run, its responses, aggregates and corpus items; return how many responses
+        were removed.
 
         Raises
         ------
@@ -225,6 +235,7 @@ class Store:
             try:
                 (n,) = con.execute("DELETE FROM responses WHERE run_id = ?", [run_id]).fetchall()[0]
                 con.execute("DELETE FROM aggregates WHERE run_id = ?", [run_id])
+                con.execute("DELETE FROM corpus_items WHERE run_id = ?", [run_id])
                 con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
                 con.commit()
             except BaseException:
@@ -257,15 +268,26 @@ class Store:
         with self._session() as con:
             return con.sql(sql, params=params).to_arrow_table().cast(AGGREGATE_SCHEMA)
 
+    def corpus_items(self) -> pa.Table:
+        """The per-item (gold, prediction) pairs of corpus-level metrics
+        (:data:`assay.io.CORPUS_ITEM_SCHEMA`), sorted by run, task, metric and item."""
+        sql = (
+            f"SELECT {column_list(CORPUS_ITEM_COLUMNS)} FROM corpus_items "
+            "ORDER BY run_id, task, metric, item"
+        )
+        with self._session() as con:
+            return con.sql(sql).to_arrow_table().cast(CORPUS_ITEM_SCHEMA)
+
     def read_result(self) -> ReadResult:
-        """Everything in the store as a :class:`~assay.io.ReadResult` (responses, runs and
-        aggregates), as :func:`assay.read` gives it from files."""
+        """Everything in the store as a :class:`~assay.io.ReadResult` (responses, runs,
+        aggregates and corpus items), as :func:`assay.read` gives it from files."""
         return ReadResult(
             self.responses(),
             self.runs(),
             [],
             [f"store:{os.path.basename(self.path)}"],
             self.aggregates(),
+            self.corpus_items(),
         )
 
     def runs(self) -> pa.Table:
