@@ -219,3 +219,11 @@ def test_normal_interval_of_a_binary_metric_without_n_is_clipped():
     assert res.ci_low[0] == 0.0 and res.ci_high[0] == pytest.approx(0.02 + 1.959964 * 0.05)
     res = aggregate_intervals([0.5], [None], n=[40])
     assert res.method[0].endswith("not known to be 0/1")
+
+
+def test_normal_intervals_stay_inside_a_named_aggregations_range():
+    res = aggregate_intervals(
+        [1.5, 1.2, 0.95], [2.0, 0.5, 0.1], aggregation=["bleu", "perplexity", "matthews_corrcoef"]
+    )
+    assert res.ci_low.tolist() == [0.0, 1.0, 0.95 - 1.959963984540054 * 0.1]
+    assert res.ci_high[2] == 1.0

@@ -40,6 +40,19 @@ __all__ = [
     "recover_n",
 ]
 
+_RANGES = {
+    "f1": (0.0, 1.0),
+    "matthews_corrcoef": (-1.0, 1.0),
+    "bleu": (0.0, 100.0),
+    "chrf": (0.0, 100.0),
+    "ter": (0.0, math.inf),
+    "perplexity": (1.0, math.inf),
+    "weighted_perplexity": (1.0, math.inf),
+    "bits_per_byte": (0.0, math.inf),
+    "brier_score": (0.0, 2.0),
+}
+"""The range of each of lm-eval's named corpus aggregations: normal intervals are clipped to it."""
+
 UNPAIRED_NOTE = (
     "unpaired: computed from each model's summary alone; when both models answered the same "
     "items a paired test on per-item rows is more powerful (lm-eval: --log_samples)"
@@ -220,7 +233,8 @@ def aggregate_intervals(
     A 0/1 metric with n: the Wilson interval of :func:`assay.stats.proportion_ci` on the count
     :math:`\\mathrm{round}(np)`, the interval per-item data would get, inside [0, 1]. Otherwise
     :math:`v \\pm z \\cdot se` on the reported standard error (for lm-eval's corpus metrics a
-    bootstrap SE), clipped to [0, 1] when the metric is 0/1. Without an SE, no interval.
+    bootstrap SE), clipped to [0, 1] when the metric is 0/1 and to the range of a named
+    aggregation (BLEU [0, 100], MCC [-1, 1], perplexity >= 1, ...). Without an SE, no interval.
 
     Examples
     --------
@@ -266,6 +280,8 @@ def aggregate_intervals(
             lo[i], hi[i] = v[i] - z * se[i], v[i] + z * se[i]
             if binary[i] is not None and bool(binary[i]):  # a 0/1 metric stays in [0, 1]
                 lo[i], hi[i] = max(lo[i], 0.0), min(hi[i], 1.0)
+            elif agg[i] in _RANGES:  # a named aggregation stays inside its range
+                lo[i], hi[i] = max(lo[i], _RANGES[agg[i]][0]), min(hi[i], _RANGES[agg[i]][1])
             methods.append("normal on reported stderr")
         elif agg[i] == "custom":
             methods.append(
