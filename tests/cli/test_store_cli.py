@@ -126,12 +126,16 @@ def test_runs_lists_runs(logs, store):
         "items",
         "samples",
         "metrics",
+        "aggregates",
         "harness",
         "created",
         "source",
     ]
     rows = [dict(zip(header, line.split("\t"))) for line in out[1:]]
-    assert len(rows) == 4  # asdiv + the three negotiationtom subtasks
+    # asdiv + the three negotiationtom subtasks + the group's run of lm-eval's aggregates only
+    assert len(rows) == 5
+    group = next(r for r in rows if r["task"] == "negotiationtom")
+    assert (group["items"], group["aggregates"]) == ("0", "4")
     asdiv = next(r for r in rows if r["task"] == "asdiv")
     assert (asdiv["items"], asdiv["samples"], asdiv["metrics"], asdiv["harness"]) == (
         "50",
@@ -141,7 +145,7 @@ def test_runs_lists_runs(logs, store):
     )
     assert asdiv["created"] == "2024-08-21T03:43:56.101268+00:00"
     data = json.loads(run("runs", "--store", store, "--json").stdout)
-    assert len(data["runs"]) == 4
+    assert len(data["runs"]) == 5
     assert set(data["runs"][0]) == {
         "run_id",
         "model",
@@ -156,6 +160,7 @@ def test_runs_lists_runs(logs, store):
         "samples",
         "metrics",
         "responses",
+        "aggregates",
     }
 
 
@@ -205,6 +210,7 @@ def test_show_facts_checked_against_the_files(logs):
     # `grep -o '"acc": [0-9.]*' samples_asdiv_*.jsonl | sort | uniq -c`), so the mean is 46 / 50
     assert groups == [
         {
+            "kind": "per-item",
             "model": "meta-llama/Meta-Llama-3-8B-Instruct",
             "task": "asdiv",
             "metric": "acc,none",

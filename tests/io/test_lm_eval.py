@@ -160,7 +160,11 @@ def test_math_perturbed_generative_run():
     # the results file lists math_rephrased_full too, without samples; and says 5000 docs ran
     assert any("math_rephrased_full" in n and "no samples file" in n for n in res.notes)
     assert any("10 item(s)" in n and "5000" in n for n in res.notes)
-    (run,) = res.runs.to_pylist()
+    # math_rephrased_full has a run too (aggregates only, issue 15); one run has samples
+    runs = {r["task"]: r for r in res.runs.to_pylist()}
+    assert set(runs) == {"math_perturbed_full", "math_rephrased_full"}
+    assert set(res.responses["run_id"].to_pylist()) == {runs["math_perturbed_full"]["run_id"]}
+    run = runs["math_perturbed_full"]
     assert run["harness_version"] == "0.4.9.2 (git 1f84a09f)"
 
 
@@ -169,6 +173,8 @@ def test_negotiationtom_group_with_multiple_choice_and_corpus_metrics():
     t = res.responses
     assert set(t["model"].to_pylist()) == {"Qwen/Qwen3-8B"}
     runs = {r["task"]: r for r in res.runs.to_pylist()}
+    # the group has a run of its own that holds only lm-eval's aggregates (issue 15)
+    assert runs.pop("negotiationtom")["task_group"] is None
     assert set(runs) == {
         "negotiationtom_belief",
         "negotiationtom_desire",
@@ -217,7 +223,9 @@ def test_negotiationtom_group_with_multiple_choice_and_corpus_metrics():
 def test_whole_folder_in_one_call():
     res = assay.read(DATA)
     assert res.responses.num_rows == 50 + 10 + 20 * 3
-    assert res.runs.num_rows == 5
+    # 5 runs with samples, and 2 with aggregates only: math_rephrased_full, the negotiationtom group
+    assert res.runs.num_rows == 7
+    assert len(set(res.responses["run_id"].to_pylist())) == 5
     assert set(res.responses["model"].to_pylist()) == {
         "meta-llama/Meta-Llama-3-8B-Instruct",
         "Qwen/Qwen3-8B",
@@ -433,7 +441,8 @@ def test_nested_groups_keep_the_chain(logs: Path):
         lambda d: d["group_subtasks"].update(theory_of_mind=["negotiationtom"]),
     )
     runs = assay.read(_results(logs, NEGO, NEGO_DATE)).runs
-    assert set(runs["task_group"].to_pylist()) == {"theory_of_mind/negotiationtom"}
+    sub = runs.filter(pc.field("task") != "negotiationtom")  # the group's own aggregate run
+    assert set(sub["task_group"].to_pylist()) == {"theory_of_mind/negotiationtom"}
 
 
 def test_output_folder_with_several_models(tmp_path: Path):
@@ -664,8 +673,20 @@ def test_samples_without_results_file(logs: Path):
         assay.read(logs / ASDIV)
 
 
-def test_results_without_any_samples(logs: Path):
+def test_results_without_any_samples_reads_the_aggregates(logs: Path):
+    # issue 15: a results file without samples was refused; it reads, with lm-eval's values
     _samples(logs, ASDIV, "asdiv", ASDIV_DATE).unlink()
+    res = assay.read(_results(logs, ASDIV, ASDIV_DATE))
+    assert res.responses.num_rows == 0
+    (row,) = res.aggregates.to_pylist()
+    assert (row["task"], row["metric"], row["value"]) == ("asdiv", "acc,none", 0.92)
+    assert row["stderr"] == pytest.approx(0.0387561713321444)
+    assert any("--log_samples" in n for n in res.notes)
+
+
+def test_results_without_samples_or_values(logs: Path):
+    _samples(logs, ASDIV, "asdiv", ASDIV_DATE).unlink()
+    _edit_json(_results(logs, ASDIV, ASDIV_DATE), lambda d: d["results"]["asdiv"].pop("acc,none"))
     with pytest.raises(InputError, match=r"no samples file found for any task.*--log_samples"):
         assay.read(_results(logs, ASDIV, ASDIV_DATE))
 

@@ -81,7 +81,9 @@ def test_store_from_a_newer_assay_is_refused(store_path):
     con = duckdb.connect(str(store_path))
     con.execute("INSERT INTO schema_version VALUES (?, 'assay 99')", [SCHEMA_VERSION + 1])
     con.close()
-    with pytest.raises(AssayError, match=r"schema version 2, newer than this assay .* upgrade"):
+    with pytest.raises(
+        AssayError, match=rf"schema version {SCHEMA_VERSION + 1}, newer than this assay .* upgrade"
+    ):
         Store(store_path)
 
 

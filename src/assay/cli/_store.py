@@ -30,9 +30,37 @@ _RUN_COLUMNS = (
     "items",
     "samples",
     "metrics",
+    "aggregates",
     "harness",
     "created",
     "source",
+)
+_AGGREGATE_COLUMNS = (
+    "kind",
+    "model",
+    "task",
+    "metric",
+    "step",
+    "value",
+    "stderr",
+    "n",
+    "aggregation",
+    "level",
+)
+_AGGREGATE_FIELDS = (
+    "model",
+    "task",
+    "metric",
+    "step",
+    "value",
+    "stderr",
+    "n",
+    "aggregation",
+    "corpus_level",
+    "higher_is_better",
+    "level",
+    "harness",
+    "run_id",
 )
 _SHOW_COLUMNS = (
     "model",
@@ -184,8 +212,10 @@ def rm(run_id: str, store_path: str | None) -> None:
 def show(paths: tuple[str, ...], store_path: str | None, as_json: bool, **kwargs: Any) -> None:
     """Summarise results: items, samples and mean score per model, task and metric.
 
-    Reads PATHS (files or folders) when given; otherwise the store (--store, $ASSAY_STORE or
-    .assay/results.duckdb).
+    Two kinds of rows: per-item results (counted and averaged here from the items), and the
+    aggregates the harness reported (value, stderr, n as the results file says them), listed
+    after them with kind "aggregate". Reads PATHS (files or folders) when given; otherwise the
+    store (--store, $ASSAY_STORE or .assay/results.duckdb).
     """
     from assay._core import InputError
 
@@ -198,6 +228,7 @@ def show(paths: tuple[str, ...], store_path: str | None, as_json: bool, **kwargs
 
         result = read(list(paths), **options)
         table, notes = summarize(result.responses), list(result.notes)
+        aggregates = result.aggregates
         source: dict[str, Any] = {"kind": "files", "paths": list(paths)}
     else:
         flag = {"column_map": "--map"}
@@ -210,8 +241,10 @@ def show(paths: tuple[str, ...], store_path: str | None, as_json: bool, **kwargs
             raise InputError(f"{', '.join(given)} apply only when reading PATHS, not the store.")
         store = _open_store(store_path, create=False)
         table, notes = store.summary(), []
+        aggregates = store.aggregates()
         source = {"kind": "store", "path": store.path}
-    rows = table.to_pylist()
+    rows = [{"kind": "per-item", **r} for r in table.to_pylist()]
+    agg_rows = _aggregate_rows(aggregates)
     if as_json:
         echo_json(
             {
@@ -219,13 +252,42 @@ def show(paths: tuple[str, ...], store_path: str | None, as_json: bool, **kwargs
                 "version": SHOW_JSON_VERSION,
                 "source": source,
                 "groups": rows,
+                "aggregates": agg_rows,
                 "notes": notes,
             }
         )
         return
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    if not rows:
+    if not rows and not agg_rows:
         click.echo("no responses")
         return
-    _print_rows("results", _SHOW_COLUMNS, rows)
+    if rows:
+        _print_rows("per-item results", _SHOW_COLUMNS, rows)
+    else:
+        click.echo("no per-item responses; the harness's aggregates follow")
+    if agg_rows:
+        click.echo("")
+        _print_rows(
+            "aggregates as the harness reported them (not recomputed from items)",
+            _AGGREGATE_COLUMNS,
+            agg_rows,
+        )
+
+
+def _aggregate_rows(aggregates: Any) -> list[dict[str, Any]]:
+    """The aggregate table as show's rows, sorted by model, task, metric, step and run."""
+    rows = [
+        {"kind": "aggregate", **{k: r[k] for k in _AGGREGATE_FIELDS}}
+        for r in aggregates.to_pylist()
+    ]
+    rows.sort(
+        key=lambda r: (
+            r["model"],
+            r["task"],
+            r["metric"],
+            -1 if r["step"] is None else r["step"],
+            r["run_id"],
+        )
+    )
+    return rows

@@ -19,8 +19,18 @@ from assay.curves._outliers import OutlierResult, outlier_checkpoints
 from assay.curves._points import LearningCurveResult, StepTest, learning_curve
 from assay.curves._profiles import ProfileResult, performance_profiles, time_to_target
 from assay.curves._scaling import DataScalingResult, data_scaling
+from assay.curves._series import (
+    AggregateSeries,
+    SeriesCurveResult,
+    aggregate_series,
+    series_curve,
+    series_fit,
+    series_forgetting,
+    series_signal_to_noise,
+)
 
 __all__ = [
+    "AggregateSeries",
     "CURVE_MODELS",
     "CurveFitResult",
     "DataScalingResult",
@@ -29,9 +39,11 @@ __all__ = [
     "LearningCurveResult",
     "OutlierResult",
     "ProfileResult",
+    "SeriesCurveResult",
     "SignalNoiseResult",
     "StepTest",
     "StoppingResult",
+    "aggregate_series",
     "data_scaling",
     "fit_curve",
     "forgetting",
@@ -39,6 +51,10 @@ __all__ = [
     "learning_curve",
     "outlier_checkpoints",
     "performance_profiles",
+    "series_curve",
+    "series_fit",
+    "series_forgetting",
+    "series_signal_to_noise",
     "signal_to_noise",
     "signal_to_noise_from_curves",
     "stopping_rule",

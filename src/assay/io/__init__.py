@@ -8,6 +8,8 @@ from assay.io._matrix import MissingItemsWarning, alignment_note, build_matrix
 from assay.io._options import ReadOptions
 from assay.io._read import FORMATS, detect_format, read
 from assay.io._schema import (
+    AGGREGATE_SCHEMA,
+    CORPUS_ITEM_SCHEMA,
     RESPONSE_SCHEMA,
     RUN_SCHEMA,
     ReadResult,
@@ -18,6 +20,8 @@ from assay.io._schema import (
 from assay.io._validate import is_binary_metric, resolve_duplicates, validate_responses
 
 __all__ = [
+    "AGGREGATE_SCHEMA",
+    "CORPUS_ITEM_SCHEMA",
     "FORMATS",
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from assay._core import InputError
+from assay.io import _aggregates
 from assay.io._options import ReadOptions
 from assay.io._schema import ReadResult, ResponseBuilder, RunInfo
 
@@ -88,8 +89,10 @@ def claim(path: Path) -> bool:
     ``scenario.json`` only beside one of them. Reads no file content.
     """
     path = Path(path)
-    if path.is_dir():
-        return (path / RUN_SPEC).is_file() and (path / PER_INSTANCE_STATS).is_file()
+    if path.is_dir():  # stats.json alone (no per-instance stats) reads as aggregates only
+        return (path / RUN_SPEC).is_file() and (
+            (path / PER_INSTANCE_STATS).is_file() or (path / "stats.json").is_file()
+        )
     if path.name in (RUN_SPEC, PER_INSTANCE_STATS, SCENARIO_STATE):
         return True
     if path.name in _OTHER_MEMBERS:
@@ -122,6 +125,8 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     spec_bytes, run_spec = _load(folder, RUN_SPEC)
+    if not (folder / PER_INSTANCE_STATS).is_file() and (folder / "stats.json").is_file():
+        return _read_stats_only(folder, spec_bytes, run_spec, options)
     stats_bytes, records = _load(folder, PER_INSTANCE_STATS)
     state = _load(folder, SCENARIO_STATE)[1] if (folder / SCENARIO_STATE).is_file() else None
 
@@ -169,7 +174,55 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         for n in (RUN_SPEC, PER_INSTANCE_STATS, SCENARIO_STATE, *_OTHER_MEMBERS)
         if (folder / n).is_file()
     ]
-    return ReadResult.from_parts(builder, [run], notes=notes, sources=sources)
+    aggregates = _stats_aggregates(folder, model, task, run_id, notes)
+    return ReadResult.from_parts(
+        builder, [run], notes=notes, sources=sources, aggregates=aggregates
+    )
+
+
+def _stats_aggregates(
+    folder: Path, model: str, task: str, run_id: str, notes: list[str]
+) -> _aggregates.AggregateBuilder:
+    """HELM's run-level means from ``stats.json`` (issue 15); a broken one is a note."""
+    builder = _aggregates.AggregateBuilder()
+    if (folder / "stats.json").is_file():
+        try:
+            stats = _load(folder, "stats.json")[1]
+        except InputError as exc:
+            notes.append(f"{folder / 'stats.json'}: not read ({exc})")
+            return builder
+        _aggregates.helm_rows(
+            stats, builder, model=model, task=task, run_id=run_id, source=str(folder)
+        )
+    return builder
+
+
+def _read_stats_only(
+    folder: Path, spec_bytes: bytes, run_spec: Any, options: ReadOptions
+) -> ReadResult:
+    """A run folder with ``stats.json`` but no ``per_instance_stats.json``: aggregates only."""
+    stats_bytes, stats = _load(folder, "stats.json")
+    model, task, _ = _run_spec_fields(run_spec, str(folder / RUN_SPEC), options)
+    digest = hashlib.sha256(spec_bytes + stats_bytes).hexdigest()
+    run_id = f"helm-{digest[:16]}"
+    builder = _aggregates.AggregateBuilder()
+    _aggregates.helm_rows(stats, builder, model=model, task=task, run_id=run_id, source=str(folder))
+    run = RunInfo(
+        run_id=run_id,
+        model=model,
+        task=task,
+        harness=NAME,
+        source=str(folder),
+        sha256=digest,
+        config=run_spec,
+    )
+    notes = [
+        f"{folder.name}: no {PER_INSTANCE_STATS}; only HELM's run-level means in stats.json are "
+        f"read (keep {PER_INSTANCE_STATS} for per-item analyses)"
+    ]
+    return ReadResult.from_parts(
+        ResponseBuilder(), [run], notes=notes, sources=[folder], aggregates=builder
+    )
 
 
 # -- files ---------------------------------------------------------------------------------------

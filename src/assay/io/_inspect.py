@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from assay._core import InputError
+from assay.io import _aggregates
 from assay.io._inspect_zip import (
     HEADER,
     START,
@@ -166,7 +167,20 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         for record, sample in samples:
             _add_sample(builder, tally, spec, sample, record, options)
     notes = _notes(spec, tally, path)
-    return ReadResult.from_parts(builder, [spec.run_info()], notes=notes, sources=[path])
+    aggregates = (
+        _aggregates.AggregateBuilder()
+    )  # results.scores: what Inspect summarised (issue 15)
+    _aggregates.inspect_rows(
+        spec.results,
+        aggregates,
+        model=spec.model,
+        task=spec.task,
+        run_id=spec.run_id,
+        source=str(path),
+    )
+    return ReadResult.from_parts(
+        builder, [spec.run_info()], notes=notes, sources=[path], aggregates=aggregates
+    )
 
 
 def _is_zip(path: Path) -> bool:

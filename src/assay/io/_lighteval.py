@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assay._core import InputError
+from assay.io import _aggregates
 from assay.io._options import ReadOptions
 from assay.io._schema import ReadResult, ResponseBuilder, RunInfo, file_sha256
 
@@ -149,10 +150,33 @@ def _read_results(path: Path, options: ReadOptions) -> ReadResult:
     if missing:
         notes.append(
             f"{path}: no details file for task(s) {', '.join(missing)}; lighteval's results JSON "
-            "holds only aggregate scores for them, so they were not read"
+            "holds only aggregate scores for them: they are in the aggregates, without per-item "
+            "rows (lighteval writes details with --save-details)"
+        )
+    aggregates = _aggregates.AggregateBuilder()
+    with_rows = _aggregates.lighteval_rows(
+        data,
+        aggregates,
+        model=model,
+        run_id=run_id,
+        source=str(path),
+        is_group=lambda t: bool(_AGGREGATE_TASK.search(t)),
+    )
+    for task in (t for t in with_rows if t not in read_tasks):  # a run row per task read
+        runs.append(
+            RunInfo(
+                run_id=run_id,
+                model=model,
+                task=task,
+                harness=NAME,
+                source=str(path),
+                sha256=sha,
+                created=created,
+                config={"config_general": general, "results": results.get(task)},
+            )
         )
     sources = [str(path), *[str(f) for _, f in details]]
-    return ReadResult.from_parts(builder, runs, notes=notes, sources=sources)
+    return ReadResult.from_parts(builder, runs, notes=notes, sources=sources, aggregates=aggregates)
 
 
 def _read_lone_details(path: Path, options: ReadOptions) -> ReadResult:

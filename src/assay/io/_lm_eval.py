@@ -41,6 +41,13 @@ Mapping to the long table
   is the chain of groups holding the task in ``group_subtasks``, outermost first, joined by ``/``;
   ``sha256`` is the SHA-256 of the results file followed by the task's samples file, and
   ``run_id`` is ``lm_eval-<first 16 hex digits>-<task>``; ``source`` is the results file.
+- **aggregates** (:data:`~assay.io.AGGREGATE_SCHEMA`, :mod:`assay.io._lm_eval_results`): every
+  (task, metric) value of ``results``, for every layout (2023's ``results``/``versions``/
+  ``config`` too), with or without samples. A task with samples shares its run; the tasks and
+  groups without samples form one run of the results file, ``lm_eval-<16 hex digits>`` with
+  the SHA-256 of the results file, one runs-table row per task. A results file without any
+  samples file reads (its responses are empty); the notes say that per-item rows need
+  ``--log_samples``.
 """
 
 from __future__ import annotations
@@ -54,9 +61,10 @@ from pathlib import Path
 from typing import Any
 
 from assay._core import InputError
+from assay.io import _lm_eval_results as _agg
 from assay.io._lm_eval_samples import _SamplesReader, _TaskSpec
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import AggregateBuilder, ReadResult, ResponseBuilder, RunInfo, file_sha256
 
 NAME = "lm_eval"
 
@@ -134,7 +142,7 @@ def _looks_like_results(head: bytes) -> bool:
         return False
     if any(m in head for m in _LIGHTEVAL_MARKERS):
         return False
-    if any(m in head for m in _RESULTS_MARKERS):
+    if any(m in head for m in _RESULTS_MARKERS) or _agg.looks_like_2023_results(head):
         return True
     return b'"alias"' in head and _METRIC_KEY.search(head) is not None
 
@@ -214,14 +222,13 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
     sources: list[str] = [str(path)]
     n_rows = 0
     missing = {"cluster": 0, "subject": 0}
+    no_samples: list[str] = []
+    any_samples = any(path.parent.glob("samples_*.jsonl*"))  # one listing, not two stats a task
     for task in tasks:
-        files = _samples_files(path, task)
+        files = _samples_files(path, task) if any_samples else []
         if not files:
             if only_task is None:
-                notes.append(
-                    f"{path}: task '{task}' has no samples file beside the results file "
-                    f"(lm-eval writes samples only with --log_samples); it has no per-item rows"
-                )
+                no_samples.append(task)
             continue
         sources.extend(str(f) for f in files)
         if len(files) > 1:
@@ -249,11 +256,21 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
                 task_group=_group_path(task, parents),
             )
         )
+    if no_samples:
+        shown = ", ".join(no_samples[:3]) + (" ..." if len(no_samples) > 3 else "")
+        notes.append(
+            f"{path}: {len(no_samples)} task(s) have no samples file beside the results file "
+            f"({shown}): only the harness's aggregate values are read for them (lm-eval writes "
+            "per-item samples only with --log_samples)"
+        )
+    aggregates = _aggregate_runs(results, path, model, step, runs, notes, only_task=only_task)
+    corpus = _corpus_items(path, aggregates, runs, notes)
     if not runs:
         raise InputError(
             "no samples file found for any task of this results file (expected "
             + ", ".join(f"samples_{t}_{_date_of(path) or '<date>'}.jsonl" for t in tasks[:3])
-            + "); lm-eval writes per-item samples only when run with --log_samples",
+            + ") and no metric value in its results; lm-eval writes per-item samples only when "
+            "run with --log_samples",
             path=str(path),
         )
     for column, field in (("cluster", options.cluster_field), ("subject", options.subject_field)):
@@ -263,7 +280,102 @@ def _read_run(path: Path, options: ReadOptions, *, only_task: str | None = None)
                 path=str(path),
                 field=field,
             )
-    return ReadResult.from_parts(builder, runs, notes=notes, sources=sources)
+    return ReadResult.from_parts(
+        builder, runs, notes=notes, sources=sources, aggregates=aggregates, corpus_items=corpus
+    )
+
+
+def _corpus_items(
+    path: Path, aggregates: AggregateBuilder, runs: list[RunInfo], notes: list[str]
+) -> list[dict[str, Any]]:
+    """The (gold, prediction) pairs of the named corpus-level metrics of tasks with samples."""
+    if not any((r.config or {}).get("samples_file") for r in runs):
+        return []
+    table = aggregates.to_table()
+    models = dict(zip(table["task"].to_pylist(), table["model"].to_pylist(), strict=True))
+    out: list[dict[str, Any]] = []
+    for run in runs:
+        sample_name = (run.config or {}).get("samples_file")
+        if not sample_name:
+            continue
+        metrics = {
+            m: a
+            for t, m, a, lvl in zip(
+                table["task"].to_pylist(),
+                table["metric"].to_pylist(),
+                table["aggregation"].to_pylist(),
+                table["level"].to_pylist(),
+                strict=True,
+            )
+            if t == run.task and lvl == "task" and a in _agg.CORPUS_AGGREGATIONS
+        }
+        if metrics:
+            out.extend(
+                _agg.corpus_item_rows(
+                    path.parent / sample_name,
+                    metrics,
+                    model=models.get(run.task, run.model),
+                    task=run.task,
+                    run_id=run.run_id,
+                    notes=notes,
+                )
+            )
+    return out
+
+
+def _aggregate_runs(
+    results: dict[str, Any],
+    path: Path,
+    model: str,
+    step: int | None,
+    runs: list[RunInfo],
+    notes: list[str],
+    *,
+    only_task: str | None,
+) -> AggregateBuilder:
+    """The results file's aggregate rows. The tasks and groups without a samples file form one
+    run of the results file, ``lm_eval-<sha16>`` (one row per task in the runs table), so that
+    every aggregate row belongs to a run and a file of summaries is added or removed whole."""
+    run_ids = {r.task: r.run_id for r in runs}
+    table = results.get("results") or {}
+    names = [t for t in table if only_task is None or t == only_task]
+    missing = [t for t in names if t not in run_ids]
+    sha = file_sha256(path) if missing else ""
+    parents = _group_parents(results)
+    for task in missing:
+        run_ids[task] = f"lm_eval-{sha[:16]}"
+    builder = AggregateBuilder()
+    done = _agg.aggregate_rows(
+        results,
+        path,
+        builder,
+        model=_agg.series_model(model, step),
+        step=step,
+        run_ids=run_ids,
+        notes=notes,
+    )
+    version, created = _harness_version(results), _created(results, path)
+    for task in (t for t in done if t in missing):
+        config = {
+            "n_shot": (results.get("n-shot") or {}).get(task),
+            "version": (results.get("versions") or {}).get(task),
+            "run_config": results.get("config"),
+        }
+        runs.append(
+            RunInfo(
+                run_id=run_ids[task],
+                model=model,
+                task=task,
+                harness=NAME,
+                source=str(path),
+                sha256=sha,
+                harness_version=version,
+                created=created,
+                config={k: v for k, v in config.items() if v is not None},
+                task_group=_group_path(task, parents),
+            )
+        )
+    return builder
 
 
 # ------------------------------------------------------------------------------ results file
@@ -329,6 +441,12 @@ def _model_and_step(
         revision if isinstance(revision, str) and revision not in ("", "main", "master") else None
     )
     step = _step(revision, name if isinstance(name, str) else None)
+    if options.step_pattern is not None:
+        step = _agg.step_from(
+            options.step_pattern, revision, name if isinstance(name, str) else None, str(path)
+        )
+    elif step is None:
+        step = _step_field(results, config) or _agg.step_from(None, path.stem)
     if options.model is not None:
         return options.model, step
     if not isinstance(name, str) or not name:
@@ -350,6 +468,13 @@ def _step(revision: str | None, name: str | None) -> int | None:
         m = re.search(r"checkpoint[-_](\d+)", name)
         if m:
             return int(m.group(1))
+    return None
+
+
+def _step_field(results: dict[str, Any], config: dict[str, Any]) -> int | None:
+    for value in (results.get("step"), config.get("step")):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
     return None
 
 

@@ -25,6 +25,10 @@ class ReadOptions:
         Plain tables without a task or metric column: the name to give them.
     wide : bool, optional
         Plain tables: one column per model (True), long format (False) or detect (None).
+    step_pattern : str, optional
+        A regular expression that finds the training step (its named group ``step`` or its
+        first group, digits) in the model revision, the model name or the file path, tried in
+        that order; it replaces the default ``step<N>`` detection (docs/aggregates.md).
     """
 
     model: str | None = None
@@ -34,3 +38,4 @@ class ReadOptions:
     task: str | None = None
     metric: str | None = None
     wide: bool | None = None
+    step_pattern: str | None = None

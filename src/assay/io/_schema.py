@@ -15,12 +15,16 @@ import pyarrow as pa
 from assay._core import InputError
 
 __all__ = [
+    "AGGREGATE_SCHEMA",
+    "CORPUS_ITEM_SCHEMA",
+    "AggregateBuilder",
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",
     "ReadResult",
     "ResponseBuilder",
     "RunInfo",
     "concat_results",
+    "empty_aggregates",
     "empty_responses",
     "empty_runs",
     "file_sha256",
@@ -63,6 +67,64 @@ RUN_SCHEMA = pa.schema(
 )
 """Arrow schema of the runs table: one row per (run, task). ``config`` is a JSON string."""
 
+AGGREGATE_SCHEMA = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("stderr", pa.float64()),
+        pa.field("n", pa.int64()),
+        pa.field("step", pa.int64()),
+        pa.field("aggregation", pa.string()),
+        pa.field("corpus_level", pa.bool_(), nullable=False),
+        pa.field("higher_is_better", pa.bool_()),
+        pa.field("level", pa.string(), nullable=False),
+        pa.field("harness", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+"""Arrow schema of the aggregate table: one row per (run, model, task, metric) as the harness
+reported it (docs/aggregates.md).
+
+- ``model``: as in the long table, except that a revision that names a training step
+  (``revision=step1000``) is dropped, so the checkpoints of one run form one series; the step is
+  in ``step``.
+- ``metric``: the harness's metric name, with lm-eval's filter as in the long table
+  (``acc,none``; the 2023 layout has none: ``acc``).
+- ``value``: the reported value, on the harness's scale (BLEU 0-100 as lm-eval writes it).
+- ``stderr``: the reported standard error; null when the harness wrote none or ``"N/A"``.
+- ``n``: the number of items when the file says it (lm-eval ``n-samples``, ``sample_count``;
+  HELM ``count``; Inspect ``total_samples``); null otherwise (see
+  :func:`assay.stats.recover_n` for 0/1 metrics).
+- ``aggregation``: how the harness aggregated items: ``mean``, a named corpus-level aggregation
+  (``f1``, ``matthews_corrcoef``, ``bleu``, ``chrf``, ``ter``, ``perplexity``, ...),
+  ``custom`` (code written in the log: never executed), or null when the file does not say.
+- ``corpus_level``: the value is not a mean of per-item scores (a named corpus aggregation or
+  custom code), so per-item intervals and paired tests do not apply to it as is.
+- ``level``: ``task``, or ``group`` for a harness's aggregate over subtasks.
+- ``run_id``: the run (joins the runs table); ``source``: the file the value was read from.
+"""
+
+CORPUS_ITEM_SCHEMA = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("gold", pa.string()),
+        pa.field("prediction", pa.string()),
+        pa.field("aggregation", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+"""Arrow schema of the per-item inputs of corpus-level metrics: one row per (run, task, metric,
+item), ``gold`` and ``prediction`` as compact JSON (a label, a text, a list of references, a
+log-likelihood), as lm-eval's samples file holds ``[gold, prediction]`` for the metric. Only
+for lm-eval's named corpus aggregations (``f1``, ``matthews_corrcoef``, ``bleu``, ...); see
+:func:`assay.stats.corpus_metric`. ``model`` is as in :data:`AGGREGATE_SCHEMA`."""
+
 _STR_COLUMNS = ("target", "prediction", "input", "cluster", "subject")
 
 
@@ -94,7 +156,7 @@ class RunInfo:
     task_group: str | None = None
 
     def as_row(self) -> dict[str, Any]:
-        row = dataclasses.asdict(self)
+        row = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # no deep copy
         row["config"] = (
             None if self.config is None else json.dumps(self.config, sort_keys=True, default=str)
         )
@@ -170,6 +232,68 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+class AggregateBuilder:
+    """Accumulate aggregate rows (:data:`AGGREGATE_SCHEMA`) column by column, then make a Table."""
+
+    def __init__(self) -> None:
+        self._cols: dict[str, list[Any]] = {f.name: [] for f in AGGREGATE_SCHEMA}
+
+    def __len__(self) -> int:
+        return len(self._cols["model"])
+
+    def add(
+        self,
+        *,
+        model: str,
+        task: str,
+        metric: str,
+        value: float | None,
+        run_id: str,
+        source: str,
+        harness: str,
+        stderr: float | None = None,
+        n: int | None = None,
+        step: int | None = None,
+        aggregation: str | None = None,
+        corpus_level: bool = False,
+        higher_is_better: bool | None = None,
+        level: str = "task",
+    ) -> None:
+        c = self._cols
+        c["model"].append(model)
+        c["task"].append(task)
+        c["metric"].append(metric)
+        c["value"].append(_finite_or_none(value))
+        c["stderr"].append(_finite_or_none(stderr))
+        c["n"].append(None if n is None else int(n))
+        c["step"].append(None if step is None else int(step))
+        c["aggregation"].append(aggregation)
+        c["corpus_level"].append(bool(corpus_level))
+        c["higher_is_better"].append(higher_is_better)
+        c["level"].append(level)
+        c["harness"].append(harness)
+        c["run_id"].append(run_id)
+        c["source"].append(str(source))
+
+    def to_table(self) -> pa.Table:
+        arrays = [pa.array(self._cols[f.name], type=f.type) for f in AGGREGATE_SCHEMA]
+        return pa.Table.from_arrays(arrays, schema=AGGREGATE_SCHEMA)
+
+
+def _finite_or_none(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def empty_aggregates() -> pa.Table:
+    return AGGREGATE_SCHEMA.empty_table()
+
+
 def empty_responses() -> pa.Table:
     return RESPONSE_SCHEMA.empty_table()
 
@@ -193,12 +317,21 @@ class ReadResult:
         scores, duplicates resolved, items without ids. Never empty when something was left out.
     sources : list of str
         The files or folders read.
+    aggregates : pyarrow.Table
+        What the harnesses reported as summaries (:data:`AGGREGATE_SCHEMA`): one row per (run,
+        task, metric), for runs with per-item rows and for runs without them.
+    corpus_items : pyarrow.Table
+        Per-item (gold, prediction) pairs of corpus-level metrics (:data:`CORPUS_ITEM_SCHEMA`).
     """
 
     responses: pa.Table
     runs: pa.Table
     notes: list[str] = dataclasses.field(default_factory=list)
     sources: list[str] = dataclasses.field(default_factory=list)
+    aggregates: pa.Table = dataclasses.field(default_factory=lambda: empty_aggregates())
+    corpus_items: pa.Table = dataclasses.field(
+        default_factory=lambda: CORPUS_ITEM_SCHEMA.empty_table()
+    )
 
     @classmethod
     def from_parts(
@@ -208,15 +341,25 @@ class ReadResult:
         *,
         notes: Iterable[str] = (),
         sources: Iterable[str] = (),
+        aggregates: AggregateBuilder | None = None,
+        corpus_items: list[dict[str, Any]] | None = None,
     ) -> ReadResult:
         rows = [r.as_row() for r in runs]
         run_table = pa.Table.from_pylist(rows, schema=RUN_SCHEMA) if rows else empty_runs()
-        return cls(builder.to_table(), run_table, list(notes), [str(s) for s in sources])
+        agg = empty_aggregates() if aggregates is None else aggregates.to_table()
+        corpus = (
+            pa.Table.from_pylist(corpus_items, schema=CORPUS_ITEM_SCHEMA)
+            if corpus_items
+            else CORPUS_ITEM_SCHEMA.empty_table()
+        )
+        return cls(
+            builder.to_table(), run_table, list(notes), [str(s) for s in sources], agg, corpus
+        )
 
     def __repr__(self) -> str:
         return (
             f"ReadResult(responses={self.responses.num_rows} rows, runs={self.runs.num_rows}, "
-            f"notes={len(self.notes)})"
+            f"aggregates={self.aggregates.num_rows}, notes={len(self.notes)})"
         )
 
 
@@ -229,7 +372,9 @@ def concat_results(results: Iterable[ReadResult]) -> ReadResult:
     runs = pa.concat_tables([r.runs for r in results])
     notes = [n for r in results for n in r.notes]
     sources = [s for r in results for s in r.sources]
-    return ReadResult(responses, runs, notes, sources)
+    aggregates = pa.concat_tables([r.aggregates for r in results])
+    corpus = pa.concat_tables([r.corpus_items for r in results])
+    return ReadResult(responses, runs, notes, sources, aggregates, corpus)
 
 
 def require(

@@ -22,9 +22,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay._core import InputError
-from assay.io import RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, resolve_duplicates
+from assay.io import (
+    AGGREGATE_SCHEMA,
+    CORPUS_ITEM_SCHEMA,
+    RESPONSE_SCHEMA,
+    RUN_SCHEMA,
+    ReadResult,
+    resolve_duplicates,
+)
 from assay.store._report import IngestedRun, IngestReport
-from assay.store._schema import KEY, RESPONSE_COLUMNS, RUN_COLUMNS, column_list, key_match
+from assay.store._schema import (
+    AGGREGATE_COLUMNS,
+    CORPUS_ITEM_COLUMNS,
+    KEY,
+    RESPONSE_COLUMNS,
+    RUN_COLUMNS,
+    column_list,
+    key_match,
+)
 
 __all__ = ["add_result"]
 
@@ -40,6 +55,8 @@ class _Run:
     sha256: str
     superseded: tuple[str, ...] = ()  # stored runs of an older version of the same file
     skip_reason: str = ""
+    aggregates: pa.Table = dataclasses.field(default_factory=AGGREGATE_SCHEMA.empty_table)
+    corpus_items: pa.Table = dataclasses.field(default_factory=CORPUS_ITEM_SCHEMA.empty_table)
 
     def record(self, responses: int, reason: str = "") -> IngestedRun:
         return IngestedRun(
@@ -125,14 +142,23 @@ def _prepare(result: ReadResult, *, on_duplicate: str) -> tuple[list[_Run], list
     run_table = _conform(result.runs, RUN_SCHEMA, "runs")
     responses, notes = resolve_duplicates(responses, run_table, on_duplicate=on_duplicate)
     notes = list(result.notes) + notes
+    aggregates = _conform(result.aggregates, AGGREGATE_SCHEMA, "aggregates")
+    corpus = _conform(result.corpus_items, CORPUS_ITEM_SCHEMA, "corpus_items")
     known = set(run_table.column("run_id").to_pylist())
-    orphans = sorted(set(responses.column("run_id").unique().to_pylist()) - known)
-    if orphans:
-        raise InputError(
-            f"responses name run(s) {', '.join(orphans[:5])} that the runs table lacks",
-            field="run_id",
-        )
+    for name, table in (
+        ("responses", responses),
+        ("aggregates", aggregates),
+        ("corpus_items", corpus),
+    ):
+        orphans = sorted(set(table.column("run_id").unique().to_pylist()) - known)
+        if orphans:
+            raise InputError(
+                f"{name} name run(s) {', '.join(orphans[:5])} that the runs table lacks",
+                field="run_id",
+            )
     by_run = _split(responses)
+    agg_by_run = _split(aggregates)
+    corpus_by_run = _split(corpus)
     runs: list[_Run] = []
     for run_id in dict.fromkeys(run_table.column("run_id").to_pylist()):
         rows = run_table.filter(pc.equal(run_table.column("run_id"), run_id))
@@ -149,14 +175,17 @@ def _prepare(result: ReadResult, *, on_duplicate: str) -> tuple[list[_Run], list
             RUN_COLUMNS.index("source"), "source", pa.array([source] * rows.num_rows, pa.string())
         )
         empty = RESPONSE_SCHEMA.empty_table()
-        runs.append(
-            _Run(run_id, rows.cast(RUN_SCHEMA), by_run.get(run_id, empty), source, shas.pop())
-        )
+        run = _Run(run_id, rows.cast(RUN_SCHEMA), by_run.get(run_id, empty), source, shas.pop())
+        if run_id in agg_by_run:
+            run.aggregates = agg_by_run[run_id]
+        if run_id in corpus_by_run:
+            run.corpus_items = corpus_by_run[run_id]
+        runs.append(run)
     return runs, notes
 
 
 def _split(responses: pa.Table) -> dict[str, pa.Table]:
-    """The long table's rows grouped by run, each group in its original order."""
+    """The rows of a table with a run_id column grouped by run, each group in its original order."""
     if responses.num_rows == 0:
         return {}
     encoded = pc.dictionary_encode(responses.column("run_id")).combine_chunks()
@@ -264,11 +293,15 @@ def _write_run(
     notes: list[str] = []
     con.register("incoming_run", run.responses)
     con.register("incoming_runs", run.runs)
+    con.register("incoming_aggregates", run.aggregates)
+    con.register("incoming_corpus", run.corpus_items)
     try:
         con.begin()
         try:
             for old in run.superseded:
                 con.execute("DELETE FROM responses WHERE run_id = ?", [old])
+                con.execute("DELETE FROM aggregates WHERE run_id = ?", [old])
+                con.execute("DELETE FROM corpus_items WHERE run_id = ?", [old])
                 con.execute("DELETE FROM runs WHERE run_id = ?", [old])
             if on_duplicate == "first":
                 (n,) = con.execute(
@@ -292,6 +325,14 @@ def _write_run(
                 f"INSERT INTO runs ({column_list(RUN_COLUMNS)}) "
                 f"SELECT {column_list(RUN_COLUMNS)} FROM incoming_runs"
             )
+            con.execute(
+                f"INSERT INTO aggregates ({column_list(AGGREGATE_COLUMNS)}) "
+                f"SELECT {column_list(AGGREGATE_COLUMNS)} FROM incoming_aggregates"
+            )
+            con.execute(
+                f"INSERT INTO corpus_items ({column_list(CORPUS_ITEM_COLUMNS)}) "
+                f"SELECT {column_list(CORPUS_ITEM_COLUMNS)} FROM incoming_corpus"
+            )
             con.commit()
         except BaseException:
             con.rollback()
@@ -299,6 +340,8 @@ def _write_run(
     finally:
         con.unregister("incoming_run")
         con.unregister("incoming_runs")
+        con.unregister("incoming_aggregates")
+        con.unregister("incoming_corpus")
     return int(n), notes
 
 

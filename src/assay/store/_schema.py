@@ -6,9 +6,11 @@ import duckdb
 import pyarrow as pa
 
 from assay._core import AssayError, InputError, __version__
-from assay.io import RESPONSE_SCHEMA, RUN_SCHEMA
+from assay.io import AGGREGATE_SCHEMA, CORPUS_ITEM_SCHEMA, RESPONSE_SCHEMA, RUN_SCHEMA
 
 __all__ = [
+    "AGGREGATE_COLUMNS",
+    "CORPUS_ITEM_COLUMNS",
     "KEY",
     "RESPONSE_COLUMNS",
     "RUN_COLUMNS",
@@ -18,12 +20,17 @@ __all__ = [
     "key_match",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the store's tables; a store written by a newer assay is refused, not misread."""
+SCHEMA_VERSION = 2
+"""Version of the store's tables; a store written by a newer assay is refused, not misread.
+
+1: runs, responses. 2: the aggregates and corpus_items tables (issue 15); a version-1 store gains
+them, empty, when it is opened (its runs have none until they are ingested again)."""
 
 KEY = ("model", "task", "item", "sample", "metric")
 RESPONSE_COLUMNS = tuple(f.name for f in RESPONSE_SCHEMA)
 RUN_COLUMNS = tuple(f.name for f in RUN_SCHEMA)
+AGGREGATE_COLUMNS = tuple(f.name for f in AGGREGATE_SCHEMA)
+CORPUS_ITEM_COLUMNS = tuple(f.name for f in CORPUS_ITEM_SCHEMA)
 
 _SQL_TYPES = {
     pa.string(): "VARCHAR",
@@ -31,6 +38,7 @@ _SQL_TYPES = {
     pa.int64(): "BIGINT",
     pa.float64(): "DOUBLE",
     pa.list_(pa.float64()): "DOUBLE[]",
+    pa.bool_(): "BOOLEAN",
 }
 
 
@@ -68,6 +76,8 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
         )
         con.execute(_ddl("runs", RUN_SCHEMA))
         con.execute(_ddl("responses", RESPONSE_SCHEMA))
+        con.execute(_ddl("aggregates", AGGREGATE_SCHEMA))
+        con.execute(_ddl("corpus_items", CORPUS_ITEM_SCHEMA))
         con.commit()
         return
     if "schema_version" not in tables:
@@ -87,9 +97,26 @@ def init_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
             f"({__version__}) reads (up to {SCHEMA_VERSION}); upgrade assay to use it"
         )
     missing = {"runs", "responses"} - tables
+    if version >= 2:
+        missing |= {"aggregates", "corpus_items"} - tables
     if missing:
         raise InputError(
             f"the results store lacks its table(s) {', '.join(sorted(missing))}; it is damaged "
             "or was not written by assay",
             path=path,
         )
+    if version < 2:
+        _migrate_1_to_2(con)
+
+
+def _migrate_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the aggregates and corpus_items tables to a version-1 store, in one transaction."""
+    con.begin()
+    try:
+        con.execute(_ddl("aggregates", AGGREGATE_SCHEMA))
+        con.execute(_ddl("corpus_items", CORPUS_ITEM_SCHEMA))
+        con.execute("INSERT INTO schema_version VALUES (2, ?)", [f"assay {__version__}"])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

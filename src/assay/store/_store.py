@@ -14,11 +14,26 @@ import pyarrow as pa
 
 from assay._core import AssayError, InputError, ScoreMatrix
 from assay._core._validation import check_choice
-from assay.io import RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, build_matrix, read
+from assay.io import (
+    AGGREGATE_SCHEMA,
+    CORPUS_ITEM_SCHEMA,
+    RESPONSE_SCHEMA,
+    RUN_SCHEMA,
+    ReadResult,
+    build_matrix,
+    read,
+)
 from assay.store._ingest import add_result
 from assay.store._lock import connect, store_lock
 from assay.store._report import IngestReport
-from assay.store._schema import RESPONSE_COLUMNS, RUN_COLUMNS, column_list, init_schema
+from assay.store._schema import (
+    AGGREGATE_COLUMNS,
+    CORPUS_ITEM_COLUMNS,
+    RESPONSE_COLUMNS,
+    RUN_COLUMNS,
+    column_list,
+    init_schema,
+)
 from assay.store._summary import RUN_SUMMARY_SQL, SUMMARY_SCHEMA, deterministic, summary_sql
 
 __all__ = ["STORE_ENV", "Store", "default_store_path"]
@@ -189,7 +204,8 @@ class Store:
             )
 
     def remove(self, run_id: str) -> int:
-        """Remove a run and its responses; return how many responses were removed.
+        """Remove a run, its responses, aggregates and corpus items; return how many responses
+        were removed.
 
         Raises
         ------
@@ -218,6 +234,8 @@ class Store:
             con.begin()
             try:
                 (n,) = con.execute("DELETE FROM responses WHERE run_id = ?", [run_id]).fetchall()[0]
+                con.execute("DELETE FROM aggregates WHERE run_id = ?", [run_id])
+                con.execute("DELETE FROM corpus_items WHERE run_id = ?", [run_id])
                 con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
                 con.commit()
             except BaseException:
@@ -236,6 +254,41 @@ class Store:
         sql = f"SELECT {column_list(RESPONSE_COLUMNS)} FROM responses {where} {_ORDER}"
         with self._session() as con:
             return con.sql(sql, params=params).to_arrow_table().cast(RESPONSE_SCHEMA)
+
+    def aggregates(
+        self, models: str | Iterable[str] | None = None, tasks: str | Iterable[str] | None = None
+    ) -> pa.Table:
+        """The aggregate table (:data:`assay.io.AGGREGATE_SCHEMA`): what the harnesses reported,
+        sorted by model, task, metric, step and run, optionally only some models and tasks."""
+        where, params = _filters(models=models, tasks=tasks)
+        sql = (
+            f"SELECT {column_list(AGGREGATE_COLUMNS)} FROM aggregates {where} "
+            "ORDER BY model, task, metric, step NULLS FIRST, run_id"
+        )
+        with self._session() as con:
+            return con.sql(sql, params=params).to_arrow_table().cast(AGGREGATE_SCHEMA)
+
+    def corpus_items(self) -> pa.Table:
+        """The per-item (gold, prediction) pairs of corpus-level metrics
+        (:data:`assay.io.CORPUS_ITEM_SCHEMA`), sorted by run, task, metric and item."""
+        sql = (
+            f"SELECT {column_list(CORPUS_ITEM_COLUMNS)} FROM corpus_items "
+            "ORDER BY run_id, task, metric, item"
+        )
+        with self._session() as con:
+            return con.sql(sql).to_arrow_table().cast(CORPUS_ITEM_SCHEMA)
+
+    def read_result(self) -> ReadResult:
+        """Everything in the store as a :class:`~assay.io.ReadResult` (responses, runs,
+        aggregates and corpus items), as :func:`assay.read` gives it from files."""
+        return ReadResult(
+            self.responses(),
+            self.runs(),
+            [],
+            [f"store:{os.path.basename(self.path)}"],
+            self.aggregates(),
+            self.corpus_items(),
+        )
 
     def runs(self) -> pa.Table:
         """The runs table (:data:`assay.io.RUN_SCHEMA`), one row per (run, task), sorted."""
@@ -287,10 +340,6 @@ class Store:
                 params={"task": task, "metric": metric},
             ).to_arrow_table()
         return build_matrix(table, task, metric, align=align, missing=missing, models=models)
-
-    def read_result(self) -> ReadResult:
-        """Everything in the store, as :func:`assay.read` returns it for files."""
-        return ReadResult(self.responses(), self.runs(), [], [f"store:{os.path.basename(self.path)}"])
 
 
 def _pick(levels: list[str], value: str | None, name: str, context: str) -> str:

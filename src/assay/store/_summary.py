@@ -66,7 +66,8 @@ SELECT ru.run_id, ru.model, ru.task, ru.task_group, ru.harness, ru.harness_versi
        coalesce(s.items, 0)::BIGINT AS items,
        coalesce(s.samples, 0)::BIGINT AS samples,
        coalesce(s.metrics, []::VARCHAR[]) AS metrics,
-       coalesce(s.responses, 0)::BIGINT AS responses
+       coalesce(s.responses, 0)::BIGINT AS responses,
+       coalesce(a.aggregates, 0)::BIGINT AS aggregates
 FROM runs ru LEFT JOIN (
     SELECT run_id, task,
            count(DISTINCT item) AS items,
@@ -75,6 +76,9 @@ FROM runs ru LEFT JOIN (
            count(*) AS responses
     FROM responses GROUP BY run_id, task
 ) s ON s.run_id = ru.run_id AND s.task = ru.task
+LEFT JOIN (
+    SELECT run_id, task, count(*) AS aggregates FROM aggregates GROUP BY run_id, task
+) a ON a.run_id = ru.run_id AND a.task = ru.task
 ORDER BY ru.run_id, ru.task
 """
 
