@@ -24,6 +24,11 @@ ID = "comparisons"
 TITLE = "Is B really better than A? Paired comparisons"
 
 MAX_FLIP_EXAMPLES = 25
+MAX_DETAILED_PAIRS = 30
+"""Pairs beyond this many (in the order shown) get their verdict from the all-pairs tests but no
+sign-flip/bootstrap re-check and no flip list, so a 300-model zoo stays fast; the section says so."""
+MAX_HEAT_MODELS = 30
+"""The heat map shows the top models by score; every pair stays in the table."""
 
 
 def _pairs(models: list[str], means: np.ndarray, ctx: ReportContext) -> tuple[list, str]:
@@ -109,10 +114,24 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> dict:
     pairs, scheme = _pairs(list(common.models), means, ctx)
     cluster_by = _cluster_by(common)
     block.update(scheme=scheme, test=pw.test, n_pairs=len(pw.model_a))
-    for a, b in pairs:
+    items = common.item_scores()
+    index = {m: k for k, m in enumerate(common.models)}
+    block["n_detailed"] = min(len(pairs), MAX_DETAILED_PAIRS)
+    for k, (a, b) in enumerate(pairs):
         row = {"model_a": a, "model_b": b, "n": common.n_items, "test": pw.test}
         row.update(_pair_row(pw, a, b))
         row["kind"] = verdict_kind(row)
+        if k >= MAX_DETAILED_PAIRS:  # verdict from the all-pairs tests; flips counted directly
+            d = items[index[b]] - items[index[a]]
+            row.update({
+                "method": pw.test, "confidence_level": level, "correlation": None,
+                "a_wins": int(np.sum(d < 0)), "b_wins": int(np.sum(d > 0)),
+                "a_wins_examples": [], "b_wins_examples": [], "permutation_pvalue": None,
+                "bootstrap_pvalue": None, "n_resamples": None, "clustered": None,
+            })  # fmt: skip
+            row["verdict"] = _verdict(a, b, row, pw.test, pw.adjust, scale, block["unit"], level)
+            block["rows"].append(row)
+            continue
         opts = dict(
             confidence_level=level,
             n_resamples=ctx.options.n_resamples,
@@ -165,18 +184,21 @@ def _heat(claims: TaskClaims, block: dict) -> str | None:
     if board is None or claims.common.n_models < 3:
         return None
     pw = board.pairwise
-    order = [e.model for e in board.entries]
+    order = [e.model for e in board.entries][:MAX_HEAT_MODELS]
     pos = {m: k for k, m in enumerate(order)}
     m = len(order)
     diff = np.zeros((m, m))
     marks = np.zeros((m, m), dtype=bool)
     for a, b, est, rej in zip(pw.model_a, pw.model_b, pw.estimate, pw.reject, strict=True):
+        if a not in pos or b not in pos:
+            continue
         i, j = pos[a], pos[b]
         diff[i, j], diff[j, i] = -est * block["scale"], est * block["scale"]  # row minus column
         marks[i, j] = marks[j, i] = bool(rej)
     block["pairwise"] = {
         "n": pw.n, "test": pw.test, "adjust": pw.adjust, "n_pairs": len(pw.model_a),
-        "n_significant": int(np.sum(pw.reject)),
+        "n_significant": int(np.sum(pw.reject)), "heat_models": len(order),
+        "n_models": len(board.entries),
     }  # fmt: skip
     return heat_map(
         order,

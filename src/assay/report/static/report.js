@@ -36,6 +36,24 @@
       th.addEventListener("keydown", function (e) { if (e.key === "Enter") { sortBy(table, col, th); } });
     });
   });
+  // long tables show their first rows and a button for the rest (all rows without JavaScript)
+  var PAGE = 50;
+  Array.prototype.forEach.call(tables, function (table) {
+    var body = table.tBodies[0];
+    if (!body || body.rows.length <= PAGE + 10) { return; }
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.forEach(function (r, k) { if (k >= PAGE) { r.classList.add("paged"); } });
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "show-all";
+    button.textContent = "Show all " + rows.length + " rows";
+    button.addEventListener("click", function () {
+      rows.forEach(function (r) { r.classList.remove("paged"); });
+      button.remove();
+    });
+    var box = table.parentNode.classList.contains("scroll") ? table.parentNode : table;
+    box.parentNode.insertBefore(button, box.nextSibling);
+  });
   var filters = document.querySelectorAll("input.filter");
   Array.prototype.forEach.call(filters, function (input) {
     var table = document.getElementById(input.getAttribute("data-table"));
@@ -50,6 +68,7 @@
       var shown = 0;
       Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
         var match = !q || (row.textContent || "").toLowerCase().indexOf(q) >= 0;
+        if (q) { row.classList.remove("paged"); }
         row.style.display = match ? "" : "none";
         if (match) { shown += 1; }
       });
