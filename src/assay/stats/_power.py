@@ -138,12 +138,35 @@ def _power(delta: float, n: float, spec: _Spec) -> float:
         df = n - 1.0 if spec.paired else 2.0 * n - 2.0
         crit = stats.t.isf(spec.alpha / tails, df)
         nc = delta / math.sqrt(v1 / n)
-        upper = stats.nct.sf(crit, df, nc)
-        return float(upper + (stats.nct.cdf(-crit, df, nc) if tails == 2 else 0.0))
+        upper = _nct_tail(crit, df, nc, upper=True)
+        return float(upper + (_nct_tail(-crit, df, nc, upper=False) if tails == 2 else 0.0))
     z = -special.ndtri(spec.alpha / tails)
     se0, se1 = math.sqrt(v0 / n), math.sqrt(v1 / n)
     upper = special.ndtr((delta - z * se0) / se1)
     return float(upper + (special.ndtr((-delta - z * se0) / se1) if tails == 2 else 0.0))
+
+
+def _nct_tail(x: float, df: float, nc: float, *, upper: bool) -> float:
+    """P(T > x) (``upper``) or P(T < x) for a noncentral t, stable at large noncentrality.
+
+    ``scipy.stats.nct`` returns NaN for a noncentrality above about 20 (scipy 1.17) in the tail
+    far from ``nc``. There the tail is below 1e-80; the normal approximation of the noncentral t
+    (Abramowitz & Stegun 1964, 26.7.10), :math:`P(T \\le x) \approx
+    \\Phi((x(1 - 1/(4\nu)) - \\delta) / \\sqrt{1 + x^2/(2\nu)})`, replaces it.
+    """
+    p = float(stats.nct.sf(x, df, nc) if upper else stats.nct.cdf(x, df, nc))
+    if math.isfinite(p):
+        return p
+    z = (x * (1.0 - 1.0 / (4.0 * df)) - nc) / math.sqrt(1.0 + x * x / (2.0 * df))
+    return float(special.ndtr(-z) if upper else special.ndtr(z))
+
+
+def _normal_delta(n: float, spec: _Spec, target: float) -> float:
+    """The normal-approximation effect at power ``target`` with equal variances: a bracket start."""
+    tails = 2 if spec.alternative == "two-sided" else 1
+    v = _var_diff(0.0, spec)[1]
+    z = -special.ndtri(spec.alpha / tails) - special.ndtri(1.0 - target)
+    return float(z * math.sqrt(v / n))
 
 
 def _max_delta(spec: _Spec) -> float:
@@ -335,7 +358,9 @@ def minimum_detectable_effect(
     n = check_positive_int(n, "n", minimum=2)
     hi = _max_delta(spec)
     if math.isinf(hi):
-        hi = 1.0
+        # Bracket from the normal-approximation solution (not from 1: at large n the power
+        # there is 1 to machine precision and the search has nothing to work with).
+        hi = max(_normal_delta(n, spec, target), 1e-300)
         while _power(hi, n, spec) < target:
             hi *= 2.0
     hi_eval = hi * (1 - 1e-12)
