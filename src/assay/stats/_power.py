@@ -151,8 +151,8 @@ def _nct_tail(x: float, df: float, nc: float, *, upper: bool) -> float:
 
     ``scipy.stats.nct`` returns NaN for a noncentrality above about 20 (scipy 1.17) in the tail
     far from ``nc``. There the tail is below 1e-80; the normal approximation of the noncentral t
-    (Abramowitz & Stegun 1964, 26.7.10), :math:`P(T \\le x) \approx
-    \\Phi((x(1 - 1/(4\nu)) - \\delta) / \\sqrt{1 + x^2/(2\nu)})`, replaces it.
+    (Abramowitz & Stegun 1964, 26.7.10), :math:`P(T \\le x) \\approx
+    \\Phi((x(1 - 1/(4\\nu)) - \\delta) / \\sqrt{1 + x^2/(2\\nu)})`, replaces it.
     """
     p = float(stats.nct.sf(x, df, nc) if upper else stats.nct.cdf(x, df, nc))
     if math.isfinite(p):
