@@ -23,6 +23,7 @@ from assay._core._validation import (
     check_positive_int,
     check_probability,
 )
+from assay.stats._power_exact import discordant_rate, mcnemar_exact_power, smallest_n
 
 __all__ = ["PowerResult", "minimum_detectable_effect", "power_from_data", "sample_size"]
 
@@ -48,7 +49,8 @@ class PowerResult(Result):
     design : str
         ``"paired"``, ``"unpaired"`` or ``"mcnemar"``.
     method : str
-        ``"normal"`` or ``"t"``.
+        ``"normal"``, ``"t"`` or ``"mcnemar-exact"`` (the exact conditional McNemar test, whose
+        power is computed exactly).
     sd_diff : float
         SD of one item's contribution to the difference under the alternative, design effect
         included (per model for unpaired designs: ``sqrt(var_A + var_B)``).
@@ -131,9 +133,14 @@ def _var_diff(delta: float, spec: _Spec) -> tuple[float, float]:
 def _power(delta: float, n: float, spec: _Spec) -> float:
     """Power of the test of no difference at effect ``delta`` with ``n`` items per model."""
     v0, v1 = _var_diff(delta, spec)
+    tails = 2 if spec.alternative == "two-sided" else 1
+    if spec.method == "mcnemar-exact":
+        psi = spec.discordant
+        if psi is None:
+            psi = discordant_rate(delta, baseline=spec.baseline, rho=spec.rho)
+        return mcnemar_exact_power(delta, n, psi, alpha=spec.alpha, tails=tails)
     if v1 <= 0:
         return 1.0
-    tails = 2 if spec.alternative == "two-sided" else 1
     if spec.method == "t":
         df = n - 1.0 if spec.paired else 2.0 * n - 2.0
         crit = stats.t.isf(spec.alpha / tails, df)
@@ -228,9 +235,19 @@ def _spec_iv(
     alpha = check_probability(alpha, "alpha", open_interval=True)
     power = check_probability(power, "power", open_interval=True)
     alternative = check_alternative(alternative)
-    method = check_choice(method, "method", ("normal", "t"))
+    method = check_choice(method, "method", ("auto", "normal", "t", "mcnemar-exact"))
     if method == "t" and sd is None and sd_diff is None:
         raise InputError("`method='t'` needs continuous scores (`sd` or `sd_diff`).")
+    binary_pairs = discordant is not None or (baseline is not None and bool(paired))
+    exact_ok = binary_pairs and deff == 1.0 and k == 1
+    if method == "mcnemar-exact" and not exact_ok:
+        raise InputError(
+            "`method='mcnemar-exact'` needs binary paired scores (`discordant`, or `baseline` "
+            "with `paired=True`), one sample per item (`k=1`) and no clustering "
+            f"(`design_effect=1`); got k={k}, design_effect={deff:g}, paired={paired}."
+        )
+    if method == "auto":
+        method = "mcnemar-exact" if exact_ok else "normal"
     spec = _Spec(sd, baseline, discordant, sd_diff, rho, bool(paired), deff, k, icc, alpha,
                  alternative, method)  # fmt: skip
     return spec, power
@@ -287,8 +304,13 @@ _DOC_OPTIONS = """sd : float, optional
         Target power.
     alternative : {"two-sided", "greater", "less"}, default "two-sided"
         Two-sided or one-sided test.
-    method : {"normal", "t"}, default "normal"
-        Normal approximation, or the noncentral t (continuous scores only)."""
+    method : {"auto", "normal", "t", "mcnemar-exact"}, default "auto"
+        ``"mcnemar-exact"``: the exact power of the exact conditional McNemar test, the test
+        ``compare`` reports for binary paired scores; ``"normal"``: the normal approximation
+        (Connor 1987 for McNemar); ``"t"``: the noncentral t (continuous scores only).
+        ``"auto"`` is ``"mcnemar-exact"`` for binary paired designs (``discordant``, or
+        ``baseline`` with ``paired=True``) with ``k=1`` and ``design_effect=1``, and
+        ``"normal"`` otherwise."""
 
 
 def minimum_detectable_effect(
@@ -306,7 +328,7 @@ def minimum_detectable_effect(
     alpha: float = 0.05,
     power: float = 0.8,
     alternative: str = "two-sided",
-    method: str = "normal",
+    method: str = "auto",
 ) -> PowerResult:
     """The smallest difference B - A that a test detects with the given power at ``n`` items.
 
@@ -333,8 +355,11 @@ def minimum_detectable_effect(
     :math:`V_0 = \\psi`, :math:`V_1 = \\psi - \\delta^2`. Normal power (two-sided):
     :math:`\\Phi((\\delta - z_{1-\\alpha/2} SE_0)/SE_1) + \\Phi((-\\delta - z_{1-\\alpha/2} SE_0)/SE_1)`;
     the t version uses the noncentral t with n - 1 (paired) or 2n - 2 (unpaired) df, as
-    ``statsmodels.stats.power.TTestPower`` and ``TTestIndPower`` do. ``delta`` solves power =
-    target by Brent's method.
+    ``statsmodels.stats.power.TTestPower`` and ``TTestIndPower`` do. The exact McNemar power is
+    :math:`\\sum_m \\mathrm{Bin}(m; n, \\psi) P(\\text{reject} \\mid m)`, the B-only count among ``m``
+    discordant items being :math:`\\mathrm{Bin}(m, (\\psi + \\delta)/(2\\psi))` (with ``baseline``
+    and ``rho``, :math:`\\psi = p_A + p_B - 2p_{11}`, :math:`p_{11} = p_A p_B + \\rho\\sigma_A\\sigma_B`).
+    ``delta`` solves power = target by Brent's method.
 
     References
     ----------
@@ -346,9 +371,12 @@ def minimum_detectable_effect(
     Examples
     --------
     >>> from assay.stats._power import minimum_detectable_effect
-    >>> res = minimum_detectable_effect(1000, baseline=0.7, rho=0.5)
+    >>> res = minimum_detectable_effect(1000, baseline=0.7, rho=0.5, method="normal")
     >>> round(res.delta, 4)
     0.0398
+    >>> res = minimum_detectable_effect(1000, baseline=0.7, rho=0.5)  # exact McNemar
+    >>> res.method, round(res.delta, 4)
+    ('mcnemar-exact', 0.0413)
     """
     spec, target = _spec_iv(
         sd=sd, baseline=baseline, discordant=discordant, sd_diff=sd_diff, rho=rho, paired=paired,
@@ -390,7 +418,7 @@ def sample_size(
     alpha: float = 0.05,
     power: float = 0.8,
     alternative: str = "two-sided",
-    method: str = "normal",
+    method: str = "auto",
 ) -> PowerResult:
     """Items per model needed to detect a difference ``delta`` (B - A) with the given power.
 
@@ -412,6 +440,9 @@ def sample_size(
     equal null and alternative variances, :math:`n = (z_{1-\\alpha/2} + z_{1-\\beta})^2 V /
     \\delta^2` (ignoring the far tail); McNemar (Connor 1987, eq. 3):
     :math:`n = (z_{1-\\alpha/2}\\sqrt\\psi + z_{1-\\beta}\\sqrt{\\psi - \\delta^2})^2/\\delta^2`.
+    With ``method="mcnemar-exact"`` the power of the exact test is saw-toothed in ``n``; ``n`` is
+    the smallest item count reaching the target found by a scan upward from below the normal
+    solution (a larger count may fall short by a fraction of a percent).
 
     References
     ----------
@@ -421,8 +452,10 @@ def sample_size(
     Examples
     --------
     >>> from assay.stats._power import sample_size
-    >>> sample_size(0.02, discordant=0.1).n
+    >>> sample_size(0.02, discordant=0.1, method="normal").n
     1960
+    >>> sample_size(0.02, discordant=0.1).n  # exact McNemar, the test compare reports
+    2057
     """
     spec, target = _spec_iv(
         sd=sd, baseline=baseline, discordant=discordant, sd_diff=sd_diff, rho=rho, paired=paired,
@@ -436,6 +469,8 @@ def sample_size(
             f"({'the discordant rate' if spec.discordant is not None else '1 - baseline'}); "
             f"got {delta!r}."
         )
+    if spec.method == "mcnemar-exact":
+        return _sample_size_exact(delta, spec, target)
     lo, hi = 2.0, 4.0
     while _power(delta, hi, spec) < target:
         hi *= 2.0
@@ -448,6 +483,31 @@ def sample_size(
     n = math.ceil(n_exact - 1e-9)
     return _result(spec, solved_for="n", delta=delta, n=n, n_exact=n_exact,
                    power=_power(delta, n, spec))  # fmt: skip
+
+
+def _sample_size_exact(delta: float, spec: _Spec, target: float) -> PowerResult:
+    normal = dataclasses.replace(spec, method="normal")
+    n0 = sample_size_n_exact(delta, normal, target)
+    try:
+        n = smallest_n(lambda m: _power(delta, m, spec), target, n0)
+    except OverflowError:
+        raise InputError(
+            f"`delta` = {delta!r} is too small to detect with any n below 1e9."
+        ) from None
+    return _result(spec, solved_for="n", delta=delta, n=n, n_exact=n,
+                   power=_power(delta, n, spec))  # fmt: skip
+
+
+def sample_size_n_exact(delta: float, spec: _Spec, target: float) -> float:
+    """The real-valued n of the normal approximation (the start of the exact scan)."""
+    lo, hi = 2.0, 4.0
+    while _power(delta, hi, spec) < target:
+        hi *= 2.0
+        if hi > 1e15:
+            raise InputError(f"`delta` = {delta!r} is too small to detect with any n below 1e15.")
+    if _power(delta, lo, spec) >= target:
+        return lo
+    return optimize.brentq(lambda m: _power(delta, m, spec) - target, lo, hi, xtol=1e-10)
 
 
 minimum_detectable_effect.__doc__ = minimum_detectable_effect.__doc__.replace(
@@ -467,6 +527,7 @@ def power_from_data(
     alpha: float = 0.05,
     power: float = 0.8,
     alternative: str = "two-sided",
+    method: str = "auto",
 ) -> PowerResult:
     """Power of a paired comparison, with the variance estimated from pilot data.
 
@@ -485,6 +546,10 @@ def power_from_data(
         iid variance) and applied.
     alpha, power, alternative
         As in :func:`sample_size`.
+    method : {"auto", "normal", "mcnemar-exact"}, default "auto"
+        ``"auto"``: for binary scores, one sample per item (observed and planned) and no
+        clusters, the exact power of the exact conditional McNemar test (the test ``compare``
+        reports), from the observed discordant rate; the normal approximation otherwise.
 
     Returns
     -------
@@ -498,6 +563,8 @@ def power_from_data(
     within-item part of :math:`\\mathrm{Var}(d_i)` is :math:`(\\sigma_{w,A}^2 + \\sigma_{w,B}^2)/K_0`
     (pooled within-item variances; samples of A and B are independent given the item), so at K
     planned samples :math:`V = \\mathrm{Var}(d_i) - w/K_0 + w/K` (floored at :math:`w/K`).
+    For binary pairs planned for McNemar's exact test, the discordant rate :math:`\\hat\\psi`
+    (the share of items on which A and B differ) is the only variance parameter.
 
     References
     ----------
@@ -545,8 +612,26 @@ def power_from_data(
             deff = (_se_cr1(d, codes) ** 2) / (var_d / n_items)
     if var_k == 0:
         raise InputError("`a` and `b` agree on every item: the difference has no variance.")
-    kw = dict(sd_diff=math.sqrt(var_k), design_effect=deff, alpha=alpha, power=power,
-              alternative=alternative)  # fmt: skip
+    method = check_choice(method, "method", ("auto", "normal", "mcnemar-exact"))
+    binary = k0 == 1 and k == 1 and clusters is None and bool(np.all((xa2 == 0) | (xa2 == 1)))
+    binary = binary and bool(np.all((xb2 == 0) | (xb2 == 1)))
+    if method == "mcnemar-exact" and not binary:
+        raise InputError(
+            "`method='mcnemar-exact'` needs binary (0/1) scores with one sample per item and no "
+            "`clusters`."
+        )
+    if binary and method != "normal":
+        psi = float(np.mean(d != 0))
+        kw = dict(discordant=psi, alpha=alpha, power=power, alternative=alternative,
+                  method="mcnemar-exact")  # fmt: skip
+        if delta is not None and delta >= psi:
+            raise InputError(
+                f"`delta` = {delta!r} is not below the observed discordant rate {psi:g}: McNemar "
+                "cannot plan for a difference larger than the share of items where A and B differ."
+            )
+    else:
+        kw = dict(sd_diff=math.sqrt(var_k), design_effect=deff, alpha=alpha, power=power,
+                  alternative=alternative, method="normal")  # fmt: skip
     res = sample_size(delta, **kw) if delta is not None else minimum_detectable_effect(n, **kw)
     extra = {"var_diff_observed": var_d, "var_within": within, "k_observed": k0}
     return dataclasses.replace(res, k=k, assumptions={**res.assumptions, **extra})
