@@ -399,7 +399,18 @@ def minimum_detectable_effect(
         )
         return _result(spec, solved_for="delta", delta=math.nan, n=n, n_exact=n, power=target,
                        note=note)  # fmt: skip
-    delta = optimize.brentq(lambda d: _power(d, n, spec) - target, 1e-12, hi_eval, xtol=1e-14)
+    lo = 1e-12
+    if spec.method == "mcnemar-exact":
+        # The exact solution lies near the normal one: a narrow bracket halves the evaluations.
+        guess = _normal_delta(n, spec, target)
+        if guess < hi_eval and _power(guess, n, spec) < target:
+            lo = guess
+            up = min(1.5 * guess, hi_eval)
+            if _power(up, n, spec) >= target:
+                hi_eval = up
+    delta = optimize.brentq(
+        lambda d: _power(d, n, spec) - target, lo, hi_eval, xtol=1e-14, rtol=1e-12
+    )
     return _result(spec, solved_for="delta", delta=delta, n=n, n_exact=n, power=target)
 
 
