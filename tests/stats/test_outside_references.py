@@ -34,7 +34,7 @@ def test_nemenyi_pvalues_equal_scikit_posthocs(seed):
     np.testing.assert_allclose(ours.pvalues, ref, rtol=1e-6, atol=1e-10)
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning")  # pingouin 0.7 on pandas 2.x, not ours
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")  # pingouin 0.7
 def test_icc_equals_pingouin_icc1_on_balanced_clusters():
     # Oracle: pingouin.intraclass_corr, type "ICC(1,1)" (ICC1: one-way random effects, single rating), with
     # the clusters as targets and the position within a cluster as the rater: for equal cluster
