@@ -13,9 +13,9 @@ from assay.stats._power import (
     _power,
     _spec_iv,
     minimum_detectable_effect,
-    power_from_data,
     sample_size,
 )
+from assay.stats._power_data import power_from_data
 
 SM_ALT = {"two-sided": "two-sided", "greater": "larger"}
 

@@ -9,7 +9,8 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from assay._core import InputError
-from assay.stats._power import minimum_detectable_effect, power_from_data, sample_size
+from assay.stats._power import minimum_detectable_effect, sample_size
+from assay.stats._power_data import power_from_data
 
 # ------------------------------------------------------------------ point 1: noncentral t at large n
 
