@@ -38,15 +38,19 @@ from assay.stats import (
     bootstrap_mean,
     clustered_mean_ci,
     compare,
+    leaderboard,
     mean_ci,
+    power_from_data,
     proportion_ci,
     repeated_samples,
 )
+from assay.stats._power_exact import mcnemar_exact_power
 
 LEVEL = 0.95
 NS = (25, 50, 200, 1000)
 README = Path(__file__).with_name("README.md")
 START, END = "<!-- coverage:start -->", "<!-- coverage:end -->"
+LEVELS_START, LEVELS_END = "<!-- coverage-levels:start -->", "<!-- coverage-levels:end -->"
 
 
 def gh_expectation(mu: float, sigma: float) -> float:
@@ -217,6 +221,152 @@ def markdown(rows, seconds: float) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------- levels study
+# Issue 24: unequal clusters (CR1 against CR2 with Imbens-Kolesar df, and the clustered versions
+# of compare and leaderboard, called as they are), and power planned from pilot data.
+
+
+def issue_cluster_sizes() -> np.ndarray:
+    """91 clusters, 12,032 items, lognormal sizes 4 to 1,569 (median about 50): the shape of
+    MMLU-Pro's `src` field measured in issue 24."""
+    z = sps.norm.ppf((np.arange(91) + 0.5) / 91)
+    s = np.clip(47 * np.exp(1.38 * z), 4, None)
+    s[-1] = 1569
+    mid = (s > 4) & (s < 1569)
+    s[mid] *= (12032 - s[~mid].sum()) / s[mid].sum()
+    s = np.round(s).astype(int)
+    s[45] += 12032 - s.sum()
+    return s
+
+
+def cluster_designs() -> list[tuple[str, np.ndarray, float]]:
+    unequal = issue_cluster_sizes()
+    return [
+        ("91 unequal, SD 0.3", unequal, 0.3),
+        ("91 unequal, SD 0.8", unequal, 0.8),
+        ("30 equal x 40, SD 0.8", np.full(30, 40), 0.8),
+        ("10 equal x 40, SD 0.8", np.full(10, 40), 0.8),
+    ]
+
+
+def clustered_levels(scale: float) -> list[tuple[str, int, list[float]]]:
+    """Coverage (%) of each clustered interval per design; rows (method, R, cells)."""
+    designs = cluster_designs()
+    beta = 0.3  # model B's (and C's, twice) logit advantage, shared item ease e ~ N(0, 1)
+    methods = ["mean: CR2, Imbens-Kolesar df (default)", "mean: CR1, t with G - 1 df",
+               "mean: Miller, normal", "mean: cluster bootstrap percentile",
+               "compare(clusters=): difference, t", "compare(clusters=): difference, bootstrap",
+               "leaderboard(clusters=): each model's interval"]  # fmt: skip
+    reps_of = [1000, 1000, 1000, 500, 500, 500, 300]
+    cells = {m: [] for m in methods}
+    for d_i, (_, sizes, sd) in enumerate(designs):
+        codes = np.repeat(np.arange(sizes.size), sizes)
+        g = sizes.size
+        total_sd = math.sqrt(1.0 + sd**2)
+        truth_a = gh_expectation(0.0, total_sd)
+        truths = [truth_a, gh_expectation(beta, total_sd), gh_expectation(2 * beta, total_sd)]
+        for m_i, (method, reps) in enumerate(zip(methods, reps_of, strict=True)):
+            reps = max(50, int(reps * scale))
+            rng = np.random.default_rng(1000 * d_i)  # the same data sets for every method
+            hits = 0
+            for _ in range(reps):
+                eta = rng.normal(0, sd, g)[codes] + rng.normal(0, 1, codes.size)
+                x = [
+                    (rng.random(codes.size) < expit(eta + j * beta)).astype(float) for j in range(3)
+                ]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    hits += _clustered_hit(m_i, x, codes, truths, rng)
+            cells[method].append(100.0 * hits / (reps * (3 if m_i == 6 else 1)))
+            print(f"{designs[d_i][0]:24s} {method:48s} R={reps:5d} {cells[method][-1]:6.1f}",
+                  flush=True)  # fmt: skip
+    return [(m, max(50, int(r * scale)), cells[m]) for m, r in zip(methods, reps_of, strict=True)]
+
+
+def _clustered_hit(m_i, x, codes, truths, rng) -> int:
+    a, b = x[0], x[1]
+    if m_i < 3:
+        method = ("cr2", "cr1", "miller")[m_i]
+        return int(covers(*_ci(clustered_mean_ci(a, codes, method=method)), truths[0]))
+    if m_i == 3:
+        res = bootstrap_mean(a, clusters=codes, n_resamples=1000, rng=rng)
+        return int(covers(*_ci(res), truths[0]))
+    if m_i in (4, 5):
+        res = compare(a, b, clusters=codes, n_resamples=1000, rng=rng)
+        ci = (res.ci_low, res.ci_high) if m_i == 4 else _ci(res.bootstrap)
+        return int(covers(*ci, truths[1] - truths[0]))
+    res = leaderboard(np.vstack(x), models=["A", "B", "C"], clusters=codes, n_resamples=500,
+                      rng=rng)  # fmt: skip
+    by_model = {e.model: e for e in res.entries}
+    return sum(
+        int(covers(by_model[m].ci_low, by_model[m].ci_high, t))
+        for m, t in zip("ABC", truths, strict=True)
+    )
+
+
+def power_levels(scale: float) -> list[tuple[str, int, list[float]]]:
+    """Realised power of the exact McNemar test (the test compare reports) when n or the MDE is
+    planned from a pilot of 300 items; truth p(A only) = 0.06, p(B only) = 0.10."""
+    pa, pb = 0.06, 0.10
+    psi, delta = pa + pb, pb - pa
+    reps = max(20, int(300 * scale))
+    rows = []
+    for method in ("auto", "normal"):
+        rng = np.random.default_rng(7)
+        got_n, got_mde = [], []
+        for _ in range(reps):
+            cells = rng.choice(3, size=300, p=[pa, pb, 1 - psi])
+            both = rng.integers(0, 2, 300).astype(float)
+            a = np.where(cells == 0, 1.0, np.where(cells == 1, 0.0, both))
+            b = np.where(cells == 0, 0.0, np.where(cells == 1, 1.0, both))
+            plan = power_from_data(a, b, delta=delta, method=method)
+            got_n.append(mcnemar_exact_power(delta, plan.n, psi, alpha=0.05, tails=2))
+            mde = power_from_data(a, b, n=1000, method=method).delta
+            if math.isfinite(mde) and mde < psi:
+                got_mde.append(mcnemar_exact_power(mde, 1000, psi, alpha=0.05, tails=2))
+        name = "exact McNemar (default)" if method == "auto" else "normal (Connor)"
+        rows.append((f"n planned for delta = 0.04, {name}", reps, [100 * np.mean(got_n),
+                     100 * np.median(got_n)]))  # fmt: skip
+        rows.append((f"MDE at n = 1,000, {name}", reps, [100 * np.mean(got_mde),
+                     100 * np.median(got_mde)]))  # fmt: skip
+        for r in rows[-2:]:
+            print(f"power: {r[0]:52s} R={r[1]:4d} mean {r[2][0]:.1f} median {r[2][1]:.1f}",
+                  flush=True)  # fmt: skip
+    # with the true discordant rate (no pilot error): the power each plan was meant to have
+    for method in ("mcnemar-exact", "normal"):
+        from assay.stats import sample_size
+
+        n = sample_size(delta, discordant=psi, method=method).n
+        rows.append((f"n from the true rate, {method}", 1,
+                     [100 * mcnemar_exact_power(delta, n, psi, alpha=0.05, tails=2)] * 2))  # fmt: skip
+    return rows
+
+
+def levels_markdown(clustered, power, seconds: float) -> str:
+    names = [d[0] for d in cluster_designs()]
+    lines = ["| interval | R | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+    for method, reps, cells in clustered:
+        lines.append(f"| {method} | {reps:,} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+    lines += ["", "Coverage in percent of nominal 95% intervals (leaderboard: over its 3 models).",
+              "", "| plan from a 300-item pilot | pilots | mean realised power | median |",
+              "|---|---:|---:|---:|"]  # fmt: skip
+    for name, reps, (mean, med) in power:
+        lines.append(f"| {name} | {reps} | {mean:.1f} | {med:.1f} |")
+    lines += ["", f"Realised power (percent) of the exact McNemar test at the planned n or MDE, "
+              f"target 80. Run time {seconds:.0f} s."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_block(text: str, start: str, end: str, heading: str) -> None:
+    block = f"{start}\n{text}\n{end}"
+    doc = README.read_text() if README.exists() else "# Benchmarks\n"
+    if start in doc:
+        doc = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
+    else:
+        doc = doc.rstrip("\n") + f"\n\n{heading}\n\n" + block + "\n"
+    README.write_text(doc)
+
+
 def write_readme(table: str) -> None:
     block = f"{START}\n{table}\n{END}"
     text = README.read_text() if README.exists() else "# Benchmarks\n"
@@ -233,12 +383,29 @@ def main() -> None:
         "--write-readme", action="store_true", help="write the table into benchmarks/README.md"
     )
     parser.add_argument(
+        "--section",
+        choices=("main", "levels", "all"),
+        default="main",
+        help="main: the table by n; levels: unequal clusters and power from pilot data",
+    )
+    parser.add_argument(
         "--scale",
         type=float,
         default=1.0,
         help="multiply the replicates (e.g. 0.1 for a quick look)",
     )
     args = parser.parse_args()
+    if args.section in ("levels", "all"):
+        start = time.perf_counter()
+        clustered = clustered_levels(args.scale)
+        power = power_levels(args.scale)
+        table = levels_markdown(clustered, power, time.perf_counter() - start)
+        print()
+        print(table)
+        if args.write_readme:
+            write_block(table, LEVELS_START, LEVELS_END, "## coverage.py --section levels")
+        if args.section == "levels":
+            return
     start = time.perf_counter()
     rows = study(args.scale)
     table = markdown(rows, time.perf_counter() - start)

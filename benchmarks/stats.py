@@ -13,6 +13,11 @@ Prints timings and results; asserts nothing (a benchmark is not a test).
    lm-evaluation-harness's ``bootstrap_stderr``, run as lm-eval runs it (see ``lm_eval_*`` below).
 2. All pairwise comparisons of 100 models x 10,000 binary items with Holm's adjustment
    (``assay.stats.pairwise``).
+3. The bootstrap of a mean of 100,000 continuous scores (Beta(2, 5): judge scores, F1), 10,000
+   resamples: ``assay.stats.bootstrap_mean`` against ``scipy.stats.bootstrap`` with the percentile
+   interval and with BCa (scipy's default; ``--bca`` runs scipy's BCa, whose jackknife of 100,000
+   leave-one-out means takes minutes), and the Monte Carlo SD of our interval ends over 10 seeds,
+   so that the difference to scipy is read in units of Monte Carlo error.
 """
 
 from __future__ import annotations
@@ -170,16 +175,59 @@ def bench_pairwise() -> None:
           f"{int(res.reject.sum()):,} significant after Holm")  # fmt: skip
 
 
+def bench_continuous(bca: bool) -> None:
+    x = np.random.default_rng(2).beta(2.0, 5.0, N_ITEMS)
+    se_iid = x.std(ddof=1) / math.sqrt(x.size)
+    print(f"== bootstrap of a mean: {N_ITEMS:,} continuous scores, {N_RESAMPLES:,} resamples ==")
+    print(f"   mean = {x.mean():.6f}; analytic SE s/sqrt(n) = {se_iid:.7f}")
+    methods = ["percentile", "bca"]
+    print(f"   {'method':52s} {'seconds':>8s} {'SE':>10s}  95% CI")
+    for method in methods:
+        bootstrap_mean(x[:5000], n_resamples=100, method=method, rng=0)  # warm-up
+        t_ours, ours = timed(bootstrap_mean, x, n_resamples=N_RESAMPLES, method=method, rng=0)
+        ends = np.array(
+            [
+                (r.ci_low, r.ci_high)
+                for r in (
+                    bootstrap_mean(x, n_resamples=N_RESAMPLES, method=method, rng=s)
+                    for s in range(1, 11)
+                )
+            ]
+        )
+        mc_sd = ends.std(axis=0, ddof=1)
+        print(f"   {'assay bootstrap_mean ' + method:52s} {t_ours:8.3f} {ours.se:10.7f}  "
+              f"{ours.ci_low:.6f} to {ours.ci_high:.6f}")  # fmt: skip
+        if method == "bca" and not bca:
+            print("   (scipy BCa not run: pass --bca)")
+            continue
+        t_sp, sp = timed(
+            sps.bootstrap, (x,), np.mean, n_resamples=N_RESAMPLES, method=method, batch=100, rng=0
+        )
+        ci = sp.confidence_interval
+        print(f"   {'scipy.stats.bootstrap ' + method:52s} {t_sp:8.3f} {sp.standard_error:10.7f}  "
+              f"{ci.low:.6f} to {ci.high:.6f}")  # fmt: skip
+        z = (np.array([ci.low, ci.high]) - np.array([ours.ci_low, ours.ci_high])) / (
+            mc_sd * math.sqrt(2.0)
+        )
+        print(f"   speed-up over scipy ({method}): {t_sp / t_ours:.1f}x (target >= 10x); "
+              f"scipy - assay ends in Monte Carlo SDs of a difference: {z[0]:+.2f}, {z[1]:+.2f} "
+              f"(MC SD of our ends over 10 seeds: {mc_sd[0]:.2e}, {mc_sd[1]:.2e})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="time lm-eval on all 10,000 resamples")
+    parser.add_argument("--bca", action="store_true", help="also time scipy's BCa (minutes)")
+    parser.add_argument("--only-continuous", action="store_true", help="run section 3 only")
     args = parser.parse_args()
     import scipy
 
     print(f"numpy {np.__version__}, scipy {scipy.__version__}, "
           f"{os.cpu_count()} CPUs")  # fmt: skip
-    bench_bootstrap(args.full)
-    bench_pairwise()
+    if not args.only_continuous:
+        bench_bootstrap(args.full)
+        bench_pairwise()
+    bench_continuous(args.bca)
 
 
 if __name__ == "__main__":

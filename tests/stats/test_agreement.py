@@ -216,13 +216,14 @@ def test_ppi_matches_paper_closed_form():
 
 def test_ppi_tuned_lambda_formula():
     # Reference: PPI++ (Angelopoulos, Duchi & Zrnic 2023, eq. for the mean):
-    # lambda* = Cov(Y, f) / ((1 + n/N) Var(f)).
+    # lambda* = Cov(Y, f) / ((1 + n/N) Var(f)), Var(f) over all predictions with ddof = 1 as in
+    # ppi-python 0.2.3 (`_calc_lam_glm`: np.cov of the stacked predictions).
     rng = np.random.default_rng(8)
     y = rng.normal(size=300)
     yhat = 0.2 * y + rng.normal(size=300)  # a weak judge: lambda* is about 0.17
     yu = 0.2 * rng.normal(size=3000) + rng.normal(size=3000)
     r = ppi_mean(y, yhat, yu, lam="tuned")
-    var_f = np.concatenate([yhat, yu]).var()
+    var_f = np.concatenate([yhat, yu]).var(ddof=1)
     lam = np.cov(y, yhat, ddof=0)[0, 1] / ((1 + 300 / 3000) * var_f)
     assert r.lam == pytest.approx(lam, rel=1e-12) and r.method == "ppi++"
     assert r.width < ppi_mean(y, yhat, yu).width  # the tuned weight helps a weak judge

@@ -30,7 +30,7 @@ def test_cr1_agrees_with_statsmodels_cluster_ols(seed):
     # Oracle: statsmodels OLS on a constant, cov_type="cluster" (CR1 with G/(G-1)), use_t=True
     # (t with G - 1 df), to 1e-8.
     x, labels, codes = _data(seed)
-    res = clustered_mean_ci(x, labels, confidence_level=0.9)
+    res = clustered_mean_ci(x, labels, method="cr1", confidence_level=0.9)
     ref = _ols(x, codes)
     assert res.se == pytest.approx(ref.bse[0], abs=1e-8)
     np.testing.assert_allclose((res.ci_low, res.ci_high), ref.conf_int(alpha=0.1)[0], atol=1e-8)
@@ -89,7 +89,7 @@ def test_icc_and_design_effect_recover_known_truth():
     assert res.design_effect == pytest.approx(2.8, rel=0.1)
 
 
-@pytest.mark.parametrize("method", ["cr1", "miller"])
+@pytest.mark.parametrize("method", ["cr2", "cr1", "miller"])
 def test_coverage_with_clustered_binary_scores(method):
     # Simulation: items in 100 clusters of 8 share a cluster difficulty; true mean known.
     # Clustered intervals cover near 95%; the iid interval (se_iid) does not.
@@ -130,7 +130,12 @@ def test_few_clusters_warn():
         ([1.0, 2.0], ["a", "a"], {}, r"`clusters` must hold at least 2 distinct clusters.*got 1"),
         ([1.0, 2.0], ["a"], {}, r"`clusters` must have one label per item \(2\); got 1"),
         ([1.0, np.nan], ["a", "b"], {}, r"`x` contains 1 NaN value\(s\); pass `missing='omit'`"),
-        ([1.0, 2.0], ["a", "b"], {"method": "cr2"}, r"`method` must be one of 'cr1', 'miller'"),
+        (
+            [1.0, 2.0],
+            ["a", "b"],
+            {"method": "cr3"},
+            r"`method` must be one of 'cr2', 'cr1', 'miller'",
+        ),
         ([1.0, 2.0], ["a", "b"], {"missing": "skip"}, r"`missing` must be one of"),
         ([1.0, 2.0], ["a", "b"], {"confidence_level": 2}, r"`confidence_level` must be in"),
         ([[1.0, 2.0]], ["a", "b"], {}, r"`x` must have 1 dimension"),

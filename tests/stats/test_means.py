@@ -65,7 +65,7 @@ def test_constant_data_warns():
         ([1.0], {}, r"`x` needs at least 2 non-missing values for an interval; got 1"),
         ([], {}, r"`x` must have at least 1 element"),
         ([[1.0, 2.0]], {}, r"`x` must have 1 dimension"),
-        ([1.0, 2.0], {"method": "z"}, r"`method` must be one of 't', 'normal', 'score'; got 'z'"),
+        ([1.0, 2.0], {"method": "z"}, r"`method` must be one of 't', 'normal', 'score', 'auto'; got 'z'"),
         ([1.0, 2.0], {"missing": "drop"}, r"`missing` must be one of 'raise', 'omit', 'propagate'"),
         (
             [1.0, 2.0],

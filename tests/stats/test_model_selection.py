@@ -111,9 +111,16 @@ def test_mcnemar_agrees_with_statsmodels(b, c):
 
 
 def test_mcnemar_no_discordant_pairs():
+    # Documented convention (issue 24, point 6): p = 1 for every method; statsmodels 0.15 gives
+    # p = 0 (corrected chi-square) and NaN (uncorrected) here, which we check so that a change in
+    # the reference is noticed.
     y = np.array([0, 1, 1, 0])
-    r = mcnemar_predictions(y, y, y)
-    assert (r.statistic, r.pvalue) == (0.0, 1.0)
+    for method, correction in (("exact", True), ("chi2", True), ("chi2", False)):
+        r = mcnemar_predictions(y, y, y, method=method, correction=correction)
+        assert (r.statistic, r.pvalue) == (0.0, 1.0)
+    with np.errstate(all="ignore"):
+        assert sm_mcnemar([[2, 0], [0, 2]], exact=False, correction=True).pvalue == 0.0
+        assert np.isnan(sm_mcnemar([[2, 0], [0, 2]], exact=False, correction=False).pvalue)
 
 
 def test_mcnemar_type_one_error_by_simulation():

@@ -116,8 +116,10 @@ from assay.stats._pilot import (
 from assay.stats._power import (
     PowerResult,
     minimum_detectable_effect,
-    power_from_data,
     sample_size,
+)
+from assay.stats._power_data import (
+    power_from_data,
 )
 from assay.stats._proportion import (
     ProportionResult,

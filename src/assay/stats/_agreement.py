@@ -594,7 +594,8 @@ def ppi_mean(
         The judge's scores on the items without human labels.
     lam : float or "tuned", default 1.0
         Weight of the predictions: 1 is the PPI estimator of Angelopoulos et al. (2023);
-        ``"tuned"`` picks the variance-minimising weight (PPI++), 0 ignores the judge.
+        ``"tuned"`` picks the variance-minimising weight (PPI++), clipped to [0, 1] as
+        ppi-python's ``ppi_mean_ci(lam=None)`` clips it; 0 ignores the judge.
     confidence_level : float, default 0.95
         Nominal coverage (normal interval).
 
@@ -608,8 +609,13 @@ def ppi_mean(
     :math:`\\mathrm{SE}^2 = \\lambda^2 \\hat\\sigma^2_{\\hat y^U}/N + \\hat\\sigma^2_{\\lambda\\hat y - y}/n`
     (variances with 1/N and 1/n, as in the paper's algorithm) and interval
     :math:`\\hat\\theta \\pm z_{1-\\alpha/2} \\mathrm{SE}`. PPI++ (Angelopoulos, Duchi & Zrnic 2023):
-    :math:`\\lambda^* = \\mathrm{Cov}(y, \\hat y) / ((1 + n/N) \\mathrm{Var}(\\hat y))`, estimated
-    from all predictions.
+    :math:`\\lambda^* = \\mathrm{Cov}(y, \\hat y) / ((1 + n/N) \\mathrm{Var}(\\hat y))`, the
+    covariance from the labelled pairs (1/n) and the variance from all predictions (1/(n+N-1)),
+    clipped to [0, 1] as in ppi-python (``_calc_lam_glm(clip=True)``, version 0.2.3). Clipping
+    matters when the judge is anti-correlated with the truth (the unclipped weight is negative) or
+    the judge's scale is compressed (above 1); a clipped weight is no longer the variance
+    minimiser but keeps the estimator between the classical mean (0) and PPI (1). Unclipped, the
+    interval also covers (0.947 against 0.946 for ppi-python in the outside check of issue 24).
 
     References
     ----------
@@ -635,9 +641,10 @@ def ppi_mean(
     if isinstance(lam, str):
         check_choice(lam, "lam", ("tuned",))
         allp = np.concatenate([yh, yu])
-        var_f = allp.var()
+        var_f = allp.var(ddof=1)
         cov = float(np.mean((yy - yy.mean()) * (yh - yh.mean())))
         lam_v = cov / ((1.0 + n / big_n) * var_f) if var_f > 0 else 0.0
+        lam_v = min(max(lam_v, 0.0), 1.0)  # clipped to [0, 1], as ppi-python does
     elif isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not math.isfinite(lam):
         raise InputError(f"`lam` must be a finite number or 'tuned'; got {lam!r}.")
     else:

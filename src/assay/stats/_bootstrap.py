@@ -7,6 +7,16 @@ scores that share the same items, so a resample is paired across rows. Two exact
   the counts of each distinct value (or distinct column of values) in a resample of ``n`` items
   are multinomial(``n``, value frequencies). Drawing those counts is the item bootstrap exactly,
   in O(n_resamples x n_distinct) instead of O(n_resamples x n_items);
+* many distinct values in one row (continuous scores) and at least ``_BINNED_MIN_ITEMS`` items:
+  the items are grouped into about 256 bins (half the edges at quantiles, half equally spaced, so
+  that outliers sit in narrow bins of their own); the counts of each bin in a resample are
+  multinomial exactly, and the sum of the ``K_b`` draws inside bin ``b`` is drawn from the normal
+  law with its exact conditional mean ``K_b mu_b`` and variance ``K_b sigma_b^2``. The bootstrap
+  distribution's mean and variance are then exact and only the within-bin third and higher
+  cumulants are replaced; the part of the skewness and excess kurtosis so dropped is computed on
+  the data and the exact index strategy is used instead when it exceeds ``_BINNED_TOLERANCE``
+  (on smooth, skewed and heavy-tailed data it is 1e-7 or less, against a Monte Carlo error of the
+  interval ends of about 3% of the SE at 10,000 resamples);
 * otherwise: resampled indices drawn in chunks of bounded memory.
 
 With clusters, whole clusters are resampled and the mean is the ratio estimator
@@ -40,6 +50,14 @@ _CHUNK_BYTES = 64 * 2**20
 _MAX_DISTINCT = 2048
 #: ... and at most this fraction of the number of units (items or clusters).
 _MAX_DISTINCT_FRACTION = 0.25
+
+#: The binned strategy for one row of continuous scores needs at least this many items ...
+_BINNED_MIN_ITEMS = 4096
+#: ... uses at most this many bins ...
+_BINNED_BINS = 256
+#: ... and is used only when the within-bin skewness and excess kurtosis it drops (standardised
+#: as cumulants of the resampled sum) are both below this.
+_BINNED_TOLERANCE = 1e-4
 
 BOOTSTRAP_METHODS = ("percentile", "basic", "bca")
 
@@ -139,12 +157,65 @@ def _index_dtype(n_units: int) -> type:
     return np.int32 if n_units < 2**31 - 1 else np.int64
 
 
+def _bin_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Bins of ``x`` for the binned bootstrap: (items, means, variances) per bin, or None.
+
+    None when the within-bin cumulants that the normal draw of within-bin sums drops are too
+    large to neglect (see the module docstring).
+    """
+    n = x.size
+    lo, hi = float(x.min()), float(x.max())
+    half = _BINNED_BINS // 2
+    quantile_edges = np.quantile(x, np.linspace(0.0, 1.0, half + 1))
+    edges = np.unique(np.r_[quantile_edges, np.linspace(lo, hi, half + 1)])
+    raw = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    codes = np.unique(raw, return_inverse=True)[1].reshape(-1)
+    g = int(codes.max()) + 1
+    size = np.bincount(codes, minlength=g).astype(np.float64)
+    mean = np.bincount(codes, weights=x, minlength=g) / size
+    dev = x - mean[codes]
+    var = np.bincount(codes, weights=dev**2, minlength=g) / size
+    k3 = np.bincount(codes, weights=dev**3, minlength=g) / size
+    k4 = np.bincount(codes, weights=dev**4, minlength=g) / size - 3.0 * var**2
+    total_var = n * float(x.var())
+    if total_var <= 0.0:
+        return None
+    dropped_skew = abs(float(size @ k3)) / total_var**1.5
+    dropped_kurt = abs(float(size @ k4)) / total_var**2
+    if max(dropped_skew, dropped_kurt) > _BINNED_TOLERANCE:
+        return None
+    return size, mean, var
+
+
+def _binned_means(
+    size: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    n: int,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Resampled means from multinomial bin counts and normal within-bin sums, shape (B,)."""
+    out = np.empty(n_resamples)
+    step = max(1, min(n_resamples, _CHUNK_BYTES // (8 * size.size)))
+    for start in range(0, n_resamples, step):
+        r = min(step, n_resamples - start)
+        counts = rng.multinomial(n, size / n, size=r).astype(np.float64)
+        within_sd = np.sqrt(counts @ var)
+        out[start : start + r] = (counts @ mean + within_sd * rng.standard_normal(r)) / n
+    return out
+
+
 def _item_means(rows: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
     """Item bootstrap of row means, shape (n_resamples, m)."""
     m, n = rows.shape
     distinct = _distinct_columns(rows)
     if distinct is not None:
         return _multinomial_means(distinct[0], distinct[1], None, n_resamples, rng)
+    if m == 1 and n >= _BINNED_MIN_ITEMS:
+        binned = _bin_moments(rows[0])
+        if binned is not None:
+            return _binned_means(*binned, n, n_resamples, rng)[:, None]
     out = np.empty((n_resamples, m))
     # With several rows, count how often each item is drawn and take one matrix product
     # (counts @ rows.T) instead of m gathers: the same resample, m times less memory traffic.

@@ -258,6 +258,12 @@ def mcnemar_predictions(
     exact :math:`p = \\min(1, 2 F_{Bin(b+c, 1/2)}(\\min(b, c)))`; chi-square
     :math:`(|b - c| - 1)^2/(b + c)` with correction, :math:`(b-c)^2/(b+c)` without, on 1 df.
 
+    With no discordant pairs (``b + c = 0``) every method returns statistic 0 and p = 1: the two
+    classifiers never disagree, so the data hold no evidence of a difference (the exact test's
+    p-value is 1 there by definition). This is a choice at an edge where the references differ:
+    ``statsmodels.stats.contingency_tables.mcnemar`` returns p = 0 with the continuity-corrected
+    chi-square (its statistic (|0| - 1)^2 / 0 is inf) and NaN without correction.
+
     References
     ----------
     .. [1] Q. McNemar, "Note on the sampling error of the difference between correlated

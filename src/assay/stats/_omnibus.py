@@ -94,12 +94,32 @@ class CochranQResult(Result):
     method: str = "cochran-q"
 
 
-def _scores_iv(scores, name: str, *, binary: bool = False) -> np.ndarray:
+def _scores_iv(scores, name: str, *, binary: bool = False, n_models=None) -> np.ndarray:
+    """Validate a (n_models, n_items) matrix; refuse shapes that read as items x models."""
     x = check_array(scores, name, ndim=2, binary=binary)
-    if x.shape[0] < 2:
-        raise InputError(f"`{name}` must hold at least 2 models (rows); got shape {x.shape}.")
-    if x.shape[1] < 2:
+    k, n = x.shape
+    if k < 2:
+        raise InputError(
+            f"`{name}` must hold at least 2 models (rows); got shape {x.shape}. Score matrices "
+            "are (n_models, n_items), like ScoreMatrix."
+        )
+    if n < 2:
         raise InputError(f"`{name}` must hold at least 2 items (columns); got shape {x.shape}.")
+    if n_models is not None:
+        if isinstance(n_models, bool) or not isinstance(n_models, int | np.integer):
+            raise InputError(f"`n_models` must be an integer; got {n_models!r}.")
+        if int(n_models) != k:
+            raise InputError(
+                f"`n_models` = {n_models} does not match `{name}`'s shape {x.shape}, which is "
+                f"(n_models, n_items) = ({k}, {n}); pass `{name}.T` if rows are items."
+            )
+    elif k > n:
+        raise InputError(
+            f"`{name}` has shape {x.shape}: read as (n_models, n_items) that is {k} models on "
+            f"only {n} items, which usually means a transposed (n_items, n_models) matrix. "
+            f"Score matrices are (n_models, n_items), like ScoreMatrix: pass `{name}.T`, or pass "
+            f"`n_models={k}` to confirm {k} models."
+        )
     return x
 
 
@@ -116,13 +136,16 @@ def _friedman_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, ties
 
 
-def friedman(scores) -> FriedmanResult:
+def friedman(scores, *, n_models: int | None = None) -> FriedmanResult:
     """Friedman's test that k models score alike, with items as blocks.
 
     Parameters
     ----------
-    scores : array_like of shape (k_models, n_items)
-        One row per model; each column is one item (block).
+    scores : array_like of shape (n_models, n_items)
+        One row per model; each column is one item (block), as in ``ScoreMatrix``.
+    n_models : int, optional
+        Confirms the number of models (rows). Needed only when there are more models than items,
+        a shape that is refused otherwise because it usually means a transposed matrix.
 
     Returns
     -------
@@ -144,7 +167,7 @@ def friedman(scores) -> FriedmanResult:
     >>> round(friedman([[1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 6]]).statistic, 3)
     8.0
     """
-    x = _scores_iv(scores, "scores")
+    x = _scores_iv(scores, "scores", n_models=n_models)
     k, n = x.shape
     ranks, ties = _friedman_ranks(x)
     r_sum = ranks.sum(axis=1)
@@ -161,13 +184,17 @@ def friedman(scores) -> FriedmanResult:
     return FriedmanResult(float(chi2), float(sps.chi2.sf(chi2, k - 1)), k - 1, r_sum / n, n, k)
 
 
-def nemenyi(scores, *, alpha: float = 0.05) -> NemenyiResult:
+def nemenyi(scores, *, alpha: float = 0.05, n_models: int | None = None) -> NemenyiResult:
     """Nemenyi post-hoc test of all pairs of models from their mean Friedman ranks.
 
     Parameters
     ----------
-    scores : array_like of shape (k_models, n_items)
+    scores : array_like of shape (n_models, n_items)
+        One row per model, one column per item, as in ``ScoreMatrix``.
     alpha : float, default 0.05
+    n_models : int, optional
+        Confirms the number of models (rows). Needed only when there are more models than items,
+        a shape that is refused otherwise because it usually means a transposed matrix.
 
     Returns
     -------
@@ -191,7 +218,7 @@ def nemenyi(scores, *, alpha: float = 0.05) -> NemenyiResult:
     2.344
     """
     alpha = check_probability(alpha, "alpha", open_interval=True)
-    x = _scores_iv(scores, "scores")
+    x = _scores_iv(scores, "scores", n_models=n_models)
     k, n = x.shape
     ranks = sps.rankdata(x, axis=0)
     mean_ranks = ranks.mean(axis=1)
@@ -216,13 +243,16 @@ def nemenyi(scores, *, alpha: float = 0.05) -> NemenyiResult:
     )
 
 
-def cochran_q(correct) -> CochranQResult:
+def cochran_q(correct, *, n_models: int | None = None) -> CochranQResult:
     """Cochran's Q test that k models have the same accuracy on the same binary items.
 
     Parameters
     ----------
-    correct : array_like of shape (k_models, n_items)
-        Binary outcomes (0/1), one row per model.
+    correct : array_like of shape (n_models, n_items)
+        Binary outcomes (0/1), one row per model, one column per item, as in ``ScoreMatrix``.
+    n_models : int, optional
+        Confirms the number of models (rows). Needed only when there are more models than items,
+        a shape that is refused otherwise because it usually means a transposed matrix.
 
     Returns
     -------
@@ -245,7 +275,7 @@ def cochran_q(correct) -> CochranQResult:
     >>> cochran_q([[1, 1, 0, 1], [0, 1, 0, 0], [0, 0, 0, 0]]).df
     2
     """
-    x = _scores_iv(correct, "correct", binary=True)
+    x = _scores_iv(correct, "correct", binary=True, n_models=n_models)
     k, n = x.shape
     col = x.sum(axis=1)
     row = x.sum(axis=0)

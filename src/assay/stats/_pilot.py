@@ -8,7 +8,8 @@ import numpy as np
 
 from assay._core import InputError, ScoreMatrix
 from assay.stats._models import _matrix_clusters
-from assay.stats._power import PowerResult, power_from_data
+from assay.stats._power import PowerResult
+from assay.stats._power_data import power_from_data
 
 __all__ = ["power_from_matrix"]
 

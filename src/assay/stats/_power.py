@@ -18,13 +18,13 @@ from scipy import optimize, special, stats
 from assay._core import InputError, Result
 from assay._core._validation import (
     check_alternative,
-    check_array,
     check_choice,
     check_positive_int,
     check_probability,
 )
+from assay.stats._power_exact import discordant_rate, mcnemar_exact_power, smallest_n
 
-__all__ = ["PowerResult", "minimum_detectable_effect", "power_from_data", "sample_size"]
+__all__ = ["PowerResult", "minimum_detectable_effect", "sample_size"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -48,7 +48,8 @@ class PowerResult(Result):
     design : str
         ``"paired"``, ``"unpaired"`` or ``"mcnemar"``.
     method : str
-        ``"normal"`` or ``"t"``.
+        ``"normal"``, ``"t"`` or ``"mcnemar-exact"`` (the exact conditional McNemar test, whose
+        power is computed exactly).
     sd_diff : float
         SD of one item's contribution to the difference under the alternative, design effect
         included (per model for unpaired designs: ``sqrt(var_A + var_B)``).
@@ -131,19 +132,47 @@ def _var_diff(delta: float, spec: _Spec) -> tuple[float, float]:
 def _power(delta: float, n: float, spec: _Spec) -> float:
     """Power of the test of no difference at effect ``delta`` with ``n`` items per model."""
     v0, v1 = _var_diff(delta, spec)
+    tails = 2 if spec.alternative == "two-sided" else 1
+    if spec.method == "mcnemar-exact":
+        psi = spec.discordant
+        if psi is None:
+            psi = discordant_rate(delta, baseline=spec.baseline, rho=spec.rho)
+        return mcnemar_exact_power(delta, n, psi, alpha=spec.alpha, tails=tails)
     if v1 <= 0:
         return 1.0
-    tails = 2 if spec.alternative == "two-sided" else 1
     if spec.method == "t":
         df = n - 1.0 if spec.paired else 2.0 * n - 2.0
         crit = stats.t.isf(spec.alpha / tails, df)
         nc = delta / math.sqrt(v1 / n)
-        upper = stats.nct.sf(crit, df, nc)
-        return float(upper + (stats.nct.cdf(-crit, df, nc) if tails == 2 else 0.0))
+        upper = _nct_tail(crit, df, nc, upper=True)
+        return float(upper + (_nct_tail(-crit, df, nc, upper=False) if tails == 2 else 0.0))
     z = -special.ndtri(spec.alpha / tails)
     se0, se1 = math.sqrt(v0 / n), math.sqrt(v1 / n)
     upper = special.ndtr((delta - z * se0) / se1)
     return float(upper + (special.ndtr((-delta - z * se0) / se1) if tails == 2 else 0.0))
+
+
+def _nct_tail(x: float, df: float, nc: float, *, upper: bool) -> float:
+    """P(T > x) (``upper``) or P(T < x) for a noncentral t, stable at large noncentrality.
+
+    ``scipy.stats.nct`` returns NaN for a noncentrality above about 20 (scipy 1.17) in the tail
+    far from ``nc``. There the tail is below 1e-80; the normal approximation of the noncentral t
+    (Abramowitz & Stegun 1964, 26.7.10), :math:`P(T \\le x) \\approx
+    \\Phi((x(1 - 1/(4\\nu)) - \\delta) / \\sqrt{1 + x^2/(2\\nu)})`, replaces it.
+    """
+    p = float(stats.nct.sf(x, df, nc) if upper else stats.nct.cdf(x, df, nc))
+    if math.isfinite(p):
+        return p
+    z = (x * (1.0 - 1.0 / (4.0 * df)) - nc) / math.sqrt(1.0 + x * x / (2.0 * df))
+    return float(special.ndtr(-z) if upper else special.ndtr(z))
+
+
+def _normal_delta(n: float, spec: _Spec, target: float) -> float:
+    """The normal-approximation effect at power ``target`` with equal variances: a bracket start."""
+    tails = 2 if spec.alternative == "two-sided" else 1
+    v = _var_diff(0.0, spec)[1]
+    z = -special.ndtri(spec.alpha / tails) - special.ndtri(1.0 - target)
+    return float(z * math.sqrt(v / n))
 
 
 def _max_delta(spec: _Spec) -> float:
@@ -205,9 +234,19 @@ def _spec_iv(
     alpha = check_probability(alpha, "alpha", open_interval=True)
     power = check_probability(power, "power", open_interval=True)
     alternative = check_alternative(alternative)
-    method = check_choice(method, "method", ("normal", "t"))
+    method = check_choice(method, "method", ("auto", "normal", "t", "mcnemar-exact"))
     if method == "t" and sd is None and sd_diff is None:
         raise InputError("`method='t'` needs continuous scores (`sd` or `sd_diff`).")
+    binary_pairs = discordant is not None or (baseline is not None and bool(paired))
+    exact_ok = binary_pairs and deff == 1.0 and k == 1
+    if method == "mcnemar-exact" and not exact_ok:
+        raise InputError(
+            "`method='mcnemar-exact'` needs binary paired scores (`discordant`, or `baseline` "
+            "with `paired=True`), one sample per item (`k=1`) and no clustering "
+            f"(`design_effect=1`); got k={k}, design_effect={deff:g}, paired={paired}."
+        )
+    if method == "auto":
+        method = "mcnemar-exact" if exact_ok else "normal"
     spec = _Spec(sd, baseline, discordant, sd_diff, rho, bool(paired), deff, k, icc, alpha,
                  alternative, method)  # fmt: skip
     return spec, power
@@ -264,8 +303,13 @@ _DOC_OPTIONS = """sd : float, optional
         Target power.
     alternative : {"two-sided", "greater", "less"}, default "two-sided"
         Two-sided or one-sided test.
-    method : {"normal", "t"}, default "normal"
-        Normal approximation, or the noncentral t (continuous scores only)."""
+    method : {"auto", "normal", "t", "mcnemar-exact"}, default "auto"
+        ``"mcnemar-exact"``: the exact power of the exact conditional McNemar test, the test
+        ``compare`` reports for binary paired scores; ``"normal"``: the normal approximation
+        (Connor 1987 for McNemar); ``"t"``: the noncentral t (continuous scores only).
+        ``"auto"`` is ``"mcnemar-exact"`` for binary paired designs (``discordant``, or
+        ``baseline`` with ``paired=True``) with ``k=1`` and ``design_effect=1``, and
+        ``"normal"`` otherwise."""
 
 
 def minimum_detectable_effect(
@@ -283,7 +327,7 @@ def minimum_detectable_effect(
     alpha: float = 0.05,
     power: float = 0.8,
     alternative: str = "two-sided",
-    method: str = "normal",
+    method: str = "auto",
 ) -> PowerResult:
     """The smallest difference B - A that a test detects with the given power at ``n`` items.
 
@@ -310,8 +354,11 @@ def minimum_detectable_effect(
     :math:`V_0 = \\psi`, :math:`V_1 = \\psi - \\delta^2`. Normal power (two-sided):
     :math:`\\Phi((\\delta - z_{1-\\alpha/2} SE_0)/SE_1) + \\Phi((-\\delta - z_{1-\\alpha/2} SE_0)/SE_1)`;
     the t version uses the noncentral t with n - 1 (paired) or 2n - 2 (unpaired) df, as
-    ``statsmodels.stats.power.TTestPower`` and ``TTestIndPower`` do. ``delta`` solves power =
-    target by Brent's method.
+    ``statsmodels.stats.power.TTestPower`` and ``TTestIndPower`` do. The exact McNemar power is
+    :math:`\\sum_m \\mathrm{Bin}(m; n, \\psi) P(\\text{reject} \\mid m)`, the B-only count among ``m``
+    discordant items being :math:`\\mathrm{Bin}(m, (\\psi + \\delta)/(2\\psi))` (with ``baseline``
+    and ``rho``, :math:`\\psi = p_A + p_B - 2p_{11}`, :math:`p_{11} = p_A p_B + \\rho\\sigma_A\\sigma_B`).
+    ``delta`` solves power = target by Brent's method.
 
     References
     ----------
@@ -323,9 +370,12 @@ def minimum_detectable_effect(
     Examples
     --------
     >>> from assay.stats._power import minimum_detectable_effect
-    >>> res = minimum_detectable_effect(1000, baseline=0.7, rho=0.5)
+    >>> res = minimum_detectable_effect(1000, baseline=0.7, rho=0.5, method="normal")
     >>> round(res.delta, 4)
     0.0398
+    >>> res = minimum_detectable_effect(1000, baseline=0.7, rho=0.5)  # exact McNemar
+    >>> res.method, round(res.delta, 4)
+    ('mcnemar-exact', 0.0407)
     """
     spec, target = _spec_iv(
         sd=sd, baseline=baseline, discordant=discordant, sd_diff=sd_diff, rho=rho, paired=paired,
@@ -335,7 +385,9 @@ def minimum_detectable_effect(
     n = check_positive_int(n, "n", minimum=2)
     hi = _max_delta(spec)
     if math.isinf(hi):
-        hi = 1.0
+        # Bracket from the normal-approximation solution (not from 1: at large n the power
+        # there is 1 to machine precision and the search has nothing to work with).
+        hi = max(_normal_delta(n, spec, target), 1e-300)
         while _power(hi, n, spec) < target:
             hi *= 2.0
     hi_eval = hi * (1 - 1e-12)
@@ -346,7 +398,18 @@ def minimum_detectable_effect(
         )
         return _result(spec, solved_for="delta", delta=math.nan, n=n, n_exact=n, power=target,
                        note=note)  # fmt: skip
-    delta = optimize.brentq(lambda d: _power(d, n, spec) - target, 1e-12, hi_eval, xtol=1e-14)
+    lo = 1e-12
+    if spec.method == "mcnemar-exact":
+        # The exact solution lies near the normal one: a narrow bracket halves the evaluations.
+        guess = _normal_delta(n, spec, target)
+        if guess < hi_eval and _power(guess, n, spec) < target:
+            lo = guess
+            up = min(1.5 * guess, hi_eval)
+            if _power(up, n, spec) >= target:
+                hi_eval = up
+    delta = optimize.brentq(
+        lambda d: _power(d, n, spec) - target, lo, hi_eval, xtol=1e-14, rtol=1e-12
+    )
     return _result(spec, solved_for="delta", delta=delta, n=n, n_exact=n, power=target)
 
 
@@ -365,7 +428,7 @@ def sample_size(
     alpha: float = 0.05,
     power: float = 0.8,
     alternative: str = "two-sided",
-    method: str = "normal",
+    method: str = "auto",
 ) -> PowerResult:
     """Items per model needed to detect a difference ``delta`` (B - A) with the given power.
 
@@ -387,6 +450,9 @@ def sample_size(
     equal null and alternative variances, :math:`n = (z_{1-\\alpha/2} + z_{1-\\beta})^2 V /
     \\delta^2` (ignoring the far tail); McNemar (Connor 1987, eq. 3):
     :math:`n = (z_{1-\\alpha/2}\\sqrt\\psi + z_{1-\\beta}\\sqrt{\\psi - \\delta^2})^2/\\delta^2`.
+    With ``method="mcnemar-exact"`` the power of the exact test is saw-toothed in ``n``; ``n`` is
+    the smallest item count reaching the target found by a scan upward from below the normal
+    solution (a larger count may fall short by a fraction of a percent).
 
     References
     ----------
@@ -396,8 +462,10 @@ def sample_size(
     Examples
     --------
     >>> from assay.stats._power import sample_size
-    >>> sample_size(0.02, discordant=0.1).n
+    >>> sample_size(0.02, discordant=0.1, method="normal").n
     1960
+    >>> sample_size(0.02, discordant=0.1).n  # exact McNemar, the test compare reports
+    2043
     """
     spec, target = _spec_iv(
         sd=sd, baseline=baseline, discordant=discordant, sd_diff=sd_diff, rho=rho, paired=paired,
@@ -411,6 +479,8 @@ def sample_size(
             f"({'the discordant rate' if spec.discordant is not None else '1 - baseline'}); "
             f"got {delta!r}."
         )
+    if spec.method == "mcnemar-exact":
+        return _sample_size_exact(delta, spec, target)
     lo, hi = 2.0, 4.0
     while _power(delta, hi, spec) < target:
         hi *= 2.0
@@ -425,103 +495,32 @@ def sample_size(
                    power=_power(delta, n, spec))  # fmt: skip
 
 
+def _sample_size_exact(delta: float, spec: _Spec, target: float) -> PowerResult:
+    normal = dataclasses.replace(spec, method="normal")
+    n0 = sample_size_n_exact(delta, normal, target)
+    try:
+        n = smallest_n(lambda m: _power(delta, m, spec), target, n0)
+    except OverflowError:
+        raise InputError(
+            f"`delta` = {delta!r} is too small to detect with any n below 1e9."
+        ) from None
+    return _result(spec, solved_for="n", delta=delta, n=n, n_exact=n,
+                   power=_power(delta, n, spec))  # fmt: skip
+
+
+def sample_size_n_exact(delta: float, spec: _Spec, target: float) -> float:
+    """The real-valued n of the normal approximation (the start of the exact scan)."""
+    lo, hi = 2.0, 4.0
+    while _power(delta, hi, spec) < target:
+        hi *= 2.0
+        if hi > 1e15:
+            raise InputError(f"`delta` = {delta!r} is too small to detect with any n below 1e15.")
+    if _power(delta, lo, spec) >= target:
+        return lo
+    return optimize.brentq(lambda m: _power(delta, m, spec) - target, lo, hi, xtol=1e-10)
+
+
 minimum_detectable_effect.__doc__ = minimum_detectable_effect.__doc__.replace(
     "{options}", _DOC_OPTIONS
 )
 sample_size.__doc__ = sample_size.__doc__.replace("{options}", _DOC_OPTIONS)
-
-
-def power_from_data(
-    a: Any,
-    b: Any,
-    *,
-    n: int | None = None,
-    delta: float | None = None,
-    k: int | None = None,
-    clusters: Any = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    alternative: str = "two-sided",
-) -> PowerResult:
-    """Power of a paired comparison, with the variance estimated from pilot data.
-
-    Parameters
-    ----------
-    a, b : array_like, shape (n_items,) or (n_items, K)
-        Paired scores of models A and B on the same items (K samples per item allowed).
-    n : int, optional
-        Solve for the minimum detectable effect at ``n`` items.
-    delta : float, optional
-        Solve for the items needed to detect ``delta``. Give exactly one of ``n`` and ``delta``.
-    k : int, optional
-        Samples per item planned (default: as in the data).
-    clusters : array_like, shape (n_items,), optional
-        Cluster labels: the design effect of the per-item differences is estimated (CR1 over
-        iid variance) and applied.
-    alpha, power, alternative
-        As in :func:`sample_size`.
-
-    Returns
-    -------
-    PowerResult
-        With ``assumptions`` holding the estimated ``var_between``, ``var_within`` (K > 1) and
-        the design effect.
-
-    Notes
-    -----
-    With item-level differences :math:`d_i = \\bar a_i - \\bar b_i` over :math:`K_0` samples, the
-    within-item part of :math:`\\mathrm{Var}(d_i)` is :math:`(\\sigma_{w,A}^2 + \\sigma_{w,B}^2)/K_0`
-    (pooled within-item variances; samples of A and B are independent given the item), so at K
-    planned samples :math:`V = \\mathrm{Var}(d_i) - w/K_0 + w/K` (floored at :math:`w/K`).
-
-    References
-    ----------
-    .. [1] E. Miller, "Adding Error Bars to Evals", arXiv:2411.00640, 2024, sec. 3 and 5.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from assay.stats._power import power_from_data
-    >>> rng = np.random.default_rng(0)
-    >>> a = (rng.random(500) < 0.6).astype(float)
-    >>> b = np.where(rng.random(500) < 0.9, a, 1 - a)
-    >>> res = power_from_data(a, b, n=500)
-    >>> res.design, res.n
-    ('paired', 500)
-    """
-    from assay.stats._bootstrap import _encode_clusters
-    from assay.stats._clustered import _se_cr1
-
-    xa = check_array(a, "a", ndim=(1, 2))
-    xb = check_array(b, "b", ndim=(1, 2))
-    if xa.shape != xb.shape:
-        raise InputError(f"`a` and `b` must have the same shape; got {xa.shape} and {xb.shape}.")
-    if (n is None) == (delta is None):
-        raise InputError("Give exactly one of `n` (for the detectable effect) and `delta`.")
-    xa2, xb2 = (xa[:, None], xb[:, None]) if xa.ndim == 1 else (xa, xb)
-    n_items, k0 = xa2.shape
-    if n_items < 3:
-        raise InputError(
-            f"`a` and `b` need at least 3 items to estimate a variance; got {n_items}."
-        )
-    k = k0 if k is None else check_positive_int(k, "k")
-    d = xa2.mean(axis=1) - xb2.mean(axis=1)
-    var_d = float(d.var(ddof=1))
-    within = 0.0
-    if k0 > 1:
-        within = float(xa2.var(axis=1, ddof=1).mean() + xb2.var(axis=1, ddof=1).mean())
-    var_k = max(var_d - within / k0, 0.0) + within / k
-    deff = 1.0
-    if clusters is not None:
-        codes = _encode_clusters(clusters, n_items)
-        if codes.max() < 1:
-            raise InputError("`clusters` must hold at least 2 distinct clusters; got 1.")
-        if var_d > 0:
-            deff = (_se_cr1(d, codes) ** 2) / (var_d / n_items)
-    if var_k == 0:
-        raise InputError("`a` and `b` agree on every item: the difference has no variance.")
-    kw = dict(sd_diff=math.sqrt(var_k), design_effect=deff, alpha=alpha, power=power,
-              alternative=alternative)  # fmt: skip
-    res = sample_size(delta, **kw) if delta is not None else minimum_detectable_effect(n, **kw)
-    extra = {"var_diff_observed": var_d, "var_within": within, "k_observed": k0}
-    return dataclasses.replace(res, k=k, assumptions={**res.assumptions, **extra})

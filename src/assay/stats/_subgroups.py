@@ -54,7 +54,12 @@ class SubgroupResult(Result):
     method : str
         The per-subgroup interval.
     n : int
-        Items.
+        Items (each counted once, also when it belongs to several subgroups).
+    overlapping : bool
+        True when some item belongs to several subgroups (multi-label tags); then the tests
+        across subgroups are not computed (``homogeneity`` None, ``q``, ``i2``, ``tau2`` NaN).
+    note : str
+        Why a test is missing, when it is.
     """
 
     groups: tuple[SubgroupEstimate, ...]
@@ -66,6 +71,37 @@ class SubgroupResult(Result):
     confidence_level: float
     method: str
     n: int
+    overlapping: bool = False
+    note: str = ""
+
+
+def _is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _membership(groups, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(names, item index, group code) pairs: one pair per (item, group) membership.
+
+    A label is a string or number (one group), or a list, tuple, set or array of them (an item
+    in several groups: multi-label tags; a 2-D array holds one row of labels per item).
+    """
+    labels = list(groups) if not isinstance(groups, str) else [groups]
+    if len(labels) != n_items:
+        raise InputError(f"`groups` must have one label per item ({n_items}); got {len(labels)}.")
+    items, tags = [], []
+    unlabelled = 0
+    for i, label in enumerate(labels):
+        many = isinstance(label, list | tuple | set | frozenset | np.ndarray)
+        these = [v for v in (list(label) if many else [label]) if not _is_missing(v)]
+        if not these:
+            unlabelled += 1
+        for v in dict.fromkeys(str(v) for v in these):  # a tag repeated on one item counts once
+            items.append(i)
+            tags.append(v)
+    if unlabelled:
+        raise InputError(f"`groups` has no label for {unlabelled} of {n_items} item(s).")
+    names, codes = np.unique(np.asarray(tags, dtype=str), return_inverse=True)
+    return names, np.asarray(items, dtype=np.intp), codes.reshape(-1)
 
 
 def _subgroups_iv(scores, groups, method, confidence_level):
@@ -74,13 +110,7 @@ def _subgroups_iv(scores, groups, method, confidence_level):
     x = check_array(scores, "scores", ndim=(1, 2))
     if x.ndim == 2:
         x = x.mean(axis=1)  # item means over samples
-    labels = np.asarray(groups, dtype=object).ravel()
-    if labels.size != x.size:
-        raise InputError(f"`groups` must have one label per item ({x.size}); got {labels.size}.")
-    none = int(sum(v is None or (isinstance(v, float) and math.isnan(v)) for v in labels))
-    if none:
-        raise InputError(f"`groups` has no label for {none} of {labels.size} item(s).")
-    names, codes = np.unique(labels.astype(str), return_inverse=True)
+    names, items, codes = _membership(groups, x.size)
     if names.size < 2:
         raise InputError(
             f"`groups` must name at least 2 subgroups; got {names.size} ({str(names[0])!r})."
@@ -90,7 +120,7 @@ def _subgroups_iv(scores, groups, method, confidence_level):
         method = "wilson" if binary else "t"
     elif method != "t" and not binary:
         raise InputError(f"`method={method!r}` needs binary (0/1) scores; use method='t'.")
-    return x, names, codes.reshape(-1), method, level, binary
+    return x, names, items, codes, method, level, binary
 
 
 def _group_intervals(x, codes, names, method, level):
@@ -136,6 +166,25 @@ def _cochran_q(mean, se):
     return q, float(sps.chi2.sf(q, df)), df, i2, float(tau2)
 
 
+def _overlapping_result(estimates, overall, level, method, n_items) -> SubgroupResult:
+    """Multi-label subgroups share items: the tests across subgroups, which assume disjoint
+    subgroups (independent means), are not computed."""
+    nan = math.nan
+    note = (
+        "Some items belong to several subgroups: the subgroup means are not independent, so "
+        "the tests of heterogeneity across subgroups (chi-square, Cochran's Q, I^2, tau^2) are "
+        "not computed."
+    )
+    q = TestResult(
+        statistic=nan, pvalue=nan, alternative="two-sided", method="cochran-q",
+        n=len(estimates), df=nan,
+    )  # fmt: skip
+    return SubgroupResult(
+        groups=estimates, overall=overall, homogeneity=None, q=q, i2=nan, tau2=nan,
+        confidence_level=level, method=method, n=int(n_items), overlapping=True, note=note,
+    )  # fmt: skip
+
+
 def subgroups(
     scores: Any,
     groups: Any,
@@ -150,8 +199,11 @@ def subgroups(
     scores : array_like of shape (n_items,) or (n_items, n_samples)
         Item scores (item means are used with several samples). For a per-subject *difference*
         between two models, pass ``b - a``.
-    groups : array_like of shape (n_items,)
-        Subgroup label of each item.
+    groups : sequence of length n_items
+        Subgroup label of each item: a string (or number), or a list / tuple / set of them for
+        an item in several subgroups (multi-label tags). An item in several subgroups counts in
+        each of their means; the tests across subgroups then are not computed, since they
+        assume disjoint subgroups.
     method : {'auto', 'wilson', 'jeffreys', 'clopper-pearson', 'agresti-coull', 't'}
         Per-subgroup interval; 'auto' is Wilson for binary scores and t otherwise.
     confidence_level : float, default 0.95
@@ -179,8 +231,11 @@ def subgroups(
     >>> [g.estimate for g in res.groups]
     [0.75, 0.25]
     """
-    x, names, codes, method, level, binary = _subgroups_iv(scores, groups, method, confidence_level)
-    n, mean, lo, hi, se, se_q = _group_intervals(x, codes, names, method, level)
+    x, names, items, codes, method, level, binary = _subgroups_iv(
+        scores, groups, method, confidence_level
+    )
+    overlapping = items.size > x.size
+    n, mean, lo, hi, se, se_q = _group_intervals(x[items], codes, names, method, level)
     estimates = tuple(
         SubgroupEstimate(
             group=str(g),
@@ -201,6 +256,8 @@ def subgroups(
         estimate=float(o_mean[0]), ci_low=float(o_lo[0]), ci_high=float(o_hi[0]),
         confidence_level=level, method=method, n=int(x.size), se=float(o_se[0]),
     )  # fmt: skip
+    if overlapping:
+        return _overlapping_result(estimates, overall, level, method, x.size)
     homogeneity = None
     if binary:
         p = x.mean()
