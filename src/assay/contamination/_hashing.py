@@ -73,7 +73,7 @@ class TokenBatch:
     doc_start : ndarray of int64, shape (n_docs + 1,)
         ``hashes[doc_start[d]:doc_start[d + 1]]`` are the words of document ``d``.
     n_bytes : int
-        Bytes of normalised text hashed.
+        Bytes of normalised text hashed (separators between documents not counted).
     """
 
     hashes: np.ndarray
@@ -100,7 +100,10 @@ def hash_texts(texts: list[str]) -> TokenBatch:
     starts, ends = edges[0::2], edges[1::2]
     hashes = _word_hashes(buf, starts, ends - starts)
     doc_start = np.searchsorted(starts, doc_bytes)
-    return TokenBatch(hashes=hashes, doc_start=doc_start, n_bytes=len(buf) - len(_PAD))
+    # the separators between documents are not counted, so that the total does not depend on how
+    # documents were batched
+    n_bytes = len(buf) - len(_PAD) - max(len(parts) - 1, 0)
+    return TokenBatch(hashes=hashes, doc_start=doc_start, n_bytes=n_bytes)
 
 
 def _word_hashes(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
