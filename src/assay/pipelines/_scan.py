@@ -327,9 +327,14 @@ def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> N
     try:
         if not todo:
             return
-        idx = client.scatter(index, broadcast=True)
-        emb = client.scatter(item_emb, broadcast=True) if item_emb is not None else None
         token = uuid.uuid4().hex[:12]
+        # the index (and item embeddings) enter the graph as tasks, not scattered data: when the
+        # worker holding them dies the scheduler recomputes them from the task, where scattered
+        # data would be lost and every scan task with it
+        idx = client.submit(_same, index, key=f"assay-index-{token}")
+        emb = None
+        if item_emb is not None:
+            emb = client.submit(_same, item_emb, key=f"assay-embeddings-{token}")
         futures = [
             client.submit(scan_range, rng, idx, options, emb, key=f"assay-scan-{token}-{i}")
             for i, rng in todo
@@ -341,6 +346,10 @@ def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> N
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _same(x: Any) -> Any:
+    return x
 
 
 class _Progress:
