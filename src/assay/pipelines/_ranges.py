@@ -384,31 +384,15 @@ def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
     row = 0
     n_lines = 0
     jsonl = fmt == "jsonl"
-    text_field, id_field = options.text_field, options.id_field
     for lines in _lines(rng, compression):
-        for line in lines:
-            n_lines += 1
-            if jsonl:
-                if not line.strip():
-                    continue
-                rec = _decode_json(line, rng, compression, n_lines - 1)
-                if type(rec) is not dict:
-                    raise InputError(
-                        f"expected a JSON object; got {type(rec).__name__}.",
-                        path=rng.path,
-                        record=_line_number(rng, compression, n_lines - 1),
-                    )
-                text = rec.get(text_field)
-                if type(text) is not str:
-                    line_no = _line_number(rng, compression, n_lines - 1)
-                    text = _field(rec, text_field, rng.path, line_no, required=True)
-                doc_id = rec.get(id_field) if id_field else None
-                if id_field and type(doc_id) is not str:  # converted, or an error naming the line
-                    line_no = _line_number(rng, compression, n_lines - 1)
-                    doc_id = _field(rec, id_field, rng.path, line_no)
-            else:
-                text = (line[:-1] if line.endswith(b"\r") else line).decode("utf-8")
-                doc_id = None
+        if jsonl:
+            docs = _fast_json(lines, options) or _exact_json(
+                lines, rng, compression, options, n_lines
+            )
+        else:
+            docs = _text_lines(lines)
+        n_lines += len(lines)
+        for text, doc_id in docs:
             b = add(row, text, doc_id)
             row += 1
             if b:
@@ -417,6 +401,56 @@ def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
     b = flush()
     if b:
         yield b
+
+
+def _text_lines(lines: list[bytes]) -> Iterator[tuple[str, None]]:
+    for line in lines:
+        yield (line[:-1] if line.endswith(b"\r") else line).decode("utf-8"), None
+
+
+def _fast_json(lines: list[bytes], options: CorpusOptions) -> list[tuple[str, Any]] | None:
+    """Texts and ids of a block of JSON lines, or None when any line needs a closer look."""
+    text_field, id_field = options.text_field, options.id_field
+    try:
+        recs = list(map(_loads, [line for line in lines if line and not line.isspace()]))
+        texts = [r[text_field] for r in recs]
+        ids = [r[id_field] for r in recs] if id_field else [None] * len(recs)
+    except Exception:  # noqa: BLE001 - the exact path below raises the error that names the line
+        return None
+    if not all(type(t) is str for t in texts):
+        return None
+    if id_field and not all(type(i) is str for i in ids):
+        return None
+    return list(zip(texts, ids, strict=True))
+
+
+def _exact_json(lines, rng, compression, options, n_before) -> list[tuple[str, Any]]:
+    """The documents of a block of JSON lines, one line at a time, with errors naming the line."""
+    text_field, id_field = options.text_field, options.id_field
+    out = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        index = n_before + i
+        rec = _decode_json(line, rng, compression, index)
+        if type(rec) is not dict:
+            raise InputError(
+                f"expected a JSON object; got {type(rec).__name__}.",
+                path=rng.path,
+                record=_line_number(rng, compression, index),
+            )
+        text = rec.get(text_field)
+        if type(text) is not str:  # an error naming the line
+            text = _field(
+                rec, text_field, rng.path, _line_number(rng, compression, index), required=True
+            )
+        doc_id = None
+        if id_field:
+            doc_id = rec.get(id_field)
+            if type(doc_id) is not str:  # converted, or an error naming the line
+                doc_id = _field(rec, id_field, rng.path, _line_number(rng, compression, index))
+        out.append((text, doc_id))
+    return out
 
 
 def _decode_json(line: bytes, rng: Range, compression: str | None, index: int) -> Any:
