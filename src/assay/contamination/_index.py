@@ -85,9 +85,12 @@ class TestIndex(Result):
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the index arrays (the scan's memory bound, with the prefilter bitmap)."""
+        """Bytes held by the index arrays (the scan's memory bound, with the probe and bitmap)."""
         arrays = (self.keys, self.owner_ptr, self.owner_code, self.n_grams, self.n_words)
         extra = 0 if self.minhash is None else self.minhash.nbytes
+        probe = self.probe
+        if probe is not None:
+            extra += probe[1].nbytes + probe[2][0].nbytes
         return int(sum(a.nbytes for a in arrays) + extra + self.bitmap[0].nbytes)
 
     @property
