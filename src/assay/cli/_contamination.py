@@ -226,7 +226,7 @@ def index_cmd(
 @click.option(
     "--embed", is_flag=True, help="Embedding stage (all-MiniLM-L6-v2, offline; assay[embed])."
 )
-@click.option("--embed-k", type=int, default=5, show_default=True)
+@click.option("--embed-k", type=int, default=20, show_default=True)
 @click.option("--embedding-threshold", type=float, default=0.8, show_default=True)
 @click.option(
     "--min-share",

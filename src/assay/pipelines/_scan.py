@@ -52,8 +52,9 @@ class ScanOptions:
         Run MinHash/LSH when the index has signatures.
     embed : bool, default False
         Run the embedding stage (needs ``assay[embed]``).
-    embed_k : int, default 5
-        Neighbours kept per item.
+    embed_k : int, default 20
+        Neighbours kept per item (the rephrase probability needs at least 4 and estimates the
+        tail of unrelated documents from neighbours 2..k).
     keep_text_min : float, default 0.5
         Neighbours at least this similar keep up to 2,000 characters of text, for the judge.
     """
@@ -63,7 +64,7 @@ class ScanOptions:
     answer_window: int = 100
     near_duplicates: bool = True
     embed: bool = False
-    embed_k: int = 5
+    embed_k: int = 20
     keep_text_min: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
