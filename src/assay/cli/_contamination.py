@@ -373,9 +373,15 @@ def _print_scan(result) -> None:
         "rate",
         "95% CI (Wilson)",
         "embedding cand.",
+        "probably rephrased",
     ):
         t.add_column(col)
     for b in result.benchmarks:
+        rephrased = (
+            "-"
+            if b.rephrased != b.rephrased
+            else f"{b.rephrased:.0f} ({b.rephrased_ci_low:.0f}-{b.rephrased_ci_high:.0f})"
+        )
         t.add_row(
             b.benchmark or "-",
             f"{b.n:,}",
@@ -384,8 +390,11 @@ def _print_scan(result) -> None:
             f"{100 * b.estimate:.1f}%",
             f"{100 * b.ci_low:.1f}-{100 * b.ci_high:.1f}%",
             f"{b.n_embedding_candidates:,}",
+            rephrased,
         )
     console.print(t)
+    for note in result.settings.get("notes", []):
+        console.print(f"note: {note}", style="yellow")
     flagged = [v for v in result.items if v.contaminated]
     flagged.sort(key=lambda v: (-v.longest, v.benchmark, v.item))
     if flagged:

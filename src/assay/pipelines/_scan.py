@@ -436,6 +436,8 @@ def run_scan(
         embedding_threshold=embedding_threshold,
         confidence_level=confidence_level,
     )
+    if run.notes:  # what could not be split, said where the result is read
+        result = dataclasses.replace(result, settings={**result.settings, "notes": run.notes})
     if out:
         write_result(result, run.sources, os.path.join(out, "result.json"))
     return result
