@@ -229,3 +229,12 @@ def test_resume_per_range(tmp_path, one_file, he_texts):
     grown = scan_corpus(one_file, idx, options=opts, workers=1, out=str(out))
     assert grown.n_ranges_resumed == 0  # the file's size and time changed: all redone
     assert grown.partial.n_docs == 301
+
+
+def test_a_gzip_file_that_cannot_be_split_says_so_in_the_result(tmp_path, he_texts):
+    p = tmp_path / "c.jsonl.gz"
+    p.write_bytes(gzip.compress(jsonl_bytes(records(200))))
+    opts = ScanOptions(corpus=CorpusOptions(range_bytes=100))
+    res = run_scan(str(p), build_index(he_texts[:3]), options=opts, workers=2)
+    assert res.n_docs == 200
+    assert "c.jsonl.gz is one gzip stream: it cannot be split" in res.settings["notes"][0]
