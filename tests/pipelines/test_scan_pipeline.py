@@ -86,10 +86,19 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, corpus, he_text
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
+@pytest.mark.parametrize("one_file", [False, True])
+def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts, one_file):
     folder = tmp_path / "corpus"
     folder.mkdir()
     write_corpus(folder, n_shards=10, docs_per_shard=200, words=250, plant_every=50)
+    extra = []
+    if one_file:  # the same documents in one file, split into about 10 ranges
+        big = tmp_path / "one.jsonl"
+        with open(big, "w", encoding="utf-8") as out:
+            for name in sorted(os.listdir(folder)):
+                out.write((folder / name).read_text(encoding="utf-8"))
+        folder = big
+        extra = ["--range-mib", str(os.path.getsize(big) / 2**20 / 10)]
     index = str(tmp_path / "index.npz")
     save_index(build_index(he_texts, minhash=MinHasher()), index)
     cmd = [
@@ -104,6 +113,7 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
         "--workers",
         "1",
         "--no-progress",
+        *extra,
     ]
     out = tmp_path / "killed"
     proc = subprocess.Popen(
@@ -127,6 +137,9 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
     state = json.loads(manifest.read_text())
     n_done = sum(s["done"] for s in state["ranges"])
     assert 2 <= n_done < 10 and not (out / "result.json").exists()
+    assert len(state["ranges"]) >= 10 and len({r["path"] for r in state["ranges"]}) == (
+        1 if one_file else 10
+    )
     subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True)
     subprocess.run([*cmd, "--out", str(tmp_path / "clean")], check=True, capture_output=True)
     assert result_text(out) == result_text(tmp_path / "clean")
