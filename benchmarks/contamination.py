@@ -1,21 +1,25 @@
-"""Contamination n-gram scan speed (issue 9): assay against datatrove and a plain Python set.
+"""Contamination n-gram scan speed (issues 9, 22): assay against a plain Python set and datatrove.
 
-Generates a corpus of JSONL shards (default 2 GB of document text, written under /tmp and deleted
-at the end) and 10,000 test items, then measures, each in its own process (so that peak memory is
+Writes one JSONL file of English-looking text (default 1 GB of document text, under /tmp, deleted at
+the end): words drawn with their frequencies from the English of the Python standard library's
+docstrings (a portable source), sentences of 5 to 30 words with capitals, commas, numbers and, in
+8% of sentences, curly quotes, dashes or accents (as web text has); documents of a log-normal
+number of sentences, none repeated. 10,000 test items of 2 to 4 such sentences; 0.2% of documents
+carry a planted fragment of one. Then measures, each in its own process (so that peak memory is
 its own):
 
-1. assay's scan, end to end (read JSONL, normalise, hash, look up, collect evidence) on the whole
-   corpus with one worker: MB/s of document text per core (CPU time) and wall clock;
-2. the same with all cores (``workers=os.cpu_count()``), wall clock;
+1. assay's scan of the single file, end to end (read JSONL, normalise, hash, look up, collect
+   evidence), with one worker: MB/s of document text per core (CPU time) and wall clock;
+2. the same file with every core (the file is split into ranges, issue 22): wall clock;
 3. assay's scan of texts already in memory (the n-gram stage alone), on a slice;
 4. a plain Python set of hashed word 13-grams (``hash(" ".join(gram)) in test_set``), on a slice;
 5. datatrove's ``NGramsDecontFilter`` (13-grams, its default normalisation, spaCy word tokenizer,
    xxhash), with its index built from the same items as its ``NGramsDecontIndexer`` would hash
-   them, on a smaller slice;
+   them, on a smaller slice; skipped, with a note, when datatrove is not installed;
 
-and checks that the documents flagged are the same for all three on the slices.
+and checks that the documents flagged are the same on the slices.
 
-Run: python benchmarks/contamination.py [--gb 2] [--slice-mb 100] [--datatrove-mb 5] [--keep]
+Run: python benchmarks/contamination.py [--gb 1] [--slice-mb 50] [--datatrove-mb 3] [--keep]
 Needs datatrove, spacy and xxhash<4 for step 5 (datatrove 0.10.1 passes str to xxhash, which
 xxhash 4 refuses).
 """
@@ -23,13 +27,19 @@ xxhash 4 refuses).
 from __future__ import annotations
 
 import argparse
+import ast
+import collections
+import importlib.util
 import json
 import multiprocessing as mp
 import os
+import queue
+import re
 import resource
 import shutil
 import string
 import sys
+import sysconfig
 import tempfile
 import time
 
@@ -41,86 +51,93 @@ N = 13
 
 # ------------------------------------------------------------------------------ data generation
 
-
-def make_words(rng: np.random.Generator, n: int) -> np.ndarray:
-    letters = np.frombuffer(string.ascii_lowercase.encode(), np.uint8)
-    lengths = np.clip(rng.poisson(4.5, n), 1, 14)
-    flat = rng.choice(letters, lengths.sum())
-    cut = np.cumsum(lengths)[:-1]
-    return np.array([b.tobytes().decode() for b in np.split(flat, cut)])
+NONASCII = ["“{}”", "‘{}’", "{}’s", "{} —", "café", "naïve", "{}…", "€{}", "{} –"]
 
 
-def make_sentences(rng, words, n, zipf):
-    p = 1.0 / np.arange(1, len(words) + 1) ** zipf
-    p /= p.sum()
-    out = []
-    lengths = rng.integers(6, 28, n)
-    idx = rng.choice(len(words), lengths.sum(), p=p)
-    pos = 0
-    punct = [".", ".", ".", "?", "!", ";"]
-    for k in lengths:
+def english_vocabulary() -> tuple[np.ndarray, np.ndarray]:
+    """Words and their counts in the English of the standard library's docstrings."""
+    root = sysconfig.get_paths()["stdlib"]
+    counts: collections.Counter[str] = collections.Counter()
+    word = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+    for folder, _, names in sorted(os.walk(root)):
+        if "site-packages" in folder or os.sep + "test" in folder:
+            continue
+        for name in sorted(names):
+            if not name.endswith(".py"):
+                continue
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                    tree = ast.parse(fh.read())
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+                if isinstance(node, kinds) and (doc := ast.get_docstring(node)):
+                    counts.update(word.findall(doc))
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    return np.array(words, dtype=object), np.array([counts[w] for w in words], float)
+
+
+def sentences(rng: np.random.Generator, words: np.ndarray, p: np.ndarray, n: int) -> list[str]:
+    lengths = rng.integers(5, 30, n)
+    idx = rng.choice(len(words), int(lengths.sum()), p=p)
+    ends = [".", ".", ".", ".", "?", "!", ";", ":"]
+    out, pos = [], 0
+    for k in lengths.tolist():
         w = words[idx[pos : pos + k]].tolist()
         pos += k
         w[0] = w[0].capitalize()
-        if k > 8:
-            w[k // 2] += ","
-        out.append(" ".join(w) + punct[int(rng.integers(len(punct)))])
+        if k > 9:
+            w[int(rng.integers(3, k - 2))] += ","
+        if rng.random() < 0.15:
+            w[int(rng.integers(0, k))] = str(int(rng.integers(0, 5000)))
+        if rng.random() < 0.08:  # curly quotes, dashes, accents
+            j = int(rng.integers(0, k))
+            w[j] = NONASCII[int(rng.integers(len(NONASCII)))].format(w[j])
+        out.append(" ".join(w) + ends[int(rng.integers(len(ends)))])
     return out
 
 
-def generate(
-    folder: str, gb: float, seed: int = 0
-) -> tuple[list[str], list[str], list[int], list[int]]:
-    """Write the shards; return test items, shard paths, text bytes per shard, planted docs per shard."""
+def generate(folder: str, gb: float, seed: int = 0) -> tuple[list[str], str, int, int]:
+    """Write the corpus file; return test items, its path, its bytes of text, planted documents."""
     rng = np.random.default_rng(seed)
-    words = make_words(rng, 60_000)
-    pool = make_sentences(rng, words, 200_000, 1.1)
-    item_pool = np.array(make_sentences(rng, words, 40_000, 1.0), dtype=object)
-    items = [
-        " ".join(item_pool[rng.integers(0, len(item_pool), int(rng.integers(3, 7)))])
-        for _ in range(N_ITEMS)
-    ]
-    pool_arr = np.array(pool, dtype=object)
+    words, counts = english_vocabulary()
+    p = counts / counts.sum()
+    pool = np.array(sentences(rng, words, p, 400_000), dtype=object)
+    items = [" ".join(sentences(rng, words, p, int(rng.integers(2, 5)))) for _ in range(N_ITEMS)]
+    path = os.path.join(folder, "corpus.jsonl")
     target = int(gb * 1e9)
-    shard_bytes = 64 << 20
-    paths, sizes, planted = [], [], []
-    total = 0
-    s = 0
-    while total < target:
-        path = os.path.join(folder, f"shard{s:04d}.jsonl")
-        lines, size, n_planted = [], 0, 0
-        while size < shard_bytes and total + size < target:
-            k = int(rng.integers(5, 60))
-            text = " ".join(pool_arr[rng.integers(0, len(pool_arr), k)])
-            if rng.random() < 0.005:  # plant a fragment of a test item (at least 13 words)
+    size = planted = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        lines = []
+        while size < target:
+            k = int(rng.lognormal(2.5, 0.8)) + 1
+            text = " ".join(pool[rng.integers(0, len(pool), k)])
+            if rng.random() < 0.3:
+                text = text.replace(". ", ".\n\n", 2)
+            if rng.random() < 0.002:  # a fragment of a test item, at least 13 words
                 it = items[int(rng.integers(N_ITEMS))].split()
                 a = int(rng.integers(0, max(1, len(it) - 20)))
-                text = (
-                    text + " " + " ".join(it[a : a + 20 + int(rng.integers(0, 20))]) + " " + pool[0]
-                )
-                n_planted += 1
-            lines.append(json.dumps({"text": text, "id": f"{s}-{len(lines)}"}))
+                text += " " + " ".join(it[a : a + 20 + int(rng.integers(0, 20))])
+                planted += 1
+            lines.append(json.dumps({"text": text, "id": f"d{size}"}))
             size += len(text)
-        with open(path, "w", encoding="ascii") as fh:
-            fh.write("\n".join(lines) + "\n")
-        paths.append(path)
-        sizes.append(size)
-        planted.append(n_planted)
-        total += size
-        s += 1
-    return items, paths, sizes, planted
+            if len(lines) == 10_000:
+                fh.write("\n".join(lines) + "\n")
+                lines = []
+        fh.write("\n".join(lines) + "\n" if lines else "")
+    return items, path, size, planted
 
 
-def read_slice(paths: list[str], mb: float) -> list[str]:
+def read_slice(path: str, mb: float) -> list[str]:
     out, size = [], 0
-    for p in paths:
-        with open(p, encoding="ascii") as fh:
-            for line in fh:
-                t = json.loads(line)["text"]
-                out.append(t)
-                size += len(t)
-                if size >= mb * 1e6:
-                    return out
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            t = json.loads(line)["text"]
+            out.append(t)
+            size += len(t)
+            if size >= mb * 1e6:
+                return out
     return out
 
 
@@ -131,7 +148,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_assay_corpus(items, paths, workers, q):
+def run_assay_corpus(items, path, workers, q):
     from assay.contamination import build_index
     from assay.pipelines import ScanOptions, scan_corpus
 
@@ -140,7 +157,7 @@ def run_assay_corpus(items, paths, workers, q):
     t_index = time.perf_counter() - t0
     t1, c1 = time.perf_counter(), time.process_time()
     run = scan_corpus(
-        paths, idx, workers=workers, progress=False, options=ScanOptions(near_duplicates=False)
+        path, idx, workers=workers, progress=False, options=ScanOptions(near_duplicates=False)
     )
     wall, cpu = time.perf_counter() - t1, time.process_time() - c1
     if workers > 1:  # CPU time of the worker processes
@@ -155,16 +172,18 @@ def run_assay_corpus(items, paths, workers, q):
             "n_keys": len(idx.keys),
             "docs": run.partial.n_docs,
             "flagged_items": len(run.partial.items),
+            "ranges": len(run.ranges),
             "peak_mb": _peak_mb(),
         }
     )
 
 
-def run_assay_memory(items, paths, mb, q):
+def run_assay_memory(items, path, mb, q):
     from assay.contamination import build_index, clean_texts, scan_texts
 
-    texts = read_slice(paths, mb)
+    texts = read_slice(path, mb)
     idx = build_index(items, preset="gpt3")
+    _ = idx.probe  # built once per process, like the index
     c0 = time.process_time()
     for lo in range(0, len(texts), 2000):
         scan_texts(texts[lo : lo + 2000], idx)
@@ -177,27 +196,37 @@ def run_assay_memory(items, paths, mb, q):
     q.put({"cpu": cpu, "mb": sum(map(len, texts)) / 1e6, "flags": flags, "peak_mb": _peak_mb()})
 
 
-def run_plain_set(items, paths, mb, q):
+def run_plain_set(items, path, mb, q):
+    """The GPT-3 recipe with a Python set: 13-grams, and items of 8 to 12 words as one gram."""
     table = str.maketrans("", "", string.punctuation)
 
     def words(t):
         return t.lower().translate(table).split()
 
     test = set()
+    short = set()
     for it in items:
         w = words(it)
         test.update(hash(" ".join(w[i : i + N])) for i in range(len(w) - N + 1))
-    texts = read_slice(paths, mb)
+        if 8 <= len(w) < N:
+            test.add(hash(" ".join(w)))
+            short.add(len(w))
+    lengths = [N, *sorted(short)]
+    texts = read_slice(path, mb)
     c0 = time.process_time()
     flags = []
     for t in texts:
         w = words(t)
-        flags.append(any(hash(" ".join(w[i : i + N])) in test for i in range(len(w) - N + 1)))
+        flags.append(
+            any(
+                hash(" ".join(w[i : i + k])) in test for k in lengths for i in range(len(w) - k + 1)
+            )
+        )
     cpu = time.process_time() - c0
     q.put({"cpu": cpu, "mb": sum(map(len, texts)) / 1e6, "flags": flags, "peak_mb": _peak_mb()})
 
 
-def run_datatrove(items, paths, mb, q):
+def run_datatrove(items, path, mb, q):
     from datatrove.data import Document
     from datatrove.pipeline.decont import NGramsDecontConfig, NGramsDecontFilter
     from datatrove.utils.text import simplify_text
@@ -210,7 +239,7 @@ def run_datatrove(items, paths, mb, q):
         for i in range(len(toks) - N + 1):
             index[filt.hash_func(" ".join(toks[i : i + N]))] = "bench"
     filt._index_hashes = index
-    texts = read_slice(paths, mb)
+    texts = read_slice(path, mb)
     docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
     c0 = time.process_time()
     flags = [filt.filter(d) is not True for d in docs]
@@ -219,90 +248,285 @@ def run_datatrove(items, paths, mb, q):
     q.put({"cpu": cpu, "mb": sum(map(len, texts)) / 1e6, "flags": flags, "peak_mb": _peak_mb()})
 
 
-def in_process(target, *args):
+def in_process(target, *args, timeout: float = 7200):
+    """Run ``target`` in a spawned process; its result, or None (with a note) when it died."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     p = ctx.Process(target=target, args=(*args, q))
     p.start()
-    out = q.get()
-    p.join()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                return q.get(timeout=1.0)
+            except queue.Empty:
+                if not p.is_alive():
+                    print(f"  {target.__name__} died (exit code {p.exitcode}); skipped", flush=True)
+                    return None
+                if time.monotonic() > deadline:
+                    print(f"  {target.__name__} ran past {timeout:.0f} s; stopped", flush=True)
+                    return None
+    finally:
+        if p.is_alive():
+            p.terminate()
+        p.join(timeout=30)
+
+
+# ------------------------------------------------------------------------------ flag error rates
+
+DATA = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "contamination"
+)
+
+
+def _load(name: str) -> list[dict]:
+    with open(os.path.join(DATA, name), encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def _split(problem: str) -> tuple[str, str]:
+    ends = [m.end() for m in re.finditer(r"(\"\"\"|''')\s*\n", problem)]
+    return problem[: ends[-1]], problem[ends[-1] :]
+
+
+def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | None = None) -> dict:
+    """False flags on a clean corpus of similar text and recall on planted copies, edited copies
+    and rephrasings, for each stage (issue 21): HumanEval against CRUXEval and CodeAlpaca code."""
+    from assay.contamination import (
+        MinHasher,
+        build_index,
+        rephrase_probability,
+        scan_texts,
+        summarize,
+    )
+
+    he = [r["text"] for r in _load("HumanEval.jsonl")]
+    py = [r["text"] for r in _load("humaneval_python.jsonl")]
+    ca = _load("CodeAlpacaDB.jsonl")
+    confirmed = {r["train"][0] for r in ca if r["results"][0]}
+    clean = [r["code"] for r in _load("cruxeval.jsonl")]
+    clean += sorted({r["train"][0] for r in ca} - confirmed)
+    n = len(he)
+    prompts, solutions = zip(*map(_split, he), strict=True)
+    out: dict = {}
+
+    def flagged(idx, docs, stage=None):
+        res = summarize(idx, scan_texts(docs, idx))
+        if stage == "near":
+            return np.array([bool(v.near) for v in res.items])
+        return res.contaminated
+
+    for preset, key in (("gpt3", "ngram_13"), ("tulu3", "ngram_8")):
+        idx = build_index(prompts, targets=solutions, preset=preset)
+        planted = [
+            clean[i % len(clean)] + "\n\n" + he[i] + "\n" + clean[(i + 7) % len(clean)]
+            for i in range(n)
+        ]
+        out[key] = {
+            "false_flag_rate": float(flagged(idx, clean).mean()),
+            "n_clean": n,
+            "recall_copies": float(flagged(idx, planted + clean).mean()),
+            "recall_rephrasings": float(flagged(idx, py + clean).mean()),
+            "n_planted": n,
+            "data": "HumanEval (164) against CRUXEval and CodeAlpaca code: clean, with verbatim "
+            "copies planted, with the paper's Python rephrasings",
+        }
+    # near duplicates alone: copies with 2% and 10% of their words replaced
+    rng = np.random.default_rng(0)
+    vocab = sorted({w for t in clean for w in t.split()})
+
+    def edit(t, share):
+        w = t.split(" ")
+        for j in rng.choice(len(w), max(1, round(len(w) * share)), replace=False):
+            w[j] = vocab[int(rng.integers(len(vocab)))]
+        return " ".join(w)
+
+    idx = build_index(he, minhash=MinHasher())
+    out["near_duplicate"] = {
+        "false_flag_rate": float(flagged(idx, clean, "near").mean()),
+        "n_clean": n,
+        "recall_edited_2pct": float(
+            flagged(idx, [edit(t, 0.02) for t in he] + clean, "near").mean()
+        ),
+        "recall_edited_10pct": float(
+            flagged(idx, [edit(t, 0.1) for t in he] + clean, "near").mean()
+        ),
+        "n_planted": n,
+        "data": "HumanEval against CRUXEval and CodeAlpaca code; copies with 2% or 10% of their "
+        "words replaced",
+    }
+    if stop_before_embeddings is not None:  # the test of the carried rates stops here
+        stop_before_embeddings.update(out)
+        return out
+    # rephrasings without a judge: MiniLM neighbours, spacing test, local fdr
+    n_crux = len(clean) - len({r["train"][0] for r in ca} - confirmed)
+    if cache and os.path.exists(cache):
+        emb = dict(np.load(cache))
+    else:
+        from assay.pipelines._embed import encode
+
+        emb = {"he": encode(he), "py": encode(py), "clean": encode(clean)}
+        if cache:
+            np.savez(cache, **emb)
+    k = 20
+    out["rephrase"] = {
+        "threshold": 0.5,
+        "draws": draws,
+        "n_items": n,
+        "data": "HumanEval (164) with the paper's Python rephrasings of a random share of the "
+        "items planted into clean code: CRUXEval (different problems), or CRUXEval and the "
+        "CodeAlpaca samples the paper's judge did not confirm (similar problems); "
+        "all-MiniLM-L6-v2, 20 neighbours",
+    }
+    for name, base in (
+        ("unrelated_code", emb["clean"][:n_crux]),
+        ("similar_problems", emb["clean"]),
+    ):
+        rows = {}
+        for share in (0.0, 0.1, 0.5, 1.0):
+            rec, false, est, cover = [], [], [], []
+            for d in range(draws):
+                g = np.random.default_rng(1000 + d)
+                plant = g.random(n) < share if 0 < share < 1 else np.full(n, share == 1.0)
+                docs = np.vstack([base, emb["py"][plant]])
+                top = -np.sort(-(emb["he"] @ docs.T), axis=1)[:, :k]
+                res = rephrase_probability(top, rng=d)
+                flag = res.probability >= 0.5
+                if plant.any():
+                    rec.append(flag[plant].mean())
+                if (~plant).any():
+                    false.append(flag[~plant].mean())
+                est.append(res.n_rephrased - plant.sum())
+                cover.append(res.ci_low <= plant.sum() <= res.ci_high)
+                if share in (0.0, 1.0):
+                    break  # nothing random to redraw
+            rows[f"{share:.0%}"] = {
+                "recall": float(np.mean(rec)) if rec else None,
+                "false_flag_rate": float(np.mean(false)) if false else None,
+                "count_bias": float(np.mean(est)),
+                "interval_coverage": float(np.mean(cover)),
+            }
+        out["rephrase"][name] = rows
+    out["rephrase"]["false_flag_rate"] = max(
+        out["rephrase"][c]["0%"]["false_flag_rate"] for c in ("unrelated_code", "similar_problems")
+    )
     return out
+
+
+def print_flag_rates(rates: dict) -> None:
+    print(f"{'stage':24s} {'false flags (clean)':>20s} {'recall':>40s}")
+    for key in ("ngram_13", "ngram_8"):
+        r = rates[key]
+        print(
+            f"{key:24s} {r['false_flag_rate']:20.3f} {'copies ' + format(r['recall_copies'], '.3f') + ', rephrasings ' + format(r['recall_rephrasings'], '.3f'):>40s}"
+        )
+    r = rates["near_duplicate"]
+    recall = f"2% edited {r['recall_edited_2pct']:.3f}, 10% edited {r['recall_edited_10pct']:.3f}"
+    print(f"{'near_duplicate':24s} {r['false_flag_rate']:20.3f} {recall:>40s}")
+    for corpus in ("unrelated_code", "similar_problems"):
+        print(f"\nrephrase (probability >= 0.5) in {corpus}, by share of items rephrased into it:")
+        print(
+            f"{'share':>8s} {'recall':>8s} {'false flags':>12s} {'count bias':>11s} {'CI covers':>10s}"
+        )
+        for share, r in rates["rephrase"][corpus].items():
+            rec = "-" if r["recall"] is None else f"{r['recall']:.3f}"
+            fal = "-" if r["false_flag_rate"] is None else f"{r['false_flag_rate']:.3f}"
+            print(
+                f"{share:>8s} {rec:>8s} {fal:>12s} {r['count_bias']:11.1f} "
+                f"{r['interval_coverage']:10.2f}"
+            )
+    print("\nas JSON (FLAG_RATES in src/assay/contamination/_rates.py):")
+    print(json.dumps(rates, indent=1, sort_keys=True))
+
+
+def have(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--gb", type=float, default=2.0)
-    ap.add_argument("--slice-mb", type=float, default=100.0)
-    ap.add_argument("--datatrove-mb", type=float, default=5.0)
+    ap.add_argument("--gb", type=float, default=1.0)
+    ap.add_argument("--slice-mb", type=float, default=50.0)
+    ap.add_argument("--datatrove-mb", type=float, default=3.0)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--keep", action="store_true", help="keep the generated corpus")
+    ap.add_argument(
+        "--flags", action="store_true", help="measure the flags' error rates instead of speed"
+    )
+    ap.add_argument("--draws", type=int, default=20, help="--flags: random plantings per share")
+    ap.add_argument("--embeddings-cache", default=None, help="--flags: .npz to reuse embeddings")
     args = ap.parse_args()
+    if args.flags:
+        print_flag_rates(flag_rates(args.embeddings_cache, args.draws))
+        return
     folder = tempfile.mkdtemp(prefix="assay-contamination-bench-", dir="/tmp")
+    dt = None
     try:
         t0 = time.perf_counter()
-        items, paths, sizes, planted = generate(folder, args.gb)
-        total_mb = sum(sizes) / 1e6
+        items, path, size, planted = generate(folder, args.gb)
+        total_mb = size / 1e6
         print(
-            f"generated {total_mb:,.0f} MB of text in {len(paths)} JSONL shards "
-            f"({sum(planted):,} documents with a planted test-item fragment) and {len(items):,} test "
+            f"generated {total_mb:,.0f} MB of English-looking text in one JSONL file "
+            f"({planted:,} documents with a planted test-item fragment) and {len(items):,} test "
             f"items in {time.perf_counter() - t0:.0f} s",
             flush=True,
         )
-        one = in_process(run_assay_corpus, items, paths, 1)
-        cores = os.cpu_count() or 1
-        many = in_process(run_assay_corpus, items, paths, cores)
-        mem = in_process(run_assay_memory, items, paths, args.slice_mb)
-        plain = in_process(run_plain_set, items, paths, args.slice_mb)
-        dt = in_process(run_datatrove, items, paths, args.datatrove_mb)
+        one = in_process(run_assay_corpus, items, path, 1)
+        many = in_process(run_assay_corpus, items, path, args.workers)
+        mem = in_process(run_assay_memory, items, path, args.slice_mb)
+        plain = in_process(run_plain_set, items, path, args.slice_mb)
+        if have("datatrove", "spacy", "xxhash"):
+            dt = in_process(run_datatrove, items, path, args.datatrove_mb)
+        else:
+            print("datatrove (with spacy and xxhash) is not installed: its row is skipped")
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+    report(one, many, mem, plain, dt, total_mb, args.workers)
+
+
+def report(one, many, mem, plain, dt, total_mb, workers) -> None:
+    if one is None or mem is None or plain is None:
+        print("assay or the plain set did not finish; nothing to compare")
+        return
     print(
         f"test index: {one['n_keys']:,} distinct 13-grams, {one['index_mb']:.0f} MB, built in "
-        f"{one['index_s']:.1f} s"
+        f"{one['index_s']:.1f} s; the file is {one['ranges']} ranges of 64 MiB"
     )
     rows = [
-        (
-            "assay scan_corpus, 1 worker (JSONL read + scan)",
-            total_mb,
-            one["cpu"],
-            one["wall"],
-            one["peak_mb"],
-        ),
-        (
-            f"assay scan_corpus, {cores} workers (JSONL read + scan)",
-            total_mb,
-            many["cpu"],
-            many["wall"],
-            many["peak_mb"],
-        ),
-        ("assay scan_texts (texts in memory), slice", mem["mb"], mem["cpu"], None, mem["peak_mb"]),
-        (
-            "plain Python set of hashed 13-grams, slice",
-            plain["mb"],
-            plain["cpu"],
-            None,
-            plain["peak_mb"],
-        ),
-        ("datatrove NGramsDecontFilter, slice", dt["mb"], dt["cpu"], None, dt["peak_mb"]),
+        ("assay scan_corpus, 1 worker (read JSONL + scan)", total_mb, one, True),
+        (f"assay scan_corpus, {workers} workers, same file", total_mb, many, True),
+        ("assay scan_texts (texts in memory), slice", mem and mem["mb"], mem, False),
+        ("plain Python set of hashed 13-grams, slice", plain["mb"], plain, False),
+        ("datatrove NGramsDecontFilter, slice", dt and dt["mb"], dt, False),
     ]
-    print(f"\n{'':58s} {'MB':>8s} {'MB/s/core':>10s} {'wall MB/s':>10s} {'peak MB':>8s}")
-    for name, mb, cpu, wall, peak in rows:
-        wall_s = f"{mb / wall:10.1f}" if wall else f"{'-':>10s}"
-        print(f"{name:58s} {mb:8.0f} {mb / cpu:10.2f} {wall_s} {peak:8.0f}")
+    print(f"\n{'':52s} {'MB':>8s} {'MB/s/core':>10s} {'wall MB/s':>10s} {'peak MB':>8s}")
+    for name, mb, r, wall in rows:
+        if r is None:
+            print(f"{name:52s} {'skipped':>8s}")
+            continue
+        wall_s = f"{mb / r['wall']:10.1f}" if wall else f"{'-':>10s}"
+        print(f"{name:52s} {mb:8.0f} {mb / r['cpu']:10.2f} {wall_s} {r['peak_mb']:8.0f}")
     ours = total_mb / one["cpu"]
-    print(
-        f"\nassay end to end: {ours / (plain['mb'] / plain['cpu']):.1f}x the plain set, "
-        f"{ours / (dt['mb'] / dt['cpu']):.0f}x datatrove (per core); n-gram stage alone "
-        f"{(mem['mb'] / mem['cpu']) / (plain['mb'] / plain['cpu']):.1f}x the plain set"
-    )
-    n = len(dt["flags"])
+    line = f"\nassay end to end: {ours / (plain['mb'] / plain['cpu']):.1f}x the plain set per core"
+    if dt is not None:
+        line += f", {ours / (dt['mb'] / dt['cpu']):.0f}x datatrove"
+    line += f"; n-gram stage alone {(mem['mb'] / mem['cpu']) / (plain['mb'] / plain['cpu']):.1f}x"
+    if many is not None:
+        line += f"; {workers} workers on one file: {one['wall'] / many['wall']:.2f}x the wall rate"
+    print(line + " of one worker")
     same_plain = mem["flags"] == plain["flags"]
-    agree_dt = sum(a == b for a, b in zip(mem["flags"][:n], dt["flags"], strict=True))
     print(
-        f"flags: assay and the plain set agree on all {len(plain['flags']):,} documents of the slice: "
-        f"{same_plain} ({sum(plain['flags']):,} flagged); assay and datatrove agree on {agree_dt:,} of "
-        f"{n:,} ({sum(dt['flags']):,} flagged by datatrove, {sum(mem['flags'][:n]):,} by assay)"
+        f"flags: assay and the plain set agree on all {len(plain['flags']):,} documents of the "
+        f"slice: {same_plain} ({sum(plain['flags']):,} flagged)"
     )
+    if dt is not None:
+        n = len(dt["flags"])
+        agree = sum(a == b for a, b in zip(mem["flags"][:n], dt["flags"], strict=True))
+        print(
+            f"assay and datatrove agree on {agree:,} of {n:,} ({sum(dt['flags']):,} flagged by "
+            f"datatrove, {sum(mem['flags'][:n]):,} by assay)"
+        )
     sys.stdout.flush()
 
 

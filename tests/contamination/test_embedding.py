@@ -1,6 +1,5 @@
 """Exact top-k cosine search against scikit-learn's brute-force nearest neighbours."""
 
-
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors

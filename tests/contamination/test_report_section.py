@@ -117,3 +117,47 @@ def test_absent_without_a_corpus(tmp_path):
         sections=["contamination"],
     ).section("contamination")
     assert sec.status == "absent" and "could not be read" in sec.reason
+
+
+def test_flags_cite_their_measured_rates_and_rephrasings_are_estimated(tmp_path):
+    """Each flagged item shows the measured false-flag rate and recall of the stages that flagged
+    it (the numbers carried on the library result); a scan with embedding neighbours gets the
+    estimate of rephrased items, as the library computed it."""
+    from assay.contamination import FLAG_RATES, TopK, summarize
+    from assay.pipelines import ScanOptions, scan_corpus, write_result
+
+    result, corpus, dirty = simulated(tmp_path)
+    index = index_from_responses(result.responses)
+    run = scan_corpus(corpus, index, workers=1, options=ScanOptions())
+    rng = np.random.default_rng(5)
+    n = index.n_items
+    sims = -np.sort(-rng.normal(0.3, 0.08, (n, 2000)), axis=1)[:, :20]
+    truth = np.zeros(n, bool)
+    truth[40:90] = True  # rephrased, not copied
+    sims[truth, 1:] = sims[truth, :-1]
+    sims[truth, 0] += 0.3
+    refs = [[{"shard": 0, "row": j, "source": "c", "snippet": "x"} for j in range(20)]] * n
+    lib = summarize(index, run.partial, embedding=TopK(sims, refs))
+    scan = tmp_path / "result.json"
+    write_result(lib, [corpus], str(scan))
+    model = build_report(
+        result, options=Options(contamination_scan=str(scan)), sections=["contamination"]
+    )
+    sec = model.section("contamination")
+    rate = sec.data["rates"][0]
+    bench = lib.benchmarks[0]
+    assert rate["rephrased"] == pytest.approx(bench.rephrased)
+    assert (rate["rephrased_ci_low"], rate["rephrased_ci_high"]) == (
+        pytest.approx(bench.rephrased_ci_low),
+        pytest.approx(bench.rephrased_ci_high),
+    )
+    assert sec.data["n_rephrased_flags"] == sum(
+        v.rephrase_probability >= 0.5 and not v.contaminated for v in lib.items
+    )
+    assert any("probably rephrased into the corpus" in h for h in sec.headline)
+    ng = FLAG_RATES["ngram_13"]
+    cited = sec.data["items"][0]["flag_rates"][0]
+    assert f"{100 * ng['false_flag_rate']:.1f}% false flags" in cited
+    assert f"recall {100 * ng['recall_copies']:.1f}% on planted copies" in cited
+    html = render_html(model)
+    assert "how often this flag is wrong" in html and "Probably rephrased" in html

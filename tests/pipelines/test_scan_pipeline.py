@@ -82,14 +82,23 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, corpus, he_text
     assert capfd.readouterr().err == ""
     scan_corpus(folder, idx, workers=1, progress=True)
     err = capfd.readouterr().err
-    assert "shards" in err and "4/4" in err and "120 docs" in err and "MB/s" in err
+    assert "ranges" in err and "4/4" in err and "120 docs" in err and "MB/s" in err
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
+@pytest.mark.parametrize("one_file", [False, True])
+def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts, one_file):
     folder = tmp_path / "corpus"
     folder.mkdir()
     write_corpus(folder, n_shards=10, docs_per_shard=200, words=250, plant_every=50)
+    extra = []
+    if one_file:  # the same documents in one file, split into about 10 ranges
+        big = tmp_path / "one.jsonl"
+        with open(big, "w", encoding="utf-8") as out:
+            for name in sorted(os.listdir(folder)):
+                out.write((folder / name).read_text(encoding="utf-8"))
+        folder = big
+        extra = ["--range-mib", str(os.path.getsize(big) / 2**20 / 10)]
     index = str(tmp_path / "index.npz")
     save_index(build_index(he_texts, minhash=MinHasher()), index)
     cmd = [
@@ -104,6 +113,7 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
         "--workers",
         "1",
         "--no-progress",
+        *extra,
     ]
     out = tmp_path / "killed"
     proc = subprocess.Popen(
@@ -115,7 +125,7 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
     while time.time() < deadline and proc.poll() is None:
         if manifest.exists():
             try:
-                done = sum(s["done"] for s in json.loads(manifest.read_text())["shards"])
+                done = sum(s["done"] for s in json.loads(manifest.read_text())["ranges"])
             except (json.JSONDecodeError, KeyError):
                 done = 0
             if done >= 2:
@@ -125,8 +135,11 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     state = json.loads(manifest.read_text())
-    n_done = sum(s["done"] for s in state["shards"])
+    n_done = sum(s["done"] for s in state["ranges"])
     assert 2 <= n_done < 10 and not (out / "result.json").exists()
+    assert len(state["ranges"]) >= 10 and len({r["path"] for r in state["ranges"]}) == (
+        1 if one_file else 10
+    )
     subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True)
     subprocess.run([*cmd, "--out", str(tmp_path / "clean")], check=True, capture_output=True)
     assert result_text(out) == result_text(tmp_path / "clean")
@@ -138,7 +151,7 @@ def test_resume_skips_finished_shards_and_refuses_other_scans(tmp_path, corpus, 
     out = str(tmp_path / "o")
     first = scan_corpus(folder, idx, workers=1, out=out)
     again = scan_corpus(folder, idx, workers=1, out=out)
-    assert first.n_shards_resumed == 0 and again.n_shards_resumed == 4
+    assert first.n_ranges_resumed == 0 and again.n_ranges_resumed == 4
     assert again.partial.to_dict() == first.partial.to_dict()
     with pytest.raises(
         InputError,
@@ -150,13 +163,13 @@ def test_resume_skips_finished_shards_and_refuses_other_scans(tmp_path, corpus, 
     ):
         scan_corpus(folder, idx, workers=1, out=out, options=ScanOptions(max_evidence=3))
     restarted = scan_corpus(folder, build_index(he_texts[:10]), workers=1, out=out, restart=True)
-    assert restarted.n_shards_resumed == 0
+    assert restarted.n_ranges_resumed == 0
     # a shard that changed on disk is scanned again
     shard = os.path.join(folder, "shard001.jsonl")
     with open(shard, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"text": he_texts[100], "id": "new"}) + "\n")
     redo = scan_corpus(folder, build_index(he_texts[:10]), workers=1, out=out)
-    assert redo.n_shards_resumed == 3
+    assert redo.n_ranges_resumed == 3
 
 
 def test_errors(tmp_path, he_texts):

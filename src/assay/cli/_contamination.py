@@ -209,24 +209,31 @@ def index_cmd(
     "--out",
     default=None,
     type=click.Path(file_okay=False),
-    help="Folder for the manifest, shard results and result.json; a re-run resumes from it.",
+    help="Folder for the manifest, range results and result.json; a re-run resumes from it.",
 )
 @_corpus_options
+@click.option(
+    "--range-mib",
+    type=float,
+    default=64.0,
+    show_default=True,
+    help="Split files into ranges of about this many MiB (the unit of work; see docs).",
+)
 @click.option("--workers", type=int, default=None, help="Processes (default: all cores).")
 @click.option(
     "--dask",
     "dask_mode",
     type=click.Choice(["local"]),
     default=None,
-    help="Run shards as Dask tasks on a local cluster.",
+    help="Run ranges as Dask tasks on a local cluster.",
 )
 @click.option(
-    "--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run shards on this Dask cluster."
+    "--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run ranges on this Dask cluster."
 )
 @click.option(
     "--embed", is_flag=True, help="Embedding stage (all-MiniLM-L6-v2, offline; assay[embed])."
 )
-@click.option("--embed-k", type=int, default=5, show_default=True)
+@click.option("--embed-k", type=int, default=20, show_default=True)
 @click.option("--embedding-threshold", type=float, default=0.8, show_default=True)
 @click.option(
     "--min-share",
@@ -276,6 +283,7 @@ def scan(
     text_field,
     id_field,
     text_unit,
+    range_mib,
     workers,
     dask_mode,
     scheduler,
@@ -329,7 +337,12 @@ def scan(
         )
 
     options = ScanOptions(
-        corpus=CorpusOptions(text_field=text_field, id_field=id_field, text_unit=text_unit),
+        corpus=CorpusOptions(
+            text_field=text_field,
+            id_field=id_field,
+            text_unit=text_unit,
+            range_bytes=max(1, int(range_mib * 2**20)),
+        ),
         embed=embed,
         embed_k=embed_k,
     )
@@ -373,9 +386,15 @@ def _print_scan(result) -> None:
         "rate",
         "95% CI (Wilson)",
         "embedding cand.",
+        "probably rephrased",
     ):
         t.add_column(col)
     for b in result.benchmarks:
+        rephrased = (
+            "-"
+            if b.rephrased != b.rephrased
+            else f"{b.rephrased:.0f} ({b.rephrased_ci_low:.0f}-{b.rephrased_ci_high:.0f})"
+        )
         t.add_row(
             b.benchmark or "-",
             f"{b.n:,}",
@@ -384,8 +403,11 @@ def _print_scan(result) -> None:
             f"{100 * b.estimate:.1f}%",
             f"{100 * b.ci_low:.1f}-{100 * b.ci_high:.1f}%",
             f"{b.n_embedding_candidates:,}",
+            rephrased,
         )
     console.print(t)
+    for note in result.settings.get("notes", []):
+        console.print(f"note: {note}", style="yellow")
     flagged = [v for v in result.items if v.contaminated]
     flagged.sort(key=lambda v: (-v.longest, v.benchmark, v.item))
     if flagged:

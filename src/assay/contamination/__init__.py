@@ -2,7 +2,8 @@
 
 Pure functions on text and arrays: normalisation and the GPT-3 / Tulu 3 / open-r1 recipes, a
 hashed test-side n-gram index, a vectorised scan of training documents against it, MinHash with
-LSH for near duplicates, exact top-k cosine search for embeddings, per-item verdicts with
+LSH for near duplicates, exact top-k cosine search for embeddings, a calibrated probability that
+an item's nearest neighbour is a rephrasing of it, per-item verdicts with
 evidence, decontaminated text, and clean-against-dirty score comparisons. Reading corpora and
 running scans over shards (locally or on Dask) lives in :mod:`assay.pipelines`.
 """
@@ -13,6 +14,8 @@ from assay.contamination._hashing import TokenBatch, gram_hashes, hash_texts, sa
 from assay.contamination._index import TestIndex, build_index
 from assay.contamination._minhash import MinHasher, lsh_candidates
 from assay.contamination._normalize import PRESETS, Recipe, normalize, recipe, tokenize
+from assay.contamination._rates import FLAG_RATES, flag_rates
+from assay.contamination._rephrase import RephraseResult, rephrase_probability, spacing_pvalues
 from assay.contamination._scan import DocRef, ScanPartial, scan_texts, word_spans
 from assay.contamination._scores import CleanDirtyResult, ModelGap, clean_vs_dirty
 from assay.contamination._verdict import (
@@ -25,6 +28,11 @@ from assay.contamination._verdict import (
 
 __all__ = [
     "CLEAN_MODES",
+    "FLAG_RATES",
+    "RephraseResult",
+    "flag_rates",
+    "rephrase_probability",
+    "spacing_pvalues",
     "PRESETS",
     "STATUSES",
     "BenchmarkRate",

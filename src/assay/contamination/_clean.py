@@ -85,7 +85,7 @@ def clean_texts(
         raise InputError(f"`index` must be a TestIndex; got {type(index).__name__}.")
     texts = list(texts)
     batch = hash_texts(texts)
-    pos, key, k = _gram_hits(batch.hashes, batch.doc_start, index)
+    pos, key, k = _gram_hits(batch, index)
     out = [CleanedText(text=t, action="kept") for t in texts]
     if pos.size == 0:
         return out

@@ -12,14 +12,23 @@ machine (no Python ``hash()``, which is salted per process).
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import numpy as np
 
-from assay.contamination._normalize import normalized_bytes
+from assay.contamination._normalize import _BYTES_DELETE, _BYTES_TABLE, normalized_bytes
 
-__all__ = ["TokenBatch", "gram_hashes", "hash_texts", "mix64", "same_document"]
+__all__ = [
+    "TokenBatch",
+    "gram_hashes",
+    "grams_at",
+    "grams_from_prefix",
+    "hash_texts",
+    "mix64",
+    "prefix_hashes",
+    "same_document",
+    "value_grams",
+]
 
 _U = np.uint64
 _MASKS = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
@@ -32,14 +41,23 @@ _powers_lock = threading.Lock()
 _powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, np.uint64), np.ones(1, np.uint64))
 
 
-def mix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser, applied elementwise to a ``uint64`` array (a new array)."""
+def mix64(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """The splitmix64 finaliser, applied elementwise to a ``uint64`` array.
+
+    Returns a new array, or ``x`` itself mixed in place when ``inplace`` is True.
+    """
+    if not inplace:
+        x = x.copy()
+    tmp = np.empty_like(x)
     with np.errstate(over="ignore"):
-        x = x ^ (x >> _U(30))
+        np.right_shift(x, _U(30), out=tmp)
+        x ^= tmp
         x *= _U(0xBF58476D1CE4E5B9)
-        x ^= x >> _U(27)
+        np.right_shift(x, _U(27), out=tmp)
+        x ^= tmp
         x *= _U(0x94D049BB133111EB)
-        x ^= x >> _U(31)
+        np.right_shift(x, _U(31), out=tmp)
+        x ^= tmp
     return x
 
 
@@ -62,45 +80,187 @@ def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
     return pw, inv
 
 
-@dataclasses.dataclass(frozen=True)
 class TokenBatch:
     """The words of a batch of documents.
 
     Attributes
     ----------
     hashes : ndarray of uint64, shape (n_words,)
-        One hash per word, documents one after another.
+        One hash per word, documents one after another (computed on first use).
     doc_start : ndarray of int64, shape (n_docs + 1,)
         ``hashes[doc_start[d]:doc_start[d + 1]]`` are the words of document ``d``.
     n_bytes : int
-        Bytes of normalised text hashed.
+        Bytes of normalised text hashed (separators between documents not counted).
+    buf : bytes or bytearray
+        The normalised text (words separated by spaces, padded).
+    starts, lengths : ndarray of int64, shape (n_words,)
+        Each word's first byte in ``buf`` and its length in bytes.
     """
 
-    hashes: np.ndarray
-    doc_start: np.ndarray
-    n_bytes: int
+    __slots__ = ("_hashes", "_values", "buf", "doc_start", "lengths", "n_bytes", "starts")
+
+    def __init__(self, buf, starts, lengths, doc_start, n_bytes) -> None:
+        self.buf, self.starts, self.lengths = buf, starts, lengths
+        self.doc_start, self.n_bytes = doc_start, n_bytes
+        self._hashes = self._values = None
 
     @property
     def n_docs(self) -> int:
         return len(self.doc_start) - 1
 
+    @property
+    def n_words(self) -> int:
+        return len(self.starts)
+
+    @property
+    def hashes(self) -> np.ndarray:
+        if self._hashes is None:
+            self._hashes = _word_hashes(self.buf, self.starts, self.lengths)
+        return self._hashes
+
+    def hashes_of(self, words: np.ndarray) -> np.ndarray:
+        """The hashes of the words at indices ``words`` (without hashing the others)."""
+        if self._hashes is not None:
+            return self._hashes[words]
+        return _word_hashes(self.buf, self.starts[words], self.lengths[words])
+
+    @property
+    def values(self) -> np.ndarray:
+        """Cheap, unmixed word values (equal words, equal values): the scan's first filter."""
+        if self._values is None:
+            self._values = _word_values(self.buf, self.starts, self.lengths)
+        return self._values
+
+
+# Characters other than ASCII that str.split() treats as whitespace, by their UTF-8 lead byte
+# (tests check this list against str.isspace over every code point).
+_UNICODE_SPACES = "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE_SEQS = tuple(c.encode("utf-8") for c in _UNICODE_SPACES)
+
+
+def _normalized_batch(texts: list[str]) -> tuple[bytes | bytearray, np.ndarray]:
+    """The normalised UTF-8 of ``texts`` separated by single spaces, and each document's offset.
+
+    One encode and one ``bytes.translate`` for the whole batch (ASCII letters lowered by the
+    table); the non-ASCII characters are decoded with numpy and only the documents holding one
+    that ``str.lower`` changes are lowered in Python; the Unicode whitespace that ``str.split``
+    knows is found with numpy. Falls back to one document at a time when a text holds NUL (the
+    separator used here).
+    """
+    n = len(texts)
+    joined = "\x00".join(texts)
+    ascii_only = joined.isascii()
+    buf = joined.encode("ascii" if ascii_only else "utf-8").translate(_BYTES_TABLE, _BYTES_DELETE)
+    a = np.frombuffer(buf, np.uint8)
+    seps = np.flatnonzero(a == 0)
+    if len(seps) != n - 1 and n:  # a text holds NUL: the slow path, one document at a time
+        parts = [normalized_bytes(t) for t in texts]
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.fromiter(map(len, parts), np.int64, n) + 1, out=offsets[1:])
+        return b" ".join(parts) + _PAD, offsets
+    lead = np.zeros(0, np.int64)
+    if not ascii_only:
+        lead = np.flatnonzero(a >= 0xC0)
+        docs = _docs_to_lower(a, seps, lead)
+        if docs.size:
+            starts = np.r_[0, seps + 1]
+            ends = np.r_[seps, len(buf)]
+            pieces, prev = [], 0
+            for d in docs.tolist():
+                pieces.append(buf[prev : starts[d]])
+                pieces.append(
+                    texts[d].lower().encode("utf-8").translate(_BYTES_TABLE, _BYTES_DELETE)
+                )
+                prev = ends[d]
+            pieces.append(buf[prev:])
+            buf = b"".join(pieces)
+            a = np.frombuffer(buf, np.uint8)
+            seps = np.flatnonzero(a == 0)
+            lead = np.flatnonzero(a >= 0xC0)
+    out = bytearray(buf)
+    out += _PAD
+    a = np.frombuffer(out, np.uint8)
+    a[seps] = 32
+    if lead.size:
+        _unicode_spaces(a, lead)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    offsets[1:n] = seps + 1
+    offsets[n] = len(buf) + 1
+    return out, offsets
+
+
+_LOWER_CHANGES: dict[int, bool] = {}
+
+
+def _docs_to_lower(a: np.ndarray, seps: np.ndarray, lead: np.ndarray) -> np.ndarray:
+    """Documents holding a non-ASCII character that ``str.lower`` changes (sorted, unique).
+
+    ``lead`` holds the positions of the lead bytes of multi-byte characters in ``a``.
+    """
+    if lead.size == 0:
+        return np.zeros(0, np.int64)
+    b = np.zeros((len(lead), 4), np.int64)
+    for j in range(4):
+        ok = lead + j < len(a)
+        b[ok, j] = a[lead[ok] + j]
+    b0 = b[:, 0]
+    cont = b[:, 1:] & 0x3F
+    cp = np.where(
+        b0 < 0xE0,
+        ((b0 & 0x1F) << 6) | cont[:, 0],
+        np.where(
+            b0 < 0xF0,
+            ((b0 & 0x0F) << 12) | (cont[:, 0] << 6) | cont[:, 1],
+            ((b0 & 0x07) << 18) | (cont[:, 0] << 12) | (cont[:, 1] << 6) | cont[:, 2],
+        ),
+    )
+    values, inverse = np.unique(cp, return_inverse=True)
+    changes = np.zeros(len(values), bool)
+    for i, c in enumerate(values.tolist()):
+        hit = _LOWER_CHANGES.get(c)
+        if hit is None:
+            try:
+                ch = chr(c)
+                hit = _LOWER_CHANGES[c] = ch.lower() != ch
+            except ValueError:  # pragma: no cover - not a code point (cannot come from str)
+                hit = True
+        changes[i] = hit
+    where = lead[changes[inverse]]
+    return np.unique(np.searchsorted(seps, where))
+
+
+def _unicode_spaces(a: np.ndarray, lead: np.ndarray) -> None:
+    """Overwrite the UTF-8 bytes of Unicode whitespace with ASCII spaces, in place.
+
+    ``lead`` holds the positions of the lead bytes of multi-byte characters (``a`` is padded).
+    """
+    first = a[lead]
+    lead = lead[(first == 0xC2) | ((first >= 0xE1) & (first <= 0xE3))]
+    if lead.size == 0:
+        return
+    for seq in _SPACE_SEQS:
+        hit = lead[a[lead] == seq[0]]
+        for j in range(1, len(seq)):
+            hit = hit[a[hit + j] == seq[j]]
+        for j in range(len(seq)):
+            a[hit + j] = 32
+
 
 def hash_texts(texts: list[str]) -> TokenBatch:
     """Normalise and hash the words of ``texts`` (a list of str), vectorised over the batch."""
-    parts = [normalized_bytes(t) for t in texts]
-    buf = b" ".join(parts) + _PAD
-    doc_bytes = np.zeros(len(parts) + 1, np.int64)
-    if parts:
-        np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)) + 1, out=doc_bytes[1:])
+    buf, doc_bytes = _normalized_batch(list(texts))
     a = np.frombuffer(buf, np.uint8)
     space = a == 32  # after the table, every separator is a space
     edges = np.flatnonzero(space[1:] != space[:-1]) + 1
     if len(a) and not space[0]:
         edges = np.concatenate([np.zeros(1, np.int64), edges])
     starts, ends = edges[0::2], edges[1::2]
-    hashes = _word_hashes(buf, starts, ends - starts)
     doc_start = np.searchsorted(starts, doc_bytes)
-    return TokenBatch(hashes=hashes, doc_start=doc_start, n_bytes=len(buf) - len(_PAD))
+    # the separators between documents are not counted, so that the total does not depend on how
+    # documents were batched
+    n_bytes = len(buf) - len(_PAD) - max(len(texts) - 1, 0)
+    return TokenBatch(buf, starts, ends - starts, doc_start, n_bytes)
 
 
 def _word_hashes(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -110,15 +270,72 @@ def _word_hashes(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndar
     words = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
     with np.errstate(over="ignore"):
         h = words[starts] & _MASKS[np.minimum(lengths, 8)]
-        h = mix64(h ^ (lengths.astype(np.uint64) * _GOLD))
+        h ^= lengths.astype(np.uint64) * _GOLD
+        h = mix64(h, inplace=True)
         rest = np.flatnonzero(lengths > 8)
         offset = 8
         while rest.size:
             chunk = words[starts[rest] + offset] & _MASKS[np.minimum(lengths[rest] - offset, 8)]
-            h[rest] = mix64(h[rest] ^ chunk)
+            h[rest] = mix64(h[rest] ^ chunk, inplace=True)
             offset += 8
             rest = rest[lengths[rest] > offset]
     return h
+
+
+_VALUE_MULT = _U(0xFF51AFD7ED558CCD)
+
+
+def _word_values(buf, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Unmixed word values: the first eight bytes, later bytes folded in by a multiply.
+
+    Equal words give equal values (different words rarely do); the scan's probe filter uses
+    them, and verifies its candidates with the real hashes.
+    """
+    if len(starts) == 0:
+        return np.zeros(0, np.uint64)
+    words = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
+    with np.errstate(over="ignore"):
+        v = words[starts]
+        v &= _MASKS[np.minimum(lengths, 8)]
+        rest = np.flatnonzero(lengths > 8)
+        offset = 8
+        while rest.size:
+            chunk = words[starts[rest] + offset] & _MASKS[np.minimum(lengths[rest] - offset, 8)]
+            v[rest] = (v[rest] * _VALUE_MULT) ^ chunk
+            offset += 8
+            rest = rest[lengths[rest] > offset]
+    return v
+
+
+def value_grams(values: np.ndarray, k: int, starts: np.ndarray | None = None) -> np.ndarray:
+    """Unmixed polynomial gram values of word values (every start, or those in ``starts``)."""
+    prefix = prefix_hashes(values)
+    _, inv = _power_tables(len(prefix))
+    with np.errstate(over="ignore"):
+        if starts is None:
+            m = len(prefix) - k
+            grams = prefix[k:] - prefix[:m]
+            grams *= inv[:m]
+        else:
+            grams = prefix[starts + k] - prefix[starts]
+            grams *= inv[starts]
+    return grams
+
+
+def grams_at(batch: TokenBatch, starts: np.ndarray, k: int) -> np.ndarray:
+    """Hashes of the ``k``-word grams at ``starts`` (equal to ``gram_hashes(batch.hashes, k)``
+    there), hashing only the words those grams cover."""
+    if len(starts) == 0:
+        return np.zeros(0, np.uint64)
+    pw, _ = _power_tables(k + 1)
+    words = starts[:, None] + np.arange(k)
+    need, inverse = np.unique(words, return_inverse=True)
+    h = batch.hashes_of(need)[inverse.reshape(words.shape)]
+    with np.errstate(over="ignore"):
+        h *= pw[:k]
+        grams = h.sum(axis=1, dtype=np.uint64)
+        grams += _U(k) * _LEN_SALT
+    return mix64(grams, inplace=True)
 
 
 def gram_hashes(hashes: np.ndarray, k: int) -> np.ndarray:
@@ -147,15 +364,35 @@ def gram_hashes(hashes: np.ndarray, k: int) -> np.ndarray:
     m = len(hashes) - k + 1
     if m <= 0:
         return np.zeros(0, np.uint64)
-    pw, inv = _power_tables(len(hashes) + 1)
+    return grams_from_prefix(prefix_hashes(hashes), k)
+
+
+def prefix_hashes(hashes: np.ndarray) -> np.ndarray:
+    """The prefix sums :math:`G_i` of :func:`gram_hashes` (length ``len(hashes) + 1``)."""
+    pw, _ = _power_tables(len(hashes) + 1)
+    prefix = np.empty(len(hashes) + 1, np.uint64)
+    prefix[0] = 0
     with np.errstate(over="ignore"):
-        prefix = np.empty(len(hashes) + 1, np.uint64)
-        prefix[0] = 0
         np.cumsum(hashes * pw[: len(hashes)], out=prefix[1:])
-        grams = prefix[k:] - prefix[:m]
-        grams *= inv[:m]
+    return prefix
+
+
+def grams_from_prefix(prefix: np.ndarray, k: int, starts: np.ndarray | None = None) -> np.ndarray:
+    """Hashes of the ``k``-word grams at ``starts`` (default: every start), from the prefix sums.
+
+    Starts must satisfy ``start + k <= len(prefix) - 1``. Equal to ``gram_hashes(h, k)[starts]``.
+    """
+    _, inv = _power_tables(len(prefix))
+    with np.errstate(over="ignore"):
+        if starts is None:
+            m = len(prefix) - k
+            grams = prefix[k:] - prefix[:m]
+            grams *= inv[:m]
+        else:
+            grams = prefix[starts + k] - prefix[starts]
+            grams *= inv[starts]
         grams += _U(k) * _LEN_SALT
-    return mix64(grams)
+    return mix64(grams, inplace=True)
 
 
 def same_document(starts: np.ndarray, k: int, doc_start: np.ndarray) -> np.ndarray:

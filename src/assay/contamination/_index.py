@@ -12,7 +12,7 @@ import numpy as np
 
 from assay._core import InputError, Result
 from assay._core._validation import check_positive_int
-from assay.contamination._hashing import gram_hashes, hash_texts, same_document
+from assay.contamination._hashing import gram_hashes, hash_texts, same_document, value_grams
 from assay.contamination._minhash import MinHasher
 from assay.contamination._normalize import Recipe, normalize, recipe
 
@@ -85,9 +85,12 @@ class TestIndex(Result):
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the index arrays (the scan's memory bound, with the prefilter bitmap)."""
+        """Bytes held by the index arrays (the scan's memory bound, with the probe and bitmap)."""
         arrays = (self.keys, self.owner_ptr, self.owner_code, self.n_grams, self.n_words)
         extra = 0 if self.minhash is None else self.minhash.nbytes
+        probe = self.probe
+        if probe is not None:
+            extra += probe[1].nbytes + probe[2][0].nbytes
         return int(sum(a.nbytes for a in arrays) + extra + self.bitmap[0].nbytes)
 
     @property
@@ -98,6 +101,23 @@ class TestIndex(Result):
             cached = _build_bitmap(self.keys)
             object.__setattr__(self, "_bitmap", cached)
         return cached
+
+    @property
+    def probe(self) -> tuple[int, np.ndarray, tuple[np.ndarray, int]] | None:
+        """The scan's first filter: ``(k, keys, (table, shift))`` over the first ``k`` words of
+        every key.
+
+        ``k`` is the shortest gram length the index holds (``recipe.n``, or the shortest
+        whole-item gram); ``keys`` are the sorted unmixed gram values
+        (:func:`~assay.contamination._hashing.value_grams`) of those first ``k`` words, and
+        ``table`` a byte per value of their top bits. A document position can only match a key
+        when its ``k``-gram value is in ``keys``, so the scan computes one cheap value per word
+        and hashes grams only at the few candidates. Derived from :attr:`inputs` and
+        :attr:`targets` (None when the index does not hold its inputs).
+        """
+        if "_probe" not in self.__dict__:
+            object.__setattr__(self, "_probe", _build_probe(self))
+        return self.__dict__["_probe"]
 
     @property
     def fingerprint(self) -> str:
@@ -119,6 +139,30 @@ class TestIndex(Result):
         out = super().to_dict(arrays=arrays)
         out.update(n_items=self.n_items, n_keys=len(self.keys), fingerprint=self.fingerprint)
         return out
+
+
+def _build_probe(index: TestIndex):
+    if len(index.inputs) != index.n_items or len(index.keys) == 0:
+        return None
+    rec = index.recipe
+    k0 = min((rec.n, *index.short_lengths))
+    probes = []
+    for part, texts in ((INPUT, index.inputs), (TARGET, index.targets)):
+        batch = hash_texts(list(texts))
+        lengths = np.diff(batch.doc_start)
+        if batch.n_words < k0:
+            continue
+        starts = np.arange(max(batch.n_words - rec.n + 1, 0))
+        starts = starts[same_document(starts, rec.n, batch.doc_start)]
+        if part == INPUT:
+            short = np.flatnonzero((lengths >= rec.min_tokens) & (lengths < rec.n))
+            starts = np.concatenate([starts, batch.doc_start[short]])
+        probes.append(value_grams(batch.values, k0, starts))
+    keys = np.unique(np.concatenate(probes)) if probes else np.zeros(0, np.uint64)
+    bits = int(np.clip(np.ceil(np.log2(max(len(keys), 1) * 32)), 16, 28))
+    table = np.zeros(1 << bits, np.bool_)
+    table[keys >> np.uint64(64 - bits)] = True
+    return k0, keys, (table, 64 - bits)
 
 
 def _build_bitmap(keys: np.ndarray) -> tuple[np.ndarray, int]:

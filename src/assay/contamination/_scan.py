@@ -16,7 +16,14 @@ import numpy as np
 
 from assay._core import InputError
 from assay._core._validation import check_positive_int
-from assay.contamination._hashing import gram_hashes, hash_texts, same_document
+from assay.contamination._hashing import (
+    TokenBatch,
+    gram_hashes,
+    grams_at,
+    hash_texts,
+    same_document,
+    value_grams,
+)
 from assay.contamination._index import INPUT, TARGET, TestIndex
 from assay.contamination._minhash import lsh_candidates
 from assay.contamination._normalize import tokenize
@@ -196,10 +203,10 @@ def scan_texts(
     out = ScanPartial(
         n_docs=len(texts),
         n_bytes=batch.n_bytes,
-        n_words=len(batch.hashes),
+        n_words=batch.n_words,
         max_evidence=max_evidence,
     )
-    pos, key, k = _gram_hits(batch.hashes, batch.doc_start, index)
+    pos, key, k = _gram_hits(batch, index)
     if pos.size:
         out.found = np.unique(key)
         _collect_items(out, texts, batch.doc_start, index, ref, pos, key, k, answer_window)
@@ -222,13 +229,53 @@ def _scan_iv(texts, index, max_evidence, answer_window) -> list[str]:
     return texts
 
 
-def _gram_hits(hashes: np.ndarray, doc_start: np.ndarray, index: TestIndex):
-    """Word positions, key indices and gram lengths of every gram found in the index."""
+def _gram_hits(batch: TokenBatch, index: TestIndex):
+    """Word positions, key indices and gram lengths of every gram found in the index.
+
+    A cheap unmixed value of one gram length (the index's probe, see :attr:`TestIndex.probe`)
+    is computed at every word and filtered by a byte table and a binary search; the real hashes
+    of the grams of every indexed length are computed at the few candidates only.
+    """
+    empty = np.zeros(0, np.int64)
+    keys = index.keys
+    probe = index.probe
+    if len(keys) == 0 or batch.n_words == 0:
+        return empty, empty, empty
+    if probe is None:
+        return _gram_hits_every_length(batch.hashes, batch.doc_start, index)
+    k0, probe_keys, (table, shift) = probe
+    if batch.n_words < k0 or len(probe_keys) == 0:
+        return empty, empty, empty
+    grams = value_grams(batch.values, k0)
+    cand = np.flatnonzero(table[grams >> np.uint64(shift)])
+    if cand.size == 0:
+        return empty, empty, empty
+    g = grams[cand]
+    j = np.minimum(np.searchsorted(probe_keys, g), len(probe_keys) - 1)
+    cand = cand[probe_keys[j] == g]
+    pos_l, key_l, k_l = [], [], []
+    for k in (index.recipe.n, *index.short_lengths):
+        c = cand[cand + k <= batch.n_words]
+        if c.size == 0:
+            continue
+        gk = grams_at(batch, c, k)
+        j = np.minimum(np.searchsorted(keys, gk), len(keys) - 1)
+        ok = keys[j] == gk
+        c, j = c[ok], j[ok]
+        ok = same_document(c, k, batch.doc_start)
+        pos_l.append(c[ok])
+        key_l.append(j[ok])
+        k_l.append(np.full(int(ok.sum()), k, np.int64))
+    if not pos_l:
+        return empty, empty, empty
+    return np.concatenate(pos_l), np.concatenate(key_l), np.concatenate(k_l)
+
+
+def _gram_hits_every_length(hashes: np.ndarray, doc_start: np.ndarray, index: TestIndex):
+    """:func:`_gram_hits` for an index without its inputs: every gram length at every word."""
     table, shift = index.bitmap
     keys = index.keys
     pos_l, key_l, k_l = [], [], []
-    if len(keys) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     for k in (index.recipe.n, *index.short_lengths):
         grams = gram_hashes(hashes, k)
         if grams.size == 0:

@@ -11,6 +11,8 @@ from assay._core import InputError, Result
 from assay._core._validation import check_confidence_level, check_probability
 from assay.contamination._embedding import TopK
 from assay.contamination._index import INPUT, TARGET, TestIndex
+from assay.contamination._rates import flag_rates
+from assay.contamination._rephrase import RephraseResult, rephrase_probability
 from assay.contamination._scan import ScanPartial
 from assay.stats import proportion_ci
 
@@ -47,6 +49,11 @@ class ItemVerdict(Result):
         Judge verdicts on the embedding candidates: ``verdict`` (True/False/None) and ``error``.
     evidence, near, neighbours : tuple of dict
         Matching documents (n-gram), near duplicates, and embedding neighbours.
+    rephrase_probability : float
+        Probability that the nearest embedding neighbour is a rephrasing of the item (see
+        :func:`rephrase_probability`; NaN without the embedding stage or with fewer than four
+        neighbours). At 0.5 or more the item gets the stage 'rephrase'; it does not change the
+        status, which stays with the n-gram, near-duplicate and judge stages.
     """
 
     item: str
@@ -65,6 +72,7 @@ class ItemVerdict(Result):
     evidence: tuple[dict[str, Any], ...] = ()
     near: tuple[dict[str, Any], ...] = ()
     neighbours: tuple[dict[str, Any], ...] = ()
+    rephrase_probability: float = float("nan")
 
     @property
     def contaminated(self) -> bool:
@@ -73,7 +81,13 @@ class ItemVerdict(Result):
 
 @dataclasses.dataclass(frozen=True)
 class BenchmarkRate(Result):
-    """Share of a benchmark's items found contaminated, with a Wilson interval."""
+    """Share of a benchmark's items found contaminated, with a Wilson interval.
+
+    ``rephrased`` (with ``rephrased_ci_low`` and ``rephrased_ci_high``, a bootstrap interval at
+    ``confidence_level``) is the estimated number of the benchmark's items rephrased into the
+    corpus, from the embedding stage (NaN without it); ``n_rephrase_flags`` the items whose
+    rephrase probability is at least 0.5.
+    """
 
     benchmark: str
     n: int
@@ -86,6 +100,10 @@ class BenchmarkRate(Result):
     ci_high: float
     confidence_level: float
     method: str = "wilson"
+    rephrased: float = float("nan")
+    rephrased_ci_low: float = float("nan")
+    rephrased_ci_high: float = float("nan")
+    n_rephrase_flags: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +124,9 @@ class ContaminationResult(Result):
     benchmarks : tuple of BenchmarkRate
     settings : dict
         Thresholds used.
+    flag_rates : dict
+        Per stage, the false-flag rate and recall measured on data with known truth
+        (:data:`assay.contamination.FLAG_RATES`), for citing beside each verdict.
     """
 
     recipe: dict[str, Any]
@@ -117,6 +138,7 @@ class ContaminationResult(Result):
     items: tuple[ItemVerdict, ...]
     benchmarks: tuple[BenchmarkRate, ...]
     settings: dict[str, Any]
+    flag_rates: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def item_ids(self) -> list[str]:
@@ -161,6 +183,7 @@ def summarize(
     min_share: float | None = None,
     embedding_threshold: float = 0.8,
     confidence_level: float = 0.95,
+    rng: np.random.Generator | int | None = 0,
 ) -> ContaminationResult:
     """Turn a scan's matches into per-item verdicts and per-benchmark rates.
 
@@ -180,7 +203,10 @@ def summarize(
         Top-1 cosine similarity at or above which an item is an embedding candidate. Candidates are
         reported, and count as contaminated only when the judge confirms them.
     confidence_level : float, default 0.95
-        Level of the per-benchmark Wilson intervals.
+        Level of the per-benchmark Wilson intervals and of the rephrase-count intervals.
+    rng : numpy Generator, int or None, default 0
+        Random source of the bootstrap of the rephrase counts (fixed by default, so that the
+        same scan gives the same result).
 
     Returns
     -------
@@ -193,16 +219,22 @@ def summarize(
     found = np.zeros(len(index.keys), bool)
     found[partial.found] = True
     share = _shares(index, found)
+    rephrase = _rephrase(index, embedding, confidence_level, np.random.default_rng(rng))
+    prob = rephrase[0]
     verdicts = []
     for i in range(index.n_items):
-        verdicts.append(
-            _verdict(i, index, partial, share, embedding, judge, min_share, embedding_threshold)
-        )
+        v = _verdict(i, index, partial, share, embedding, judge, min_share, embedding_threshold)
+        if np.isfinite(prob[i]):
+            stages = v.stages + (("rephrase",) if prob[i] >= 0.5 else ())
+            v = dataclasses.replace(v, rephrase_probability=float(prob[i]), stages=stages)
+        verdicts.append(v)
     stages = ["ngram"]
     if index.minhash is not None:
         stages.append("near_duplicate")
     if embedding is not None:
         stages.append("embedding")
+    if embedding is not None and np.isfinite(prob).any():
+        stages.append("rephrase")
     if judge:
         stages.append("judge")
     return ContaminationResult(
@@ -213,13 +245,30 @@ def summarize(
         n_words=partial.n_words,
         stages=tuple(stages),
         items=tuple(verdicts),
-        benchmarks=_rates(verdicts, confidence_level),
+        benchmarks=_rates(verdicts, confidence_level, rephrase[1]),
         settings={
             "min_share": min_share,
             "embedding_threshold": embedding_threshold,
             "minhash": None if index.minhasher is None else index.minhasher.to_dict(),
+            "rephrase_threshold": 0.5,
         },
+        flag_rates=flag_rates(index.recipe.name),
     )
+
+
+def _rephrase(index, embedding, level, gen):
+    """Per-item rephrase probabilities, and per benchmark the estimated count with its interval."""
+    prob = np.full(index.n_items, np.nan)
+    per_bench: dict[str, RephraseResult] = {}
+    if embedding is None:
+        return prob, per_bench
+    benches = np.asarray(index.benchmarks, dtype=object)
+    for bench in sorted(set(index.benchmarks)):
+        rows = np.flatnonzero(benches == bench)
+        res = rephrase_probability(embedding.scores[rows], confidence_level=level, rng=gen)
+        prob[rows] = res.probability
+        per_bench[bench] = res
+    return prob, per_bench
 
 
 def _shares(index: TestIndex, found: np.ndarray) -> np.ndarray:
@@ -279,7 +328,9 @@ def _verdict(i, index, partial, share, embedding, judge, min_share, threshold) -
     )
 
 
-def _rates(verdicts: list[ItemVerdict], confidence_level: float) -> tuple[BenchmarkRate, ...]:
+def _rates(
+    verdicts: list[ItemVerdict], confidence_level: float, rephrase
+) -> tuple[BenchmarkRate, ...]:
     out = []
     for bench in sorted({v.benchmark for v in verdicts}):
         vs = [v for v in verdicts if v.benchmark == bench]
@@ -298,6 +349,18 @@ def _rates(verdicts: list[ItemVerdict], confidence_level: float) -> tuple[Benchm
                 ci_low=float(ci.ci_low),
                 ci_high=float(ci.ci_high),
                 confidence_level=confidence_level,
+                **_rephrase_fields(rephrase.get(bench)),
             )
         )
     return tuple(out)
+
+
+def _rephrase_fields(res: RephraseResult | None) -> dict[str, Any]:
+    if res is None or res.n_tested == 0:
+        return {}
+    return {
+        "rephrased": res.n_rephrased,
+        "rephrased_ci_low": res.ci_low,
+        "rephrased_ci_high": res.ci_high,
+        "n_rephrase_flags": res.n_probable,
+    }

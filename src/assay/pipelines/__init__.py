@@ -1,12 +1,12 @@
 """assay.pipelines: work that streams data through an analysis.
 
-The contamination scan: training corpora (JSONL, Parquet, text; plain, gzip or zstd) read shard
-by shard, scanned against a test index from :mod:`assay.contamination` on all local cores or as
+The contamination scan: training corpora (JSONL, Parquet, text; plain, gzip or zstd) read range
+by range, scanned against a test index from :mod:`assay.contamination` on all local cores or as
 Dask tasks, resumable from a manifest; the embedding and LLM-judge stages; decontaminated copies.
 """
 
 from assay.pipelines._clean import CleanReport, write_clean_copy
-from assay.pipelines._corpus import Batch, CorpusOptions, corpus_format, expand_paths, iter_batches
+from assay.pipelines._corpus import Batch, CorpusOptions, corpus_format, expand_paths
 from assay.pipelines._index_io import (
     index_from_items_file,
     index_from_responses,
@@ -15,11 +15,19 @@ from assay.pipelines._index_io import (
     save_index,
 )
 from assay.pipelines._judge import JudgeConfig, judge_candidates, judge_preview
+from assay.pipelines._ranges import (
+    Range,
+    iter_batches,
+    iter_range_batches,
+    plan_ranges,
+    zstd_frames,
+)
 from assay.pipelines._scan import (
     ScanOptions,
     ScanRun,
     run_scan,
     scan_corpus,
+    scan_range,
     scan_shard,
     write_result,
 )
@@ -29,6 +37,7 @@ __all__ = [
     "CleanReport",
     "CorpusOptions",
     "JudgeConfig",
+    "Range",
     "ScanOptions",
     "ScanRun",
     "corpus_format",
@@ -36,14 +45,18 @@ __all__ = [
     "index_from_items_file",
     "index_from_responses",
     "iter_batches",
+    "iter_range_batches",
     "judge_candidates",
     "judge_preview",
     "load_index",
+    "plan_ranges",
     "read_items",
     "run_scan",
     "save_index",
     "scan_corpus",
+    "scan_range",
     "scan_shard",
     "write_clean_copy",
     "write_result",
+    "zstd_frames",
 ]

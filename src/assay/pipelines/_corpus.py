@@ -6,13 +6,12 @@ import dataclasses
 import glob
 import gzip
 import io
-import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from assay._core import InputError
 
-__all__ = ["CorpusOptions", "Batch", "corpus_format", "expand_paths", "iter_batches", "open_text"]
+__all__ = ["Batch", "CorpusOptions", "corpus_format", "expand_paths", "open_text"]
 
 _COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _FORMATS = {
@@ -41,18 +40,25 @@ class CorpusOptions:
         For text files: one document per file, or one per line.
     batch_bytes : int, default 8 MiB
         Text per batch handed to the scan (memory per worker is about ten times this).
+    range_bytes : int, default 64 MiB
+        Size of the ranges a file is split into (the unit of work; see
+        :func:`assay.pipelines.plan_ranges`): byte ranges of uncompressed JSONL and line text,
+        groups of zstd frames (a quarter of this in compressed bytes), groups of Parquet row groups.
     """
 
     text_field: str = "text"
     id_field: str | None = None
     text_unit: str = "file"
     batch_bytes: int = 8 << 20
+    range_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:
         if self.text_unit not in ("file", "line"):
             raise InputError(f"`text_unit` must be 'file' or 'line'; got {self.text_unit!r}.")
         if not isinstance(self.batch_bytes, int) or self.batch_bytes < 1:
             raise InputError(f"`batch_bytes` must be a positive integer; got {self.batch_bytes!r}.")
+        if not isinstance(self.range_bytes, int) or self.range_bytes < 1:
+            raise InputError(f"`range_bytes` must be a positive integer; got {self.range_bytes!r}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,28 +134,6 @@ def open_text(path: str, compression: str | None) -> io.TextIOBase:
     return open(path, encoding="utf-8")  # noqa: SIM115
 
 
-def iter_batches(path: str, options: CorpusOptions | None = None) -> Iterator[Batch]:
-    """Yield the documents of one shard in batches of about ``options.batch_bytes`` characters.
-
-    Raises
-    ------
-    InputError
-        Naming the file, line (or row) and field, for malformed JSON, a missing or non-text field,
-        or undecodable bytes.
-    """
-    options = options or CorpusOptions()
-    fmt, compression = corpus_format(path)
-    reader = {"jsonl": _jsonl, "parquet": _parquet, "text": _text}[fmt]
-    try:
-        yield from reader(path, compression, options)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start}).", path=path) from None
-    except (OSError, EOFError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise InputError("no such file.", path=path) from None
-        raise InputError(f"cannot read the file: {exc}.", path=path) from None
-
-
 def _batcher(options: CorpusOptions):
     texts: list[str] = []
     ids: list[str | None] = []
@@ -178,34 +162,6 @@ def _batcher(options: CorpusOptions):
     return add, flush
 
 
-def _jsonl(path: str, compression: str | None, options: CorpusOptions) -> Iterator[Batch]:
-    add, flush = _batcher(options)
-    row = 0
-    with open_text(path, compression) as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"invalid JSON ({exc.msg}, column {exc.colno}).", path=path, record=line_no
-                ) from None
-            if not isinstance(rec, dict):
-                raise InputError(
-                    f"expected a JSON object; got {type(rec).__name__}.", path=path, record=line_no
-                )
-            text = _field(rec, options.text_field, path, line_no, required=True)
-            doc_id = _field(rec, options.id_field, path, line_no) if options.id_field else None
-            b = add(row, text, doc_id)
-            row += 1
-            if b:
-                yield b
-    b = flush()
-    if b:
-        yield b
-
-
 def _field(rec: dict, name: str, path: str, line_no: int, *, required: bool = False) -> str | None:
     if name not in rec:
         keys = ", ".join(sorted(rec)[:8])
@@ -222,67 +178,3 @@ def _field(rec: dict, name: str, path: str, line_no: int, *, required: bool = Fa
             f"must be a string; got {type(value).__name__}.", path=path, record=line_no, field=name
         )
     return value
-
-
-def _parquet(path: str, compression: str | None, options: CorpusOptions) -> Iterator[Batch]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        pf = pq.ParquetFile(path)
-    except pa.ArrowException as exc:
-        raise InputError(f"not a readable Parquet file ({exc}).", path=path) from None
-    names = pf.schema_arrow.names
-    for name in (options.text_field, options.id_field):
-        if name is not None and name not in names:
-            raise InputError(
-                f"no such column; the file has {', '.join(names[:8])}.", path=path, field=name
-            )
-    if not pa.types.is_string(
-        pf.schema_arrow.field(options.text_field).type
-    ) and not pa.types.is_large_string(pf.schema_arrow.field(options.text_field).type):
-        raise InputError(
-            f"must be a string column; got {pf.schema_arrow.field(options.text_field).type}.",
-            path=path,
-            field=options.text_field,
-        )
-    cols = [options.text_field] + ([options.id_field] if options.id_field else [])
-    add, flush = _batcher(options)
-    row = 0
-    for rb in pf.iter_batches(batch_size=4096, columns=cols):
-        texts = rb.column(0).to_pylist()
-        ids = (
-            rb.column(1).cast(pa.string()).to_pylist() if options.id_field else [None] * len(texts)
-        )
-        for t, i in zip(texts, ids, strict=True):
-            if t is None:
-                raise InputError(
-                    "is null; every document needs text.",
-                    path=path,
-                    record=f"row {row}",
-                    field=options.text_field,
-                )
-            b = add(row, t, i)
-            row += 1
-            if b:
-                yield b
-    b = flush()
-    if b:
-        yield b
-
-
-def _text(path: str, compression: str | None, options: CorpusOptions) -> Iterator[Batch]:
-    add, flush = _batcher(options)
-    with open_text(path, compression) as fh:
-        if options.text_unit == "file":
-            b = add(0, fh.read(), None)
-            if b:
-                yield b
-        else:
-            for row, line in enumerate(fh):
-                b = add(row, line.rstrip("\n"), None)
-                if b:
-                    yield b
-    b = flush()
-    if b:
-        yield b

@@ -1,9 +1,12 @@
-"""The scan manifest: which shards are finished, so that a killed scan resumes where it stopped.
+"""The scan manifest: which ranges are finished, so that a killed scan resumes where it stopped.
 
 Layout of the output folder::
 
-    manifest.json          format, index fingerprint, options, one entry per shard
-    shards/000007.json     the finished result of shard 7 (written before the manifest says so)
+    manifest.json          format, index fingerprint, options, one entry per range of a file
+    ranges/000007.json     the finished result of range 7 (written before the manifest says so)
+
+A range (:class:`assay.pipelines.Range`) is part of one file; a file's entry records its size and
+modification time, and a range is redone when its file changed.
 
 Every file is written to a temporary name and renamed, so a kill leaves either the old or the new
 version, never half a file.
@@ -16,10 +19,11 @@ import os
 from typing import Any
 
 from assay._core import InputError
+from assay.pipelines._ranges import Range
 
 __all__ = ["Manifest"]
 
-FORMAT = "assay.contamination.manifest/1"
+FORMAT = "assay.contamination.manifest/2"
 
 
 def _atomic_json(path: str, data: Any) -> None:
@@ -37,7 +41,7 @@ def _stat(path: str) -> dict[str, int]:
 
 
 class Manifest:
-    """Finished shards of one scan in one folder."""
+    """Finished ranges of one scan in one folder."""
 
     def __init__(self, folder: str, data: dict[str, Any]) -> None:
         self.folder = folder
@@ -47,13 +51,13 @@ class Manifest:
     def open(
         cls,
         folder: str,
-        files: list[str],
+        ranges: list[Range],
         fingerprint: str,
         options: dict[str, Any],
         *,
         restart: bool = False,
     ) -> Manifest:
-        """Open (or start) the manifest of a scan of ``files`` with this index and options.
+        """Open (or start) the manifest of a scan of ``ranges`` with this index and options.
 
         Raises
         ------
@@ -61,13 +65,14 @@ class Manifest:
             When the folder holds a manifest of a different scan (another index, options or list
             of files) and ``restart`` is False.
         """
-        os.makedirs(os.path.join(folder, "shards"), exist_ok=True)
+        os.makedirs(os.path.join(folder, "ranges"), exist_ok=True)
+        stats = {r.path: _stat(r.path) for r in ranges}
         path = os.path.join(folder, "manifest.json")
         fresh = {
             "format": FORMAT,
             "fingerprint": fingerprint,
             "options": options,
-            "shards": [{"path": f, **_stat(f), "done": False} for f in files],
+            "ranges": [{**r.to_dict(), **stats[r.path], "done": False} for r in ranges],
         }
         if os.path.exists(path) and not restart:
             try:
@@ -89,42 +94,73 @@ class Manifest:
                         path=path,
                         field=key,
                     )
-            if [s["path"] for s in old.get("shards", [])] != files:
+            files = sorted({r.path for r in ranges})
+            if sorted({s["path"] for s in old.get("ranges", [])}) != files:
                 raise InputError(
                     "this folder holds a scan of other files; use another --out folder or "
                     "pass --restart to start over.",
                     path=path,
-                    field="shards",
+                    field="ranges",
                 )
-            for new, prev in zip(fresh["shards"], old["shards"], strict=True):
-                same = new["size"] == prev["size"] and new["mtime_ns"] == prev["mtime_ns"]
-                new["done"] = bool(prev.get("done")) and same
+            previous = {_key(s): (i, s) for i, s in enumerate(old["ranges"])}
+            moves: dict[int, int] = {}
+            for i, new in enumerate(fresh["ranges"]):
+                j, prev = previous.get(_key(new), (None, None))
+                if prev is not None and prev.get("done"):
+                    moves[i] = j
+            if any(i != j for i, j in moves.items()):  # nothing done while results move
+                _atomic_json(path, fresh)
+                _move_results(folder, moves)
+            for i in moves:
+                fresh["ranges"][i]["done"] = True
         m = cls(folder, fresh)
         _atomic_json(path, fresh)
         return m
 
-    def _shard_path(self, shard: int) -> str:
-        return os.path.join(self.folder, "shards", f"{shard:06d}.json")
+    def _range_path(self, i: int) -> str:
+        return os.path.join(self.folder, "ranges", f"{i:06d}.json")
 
     def done_results(self) -> dict[int, dict[str, Any]]:
-        """Results of the shards already finished (a missing or broken result file is redone)."""
+        """Results of the ranges already finished (a missing or broken result file is redone)."""
         out = {}
-        for i, s in enumerate(self.data["shards"]):
+        for i, s in enumerate(self.data["ranges"]):
             if not s["done"]:
                 continue
             try:
-                with open(self._shard_path(i), encoding="utf-8") as fh:
+                with open(self._range_path(i), encoding="utf-8") as fh:
                     out[i] = json.load(fh)
             except (OSError, json.JSONDecodeError):
                 s["done"] = False
         return out
 
-    def record(self, shard: int, result: dict[str, Any]) -> None:
-        """Save a finished shard's result, then mark it done."""
-        _atomic_json(self._shard_path(shard), result)
-        self.data["shards"][shard]["done"] = True
+    def record(self, i: int, result: dict[str, Any]) -> None:
+        """Save a finished range's result, then mark it done."""
+        _atomic_json(self._range_path(i), result)
+        self.data["ranges"][i]["done"] = True
         _atomic_json(os.path.join(self.folder, "manifest.json"), self.data)
 
     @property
     def n_done(self) -> int:
-        return sum(s["done"] for s in self.data["shards"])
+        return sum(s["done"] for s in self.data["ranges"])
+
+
+def _key(entry: dict[str, Any]) -> tuple:
+    """What identifies a range's work: file, its size and time, and the range's bounds."""
+    return tuple(entry[k] for k in ("path", "size", "mtime_ns", "kind", "start", "end"))
+
+
+def _move_results(folder: str, moves: dict[int, int]) -> None:
+    """Renumber finished results whose range moved in the list (another file changed size)."""
+    moves = {i: j for i, j in moves.items() if i != j}
+    if not moves:
+        return
+    base = os.path.join(folder, "ranges")
+    staged = {}
+    for i, j in moves.items():
+        src = os.path.join(base, f"{j:06d}.json")
+        if os.path.exists(src):
+            tmp = os.path.join(base, f"{j:06d}.json.move")
+            os.replace(src, tmp)
+            staged[i] = tmp
+    for i, tmp in staged.items():
+        os.replace(tmp, os.path.join(base, f"{i:06d}.json"))

@@ -1,4 +1,4 @@
-"""The corpus scan: shards scanned in parallel (processes or Dask), resumable from a manifest."""
+"""The corpus scan: file ranges scanned in parallel (processes or Dask), resumable from a manifest."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,11 +26,12 @@ from assay.contamination import (
     scan_texts,
     summarize,
 )
-from assay.pipelines._corpus import CorpusOptions, expand_paths, iter_batches
+from assay.pipelines._corpus import CorpusOptions, expand_paths
 from assay.pipelines._judge import JudgeConfig, judge_candidates, judge_preview
 from assay.pipelines._manifest import Manifest
+from assay.pipelines._ranges import Range, iter_batches, iter_range_batches, plan_ranges
 
-__all__ = ["ScanOptions", "ScanRun", "run_scan", "scan_corpus", "scan_shard"]
+__all__ = ["ScanOptions", "ScanRun", "run_scan", "scan_corpus", "scan_range", "scan_shard"]
 
 _TEXT_CHARS = 2000
 
@@ -50,8 +52,9 @@ class ScanOptions:
         Run MinHash/LSH when the index has signatures.
     embed : bool, default False
         Run the embedding stage (needs ``assay[embed]``).
-    embed_k : int, default 5
-        Neighbours kept per item.
+    embed_k : int, default 20
+        Neighbours kept per item (the rephrase probability needs at least 4 and estimates the
+        tail of unrelated documents from neighbours 2..k).
     keep_text_min : float, default 0.5
         Neighbours at least this similar keep up to 2,000 characters of text, for the judge.
     """
@@ -61,7 +64,7 @@ class ScanOptions:
     answer_window: int = 100
     near_duplicates: bool = True
     embed: bool = False
-    embed_k: int = 5
+    embed_k: int = 20
     keep_text_min: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,16 +73,33 @@ class ScanOptions:
 
 @dataclasses.dataclass
 class ScanRun:
-    """The merged matches of a scan, before verdicts."""
+    """The merged matches of a scan, before verdicts.
+
+    Attributes
+    ----------
+    partial : ScanPartial
+    neighbours : TopK or None
+    sources : list of str
+        The corpus files, in shard order.
+    seconds : float
+    n_ranges_resumed : int
+        Ranges taken from the manifest instead of scanned.
+    ranges : list of Range
+        The units of work (see :func:`assay.pipelines.plan_ranges`).
+    notes : list of str
+        What could not be split (a gzip file, a single zstd frame), and why.
+    """
 
     partial: ScanPartial
     neighbours: TopK | None
     sources: list[str]
     seconds: float
-    n_shards_resumed: int = 0
+    n_ranges_resumed: int = 0
+    ranges: list[Range] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
-# -- one shard --------------------------------------------------------------------------------
+# -- one range ----------------------------------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
 
@@ -90,8 +110,27 @@ def _init_worker(
     _WORKER.update(index=index, options=options, item_embeddings=item_embeddings)
 
 
-def _worker_task(path: str, shard: int) -> dict[str, Any]:
-    return scan_shard(path, shard, _WORKER["index"], _WORKER["options"], _WORKER["item_embeddings"])
+def _worker_task(rng: Range) -> dict[str, Any]:
+    return scan_range(rng, _WORKER["index"], _WORKER["options"], _WORKER["item_embeddings"])
+
+
+def scan_range(
+    rng: Range,
+    index: TestIndex,
+    options: ScanOptions,
+    item_embeddings: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Scan one range of a file; returns JSON-safe data with rows numbered within the range.
+
+    The result holds ``partial`` (a :class:`ScanPartial`), ``neighbours`` (embedding neighbours or
+    None) and ``rows`` (documents in the range); :func:`scan_corpus` shifts the rows by those of
+    the file's earlier ranges when it merges.
+    """
+    counts: dict[str, int] = {}
+    batches = iter_range_batches(rng, options.corpus, counts)
+    out = _scan_batches(batches, rng.shard, rng.path, index, options, item_embeddings)
+    out["rows"] = counts["rows"]
+    return out
 
 
 def scan_shard(
@@ -101,10 +140,16 @@ def scan_shard(
     options: ScanOptions,
     item_embeddings: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Scan one shard; returns JSON-safe data (a :class:`ScanPartial` and embedding neighbours)."""
+    """Scan one whole file; returns JSON-safe data (a :class:`ScanPartial` and neighbours)."""
+    return _scan_batches(
+        iter_batches(path, options.corpus), shard, path, index, options, item_embeddings
+    )
+
+
+def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict[str, Any]:
     partial = ScanPartial(max_evidence=options.max_evidence)
     top = TopK.empty(index.n_items, options.embed_k) if item_embeddings is not None else None
-    for batch in iter_batches(path, options.corpus):
+    for batch in batches:
         ref = DocRef(shard=shard, source=path, first_row=batch.first_row, doc_ids=batch.ids)
         part = scan_texts(
             batch.texts,
@@ -135,6 +180,22 @@ def scan_shard(
     return {"partial": partial.to_dict(), "neighbours": None if top is None else top.to_dict()}
 
 
+def _shift_rows(data: dict[str, Any], offset: int) -> None:
+    """Add ``offset`` to every row a range's result names (in place)."""
+    if not offset:
+        return
+    for rec in data["partial"]["items"].values():
+        for e in rec["evidence"]:
+            e["row"] += offset
+    for recs in data["partial"]["near"].values():
+        for e in recs:
+            e["row"] += offset
+    if data.get("neighbours"):
+        for refs in data["neighbours"]["refs"]:
+            for r in refs:
+                r["row"] += offset
+
+
 # -- the whole corpus ---------------------------------------------------------------------------
 
 
@@ -154,26 +215,28 @@ def scan_corpus(
     Parameters
     ----------
     paths : str or sequence of str
-        Files, folders or globs of JSONL, Parquet or text (plain, .gz, .zst); one file is a shard.
+        Files, folders or globs of JSONL, Parquet or text (plain, .gz, .zst). Each file is split
+        into ranges (``options.corpus.range_bytes``; see :func:`plan_ranges`), the unit of work,
+        so one large file uses every worker.
     index : TestIndex
     options : ScanOptions, optional
     out : str, optional
-        A folder for the manifest and the finished shards' results: a re-run with the same index
-        and options skips the shards already done (resume after a crash or a kill).
+        A folder for the manifest and the finished ranges' results: a re-run with the same index
+        and options skips the ranges already done (resume after a crash or a kill).
     workers : int, optional
         Processes (local) or Dask workers ('local' cluster); default: all cores.
     scheduler : str, optional
         ``'local'`` starts a Dask ``LocalCluster``; ``'tcp://HOST:PORT'`` uses a running cluster
         (its workers need assay installed). Default: local processes without Dask.
     progress : bool, optional
-        Show a progress bar (shards, documents, MB/s) on stderr; default: when it is a terminal.
+        Show a progress bar (ranges, documents, MB/s) on stderr; default: when it is a terminal.
     restart : bool, default False
         Ignore (and overwrite) a manifest in ``out``.
 
     Returns
     -------
     ScanRun
-        Identical, whichever way the shards ran.
+        Identical, whichever way and in however many ranges the files ran.
     """
     options = options or ScanOptions()
     files = expand_paths(paths)
@@ -182,42 +245,49 @@ def scan_corpus(
     workers = (os.cpu_count() or 1) if workers is None else workers
     if not isinstance(workers, int) or workers < 1:
         raise InputError(f"`workers` must be a positive integer; got {workers!r}.")
+    ranges, notes = plan_ranges(files, options.corpus)
     item_emb = None
     if options.embed:
         from assay.pipelines._embed import encode
 
         item_emb = encode(list(index.inputs))
     manifest = (
-        Manifest.open(out, files, index.fingerprint, options.to_dict(), restart=restart)
+        Manifest.open(out, ranges, index.fingerprint, options.to_dict(), restart=restart)
         if out
         else None
     )
     results: dict[int, dict[str, Any]] = {} if manifest is None else manifest.done_results()
-    todo = [(p, i) for i, p in enumerate(files) if i not in results]
+    todo = [(i, r) for i, r in enumerate(ranges) if i not in results]
     resumed = len(results)
     start = time.perf_counter()
-    with _Progress(len(files), resumed, progress) as bar:
+    with _Progress(len(ranges), resumed, progress) as bar:
 
-        def finished(shard: int, data: dict[str, Any]) -> None:
-            results[shard] = data
+        def finished(i: int, data: dict[str, Any]) -> None:
+            results[i] = data
             if manifest is not None:
-                manifest.record(shard, data)
+                manifest.record(i, data)
             bar.advance(data["partial"]["n_docs"], data["partial"]["n_bytes"])
 
         if scheduler is not None:
             _run_dask(todo, index, options, item_emb, scheduler, workers, finished)
         elif workers == 1 or len(todo) <= 1:
-            for path, shard in todo:
-                finished(shard, scan_shard(path, shard, index, options, item_emb))
+            for i, rng in todo:
+                finished(i, scan_range(rng, index, options, item_emb))
         else:
             _run_processes(todo, index, options, item_emb, workers, finished)
     partial = ScanPartial(max_evidence=options.max_evidence)
     neighbours = TopK.empty(index.n_items, options.embed_k) if options.embed else None
-    for shard in range(len(files)):
-        partial = partial.merge(ScanPartial.from_dict(results[shard]["partial"]))
+    offset, shard = 0, -1
+    for i, rng in enumerate(ranges):
+        if rng.shard != shard:
+            offset, shard = 0, rng.shard
+        data = results[i]
+        _shift_rows(data, offset)
+        offset += int(data["rows"])
+        partial = partial.merge(ScanPartial.from_dict(data["partial"]))
         if neighbours is not None:
-            neighbours = neighbours.merge(TopK.from_dict(results[shard]["neighbours"]))
-    return ScanRun(partial, neighbours, files, time.perf_counter() - start, resumed)
+            neighbours = neighbours.merge(TopK.from_dict(data["neighbours"]))
+    return ScanRun(partial, neighbours, files, time.perf_counter() - start, resumed, ranges, notes)
 
 
 def _run_processes(todo, index, options, item_emb, workers, finished) -> None:
@@ -228,7 +298,7 @@ def _run_processes(todo, index, options, item_emb, workers, finished) -> None:
         initializer=_init_worker,
         initargs=(index, options, item_emb),
     ) as pool:
-        futures = {pool.submit(_worker_task, path, shard): shard for path, shard in todo}
+        futures = {pool.submit(_worker_task, rng): i for i, rng in todo}
         for fut in cf.as_completed(futures):
             finished(futures[fut], fut.result())
 
@@ -258,23 +328,33 @@ def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> N
     try:
         if not todo:
             return
-        idx = client.scatter(index, broadcast=True)
-        emb = client.scatter(item_emb, broadcast=True) if item_emb is not None else None
+        token = uuid.uuid4().hex[:12]
+        # the index (and item embeddings) enter the graph as tasks, not scattered data: when the
+        # worker holding them dies the scheduler recomputes them from the task, where scattered
+        # data would be lost and every scan task with it
+        idx = client.submit(_same, index, key=f"assay-index-{token}")
+        emb = None
+        if item_emb is not None:
+            emb = client.submit(_same, item_emb, key=f"assay-embeddings-{token}")
         futures = [
-            client.submit(scan_shard, path, shard, idx, options, emb, pure=False)
-            for path, shard in todo
+            client.submit(scan_range, rng, idx, options, emb, key=f"assay-scan-{token}-{i}")
+            for i, rng in todo
         ]
-        shard_of = {f.key: shard for f, (_, shard) in zip(futures, todo, strict=True)}
+        number = {f.key: i for f, (i, _) in zip(futures, todo, strict=True)}
         for fut in as_completed(futures):
-            finished(shard_of[fut.key], fut.result())
+            finished(number[fut.key], fut.result())
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
+def _same(x: Any) -> Any:
+    return x
+
+
 class _Progress:
-    """Shards, documents and MB/s on stderr when it is a terminal (rich), silent otherwise."""
+    """Ranges, documents and MB/s on stderr when it is a terminal (rich), silent otherwise."""
 
     def __init__(self, total: int, done: int, enabled: bool | None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
@@ -294,7 +374,7 @@ class _Progress:
             )
 
             self._bar = Progress(
-                TextColumn("shards"),
+                TextColumn("ranges"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[info]}"),
@@ -356,6 +436,8 @@ def run_scan(
         embedding_threshold=embedding_threshold,
         confidence_level=confidence_level,
     )
+    if run.notes:  # what could not be split, said where the result is read
+        result = dataclasses.replace(result, settings={**result.settings, "notes": run.notes})
     if out:
         write_result(result, run.sources, os.path.join(out, "result.json"))
     return result

@@ -42,7 +42,11 @@ def _scan_items(ctx: ReportContext) -> tuple[list[dict[str, Any]], dict[str, Any
             result = data["result"]
             return result["items"], {
                 k: result[k] for k in ("n_docs", "n_bytes", "stages", "recipe")
-            } | {"sources": data.get("sources", [])}
+            } | {
+                "sources": data.get("sources", []),
+                "benchmarks": result.get("benchmarks", []),
+                "flag_rates": result.get("flag_rates") or {},
+            }
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
             return f"the scan result {scan_path} could not be read ({type(exc).__name__})."
     if not corpus:
@@ -74,6 +78,8 @@ def _scan_items(ctx: ReportContext) -> tuple[list[dict[str, Any]], dict[str, Any
         "stages": d["stages"],
         "recipe": d["recipe"],
         "sources": corpus,
+        "benchmarks": d["benchmarks"],
+        "flag_rates": d.get("flag_rates") or {},
     }
 
 
@@ -99,6 +105,40 @@ def _rates(items: list[dict[str, Any]], level: float) -> list[dict[str, Any]]:
                 "confidence_level": level,
                 "method": "wilson",
             }
+        )
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _flag_rate_texts(rates: dict[str, Any]) -> dict[str, str]:
+    """Per stage, its measured false-flag rate and recall in words (from the result)."""
+    out = {}
+    ng = rates.get("ngram")
+    if ng:
+        out["ngram"] = (
+            f"n-gram: {_pct(ng['false_flag_rate'])} false flags on a clean corpus of similar text "
+            f"(n = {ng['n_clean']}), recall {_pct(ng['recall_copies'])} on planted copies, "
+            f"{_pct(ng['recall_rephrasings'])} on rephrasings"
+        )
+    nd = rates.get("near_duplicate")
+    if nd:
+        out["near_duplicate"] = (
+            f"near duplicate: {_pct(nd['false_flag_rate'])} false flags (n = {nd['n_clean']}), "
+            f"recall {_pct(nd['recall_edited_2pct'])} on copies with 2% of words replaced"
+        )
+    rp = rates.get("rephrase")
+    if rp:
+        sim, unrel = rp.get("similar_problems", {}), rp.get("unrelated_code", {})
+        out["rephrase"] = (
+            f"rephrase (probability >= {rp.get('threshold', 0.5)}): false flags "
+            f"{_pct(unrel.get('0%', {}).get('false_flag_rate'))} against unrelated text and "
+            f"{_pct(sim.get('0%', {}).get('false_flag_rate'))} against similar problems; recall "
+            f"{_pct(unrel.get('50%', {}).get('recall'))} and "
+            f"{_pct(sim.get('50%', {}).get('recall'))} when half the items were rephrased in "
+            f"(n = {rp.get('n_items')})"
         )
     return out
 
@@ -152,6 +192,15 @@ def build(ctx: ReportContext) -> SectionModel:
     items, facts = found
     level = ctx.options.confidence_level
     rates = _rates(items, level)
+    by_bench = {b.get("benchmark"): b for b in facts.get("benchmarks", [])}
+    for r in rates:
+        b = by_bench.get(r["benchmark"], {})
+        r["rephrased"] = b.get("rephrased")
+        r["rephrased_ci_low"] = b.get("rephrased_ci_low")
+        r["rephrased_ci_high"] = b.get("rephrased_ci_high")
+        r["n_rephrase_flags"] = b.get("n_rephrase_flags", 0)
+    flag_rates = facts.get("flag_rates") or {}
+    rate_texts = _flag_rate_texts(flag_rates)
     flagged = [v for v in items if v["status"] in ("input", "input_and_answer")]
     flagged.sort(key=lambda v: (-(v["longest"] or 0), v["benchmark"], v["item"]))
     shown = [
@@ -165,6 +214,8 @@ def build(ctx: ReportContext) -> SectionModel:
             "n_docs": v["n_docs"],
             "n_answer_docs": v["n_answer_docs"],
             "near_jaccard": v["near_jaccard"],
+            "rephrase_probability": v.get("rephrase_probability"),
+            "flag_rates": [rate_texts[st] for st in v["stages"] if st in rate_texts],
             "evidence": [
                 {
                     k: e.get(k)
@@ -175,6 +226,25 @@ def build(ctx: ReportContext) -> SectionModel:
         }
         for v in flagged[:MAX_ITEMS]
     ]
+    rephrased = [
+        v
+        for v in items
+        if (v.get("rephrase_probability") or 0) >= 0.5
+        and v["status"] not in ("input", "input_and_answer")
+    ]
+    rephrased.sort(key=lambda v: (-v["rephrase_probability"], v["benchmark"], v["item"]))
+    rephrased_shown = [
+        {
+            "benchmark": v["benchmark"],
+            "item": v["item"],
+            "probability": v["rephrase_probability"],
+            "neighbour": {
+                k: (v.get("neighbours") or [{}])[0].get(k)
+                for k in ("source", "row", "doc_id", "score", "snippet")
+            },
+        }
+        for v in rephrased[:MAX_ITEMS]
+    ]
     gaps = _gaps(ctx, items)
     headline = []
     for r in rates:
@@ -184,6 +254,14 @@ def build(ctx: ReportContext) -> SectionModel:
                 f"{r['benchmark'] or 'test set'}: {n_bad} of {r['n']} items found in the training "
                 f"corpus ({100 * r['estimate']:.1f}%, {level_pct(level)} CI "
                 f"{100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f}%)."
+            )
+    for r in rates:
+        if r["rephrased"] is not None and r["rephrased"] >= 0.5:
+            headline.append(
+                f"{r['benchmark'] or 'test set'}: about {r['rephrased']:.0f} of {r['n']} items were "
+                f"probably rephrased into the corpus ({level_pct(level)} bootstrap interval "
+                f"{r['rephrased_ci_low']:.0f}-{r['rephrased_ci_high']:.0f}; from embedding "
+                f"similarity alone, {r['n_rephrase_flags']} items at probability 0.5 or more)."
             )
     for g in gaps:
         for row in g["rows"]:
@@ -203,6 +281,22 @@ def build(ctx: ReportContext) -> SectionModel:
         "scores tested by Cochran-Mantel-Haenszel, one-sided, Holm-adjusted across models.",
         "Rates: share of items contaminated, Wilson interval.",
     ]
+    if "rephrase" in facts.get("stages", []):
+        notes.append(
+            "Rephrase probability: how far each item's nearest embedding neighbour stands above "
+            "its other neighbours (unrelated documents of the same corpus), as a spacing test of "
+            "the top order statistics; the share of items without a rephrasing by Storey's "
+            "estimator and each item's probability as one minus its local false discovery rate. "
+            "It does not change the status; the count errs low (see docs/contamination.md)."
+        )
+    if rate_texts:
+        notes.append(
+            "How often a flag is wrong, measured on data with known truth ("
+            + str(flag_rates.get("source", ""))
+            + "): "
+            + "; ".join(rate_texts.values())
+            + "."
+        )
     data = {
         "n_docs": facts.get("n_docs"),
         "n_bytes": facts.get("n_bytes"),
@@ -212,6 +306,10 @@ def build(ctx: ReportContext) -> SectionModel:
         "rates": rates,
         "n_flagged": len(flagged),
         "items": shown,
+        "rephrased_items": rephrased_shown,
+        "n_rephrased_flags": len(rephrased),
+        "flag_rates": flag_rates,
+        "flag_rate_texts": rate_texts,
         "gaps": gaps,
         "confidence_level": level,
     }
