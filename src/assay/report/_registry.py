@@ -10,6 +10,7 @@ __all__ = ["SECTIONS", "section_module"]
 SECTIONS: tuple[str, ...] = (
     "inventory",
     "leaderboard",
+    "summarised",
     "comparisons",
     "subjects",
     "irt",
