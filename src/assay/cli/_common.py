@@ -146,6 +146,13 @@ def read_options(f: Callable) -> Callable:
             "--as-model", default=None, help="Use this model name instead of the one the log gives."
         ),
         click.option(
+            "--step-pattern",
+            default=None,
+            metavar="REGEX",
+            help="Checkpoints: a regular expression whose group 'step' (or first group) finds the "
+            "training step in a run's model name, revision or file name.",
+        ),
+        click.option(
             "--as-task", default=None, help="Plain tables without a task column: the task name."
         ),
         click.option(
@@ -173,6 +180,7 @@ def collect_read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
         "cluster_field": kwargs.pop("cluster_field", None),
         "subject_field": kwargs.pop("subject_field", None),
         "model": kwargs.pop("as_model", None),
+        "step_pattern": kwargs.pop("step_pattern", None),
         "task": kwargs.pop("as_task", None),
         "metric": kwargs.pop("as_metric", None),
         "wide": kwargs.pop("wide", None),
