@@ -194,6 +194,38 @@ class ReportContext:
             set_aside=common.set_aside, scale=full.scale, board=board, unranked_reason=reason,
         )  # fmt: skip
 
+    @functools.cache  # noqa: B019 - the context lives for one report
+    def item_text(self, task: str) -> dict[str, str]:
+        """The question text of each item of ``task`` (the first non-null ``input``), if any."""
+        t = self.responses.filter(pc.equal(self.responses.column("task"), task))
+        col = t.column("input")
+        if col.null_count == t.num_rows:
+            return {}
+        t = t.filter(pc.invert(pc.is_null(col))).select(["item", "input"])
+        out: dict[str, str] = {}
+        for item, text in zip(
+            t.column("item").to_pylist(), t.column("input").to_pylist(), strict=True
+        ):
+            out.setdefault(item, text)
+        return out
+
+    def answers(self, task: str, metric: str, models: list[str], items: list[str]) -> dict:
+        """``{(model, item): (prediction, target)}`` for a few items (sample 0): what a reviewer
+        of a flip or a suspect needs to see beside the question."""
+        if not items:
+            return {}
+        r = self.responses
+        mask = pc.and_(
+            pc.and_(pc.equal(r.column("task"), task), pc.equal(r.column("metric"), metric)),
+            pc.and_(
+                pc.is_in(r.column("model"), pa.array(models, pa.string())),
+                pc.is_in(r.column("item"), pa.array(items, pa.string())),
+            ),
+        )
+        t = r.filter(pc.and_(mask, pc.equal(r.column("sample"), 0)))
+        cols = [t.column(c).to_pylist() for c in ("model", "item", "prediction", "target")]
+        return {(m, i): (p, g) for m, i, p, g in zip(*cols, strict=True)}
+
     def column_present(self, name: str) -> int:
         """How many rows have a non-null value in ``name``."""
         col = self.responses.column(name)

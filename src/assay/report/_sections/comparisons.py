@@ -24,6 +24,8 @@ ID = "comparisons"
 TITLE = "Is B really better than A? Paired comparisons"
 
 MAX_FLIP_EXAMPLES = 25
+MAX_FLIP_TEXTS = 8
+"""Flipped items shown with their question and both answers, per side and pair."""
 MAX_DETAILED_PAIRS = 30
 """Pairs beyond this many (in the order shown) get their verdict from the all-pairs tests but no
 sign-flip/bootstrap re-check and no flip list, so a 300-model zoo stays fast; the section says so."""
@@ -164,8 +166,28 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> dict:
                 "ci_high": cres.ci_high, "se": cres.se, "method": cres.method},
         })  # fmt: skip
         row["verdict"] = _verdict(a, b, row, pw.test, pw.adjust, scale, block["unit"], level)
+        row["flip_texts"] = _flip_texts(ctx, claims, a, b, row)
         block["rows"].append(row)
     return block
+
+
+def _flip_texts(ctx: ReportContext, claims: TaskClaims, a: str, b: str, row: dict) -> list[dict]:
+    """The first flipped items of each side with their question and both models' answers."""
+    text = ctx.item_text(claims.task)
+    items = row["a_wins_examples"][:MAX_FLIP_TEXTS] + row["b_wins_examples"][:MAX_FLIP_TEXTS]
+    answers = ctx.answers(claims.task, claims.metric, [a, b], [str(i) for i in items])
+    if not text and not any(p is not None for p, _ in answers.values()):
+        return []
+    out = []
+    for item in items:
+        pa_, gold = answers.get((a, str(item)), (None, None))
+        pb_, gold_b = answers.get((b, str(item)), (None, None))
+        out.append({
+            "item": item, "question": text.get(str(item)), "gold": gold if gold is not None else gold_b,
+            "answer_a": pa_, "answer_b": pb_,
+            "winner": "A" if item in row["a_wins_examples"][:MAX_FLIP_TEXTS] else "B",
+        })  # fmt: skip
+    return out
 
 
 def _numeric_sorted(ids: tuple) -> list:
