@@ -129,7 +129,7 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> dict:
                 "method": pw.test, "confidence_level": level, "correlation": None,
                 "a_wins": int(np.sum(d < 0)), "b_wins": int(np.sum(d > 0)),
                 "a_wins_examples": [], "b_wins_examples": [], "permutation_pvalue": None,
-                "bootstrap_pvalue": None, "n_resamples": None, "clustered": None,
+                "bootstrap_pvalue": None, "n_resamples": None, "clustered": None, "flip_texts": [],
             })  # fmt: skip
             row["verdict"] = _verdict(a, b, row, pw.test, pw.adjust, scale, block["unit"], level)
             block["rows"].append(row)
