@@ -53,7 +53,11 @@ class RankResult(Result):
         Simultaneous rank intervals: all models' true ranks lie in them together with
         probability ``confidence_level`` (asymptotically).
     p_best : ndarray
-        Share of bootstrap resamples in which the model has the highest mean (ties shared).
+        Share of bootstrap resamples in which the model has the highest mean (ties shared). A
+        descriptive bootstrap share, not a calibrated probability: with 8 correlated models at
+        n = 50 a share of 0.87 was right 55% of the time (issue 24's simulation), and tied best
+        models split it. The report and ``assay leaderboard`` therefore state the best group
+        (models not significantly behind the best) instead.
     p_top_k : ndarray
         Share of resamples in which fewer than ``top_k`` models score strictly higher.
     top_k : int
