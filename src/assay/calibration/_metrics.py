@@ -8,6 +8,7 @@ rather than a Python loop over resamples.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
@@ -425,6 +426,29 @@ def _intervals(names, est, dist, *, level, interval, n, n_resamples, codes):
     return out
 
 
+def _debiased(ece: BootstrapResult) -> BootstrapResult:
+    """Bootstrap bias-corrected ECE, ``2 ECE - mean(ECE*)``, with the basic interval, at >= 0.
+
+    Binned ECE is biased upwards (each bin's |accuracy - confidence| carries its sampling
+    noise); the bootstrap sees that bias as the excess of the resampled values over the
+    estimate and subtracts it (Efron and Tibshirani 1993, sec. 10.6). The basic interval
+    :math:`[2\hat\theta - q_{hi}, 2\hat\theta - q_{lo}]` is centred on the same correction.
+    """
+    d = ece.distribution[np.isfinite(ece.distribution)]
+    if not np.isfinite(ece.estimate) or d.size < 2:
+        return dataclasses.replace(ece, method=ece.method.replace("bootstrap", "bias-corrected"))
+    level = ece.confidence_level
+    lo, hi = _bootstrap_interval(ece.estimate, d, method="basic", confidence_level=level)
+    return dataclasses.replace(
+        ece,
+        estimate=max(0.0, 2.0 * ece.estimate - float(d.mean())),
+        ci_low=max(0.0, float(lo)),
+        ci_high=max(0.0, float(hi)),
+        method="bootstrap-bias-corrected-basic" + ("-cluster" if ece.n_clusters else ""),
+        distribution=2.0 * ece.estimate - ece.distribution,
+    )
+
+
 def _bootstrap(p: E.Prepared, names, n_resamples, rng, codes) -> np.ndarray:
     parts = [E.evaluate(p, w, names) for w in E.resample_weights(p.n, n_resamples, rng, codes)]
     return np.concatenate(parts, axis=0)
@@ -489,6 +513,12 @@ def calibration_metrics(
 
     - ``ece`` / ``ece_mass``: :math:`\\sum_b \\frac{n_b}{n}|\\bar y_b - \\bar f_b|` over equal-width
       / equal-mass bins; ``mce``: the largest bin gap (equal-width, non-empty bins);
+    - ``ece_debiased`` (added whenever ``ece`` is computed): the bootstrap bias-corrected ECE
+      :math:`2\\,\\mathrm{ECE} - \\overline{\\mathrm{ECE}^*}` with the basic interval, both at
+      >= 0. Binned ECE is biased upwards at small n; on confidences ~ Beta(5, 2) with
+      P(correct | f) = f^1.6 (true ECE 0.116) the mean ECE is 0.149 at n = 100 and 0.120 at
+      n = 500, the bias-corrected one 0.120 and 0.113. No bootstrap interval of ECE covers at
+      its level there (percentile 65% / 92%, basic 86% / 89% at 95%): see docs/calibration.md;
     - ``debiased_l2_ce``: Kumar et al. (2019), equal-mass bins; ``smooth_ece``: Błasiok &
       Nakkiran (2023), bandwidth held at the point estimate's σ* in the resamples;
     - ``brier`` :math:`\\overline{(f - y)^2}` and Murphy's ``brier_reliability``,
@@ -534,6 +564,8 @@ def calibration_metrics(
     dist = _bootstrap(p, names, n_resamples, rng, None if codes is None else codes[p.perm])
     out = _intervals(names, est, dist, level=level, interval=interval, n=p.n,
                      n_resamples=n_resamples, codes=codes)  # fmt: skip
+    if "ece" in out:
+        out["ece_debiased"] = _debiased(out["ece"])
     return CalibrationResult(
         metrics=out, n=p.n, n_omitted=n_omitted, n_bins=p.n_bins, threshold=p.threshold,
         coverage=p.coverage, smooth_ece_bandwidth=float("nan") if p.sigma is None else float(p.sigma),
