@@ -58,6 +58,8 @@ def test_section_on_out_of_sample_probabilities(cleanlab_cifar):
     conf = confidence_from_logprobs(np.log(np.clip(probs, 1e-300, 1))).confidence
     ref = point_metrics(conf, (probs.argmax(axis=1) == labels).astype(float))
     for name, v in row["metrics"].items():
+        if name == "ece_debiased":  # a bootstrap quantity, checked in test_metrics.py
+            continue
         assert v["estimate"] == pytest.approx(ref[name], rel=1e-9, abs=1e-12), name
         if np.isfinite(v["ci_low"]):
             assert v["ci_low"] <= v["estimate"] <= v["ci_high"], name

@@ -432,7 +432,7 @@ def _debiased(ece: BootstrapResult) -> BootstrapResult:
     Binned ECE is biased upwards (each bin's |accuracy - confidence| carries its sampling
     noise); the bootstrap sees that bias as the excess of the resampled values over the
     estimate and subtracts it (Efron and Tibshirani 1993, sec. 10.6). The basic interval
-    :math:`[2\hat\theta - q_{hi}, 2\hat\theta - q_{lo}]` is centred on the same correction.
+    :math:`[2\\hat\\theta - q_{hi}, 2\\hat\\theta - q_{lo}]` is centred on the same correction.
     """
     d = ece.distribution[np.isfinite(ece.distribution)]
     if not np.isfinite(ece.estimate) or d.size < 2:
