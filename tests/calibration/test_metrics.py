@@ -297,7 +297,7 @@ def test_intervals_are_reproducible_and_cover_the_estimate(simulate):
     for name, r in a.metrics.items():
         assert r.ci_low <= r.ci_high, name
         assert r.n == 2000 and r.n_resamples == 200
-        assert r.method == ("bootstrap-bias-corrected-basic" if name == "ece_debiased"
+        assert r.method == ("double-bootstrap-bias-corrected-normal" if name == "ece_debiased"
                             else "bootstrap-percentile")  # fmt: skip
     assert a["ece"].ci_low < 0.1 < a["ece"].ci_high  # truth: 10 points overconfident everywhere
 
@@ -422,7 +422,7 @@ def test_bias_corrected_ece_is_near_the_true_ece_at_small_n():
     truth = integrate.quad(lambda f: abs(f - f**1.6) * sps.beta(5, 2).pdf(f), 0, 1)[0]
     assert truth == pytest.approx(0.1162, abs=1e-4)
     rng = np.random.default_rng(5)
-    raw, fixed = [], []
+    raw, fixed, covered = [], [], 0
     for r in range(40):
         f = rng.beta(5, 2, 100)
         y = (rng.random(100) < f**1.6).astype(float)
@@ -431,8 +431,13 @@ def test_bias_corrected_ece_is_near_the_true_ece_at_small_n():
         assert d.estimate == pytest.approx(
             max(0.0, 2 * res["ece"].estimate - res["ece"].distribution.mean()), abs=1e-12
         )
-        assert 0.0 <= d.ci_low <= d.estimate <= d.ci_high and d.method.startswith("bootstrap-bias")
+        assert 0.0 <= d.ci_low <= d.estimate <= d.ci_high
+        assert d.method == "double-bootstrap-bias-corrected-normal"
+        covered += d.ci_low <= truth <= d.ci_high
         raw.append(res["ece"].estimate)
         fixed.append(d.estimate)
     assert np.mean(raw) - truth > 0.02  # the bias the correction removes
     assert abs(np.mean(fixed) - truth) < 0.012  # Monte-Carlo SE of the mean about 0.005
+    # coverage: 92% in 200 replicates (benchmarks/coverage_calibration_curves.py); the
+    # percentile interval of binned ECE covers 65% here (26 of 40)
+    assert covered >= 33
