@@ -453,8 +453,9 @@ def _debias_sizes(units: int) -> tuple[int, int]:
 def _corrected(p: E.Prepared, w: np.ndarray, inner: np.ndarray) -> np.ndarray:
     """Bias-corrected ECE ``2 ECE(w) - mean ECE(inner)`` of each outer row ``w``."""
     k = inner.shape[0] // w.shape[0]
-    outer = E.evaluate(p, w, ("ece",))[:, 0]
-    return 2.0 * outer - E.evaluate(p, inner, ("ece",))[:, 0].reshape(-1, k).mean(axis=1)
+    outer = E._ece_from(E._bins(w, p.width_design), w.sum(axis=1))
+    again = E._ece_from(E._bins(inner, p.width_design), inner.sum(axis=1))
+    return 2.0 * outer - again.reshape(-1, k).mean(axis=1)
 
 
 def _counts(draws: np.ndarray, units: int) -> np.ndarray:
