@@ -116,3 +116,52 @@ def test_table_output_and_errors(tables, tmp_path):
     assert both.exit_code == 2 and "not both" in both.output
     nostore = CliRunner().invoke(main, ["calibration", "--store", str(tmp_path / "none.duckdb")])
     assert nostore.exit_code == 2 and "no results store here" in nostore.output
+
+
+@pytest.fixture(scope="module")
+def mc_with_gold(tables, tmp_path_factory):
+    """LeNet's per-choice log-probabilities with the gold class in a `target` column."""
+    _, _, data = tables
+    p, y = data["lenet-5-cifar-10"]
+    path = tmp_path_factory.mktemp("calgold") / "mcgold.csv"
+    lines = ["model,item,score,target,choice_logprobs"]
+    lines += [f'lenet,q{i},{int(p[i].argmax() == y[i])},{int(y[i])},"{json.dumps(np.log(np.clip(p[i], 1e-300, 1)).tolist())}"'
+              for i in range(y.size)]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    return path, np.log(np.clip(p, 1e-300, 1)), y
+
+
+@pytest.mark.parametrize("method", ["temperature", "vector", "matrix"])
+def test_recalibration_on_the_full_logprob_vector(mc_with_gold, method):
+    # issue 16: `--recalibrate temperature` fitted only the top-label confidence (LeNet ECE
+    # 0.108 -> 0.080 on the full set); with the gold choice it now scales the whole vector,
+    # as the library's multiclass recalibrate() does on the same data (the oracle here).
+    from assay.calibration import recalibrate
+
+    path, logp, y = mc_with_gold
+    res = CliRunner().invoke(main, ["calibration", str(path), "--json", "--n-resamples", "50",
+                                    "--recalibrate", method, "--seed", "0"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.output)["tasks"][0]["recalibration"][0]
+    assert rec["fitted_on"].startswith("per-choice log-probabilities (10 choices")
+    ref = recalibrate(logp, y, method=method, input="logits", n_folds=5, rng=0)
+    assert rec["after"]["ece"] == pytest.approx(ref.after["ece"], abs=1e-12)
+    assert rec["after"]["ece"] < rec["before"]["ece"]
+    if method == "temperature":
+        top = recalibrate(np.exp(logp).max(axis=1), (logp.argmax(axis=1) == y).astype(float),
+                          method="temperature", n_folds=5, rng=0)  # fmt: skip
+        assert rec["after"]["ece"] < top.after["ece"]  # the vector fit beats the top-label one
+
+
+def test_vector_scaling_needs_logprobs_and_interval_is_selectable(tables):
+    conf_csv, _, _ = tables
+    res = CliRunner().invoke(main, ["calibration", str(conf_csv), "--json", "--n-resamples", "50",
+                                    "--recalibrate", "vector"])  # fmt: skip
+    assert res.exit_code != 0 and "needs per-choice log-probabilities" in res.output
+    basic = CliRunner().invoke(main, ["calibration", str(conf_csv), "--json", "--n-resamples", "50",
+                                      "--interval", "basic"])  # fmt: skip
+    assert basic.exit_code == 0, basic.output
+    doc = json.loads(basic.output)
+    metrics = doc["tasks"][0]["models"][0]["metrics"]
+    assert doc["interval"] == "basic" and metrics["ece"]["method"] == "bootstrap-basic"
+    assert metrics["ece_debiased"]["method"] == "double-bootstrap-bias-corrected-normal"

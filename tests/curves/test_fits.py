@@ -140,3 +140,45 @@ def test_fit_errors():
         stopping_rule(log_fit, epsilon=0.1)
     with pytest.raises(InputError, match="`steps` must be positive to evaluate"):
         fit.predict([0.0])
+
+
+def _noisy_accuracy_curve(seed):
+    """Accuracy rising to 0.97 as a power law, 10 checkpoints, checkpoint noise SD 0.015."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, 11) * 1000.0
+    y = np.clip(0.97 - 0.6 * (steps / 1000) ** -0.5 + rng.normal(0, 0.015, 10), 0, 1)
+    return steps, y
+
+
+def test_accuracy_forecasts_and_asymptote_stay_in_unit_range():
+    # issues 13 and 24: unbounded, the asymptote of these accuracy curves reached 1.76 (seed 3,
+    # interval up to 182) and 36 of 40 fits had a bound above 1
+    for seed in range(4):
+        steps, y = _noisy_accuracy_curve(seed)
+        for model in ("pow3", "exp3", "mmf", "log2"):
+            fit = fit_curve(steps, y, model=model, n_resamples=20, rng=seed)
+            fc = fit.forecast(50_000)
+            assert fit.score_range == (0.0, 1.0)
+            bounds = [fc.estimate, fc.ci_low, fc.ci_high, fc.pi_low, fc.pi_high]
+            bounds += list(fit.band([500.0, 1e6])[0]) + list(fit.band([500.0, 1e6])[1])
+            if model != "log2":
+                bounds += [fit.asymptote, fit.asymptote_ci_low, fit.asymptote_ci_high]
+            assert all(0.0 <= b <= 1.0 for b in bounds), (seed, model, bounds)
+    unbounded = fit_curve(*_noisy_accuracy_curve(3), n_resamples=40, score_range=None, rng=3)
+    assert unbounded.asymptote > 1.0  # the same data without the range: the old behaviour
+
+
+def test_score_range_in_percent_and_for_unbounded_scores():
+    steps, y = _noisy_accuracy_curve(3)
+    pct = fit_curve(steps, 100 * y, n_resamples=40, score_range=(0, 100), rng=3)
+    assert pct.asymptote_ci_high <= 100.0 and pct.forecast(1e6).pi_high <= 100.0
+    loss = fit_curve(steps, 3.0 - 2 * y, n_resamples=20, rng=0)  # not in [0, 1]: unbounded
+    assert loss.score_range == (-np.inf, np.inf)
+    with pytest.raises(InputError, match=r"`scores` must lie in `score_range` \[0, 1\]"):
+        fit_curve(steps, 3.0 - 2 * y, score_range=(0, 1))
+    with pytest.raises(InputError, match="`score_range` must have low < high"):
+        fit_curve(steps, y, score_range=(1, 0))
+    with pytest.raises(InputError, match="`score_range` must be 'auto', None or a"):
+        fit_curve(steps, y, score_range=3)
+    with pytest.raises(InputError, match="`score_range` must be one of"):
+        fit_curve(steps, y, score_range="unit")

@@ -133,3 +133,23 @@ def test_verifier_errors():
         verifier_resampling([[1, 0]], [[1, 0]])
     with pytest.raises(InputError, match="`missing` must be one of"):
         verifier_resampling(c, c, missing="keep")
+
+
+def test_default_k_runs_to_the_fewest_samples_per_item():
+    # issue 13: the default list was built with `min(initial=1)` and so was always (1,)
+    rng = np.random.default_rng(3)
+    correct = (rng.random((20, 6)) < 0.5).astype(float)
+    correct[0, 5] = np.nan  # one item with 5 samples: the default list stops at 5
+    res = verifier_resampling(correct, false_positive_rate=0.2)
+    assert res.k == (1, 2, 3, 4, 5)
+    full = verifier_resampling(correct[1:], correct[1:])
+    assert full.k == (1, 2, 3, 4, 5, 6)
+
+
+def test_accuracy_interval_stays_in_unit_range():
+    # a t interval over items can leave [0, 1] when most items are all-correct; it is clipped
+    correct = np.ones((5, 4))
+    correct[0] = 0.0
+    res = verifier_resampling(correct, correct, k=[1, 4])
+    assert np.all(res.ci_low >= 0.0) and np.all(res.ci_high <= 1.0)
+    assert res.ci_high[-1] == 1.0

@@ -54,7 +54,12 @@ from assay.calibration._sources import (
     confidence_from_p_true,
     parse_verbal_confidence,
 )
-from assay.calibration._table import SOURCES, ModelCalibration, calibration_by_model
+from assay.calibration._table import (
+    SOURCES,
+    ModelCalibration,
+    calibration_by_model,
+    recalibrate_model,
+)
 from assay.calibration._validity import validity_screen
 
 __all__ = [
@@ -88,6 +93,7 @@ __all__ = [
     "parse_verbal_confidence",
     "point_metrics",
     "recalibrate",
+    "recalibrate_model",
     "reliability_diagram",
     "risk_coverage_curve",
     "smooth_ece",

@@ -31,6 +31,7 @@ JSON_VERSION = 1
 _SHOWN = (
     "accuracy",
     "ece",
+    "ece_debiased",
     "ece_mass",
     "smooth_ece",
     "brier",
@@ -64,6 +65,7 @@ def _columns(table, task: str, metric: str) -> dict[str, Any] | None:
         if has_conf
         else None,
         "choice_logprobs": sub.column("choice_logprobs").to_pylist() if has_lp else None,
+        "target": sub.column("target").to_pylist() if "target" in sub.column_names else None,
     }
 
 
@@ -88,13 +90,14 @@ def _apply(columns: dict[str, Any], calibrator) -> dict[str, Any]:
 
 
 def _recalibrated(models, method: str, n_folds: int, seed: int) -> list[tuple[dict[str, Any], Any]]:
-    from assay.calibration import recalibrate
+    from assay.calibration import recalibrate_model
 
     out = []
     for m in models:
-        r = recalibrate(m._confidence, m._correct, method=method, n_folds=n_folds, rng=seed)
-        out.append(({"model": m.model, "method": method, "n_folds": n_folds, "before": r.before,
-                     "after": r.after, "calibrator": r.calibrator.to_dict()}, r.calibrator))  # fmt: skip
+        r, fitted_on = recalibrate_model(m, method=method, n_folds=n_folds, rng=seed)
+        out.append(({"model": m.model, "method": method, "fitted_on": fitted_on, "n_folds": n_folds,
+                     "before": r.before, "after": r.after, "calibrator": r.calibrator.to_dict()},
+                    r.calibrator))  # fmt: skip
     return out
 
 
@@ -132,7 +135,8 @@ def _print(doc: dict[str, Any]) -> None:
             )  # fmt: skip
         for r in block.get("recalibration", []):
             console.print(
-                f"  {r['model']}: {r['method']} ({r['n_folds']}-fold cross-fitted) ECE "
+                f"  {r['model']}: {r['method']} on the {r['fitted_on']} ({r['n_folds']}-fold "
+                f"cross-fitted) ECE "
                 f"{_fmt(r['before']['ece'])} -> {_fmt(r['after']['ece'])}, NLL {_fmt(r['before']['nll'])} -> "
                 f"{_fmt(r['after']['nll'])}", markup=False, highlight=False,
             )  # fmt: skip
@@ -178,8 +182,29 @@ def _print(doc: dict[str, Any]) -> None:
     "--recalibrate",
     "method",
     default=None,
-    type=click.Choice(["platt", "isotonic", "histogram", "beta", "temperature", "ca-temperature"]),
-    help="Also fit this recalibration map per model, cross-fitted, and report ECE before and after.",
+    type=click.Choice(
+        [
+            "platt",
+            "isotonic",
+            "histogram",
+            "beta",
+            "temperature",
+            "ca-temperature",
+            "vector",
+            "matrix",
+        ]
+    ),
+    help="Also fit this recalibration map per model, cross-fitted, and report ECE before and after. "
+    "temperature, ca-temperature, vector and matrix scale the full per-choice log-probability vector "
+    "where the data have one (with the gold choice); otherwise temperature and ca-temperature fit the "
+    "top-label confidence.",
+)
+@click.option(
+    "--interval",
+    type=click.Choice(["percentile", "basic"]),
+    default="percentile",
+    show_default=True,
+    help="Bootstrap interval of the metrics (ece_debiased always has its double-bootstrap one).",
 )
 @click.option(
     "--n-folds", type=int, default=5, show_default=True, help="Folds of the cross-fitting."
@@ -199,7 +224,8 @@ def _print(doc: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @handle_errors
 def calibration(paths, store_path, task, metric, source, definition, n_bins, threshold, coverage, n_resamples,
-                confidence_level, seed, method, n_folds, save_calibrator, apply_calibrator, as_json, **kwargs):  # fmt: skip
+                confidence_level, seed, method, interval, n_folds, save_calibrator, apply_calibrator, as_json,
+                **kwargs):  # fmt: skip
     """Calibration of each model's confidence: ECE, Brier, AUROC, risk-coverage, with intervals.
 
     RESULTS are results files or folders (or use --store). Confidences come from a confidence
@@ -229,7 +255,7 @@ def calibration(paths, store_path, task, metric, source, definition, n_bins, thr
             cols = _apply(cols, calibrator)
         models, comps, notes = calibration_by_model(
             cols, source=source, definition=definition, n_bins=n_bins, threshold=threshold, coverage=coverage,
-            n_resamples=n_resamples, confidence_level=confidence_level, rng=seed,
+            n_resamples=n_resamples, interval=interval, confidence_level=confidence_level, rng=seed,
         )  # fmt: skip
         block = {
             "task": t, "metric": m, "notes": notes,
@@ -252,7 +278,7 @@ def calibration(paths, store_path, task, metric, source, definition, n_bins, thr
             )
         Path(save_calibrator).write_text(fitted[0].to_json(), encoding="utf-8")
     doc = to_builtin({"version": JSON_VERSION, "confidence_level": confidence_level, "seed": seed,
-                      "tasks": blocks})  # fmt: skip
+                      "interval": interval, "tasks": blocks})  # fmt: skip
     if as_json:
         echo_json(doc)
     else:

@@ -96,6 +96,10 @@ CURVE_MODELS: dict[str, tuple[Callable, tuple[str, ...], tuple, int | None]] = {
         0,
     ),
 }
+#: Parameters that are levels of the score itself (the asymptote; MMF's and Weibull's start),
+#: held inside the score's range when one is given.
+_LEVELS: dict[str, tuple[int, ...]] = {"pow3": (0,), "exp3": (0,), "mmf": (0, 1), "weibull": (0, 1)}
+
 """Curve models (Domhan, Springenberg and Hutter 2015, table 1): power law and exponential
 saturation with an asymptote (``pow3``, ``exp3``), log-linear (``log2``), pure power law
 (``pow2``), and the sigmoidal MMF and Weibull curves. ``u`` is the step over the largest
@@ -149,6 +153,8 @@ class ForecastResult(Result):
         Prediction interval for one checkpoint's observed score at ``step``.
     confidence_level : float
     method : str
+    score_range : (float, float)
+        The range every bound was kept inside (``(-inf, inf)`` when none).
     """
 
     step: float
@@ -159,6 +165,7 @@ class ForecastResult(Result):
     pi_high: float
     confidence_level: float
     method: str
+    score_range: tuple[float, float] = (-math.inf, math.inf)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -187,6 +194,10 @@ class CurveFitResult(Result):
     last_step : float
     confidence_level : float
     method : str
+    score_range : (float, float)
+        The range the score can take (``(-inf, inf)``: none). The asymptote (and the start of
+        MMF and Weibull) is fitted inside it, and ``predict``, ``band`` and ``forecast`` are
+        clipped to it.
     """
 
     _array_fields = ("steps", "y", "residuals", "boot_params", "boot_new_residual")
@@ -209,6 +220,7 @@ class CurveFitResult(Result):
     last_step: float
     confidence_level: float
     method: str
+    score_range: tuple[float, float] = (-math.inf, math.inf)
     steps: np.ndarray = dataclasses.field(repr=False)
     y: np.ndarray = dataclasses.field(repr=False)
     residuals: np.ndarray = dataclasses.field(repr=False)
@@ -224,18 +236,20 @@ class CurveFitResult(Result):
             raise InputError("`steps` must be positive to evaluate a learning curve.")
         return np.atleast_1d(x) / self.scale
 
+    def _clip(self, v):
+        return np.clip(v, *self.score_range)
+
     def predict(self, steps: Any) -> np.ndarray:
-        """The fitted curve at ``steps``."""
+        """The fitted curve at ``steps``, inside ``score_range``."""
         with np.errstate(all="ignore"):
-            return self._f()(self._u(steps), *self.params.values())
+            return self._clip(self._f()(self._u(steps), *self.params.values()))
 
     def _boot_curves(self, steps: Any) -> np.ndarray:
         u = self._u(steps)
         f = self._f()
         with np.errstate(all="ignore"):
-            return np.array([f(u, *p) for p in self.boot_params]).reshape(
-                len(self.boot_params), u.size
-            )
+            curves = np.array([f(u, *p) for p in self.boot_params])
+        return self._clip(curves.reshape(len(self.boot_params), u.size))
 
     def band(
         self, steps: Any, *, confidence_level: float | None = None
@@ -270,21 +284,55 @@ class CurveFitResult(Result):
         lo, hi = np.percentile(curves[ok], q)
         delta = est + self.boot_new_residual[ok] - curves[ok]
         d_lo, d_hi = np.percentile(delta, q)
+        lo_r, hi_r = self.score_range
         return ForecastResult(
             step=float(step),
             estimate=est,
             ci_low=float(lo),
             ci_high=float(hi),
-            pi_low=est + float(d_lo),
-            pi_high=est + float(d_hi),
+            pi_low=float(np.clip(est + d_lo, lo_r, hi_r)),
+            pi_high=float(np.clip(est + d_hi, lo_r, hi_r)),
             confidence_level=level,
             method="residual-bootstrap",
+            score_range=self.score_range,
         )
 
 
 # --------------------------------------------------------------------------------------------
 # Fitting
 # --------------------------------------------------------------------------------------------
+
+
+def _check_range(score_range: Any, y: np.ndarray) -> tuple[float, float]:
+    """``"auto"`` -> [0, 1] when every score is in it, else unbounded; a pair is checked."""
+    if score_range is None:
+        return (-math.inf, math.inf)
+    if isinstance(score_range, str):
+        check_choice(score_range, "score_range", ("auto",))
+        inside = y.size and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+        return (0.0, 1.0) if inside else (-math.inf, math.inf)
+    try:
+        lo, hi = (float(v) for v in score_range)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"`score_range` must be 'auto', None or a (low, high) pair; got {score_range!r}."
+        ) from None
+    if not lo < hi or math.isnan(lo) or math.isnan(hi):
+        raise InputError(f"`score_range` must have low < high; got {score_range!r}.")
+    if float(y.min()) < lo or float(y.max()) > hi:
+        raise InputError(
+            f"`scores` must lie in `score_range` [{lo:g}, {hi:g}]; they run from "
+            f"{float(y.min()):g} to {float(y.max()):g}."
+        )
+    return (lo, hi)
+
+
+def _bounded(model: str, bounds: tuple, score_range: tuple[float, float]) -> tuple:
+    """Parameter bounds with the score-level parameters held inside ``score_range``."""
+    lo, hi = (list(b) for b in bounds)
+    for j in _LEVELS.get(model, ()):
+        lo[j], hi[j] = max(lo[j], score_range[0]), min(hi[j], score_range[1])
+    return (lo, hi)
 
 
 def _fit_iv(steps, scores, model, confidence_level, n_resamples, rng):
@@ -313,6 +361,7 @@ def fit_curve(
     model: str = "pow3",
     confidence_level: float = 0.95,
     n_resamples: int = 200,
+    score_range: Any = "auto",
     rng: Any = None,
 ) -> CurveFitResult:
     """Fit a learning curve to checkpoint scores, with residual-bootstrap uncertainty.
@@ -332,6 +381,11 @@ def fit_curve(
     confidence_level : float, default 0.95
     n_resamples : int, default 200
         Bootstrap refits.
+    score_range : "auto", None or (float, float), default "auto"
+        The range the score can take. The asymptote (and MMF's and Weibull's start) is fitted
+        inside it, so its interval stays inside too, and every prediction, band and forecast
+        is clipped to it. ``"auto"``: [0, 1] when every score lies in [0, 1] (accuracies, pass
+        rates; pass ``(0, 100)`` for percentages), otherwise unbounded; ``None``: unbounded.
     rng : numpy.random.Generator, int or None
 
     Returns
@@ -368,7 +422,9 @@ def fit_curve(
     x, y, model, level, n_resamples, rng = _fit_iv(
         steps, scores, model, confidence_level, n_resamples, rng
     )
+    score_range = _check_range(score_range, y)
     f, names, bounds, asym = CURVE_MODELS[model]
+    bounds = _bounded(model, bounds, score_range)
     scale = float(x.max())
     u = x / scale
     got = _fit(f, u, y, _starts(model, u, y), bounds)
@@ -422,6 +478,7 @@ def fit_curve(
         last_step=float(x[-1]),
         confidence_level=level,
         method="least-squares, residual bootstrap",
+        score_range=score_range,
         steps=x,
         y=y,
         residuals=resid,
@@ -537,10 +594,10 @@ def stopping_rule(
             )
         h = float(horizon)
         with np.errstate(all="ignore"):
-            ends = np.array([f(h / fit.scale, *p) for p in fit.boot_params])
+            ends = fit._clip(np.array([f(h / fit.scale, *p) for p in fit.boot_params]))
         end_hat = float(fit.predict(h)[0])
     with np.errstate(all="ignore"):
-        lasts = np.array([f(u_last, *p) for p in fit.boot_params])
+        lasts = fit._clip(np.array([f(u_last, *p) for p in fit.boot_params]))
     gains = sign * (ends - lasts)
     gains = gains[np.isfinite(gains)]
     gain = sign * (end_hat - float(fit.predict(fit.last_step)[0]))

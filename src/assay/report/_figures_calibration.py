@@ -12,17 +12,35 @@ from typing import Any
 import numpy as np
 
 from assay.report._figures import _BLUE, _GREY, _RC, _RED, _short, _svg, plt
+from assay.stats._proportion import proportion_ci
 
 __all__ = ["reliability_diagrams", "risk_coverage_curves"]
 
 _COLORS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#744210", "#4a5568")
 
 
-def reliability_diagrams(panels: Sequence[dict[str, Any]], *, max_panels: int = 8) -> str:
+def bin_intervals(count: Any, accuracy: Any, *, confidence_level: float = 0.95):
+    """Wilson interval of each bin's accuracy (NaN for empty bins): ``(low, high)`` arrays."""
+    count = np.asarray(count, dtype=float)
+    acc = np.array([np.nan if v is None else v for v in accuracy], dtype=float)
+    lo, hi = np.full(count.shape, np.nan), np.full(count.shape, np.nan)
+    ok = (count > 0) & np.isfinite(acc)
+    if ok.any():
+        right = np.rint(acc[ok] * count[ok]).astype(np.int64)
+        r = proportion_ci(right, count[ok].astype(np.int64), method="wilson",
+                          confidence_level=confidence_level)  # fmt: skip
+        lo[ok], hi[ok] = r.ci_low, r.ci_high
+    return lo, hi
+
+
+def reliability_diagrams(
+    panels: Sequence[dict[str, Any]], *, max_panels: int = 8, confidence_level: float = 0.95
+) -> str:
     """One panel per model: accuracy per equal-width bin against mean confidence, counts on top.
 
     Each panel dict holds ``label``, ``edges``, ``count``, ``mean_confidence``, ``accuracy``
-    and ``ece`` (the panel title shows it).
+    and ``ece`` (the panel title shows it). Each bin's accuracy carries its Wilson interval at
+    ``confidence_level`` (a bin of a few answers says little; the bar shows how little).
     """
     panels = list(panels)[:max_panels]
     k = len(panels)
@@ -51,6 +69,11 @@ def reliability_diagrams(panels: Sequence[dict[str, Any]], *, max_panels: int = 
             )
             ax.bar(mid, gap - np.nan_to_num(acc), bottom=np.nan_to_num(acc), width=width * 0.95,
                    color=_RED, alpha=0.25, label="gap")  # fmt: skip
+            lo, hi = bin_intervals(count, p["accuracy"], confidence_level=confidence_level)
+            has = np.isfinite(lo)
+            ax.errorbar(mid[has], acc[has], yerr=[acc[has] - lo[has], hi[has] - acc[has]],
+                        fmt="none", ecolor="black", elinewidth=0.8, capsize=1.5,
+                        label=f"{100 * confidence_level:g}% Wilson interval")  # fmt: skip
             ax.plot([0, 1], [0, 1], color=_GREY, linewidth=1, linestyle="--")
             share = count / max(count.sum(), 1.0)
             ax.bar(

@@ -32,7 +32,7 @@ class VerifierResult(Result):
     ----------
     k : tuple of int
     accuracy, ci_low, ci_high : ndarray
-        Share of items answered correctly, and its t interval over items.
+        Share of items answered correctly, and its t interval over items (clipped to [0, 1]).
     false_positive : ndarray
         Share of items answered with a wrong sample that the verifier passed.
     abstain : ndarray
@@ -100,7 +100,8 @@ def _t_interval(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarra
     se = values.std(axis=0, ddof=1) / math.sqrt(n)
     half = stats.t.ppf(0.5 + level / 2, n - 1) * se
     mean = values.mean(axis=0)
-    return mean - half, mean + half
+    # per-item values are shares in [0, 1], so the mean is too: the interval is clipped there
+    return np.clip(mean - half, 0.0, 1.0), np.clip(mean + half, 0.0, 1.0)
 
 
 def _from_verdicts(correct, verdicts, counts, ks):
@@ -162,7 +163,9 @@ def _verifier_iv(
             )
     counts = np.sum(~np.isnan(correct), axis=1)
     if k is None:
-        ks = tuple(range(1, int(counts[counts > 0].min(initial=1)) + 1))
+        # 1 .. the fewest samples any item has (``min(initial=1)`` would cap the list at 1)
+        present = counts[counts > 0]
+        ks = tuple(range(1, int(present.min()) + 1 if present.size else 2))
     else:
         ks = check_ks(k)
     return correct, v, fpr, tpr, ks, level, counts
