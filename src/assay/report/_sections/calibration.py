@@ -23,6 +23,7 @@ TABLE_METRICS = (
     ("accuracy", "accuracy", False),
     ("mean_confidence", "mean confidence", None),
     ("ece", "ECE", True),
+    ("ece_debiased", "ECE (bias-corrected)", True),
     ("ece_mass", "ECE (equal mass)", True),
     ("debiased_l2_ce", "debiased L2 CE", True),
     ("smooth_ece", "smooth ECE", True),
@@ -173,7 +174,7 @@ def build(ctx: ReportContext) -> SectionModel:
             figures[f"reliability-{bi}"] = reliability_diagrams([
                 {"label": r["model"], **r["reliability"], "ece": r["metrics"]["ece"]["estimate"]}
                 for r in block["rows"]
-            ])  # fmt: skip
+            ], confidence_level=ctx.options.confidence_level)  # fmt: skip
             figures[f"risk-{bi}"] = risk_coverage_curves([
                 {"label": r["model"], **r["risk_coverage"]} for r in block["rows"]
             ])  # fmt: skip
