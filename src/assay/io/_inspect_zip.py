@@ -33,7 +33,7 @@ MAX_TOTAL_BYTES = 16 * 1024 * 1024 * 1024
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         raise InputError(
             f"not a readable zip archive ({exc}); an .eval log is a zip", path=str(path)
         ) from None

@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from assay._core import InputError
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import TOO_DEEP, ReadResult, ResponseBuilder, RunInfo, file_sha256
 
 __all__ = ["NAME", "claim", "read"]
 
@@ -198,6 +198,8 @@ def _load_results(path: Path) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise InputError("not valid JSON (not UTF-8 text)", path=str(path)) from None
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=str(path)) from None
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object; got {type(data).__name__}", path=str(path))
     general = data.get("config_general")
@@ -348,6 +350,7 @@ def _read_details(
     *,
     loaded: tuple[pa.Table, str] | None = None,
 ) -> None:
+    builder.path = str(path)
     table, layout = loaded or _load_details(path)
     rows = _nested_rows(path, table) if layout == "nested" else _flat_rows(path, table)
     scores: dict[tuple[str, str], dict[str, Any]] = {}
@@ -373,7 +376,7 @@ def _read_details(
                         record=f"row {index}",
                         field=metric,
                     )
-            scores[key] = {"score": score, **row}
+            scores[key] = {"score": score, "record": f"row {index}", **row}
     for (item, metric), row in scores.items():
         specific = row.pop("specific")
         builder.add(
@@ -414,6 +417,8 @@ def _metrics_dict(path: Path, index: int, value: Any, field: str) -> dict[str, A
     if isinstance(value, str):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise InputError(TOO_DEEP, path=str(path), record=f"row {index}", field=field) from None
         except json.JSONDecodeError:
             value = None if not value else value
     if value is None:

@@ -56,7 +56,7 @@ from typing import Any
 from assay._core import InputError
 from assay.io._lm_eval_samples import _SamplesReader, _TaskSpec
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import TOO_DEEP, ReadResult, ResponseBuilder, RunInfo, file_sha256
 
 NAME = "lm_eval"
 
@@ -275,6 +275,8 @@ def _load_results(path: Path) -> dict[str, Any]:
         raise InputError("empty file; expected an lm-eval results JSON object", path=str(path))
     try:
         results = json.loads(raw)
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=str(path)) from None
     except ValueError as exc:
         lineno = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", str(exc))

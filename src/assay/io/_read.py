@@ -11,7 +11,7 @@ from typing import Any
 
 from assay._core import InputError
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, concat_results
+from assay.io._schema import TOO_DEEP, ReadResult, concat_results
 from assay.io._validate import resolve_duplicates, validate_responses
 
 __all__ = ["FORMATS", "detect_format", "read"]
@@ -37,6 +37,8 @@ def detect_format(path: str | os.PathLike) -> str | None:
                 return name
         except InputError:
             raise
+        except RecursionError:
+            raise InputError(TOO_DEEP, path=str(p)) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
     return None
@@ -105,7 +107,7 @@ def read(
     skipped: list[str] = []
     for source in paths:
         if _is_dataframe(source):
-            results.append(_reader("tables").read_dataframe(source, options))
+            results.append(_read_source("tables", source, options))
             continue
         p = Path(source)
         if not p.exists():
@@ -115,7 +117,7 @@ def read(
                 continue
             if progress is not None:
                 progress(str(target))
-            result = _reader(name).read(target, options)
+            result = _read_source(name, target, options)
             consumed.update(Path(s).resolve() for s in result.sources)
             consumed.add(target.resolve())
             results.append(result)
@@ -138,6 +140,22 @@ def read(
             + (" ..." if len(skipped) > 5 else "")
         )
     return merged
+
+
+def _read_source(name: str, source: Any, options: ReadOptions) -> ReadResult:
+    """One reader on one source; what no reader should let escape becomes an InputError."""
+    where = str(source) if not _is_dataframe(source) else "<DataFrame>"
+    try:
+        if _is_dataframe(source):
+            return _reader(name).read_dataframe(source, options)
+        return _reader(name).read(source, options)
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=where) from None
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"holds text that is not valid Unicode ({exc.reason}: {exc.object[exc.start : exc.end]!r})",
+            path=where,
+        ) from None
 
 
 def _expand(path: Path, format: str | None, skipped: list[str]) -> Iterable[tuple[str, Path]]:

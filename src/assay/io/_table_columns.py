@@ -161,7 +161,7 @@ def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
             continue
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
         if not isinstance(value, list) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in value
