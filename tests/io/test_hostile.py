@@ -17,6 +17,7 @@ import pytest
 
 import assay
 from assay import InputError
+from assay.io import _inspect_zip
 
 LOGS = Path(__file__).resolve().parents[1] / "data" / "logs"
 LM = LOGS / "lm_eval" / "llama3-8b-instruct_asdiv"
@@ -280,3 +281,75 @@ def test_eval_zip_of_an_unsupported_version_is_an_input_error(tmp_path):
         InputError, match=r"log.eval: not a readable zip archive \(zip file version"
     ):
         assay.read(path)
+
+
+def _zip_with(src: Path, dst: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename not in members:
+                zout.writestr(info.filename, zin.read(info.filename))
+        for name, data in members.items():
+            zout.writestr(name, data)
+    return dst
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Names of the zip members that get opened (inflated)."""
+    names: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self, name, mode="r", *args, **kwargs):
+        if mode == "r":
+            names.append(getattr(name, "filename", name))
+        return real_open(self, name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    return names
+
+
+def test_oversized_member_is_refused_without_inflating_it(tmp_path, monkeypatch, opened):
+    # The old reader inflated MAX_MEMBER_BYTES + 1 bytes before refusing (512 MiB, 10-63 s).
+    monkeypatch.setattr(_inspect_zip, "MAX_MEMBER_BYTES", 1 << 20)
+    bomb = b'{"id": 1, "epoch": 1, "pad": "' + b"0" * (4 << 20) + b'"}'
+    path = _zip_with(INSPECT_EVAL, tmp_path / "bomb.eval", {"samples/1_epoch_1.json": bomb})
+    opened.clear()  # building the copy read the original's members
+    with pytest.raises(
+        InputError,
+        match=r"bomb\.eval: samples/1_epoch_1\.json: member declares 4194336 bytes decompressed, "
+        r"more than 1048576; refusing to read it \(zip bomb\?\)",
+    ):
+        assay.read(path)
+    assert opened == []  # refused from the central directory, before any member is inflated
+
+
+def test_total_declared_size_is_checked_before_inflating(tmp_path, monkeypatch, opened):
+    monkeypatch.setattr(_inspect_zip, "MAX_TOTAL_BYTES", 3 << 20)
+    pad = b'{"pad": "' + b"0" * (1 << 20) + b'"}'
+    extra = {f"samples/{i}_epoch_1.json": pad for i in range(2, 6)}
+    path = _zip_with(INSPECT_EVAL, tmp_path / "many.eval", extra)
+    opened.clear()
+    with pytest.raises(InputError, match=r"many\.eval: the members to read declare \d+ bytes"):
+        assay.read(path)
+    assert opened == []
+
+
+def test_dense_json_member_is_refused_before_parsing(tmp_path, monkeypatch):
+    # 500 MB of [0,0,...] compresses below 1 MB and parses into 250M list items (2 GB RSS); the
+    # same shape at 1/1000 the size with the value cap lowered to match.
+    monkeypatch.setattr(_inspect_zip, "MAX_JSON_VALUES", 100_000)
+    dense = b'{"id": 1, "epoch": 1, "pad": [' + b"0," * 250_000 + b"0]}"
+    path = _zip_with(INSPECT_EVAL, tmp_path / "dense.eval", {"samples/1_epoch_1.json": dense})
+    assert path.stat().st_size < 20_000
+    with pytest.raises(
+        InputError,
+        match=r"dense\.eval: samples/1_epoch_1\.json: member holds up to 250004 JSON values, "
+        r"more than 100000; refusing to parse it",
+    ):
+        assay.read(path)
+
+
+def test_the_default_value_cap_leaves_real_members_far_below_it():
+    with zipfile.ZipFile(INSPECT_EVAL) as zf:
+        counts = [sum(zf.read(n).count(c) for c in (b",", b"[", b"{")) for n in zf.namelist()]
+    assert max(counts) * 1000 < _inspect_zip.MAX_JSON_VALUES
