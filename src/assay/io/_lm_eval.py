@@ -56,12 +56,19 @@ from typing import Any
 from assay._core import InputError
 from assay.io._lm_eval_samples import _SamplesReader, _TaskSpec
 from assay.io._options import ReadOptions
-from assay.io._schema import TOO_DEEP, ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import (
+    TOO_DEEP,
+    MissingCompanionError,
+    ReadResult,
+    ResponseBuilder,
+    RunInfo,
+    file_sha256,
+)
 
 NAME = "lm_eval"
 
 _HEAD_BYTES = 65536
-_DATE_RE = re.compile(r"_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)$")
+_DATE_RE = re.compile(r"(?:^|[^0-9])(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)$")
 _ROW_START = re.compile(rb'^\s*\[?\s*\{\s*"doc_id"\s*:')
 _METRIC_KEY = re.compile(rb'"[A-Za-z0-9_@.\-]+,[^"]*"\s*:')
 _RESULTS_MARKERS = (
@@ -185,7 +192,9 @@ def _results_for_samples(path: Path) -> tuple[Path, str]:
     date = _date_of(Path(base))
     if date is not None and base.startswith("samples_"):
         task = base[len("samples_") : -len(f"_{date}.jsonl")]
-        for candidate in sorted(path.parent.glob(f"*_{date}.json")):
+        for candidate in sorted(path.parent.glob(f"*{date}.json")):
+            if _date_of(candidate) != date:
+                continue
             if _looks_like_results(_head(candidate)) or candidate.name.startswith("results"):
                 return candidate, task
     elif base.startswith("samples_"):
@@ -193,7 +202,7 @@ def _results_for_samples(path: Path) -> tuple[Path, str]:
         for candidate in sorted(path.parent.glob("results*.json")):
             if _date_of(candidate) is None:
                 return candidate, task
-    raise InputError(
+    raise MissingCompanionError(
         "the lm-eval results file is missing: lm-eval writes results_<date>.json beside "
         "samples_<task>_<date>.jsonl, and the samples alone do not say which model produced them; "
         "copy the results file beside it (or read a plain table with a model column instead)",

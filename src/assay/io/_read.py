@@ -10,14 +10,18 @@ from types import ModuleType
 from typing import Any
 
 from assay._core import InputError
+from assay.io._duplicates import keep_newest_runs, merge_same_logs
 from assay.io._options import ReadOptions
-from assay.io._schema import TOO_DEEP, ReadResult, concat_results
+from assay.io._schema import TOO_DEEP, MissingCompanionError, ReadResult, concat_results
 from assay.io._validate import resolve_duplicates, validate_responses
 
-__all__ = ["FORMATS", "detect_format", "read"]
+__all__ = ["FORMATS", "ON_DUPLICATE", "detect_format", "read"]
 
 # Order matters: folder formats and specific formats first, plain tables last.
 FORMATS: tuple[str, ...] = ("helm", "inspect", "lm_eval", "lighteval", "openai_evals", "tables")
+
+ON_DUPLICATE: tuple[str, ...] = ("newest", "raise", "first", "last")
+"""The choices of ``on_duplicate`` (:func:`read`), the default first."""
 
 # Files that are never results: skipped quietly inside folders.
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
@@ -48,7 +52,7 @@ def read(
     paths: Any,
     *,
     format: str | None = None,  # noqa: A002
-    on_duplicate: str = "raise",
+    on_duplicate: str = "newest",
     model: str | None = None,
     cluster_field: str | None = None,
     subject_field: str | None = None,
@@ -68,8 +72,13 @@ def read(
         skipped. A pandas DataFrame is read as a plain table.
     format : str, optional
         Force a format (one of :data:`FORMATS`) instead of detecting it.
-    on_duplicate : {'raise', 'first', 'last'}, default 'raise'
-        What to do with two rows for the same (model, task, item, sample, metric).
+    on_duplicate : {'newest', 'raise', 'first', 'last'}, default 'newest'
+        What to do with two rows for the same (model, task, item, sample, metric). The same log
+        read twice (a copy, or an Inspect ``.eval`` and its ``.json`` export) is always read once.
+        ``'newest'``: where two runs of one model and task give the same items (a rerun into the
+        same lm-eval output folder), the newest run is kept whole and the older ones are left
+        out, named in ``notes``; duplicates inside one run raise. ``'raise'``: any duplicate is
+        an error naming both sources. ``'first'``/``'last'``: keep the row read first/last.
     model, cluster_field, subject_field, column_map, task, metric, wide
         See :class:`~assay.io.ReadOptions`.
     progress : callable, optional
@@ -88,7 +97,7 @@ def read(
     """
     from assay._core._validation import check_choice
 
-    check_choice(on_duplicate, "on_duplicate", ("raise", "first", "last"))
+    check_choice(on_duplicate, "on_duplicate", ON_DUPLICATE)
     if format is not None:
         check_choice(format, "format", FORMATS)
     options = ReadOptions(
@@ -105,6 +114,7 @@ def read(
     results: list[ReadResult] = []
     consumed: set[Path] = set()
     skipped: list[str] = []
+    orphans: list[str] = []
     for source in paths:
         if _is_dataframe(source):
             results.append(_read_source("tables", source, options))
@@ -117,7 +127,13 @@ def read(
                 continue
             if progress is not None:
                 progress(str(target))
-            result = _read_source(name, target, options)
+            try:
+                result = _read_source(name, target, options)
+            except MissingCompanionError as exc:
+                if target == p:  # named by the caller: an error
+                    raise
+                orphans.append(str(exc))
+                continue
             consumed.update(Path(s).resolve() for s in result.sources)
             consumed.add(target.resolve())
             results.append(result)
@@ -126,14 +142,28 @@ def read(
         raise InputError(
             f"found no results in {where}"
             + (f" (skipped: {', '.join(skipped[:5])})" if skipped else "")
+            + (f"; {orphans[0]}" if orphans else "")
         )
+    results, same = merge_same_logs(results)
     merged = concat_results(results)
+    merged.notes.extend(same)
     merged.responses, notes = validate_responses(merged.responses)
     merged.notes.extend(notes)
+    if on_duplicate == "newest":
+        merged.responses, merged.runs, notes = keep_newest_runs(merged.responses, merged.runs)
+        merged.notes.extend(notes)
     merged.responses, notes = resolve_duplicates(
-        merged.responses, merged.runs, on_duplicate=on_duplicate
+        merged.responses,
+        merged.runs,
+        on_duplicate="raise" if on_duplicate == "newest" else on_duplicate,
     )
     merged.notes.extend(notes)
+    if orphans:
+        merged.notes.append(
+            f"{len(orphans)} file(s) not read for want of a companion file: "
+            + "; ".join(orphans[:5])
+            + (" ..." if len(orphans) > 5 else "")
+        )
     if skipped:
         merged.notes.append(
             f"skipped {len(skipped)} file(s) of no known format: {', '.join(skipped[:5])}"

@@ -18,6 +18,7 @@ from assay._core import InputError
 __all__ = [
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",
+    "MissingCompanionError",
     "ReadResult",
     "ResponseBuilder",
     "RunInfo",
@@ -259,6 +260,12 @@ def _record_label(record: int | str | None) -> str:
     if record is None:
         return ""
     return f"line {record}, " if isinstance(record, int) else f"{record}, "
+
+
+class MissingCompanionError(InputError):
+    """A file that cannot be read without another one that is missing (an lm-eval samples file
+    without its results file). An error when the file is named; found in a folder, it is listed
+    in the notes and the rest of the folder is still read."""
 
 
 def bad_score(

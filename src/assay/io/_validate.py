@@ -107,9 +107,10 @@ def resolve_duplicates(
         a, b = (table.slice(int(r), 1).to_pylist()[0] for r in rows)
         src = _sources(runs)
         key = ", ".join(f"{k}={a[k]!r}" for k in KEY)
+        first, second = src.get(a["run_id"], a["run_id"]), src.get(b["run_id"], b["run_id"])
+        where = f"twice in {first}" if first == second else f"in {first} and {second}"
         raise InputError(
-            f"{n_extra} duplicate response(s); the first is ({key}), in "
-            f"{src.get(a['run_id'], a['run_id'])} and {src.get(b['run_id'], b['run_id'])}. "
+            f"{n_extra} duplicate response(s); the first is ({key}), {where}. "
             "Pass on_duplicate='first' or 'last' (--on-duplicate) to keep one."
         )
     if on_duplicate == "first":
