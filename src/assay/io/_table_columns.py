@@ -143,6 +143,8 @@ def _text(raw: pa.Table, name: str, src: _Source, *, required: bool = False) -> 
 def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
     col = _column(raw, name)
     t = col.type
+    if pa.types.is_null(t):  # all null: pandas and Parquet keep no element type
+        return pa.nulls(len(col), pa.list_(pa.float64()))
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         try:
             return pc.cast(col, pa.list_(pa.float64()))
