@@ -3,6 +3,7 @@
 from assay._core._exceptions import AssayError, DegenerateDataWarning, InputError, StoreLockedError
 from assay._core._matrix import ScoreMatrix
 from assay._core._results import Result, to_builtin
+from assay._core._text import visible_controls
 
 __all__ = [
     "AssayError",
@@ -12,4 +13,5 @@ __all__ = [
     "ScoreMatrix",
     "StoreLockedError",
     "to_builtin",
+    "visible_controls",
 ]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 
+from assay._core import visible_controls
 from assay.report._model import ReportModel
 
 __all__ = ["print_summary"]
+
+
+def escape(text: str) -> str:
+    """Rich markup escaped, and control characters from logs (U+202E ...) shown, not obeyed."""
+    return _escape_markup(visible_controls(str(text)))
 
 
 def _pct(v) -> str:
