@@ -40,6 +40,9 @@ def _identity(run: dict[str, Any]) -> tuple:
             config = json.loads(run["config"])
         except ValueError:
             config = {}
+        if not isinstance(config, dict):
+            config = {}
+        config = {k: v for k, v in config.items() if isinstance(v, str) and v}
         if config.get("eval_id"):
             return ("inspect", config["eval_id"], run["model"], run["task"])
         if config.get("inspect_run_id") and config.get("task_id"):

@@ -470,9 +470,9 @@ def _nested_rows(path: Path, table: pa.Table) -> Iterable[dict[str, Any]]:
         "metric": table.column("metric").to_pylist(),
     }
     for i in range(table.num_rows):
-        choices = cols["choices"][i] or []
-        text = cols["text"][i] or []
-        logprobs = cols["logprobs"][i] or []
+        choices = _list_cell(path, i, cols["choices"][i], "doc.choices")
+        text = _list_cell(path, i, cols["text"][i], "model_response.text")
+        logprobs = _list_cell(path, i, cols["logprobs"][i], "model_response.logprobs")
         per_choice = not text and len(choices) > 1 and len(logprobs) == len(choices)
         yield {
             "item": str(ids[i]) if use_ids else str(i),
@@ -501,9 +501,9 @@ def _flat_rows(path: Path, table: pa.Table) -> Iterable[dict[str, Any]]:
         )
     }
     for i in range(table.num_rows):
-        choices = cols["choices"][i] or []
-        predictions = cols["predictions"][i] or []
-        gold = cols["gold"][i] or []
+        choices = _list_cell(path, i, cols["choices"][i], "choices")
+        predictions = _list_cell(path, i, cols["predictions"][i], "predictions")
+        gold = _list_cell(path, i, cols["gold"][i], "gold")
         logprobs = _flat_logprobs(predictions, len(choices))
         yield {
             "item": str(i),
@@ -520,6 +520,20 @@ def _flat_rows(path: Path, table: pa.Table) -> Iterable[dict[str, Any]]:
             "input": cols["example"][i],
             "specific": cols["specifics"][i],
         }
+
+
+def _list_cell(path: Path, index: int, value: Any, field: str) -> list[Any]:
+    """A list cell of a details file (null is an empty list); another type is an InputError."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise InputError(
+            f"expected a list; got {type(value).__name__} {str(value)[:40]!r}",
+            path=str(path),
+            record=f"row {index}",
+            field=field,
+        )
+    return list(value)
 
 
 def _flat_logprobs(predictions: list[Any], n_choices: int) -> list[Any] | None:

@@ -300,7 +300,15 @@ def _load_results(path: Path) -> dict[str, Any]:
             path=str(path),
             field="results",
         )
-    for key in ("results", "configs", "group_subtasks", "groups", "higher_is_better", "config"):
+    for key in (
+        "results",
+        "configs",
+        "group_subtasks",
+        "groups",
+        "higher_is_better",
+        "config",
+        "n-samples",
+    ):
         value = results.get(key)
         if value is not None and not isinstance(value, dict):
             raise InputError(

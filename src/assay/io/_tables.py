@@ -304,7 +304,7 @@ def _load_csv(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
         table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
-    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+    except (pa.ArrowException, OSError, EOFError) as exc:
         line = _csv_bad_line(path, gz, delimiter, len(header))
         raise InputError(
             f"not a readable {fmt.upper()} file: {_arrow_message(exc)}", path=str(path), record=line
@@ -430,7 +430,7 @@ def _load_parquet(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
         raise InputError("empty file: not a Parquet file", path=str(path))
     try:
         table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:  # a corrupt file raises any of Arrow's errors
         raise InputError(
             f"not a readable Parquet file: {_arrow_message(exc)}", path=str(path)
         ) from None
