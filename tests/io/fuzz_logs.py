@@ -65,7 +65,7 @@ SOURCES = [
     ("lighteval-flat", "lighteval", "logs/lighteval/flat", "**/*.*"),
     ("lighteval-nested", "lighteval", "logs/lighteval/nested", "**/*.*"),
     ("openai_evals", "openai_evals", "logs/openai_evals/arith_model-a.jsonl", None),
-    ("table-csv", "tables", "tables/mmlu_pro_sample.csv", None),
+    ("table-csv", "tables", "derived:csv", None),
     ("table-jsonl", "tables", "derived:jsonl", None),
     ("table-parquet", "tables", "derived:parquet", None),
 ]
@@ -301,14 +301,20 @@ def _mutator(path: Path) -> Callable[[Path, random.Random], str]:
 
 
 def _derived(kind: str, folder: Path) -> Path:
-    """The CSV table of tests/data/tables as JSONL or Parquet, another real table format."""
+    """The real table of tests/data/tables (MMLU-Pro answers) as CSV, JSONL or Parquet, with its
+    columns named as assay reads them without a column map (question_id -> item, correct ->
+    score), so that an unmutated copy reads."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     table = pcsv.read_csv(DATA / "tables" / "mmlu_pro_sample.csv")
+    names = {"question_id": "item", "correct": "score", "category": "subject", "pred": "prediction"}
+    table = table.rename_columns([names.get(n, n) for n in table.column_names])
     out = folder / f"mmlu_pro_sample.{kind}"
     if kind == "parquet":
         pq.write_table(table, out)
+    elif kind == "csv":
+        pcsv.write_csv(table, out)
     else:
         out.write_text("".join(json.dumps(r) + "\n" for r in table.to_pylist()))
     return out
