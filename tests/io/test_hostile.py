@@ -353,3 +353,24 @@ def test_the_default_value_cap_leaves_real_members_far_below_it():
     with zipfile.ZipFile(INSPECT_EVAL) as zf:
         counts = [sum(zf.read(n).count(c) for c in (b",", b"[", b"{")) for n in zf.namelist()]
     assert max(counts) * 1000 < _inspect_zip.MAX_JSON_VALUES
+
+
+def test_whole_numbers_beyond_int64_in_table_columns(tmp_path):
+    # an item column of integers with one 1e308: was ArrowInvalid from a cast to int64
+    rows = [{"model": "a", "item": 1, "score": 1}, {"model": "a", "item": 1e308, "score": 0}]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert assay.read(path).responses.column("item").to_pylist() == ["1", "1e+308"]
+    for field, value, expected in (
+        ("sample", 1e300, "an integer >= 0"),
+        ("step", 2.0**64, "an integer"),
+    ):
+        rows = [
+            {"model": "a", "item": 1, "score": 1, field: 0},
+            {"model": "a", "item": 2, "score": 0, field: value},
+        ]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        with pytest.raises(
+            InputError, match=rf"t.jsonl: line 2: field '{field}': expected {expected}; got"
+        ):
+            assay.read(path)

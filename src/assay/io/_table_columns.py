@@ -97,6 +97,7 @@ def _integer(
     if required:
         _raise_at(pc.is_null(values), src, name, values, "expected an integer; the cell is empty")
     bad = pc.not_equal(pc.floor(values), values)
+    bad = pc.or_(bad, pc.greater_equal(pc.abs(values), float(2**63)))  # beyond int64
     if minimum is not None:
         bad = pc.or_(bad, pc.less(values, float(minimum)))
     expected = "an integer" if minimum is None else f"an integer >= {minimum}"
@@ -110,7 +111,8 @@ def _text(raw: pa.Table, name: str, src: _Source, *, required: bool = False) -> 
     if pa.types.is_dictionary(t):
         col, t = pc.cast(col, t.value_type), t.value_type
     if pa.types.is_floating(t):
-        finite = pc.fill_null(pc.is_finite(col), True)
+        # whole numbers in int64's range read as "70", not "70.0"; any other float stays a float
+        finite = pc.fill_null(pc.less(pc.abs(col), float(2**63)), True)
         if pc.all(
             pc.and_(finite, pc.equal(pc.fill_null(pc.floor(col), 0.0), pc.fill_null(col, 0.0)))
         ).as_py():
