@@ -374,3 +374,21 @@ def test_whole_numbers_beyond_int64_in_table_columns(tmp_path):
             InputError, match=rf"t.jsonl: line 2: field '{field}': expected {expected}; got"
         ):
             assay.read(path)
+
+
+def test_lone_surrogates_in_openai_evals_text_are_replaced_and_noted(tmp_path):
+    # was: UnicodeEncodeError from pa.array
+    out = []
+    for line in OPENAI.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("type") == "match":
+            event["data"]["expected"] = "e\ud801"
+        out.append(json.dumps(event))
+    path = tmp_path / "evals.jsonl"
+    path.write_text("\n".join(out) + "\n")
+    result = assay.read(path)
+    assert set(result.responses.column("target").to_pylist()) == {"e\ufffd"}
+    assert result.notes[0].startswith(
+        f"{path}: {result.responses.num_rows} text value(s) held lone UTF-16 surrogates"
+    )
+    assert result.notes[0].endswith("(the first in line 4, field 'target')")
