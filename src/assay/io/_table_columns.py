@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay._core import InputError
+from assay.io._schema import MAX_ABS_SCORE, bad_score
 
 Locate = Callable[[int], "int | str"]
 """Row index -> the record to name in an error (a file line, or a 1-based data row)."""
@@ -175,3 +176,19 @@ def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
             )
         parsed.append([float(v) for v in value])
     return pa.array(parsed, pa.list_(pa.float64()))
+
+
+def _check_finite(
+    out: dict[str, pa.Array], cols: dict[str, str], src: _Source, n: int, wide: bool
+) -> None:
+    """A score beyond :data:`MAX_ABS_SCORE` (``inf`` included) is an error naming its row."""
+    score = out["score"]
+    ok = pc.or_(pc.less_equal(pc.abs(score), MAX_ABS_SCORE), pc.is_nan(score))
+    bad = pc.invert(pc.fill_null(ok, True))
+    if not pc.any(bad).as_py():
+        return
+    i = int(np.argmax(np.asarray(bad)))
+    model, item = out["model"][i].as_py(), out["item"][i].as_py()
+    field = model if wide else cols["score"]
+    err = bad_score(score[i].as_py(), path=None, record=None, model=model, item=item, field=None)
+    raise src.error(err.message, row=i % n if wide else i, field=field)

@@ -62,17 +62,16 @@ import pyarrow.compute as pc
 from assay._core import InputError
 from assay.io._options import ReadOptions
 from assay.io._schema import (
-    MAX_ABS_SCORE,
     RESPONSE_SCHEMA,
     RUN_SCHEMA,
     TOO_DEEP,
     ReadResult,
     RunInfo,
-    bad_score,
     file_sha256,
 )
 from assay.io._table_columns import (
     Locate,
+    _check_finite,
     _float,
     _integer,
     _logprobs,
@@ -473,22 +472,6 @@ def _read_table(
     responses, runs = _attach_runs(out, src, config)
     run_table = pa.Table.from_pylist([r.as_row() for r in runs], schema=RUN_SCHEMA)
     return ReadResult(responses, run_table, notes, sources)
-
-
-def _check_finite(
-    out: dict[str, pa.Array], cols: dict[str, str], src: _Source, n: int, wide: bool
-) -> None:
-    """A score beyond :data:`MAX_ABS_SCORE` (``inf`` included) is an error naming its row."""
-    score = out["score"]
-    ok = pc.or_(pc.less_equal(pc.abs(score), MAX_ABS_SCORE), pc.is_nan(score))
-    bad = pc.invert(pc.fill_null(ok, True))
-    if not pc.any(bad).as_py():
-        return
-    i = int(np.argmax(np.asarray(bad)))
-    model, item = out["model"][i].as_py(), out["item"][i].as_py()
-    field = model if wide else cols["score"]
-    err = bad_score(score[i].as_py(), path=None, record=None, model=model, item=item, field=None)
-    raise src.error(err.message, row=i % n if wide else i, field=field)
 
 
 def _resolve_columns(raw: pa.Table, options: ReadOptions, src: _Source) -> dict[str, str]:
