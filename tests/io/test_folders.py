@@ -147,3 +147,17 @@ def test_samples_without_results_are_reported_and_the_folder_still_reads(tmp_pat
         assay.read(orphan)  # named on its own it is an error
     with pytest.raises(InputError, match=r"found no results in .*; .* results file is missing"):
         assay.read(tmp_path / "b")
+
+
+def test_resolve_duplicates_treats_newest_as_raise_and_checks_the_choice():
+    # the store passes on_duplicate through to resolve_duplicates; 'newest' must not act as 'last'
+    import pyarrow as pa
+
+    from assay.io import resolve_duplicates
+
+    once = assay.read(ASDIV)
+    doubled = pa.concat_tables([once.responses, once.responses])  # duplicates inside one run
+    with pytest.raises(InputError, match=r"50 duplicate response\(s\); .* twice in "):
+        resolve_duplicates(doubled, once.runs, on_duplicate="newest")
+    with pytest.raises(InputError, match="`on_duplicate` must be one of"):
+        resolve_duplicates(doubled, once.runs, on_duplicate="oldest")

@@ -79,10 +79,18 @@ def resolve_duplicates(
 
     Parameters
     ----------
-    on_duplicate : {'raise', 'first', 'last'}
+    on_duplicate : {'raise', 'newest', 'first', 'last'}
         ``'raise'`` names both sources of the first duplicate; ``'first'``/``'last'`` keep the
-        row read first/last and count the others in the notes.
+        row read first/last and count the others in the notes. ``'newest'`` is ``'raise'`` here:
+        it chooses between whole runs (:func:`assay.io._duplicates.keep_newest_runs`, which
+        :func:`assay.read` applies first), so a duplicate left is one inside a run.
     """
+    if on_duplicate not in ("raise", "newest", "first", "last"):
+        raise InputError(
+            f"`on_duplicate` must be one of 'newest', 'raise', 'first', 'last'; got {on_duplicate!r}."
+        )
+    if on_duplicate == "newest":
+        on_duplicate = "raise"
     if table.num_rows == 0:
         return table, []
     codes = []
