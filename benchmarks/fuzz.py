@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import resource
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,7 +42,9 @@ def main() -> None:
             problems.append(problem)
     wall = time.perf_counter() - start
     outcomes = Counter(r["outcome"] for r in records)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     print(f"{len(records)} cases (seed {args.seed}) in {wall:.0f} s: {dict(outcomes)}")
+    print(f"peak RSS of a child: {peak:.0f} MiB (address-space limit 3 GiB)")
     by_source = Counter((r["source"], r["outcome"]) for r in records)
     for source in sorted({s for s, _ in by_source}):
         row = {o: by_source[(source, o)] for o in ("read", "input_error", "FAIL")}

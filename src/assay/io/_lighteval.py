@@ -121,7 +121,7 @@ def _read_results(path: Path, options: ReadOptions) -> ReadResult:
     sha = file_sha256([path, *[f for _, f in details]])
     run_id = f"{NAME}-{sha[:16]}"
     created = _created(date_id)
-    results = data["results"]
+    results = data.get("results", {})  # absent: the details still hold every item
     builder = ResponseBuilder()
     runs: list[RunInfo] = []
     notes: list[str] = []
