@@ -31,7 +31,8 @@ SILENCE_LIMIT = 120.0  # seconds without a line from the child: it hangs (not a 
 # Cases that failed before their fix (seed, case): a lighteval list column holding floats (1:279,
 # 1:1179, 1:1524), an Inspect run_id of the wrong type (1:965), a corrupt Parquet file raising
 # ArrowNotImplementedError (2:884), an lm-eval "n-samples" that is not an object (14:240), a
-# JSONL table's integer item column holding 1e308 or 2**70 (2026:733, 2026:3583).
+# JSONL table's integer item column holding 1e308 or 2**70 (2026:733, 2026:3583), a lighteval
+# results file without "results" (7:3370).
 REGRESSIONS = [
     (1, 279),
     (1, 965),
@@ -41,6 +42,7 @@ REGRESSIONS = [
     (14, 240),
     (2026, 733),
     (2026, 3583),
+    (7, 3370),
 ]
 
 
