@@ -1,7 +1,8 @@
 """Fuzz the readers with thousands of mutated real logs (issue 14).
 
 Runs ``tests/io/fuzz_logs.py`` (the engine behind ``tests/io/test_fuzz.py``) on many cases, in
-chunks of one child process each (3 GiB address-space limit, 20 s per case), and prints the
+chunks of one child process each (an address-space limit 2.5 GiB above what the
+imports took, 20 s per case), and prints the
 outcomes per format and mutation family, the slowest cases and every failure. A failure is
 anything but a read or an ``InputError`` naming the file: another exception, a case over the time
 limit, a ``MemoryError``, or a child that died or fell silent for 120 s.
@@ -44,7 +45,7 @@ def main() -> None:
     outcomes = Counter(r["outcome"] for r in records)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     print(f"{len(records)} cases (seed {args.seed}) in {wall:.0f} s: {dict(outcomes)}")
-    print(f"peak RSS of a child: {peak:.0f} MiB (address-space limit 3 GiB)")
+    print(f"peak RSS of a child: {peak:.0f} MiB (address space: imports + 2.5 GiB)")
     by_source = Counter((r["source"], r["outcome"]) for r in records)
     for source in sorted({s for s, _ in by_source}):
         row = {o: by_source[(source, o)] for o in ("read", "input_error", "FAIL")}

@@ -1,7 +1,7 @@
 """Fuzz: mutated real logs of every format give a read or an InputError naming the file (issue 14).
 
 The cases are made and read by ``tests/io/fuzz_logs.py`` in a child process that runs under a
-memory limit (``RLIMIT_AS``, 3 GiB) and a per-case time limit (``signal.alarm``, 20 s); this test
+memory limit (``RLIMIT_AS``, 2.5 GiB above what its imports took) and a per-case time limit (``signal.alarm``, 20 s); this test
 reads the child's one-line reports and also stops it when it prints nothing for
 :data:`SILENCE_LIMIT` seconds (a hang in C code that the alarm cannot interrupt), naming the case
 it was in. The seed is fixed, so a failure names a case that reproduces with
@@ -48,7 +48,11 @@ REGRESSIONS = [
 
 def run_fuzz(*args: str) -> tuple[list[dict], str | None]:
     """Run the engine; return its case records and, if it hung or died, what happened."""
-    env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        MALLOC_ARENA_MAX="2",  # glibc reserves address space per thread arena otherwise
+    )
     proc = subprocess.Popen(
         [sys.executable, str(ENGINE), *args],
         stdout=subprocess.PIPE,
