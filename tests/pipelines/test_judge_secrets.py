@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from assay.contamination import TopK
-from assay.pipelines import JudgeConfig, judge_candidates
-from assay.pipelines._judge import redact
+from assay.pipelines import JudgeConfig, judge_candidates, judge_preview
+from assay.pipelines._judge import redact, safe_url
 
 SECRET = "sk-test-never-leaves-0123456789abcdef"
 
@@ -126,3 +126,14 @@ def test_redact():
     assert redact("Authorization: Bearer abc.def-ghi", None) == "Authorization: Bearer [REDACTED]"
     assert redact("key sk-proj-AbCdEf123456 here") == "key [REDACTED] here"
     assert redact("a normal answer: True") == "a normal answer: True"
+
+
+def test_a_key_in_the_url_is_not_shown():
+    url = f"https://user:{SECRET}@judge.example/v1?api_key={SECRET}&model=m"
+    cfg = JudgeConfig(base_url=url, model="m")
+    refs = [[{"shard": 0, "row": 0, "text": "doc"}]]
+    preview = judge_preview(["item"], TopK(np.array([[0.9]]), refs), cfg)
+    for shown in (cfg.to_dict()["base_url"], preview["base_url"]):
+        assert SECRET not in shown
+        assert shown == "https://user:[REDACTED]@judge.example/v1?api_key=[REDACTED]&model=m"
+    assert safe_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"

@@ -21,7 +21,7 @@ from typing import Any
 
 from assay._core import InputError
 
-__all__ = ["JudgeConfig", "judge_candidates", "judge_preview", "redact"]
+__all__ = ["JudgeConfig", "judge_candidates", "judge_preview", "redact", "safe_url"]
 
 PROMPT = (
     "You compare a benchmark test item with a document from a training set. Answer True if the "
@@ -76,8 +76,9 @@ class JudgeConfig:
             raise InputError("`model` must name the judge model; got an empty name.")
 
     def to_dict(self) -> dict[str, Any]:
-        """Settings without secrets (the key itself is never held here)."""
-        return dataclasses.asdict(self)
+        """Settings without secrets (the key itself is never held here; a password or key-like
+        query parameter in ``base_url`` is shown as [REDACTED])."""
+        return {**dataclasses.asdict(self), "base_url": safe_url(self.base_url)}
 
 
 def _pairs(
@@ -139,7 +140,7 @@ def judge_preview(inputs: Sequence[str], neighbours, config: JudgeConfig) -> dic
         "tokens_out": tokens_out,
         "cost": cost,
         "model": config.model,
-        "base_url": config.base_url,
+        "base_url": safe_url(config.base_url),
     }
 
 
@@ -201,6 +202,25 @@ def redact(text: str, secret: str | None = None) -> str:
     if secret:
         text = text.replace(secret, REDACTED)
     return _TOKEN.sub(lambda m: f"{m.group(1)} {REDACTED}" if m.group(1) else REDACTED, text)
+
+
+_SECRET_PARAM = re.compile(r"(?i)key|token|secret|auth|sig|pass")
+
+
+def safe_url(url: str) -> str:
+    """``url`` with a userinfo password and key-like query values replaced by [REDACTED]."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", f":{REDACTED}@", 1)
+    query = urllib.parse.urlencode(
+        [
+            (k, REDACTED if _SECRET_PARAM.search(k) else v)
+            for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="[]",
+    )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
