@@ -484,3 +484,25 @@ def test_not_wide_because_of_a_text_column(tmp_path):
         r"table.*column 'b' is not numeric",
     ):
         assay.read(path)
+
+
+def test_all_null_optional_columns_read_back_from_pandas_and_parquet(tmp_path):
+    # issue 14: `assay demo --export-data`, filtered in pandas and saved again, must read back;
+    # pandas writes an all-None object column as Parquet's null type (was: "field
+    # 'choice_logprobs': expected lists of numbers ... the column holds null").
+    from assay import datasets
+
+    df = datasets.mmlu_pro().to_pandas()
+    models = sorted(df["model"].unique())[:2]
+    df = df[df["model"].isin(models)].reset_index(drop=True)
+    assert df["choice_logprobs"].isna().all() and df["confidence"].isna().all()
+    path = tmp_path / "filtered.parquet"
+    df.to_parquet(path)
+    import pyarrow.parquet as pq
+
+    assert str(pq.read_schema(path).field("choice_logprobs").type) == "null"
+    for source in (path, df):
+        result = assay.read(source)
+        assert result.responses.num_rows == len(df)
+        assert result.responses.column("choice_logprobs").null_count == len(df)
+        assert result.responses.column("confidence").null_count == len(df)

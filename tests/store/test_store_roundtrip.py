@@ -7,12 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assay.io import RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, ResponseBuilder, RunInfo
+from assay.io._schema import MAX_ABS_SCORE
 from assay.store import Store
 
 names = st.text(min_size=1, max_size=6)  # any unicode but surrogates, NUL and emoji included
 maybe_text = st.none() | st.text(max_size=12)
 any_float = st.floats(allow_nan=True, allow_infinity=True)
-maybe_float = st.none() | any_float
+# a score or confidence is a finite number within +-MAX_ABS_SCORE, NaN or missing (issue 14)
+maybe_score = (
+    st.none() | st.floats(-MAX_ABS_SCORE, MAX_ABS_SCORE, allow_nan=False) | st.just(float("nan"))
+)
 
 row = st.fixed_dictionaries(
     {
@@ -21,8 +25,8 @@ row = st.fixed_dictionaries(
         "item": names,
         "sample": st.integers(-(2**31), 2**31 - 1),
         "metric": st.sampled_from(["acc", "exact_match,strict-match"]),
-        "score": maybe_float,
-        "confidence": maybe_float,
+        "score": maybe_score,
+        "confidence": maybe_score,
         "choice_logprobs": st.none() | st.lists(any_float, max_size=5),
         "target": maybe_text,
         "prediction": maybe_text,

@@ -4,6 +4,7 @@ from assay._core._exceptions import AssayError, DegenerateDataWarning, InputErro
 from assay._core._matrix import MIN_COVERAGE, CommonItems, ScoreMatrix
 from assay._core._results import Result, to_builtin
 from assay._core._scale import ScoreScale, score_scale
+from assay._core._text import visible_controls
 from assay._core._version import __version__
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "__version__",
     "score_scale",
     "to_builtin",
+    "visible_controls",
 ]

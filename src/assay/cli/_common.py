@@ -124,10 +124,12 @@ def read_options(f: Callable) -> Callable:
     decorators = [
         click.option(
             "--on-duplicate",
-            type=click.Choice(["raise", "first", "last"]),
-            default="raise",
+            type=click.Choice(["newest", "raise", "first", "last"]),
+            default="newest",
             show_default=True,
-            help="What to do with two rows for the same model, task, item, sample and metric.",
+            help="Two rows for the same model, task, item, sample and metric: keep the newest run "
+            "(a rerun into the same output folder; older runs are named in a note), refuse, or "
+            "keep the first or last row read.",
         ),
         click.option(
             "--map",
@@ -175,7 +177,7 @@ def read_options(f: Callable) -> Callable:
 def collect_read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Pop the options of :func:`read_options` from ``kwargs`` as keyword arguments of ``assay.read``."""
     return {
-        "on_duplicate": kwargs.pop("on_duplicate", "raise"),
+        "on_duplicate": kwargs.pop("on_duplicate", "newest"),
         "column_map": parse_map(kwargs.pop("column_map", None)),
         "cluster_field": kwargs.pop("cluster_field", None),
         "subject_field": kwargs.pop("subject_field", None),

@@ -146,7 +146,8 @@ def ingest(paths: tuple[str, ...], store_path: str | None, **kwargs: Any) -> Non
         reading = None if progress is None else (lambda p: progress(f"reading {p}"))
         result = read(list(paths), progress=reading, **options)  # read first: no store on error
         store = _open_store(store_path, create=True)
-        report = store.add(result, on_duplicate=options["on_duplicate"], progress=progress)
+        stored = "raise" if options["on_duplicate"] == "newest" else options["on_duplicate"]
+        report = store.add(result, on_duplicate=stored, progress=progress)
     rows = [
         {
             "status": "added",
@@ -235,7 +236,7 @@ def show(paths: tuple[str, ...], store_path: str | None, as_json: bool, **kwargs
         given = [
             flag.get(k, f"--{k.replace('_', '-')}")
             for k, v in options.items()
-            if v not in (None, {}, "raise")
+            if v not in (None, {}, "raise", "newest")
         ]
         if given:
             raise InputError(f"{', '.join(given)} apply only when reading PATHS, not the store.")

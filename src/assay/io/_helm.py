@@ -49,7 +49,7 @@ from typing import Any
 from assay._core import InputError
 from assay.io import _aggregates
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, ResponseBuilder, RunInfo
+from assay.io._schema import TOO_DEEP, ReadResult, ResponseBuilder, RunInfo
 
 __all__ = ["NAME", "NON_SCORE_STATS", "claim", "read"]
 
@@ -137,7 +137,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
 
     digest = hashlib.sha256(spec_bytes + stats_bytes).hexdigest()
     run_id = f"helm-{digest[:16]}"
-    builder = ResponseBuilder()
+    builder = ResponseBuilder(folder / PER_INSTANCE_STATS)
     stats_path = str(folder / PER_INSTANCE_STATS)
     if not isinstance(records, list):
         raise InputError(
@@ -248,6 +248,8 @@ def _load(folder: Path, name: str) -> tuple[bytes, Any]:
         return data, json.loads(data)
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc.reason}", path=str(path)) from None
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=str(path)) from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON ({exc.msg} at column {exc.colno}); is the file truncated?",
@@ -339,18 +341,22 @@ def _scenario_texts(state: Any, path: str) -> dict[tuple[str, int, str | None], 
         key = (iid, trial, _perturbation_label(instance.get("perturbation"), path, record))
         prediction = None
         if rs.get("reference_index") is None:
-            completions = (rs.get("result") or {}).get("completions") or []
+            result = _typed(rs.get("result"), dict, path, record, "result")
+            completions = _typed(
+                result.get("completions"), list, path, record, "result.completions"
+            )
             if completions and isinstance(completions[0], dict):
                 text = completions[0].get("text")
                 prediction = text.strip() if isinstance(text, str) else text
         entry = out.get(key)
         if entry is None:
+            refs = _typed(instance.get("references"), list, path, record, "instance.references")
             out[key] = {
-                "target": _correct_references(instance.get("references")),
+                "target": _correct_references(refs, path, record),
                 "prediction": prediction,
-                "input": (instance.get("input") or {}).get("text")
-                if isinstance(instance.get("input"), dict)
-                else None,
+                "input": _typed(instance.get("input"), dict, path, record, "instance.input").get(
+                    "text"
+                ),
                 "instance": instance,
             }
         elif entry["prediction"] is None:
@@ -358,14 +364,30 @@ def _scenario_texts(state: Any, path: str) -> dict[tuple[str, int, str | None], 
     return out
 
 
-def _correct_references(references: Any) -> Any:
-    if not isinstance(references, list):
-        return None
-    correct = [
-        (r.get("output") or {}).get("text")
-        for r in references
-        if isinstance(r, dict) and "correct" in (r.get("tags") or [])
-    ]
+def _typed(value: Any, kind: type, path: str, record: str, field: str) -> Any:
+    """``value`` if of ``kind``, an empty one when null or absent; else an InputError."""
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        what = "an object" if kind is dict else "a list"
+        raise InputError(
+            f"expected {what} or null; got {type(value).__name__}",
+            path=path,
+            record=record,
+            field=field,
+        )
+    return value
+
+
+def _correct_references(references: list, path: str, record: str) -> Any:
+    correct = []
+    for j, r in enumerate(references):
+        where = f"instance.references[{j}]"
+        r = _typed(r, dict, path, record, where)
+        if "correct" in _typed(r.get("tags"), list, path, record, f"{where}.tags"):
+            correct.append(
+                _typed(r.get("output"), dict, path, record, f"{where}.output").get("text")
+            )
     if not correct:
         return None
     return correct[0] if len(correct) == 1 else correct
@@ -448,6 +470,7 @@ def _add_record(
             sample=trial,
             metric=metric,
             score=score,
+            record=f"{where} stats[{j}]",
             target=text.get("target"),
             prediction=text.get("prediction"),
             input=text.get("input"),

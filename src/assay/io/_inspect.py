@@ -153,7 +153,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     path = Path(path)
     if path.stat().st_size == 0:
         raise InputError("empty file: not an Inspect log", path=str(path))
-    builder, tally = ResponseBuilder(), _Tally()
+    builder, tally = ResponseBuilder(path), _Tally()
     if path.suffix.lower() == ".eval" or _is_zip(path):
         with _open_zip(path) as zf:
             header, members, budget = _eval_index(zf, path)
@@ -402,6 +402,8 @@ def _add_sample(
                 score=value,
                 run_id=spec.run_id,
                 prediction=prediction,
+                record=record,
+                field=f"scores.{scorer}.value",
                 **shared,
             )
 

@@ -29,11 +29,18 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024 * 1024
 """Largest decompressed size accepted for all the members of one ``.eval`` read together."""
 
+MAX_JSON_VALUES = 8_000_000
+"""Most JSON values (counted from the commas and opening brackets, an upper bound) accepted in
+one member. Parsed JSON takes up to ~70 bytes per value (an empty object in a list), so this bounds
+a member's parsed size to about 600 MB whatever its byte size: 500 MB of ``[0,0,...]`` compresses
+below 1 MB and would otherwise become 250 million list items. The largest member of the real
+logs in the test suite holds 343."""
+
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         raise InputError(
             f"not a readable zip archive ({exc}); an .eval log is a zip", path=str(path)
         ) from None
@@ -45,9 +52,11 @@ def _eval_index(zf: zipfile.ZipFile, path: Path) -> tuple[dict, list[str], _Budg
     Members are read in memory, never extracted; every member name is checked before anything is
     read, and the decompressed size of each member and of them all is capped.
     """
-    names = [info.filename for info in zf.infolist()]
+    infos = zf.infolist()
+    names = [info.filename for info in infos]
     for name in names:
         _check_member_name(name, path)
+    _check_declared_sizes(infos, path)
     budget = _Budget(path)
     if HEADER in names:
         header = _read_member(zf, HEADER, path, budget)
@@ -75,6 +84,42 @@ def _check_member_name(name: str, path: Path) -> None:
             "refusing to read this archive",
             path=str(path),
             record=f"member {name!r}",
+        )
+
+
+def _to_read(name: str) -> bool:
+    return name in (HEADER, START, SUMMARIES) or (
+        name.startswith(SAMPLES_DIR) and name.endswith(".json")
+    )
+
+
+def _check_declared_sizes(infos: list[zipfile.ZipInfo], path: Path) -> None:
+    """Refuse, before inflating anything, a member or an archive whose declared size is too big.
+
+    zipfile stops inflating a member at its declared ``file_size`` (more data fails its CRC
+    check), so the declared sizes bound what reading costs.
+    """
+    total = 0
+    for info in infos:
+        if not _to_read(info.filename):
+            continue
+        _check_member_size(info, path)
+        total += info.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise InputError(
+            f"the members to read declare {total} bytes decompressed in all, more than "
+            f"{MAX_TOTAL_BYTES}; refusing to read the archive (zip bomb?)",
+            path=str(path),
+        )
+
+
+def _check_member_size(info: zipfile.ZipInfo, path: Path) -> None:
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise InputError(
+            f"member declares {info.file_size} bytes decompressed, more than {MAX_MEMBER_BYTES}; "
+            "refusing to read it (zip bomb?)",
+            path=str(path),
+            record=info.filename,
         )
 
 
@@ -137,6 +182,7 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: Path, budget: _Budget) ->
     """Decompress one member in memory (at most :data:`MAX_MEMBER_BYTES`) and parse its JSON."""
     limit = MAX_MEMBER_BYTES
     try:
+        _check_member_size(zf.getinfo(name), path)
         with zf.open(name) as fh:
             data = fh.read(limit + 1)
     except KeyError:
@@ -156,6 +202,14 @@ def _read_member(zf: zipfile.ZipFile, name: str, path: Path, budget: _Budget) ->
             record=name,
         )
     budget.take(len(data), name)
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise InputError(
+            f"member holds up to {values} JSON values, more than {MAX_JSON_VALUES}; refusing to "
+            "parse it (it would take gigabytes of memory)",
+            path=str(path),
+            record=name,
+        )
     try:
         return json.loads(data)
     except json.JSONDecodeError as exc:

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 from assay._core import InputError
 from assay.io import _aggregates
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import TOO_DEEP, ReadResult, ResponseBuilder, RunInfo, file_sha256
 
 __all__ = ["NAME", "claim", "read"]
 
@@ -122,7 +122,7 @@ def _read_results(path: Path, options: ReadOptions) -> ReadResult:
     sha = file_sha256([path, *[f for _, f in details]])
     run_id = f"{NAME}-{sha[:16]}"
     created = _created(date_id)
-    results = data["results"]
+    results = data.get("results", {})  # absent: the details still hold every item
     builder = ResponseBuilder()
     runs: list[RunInfo] = []
     notes: list[str] = []
@@ -222,6 +222,8 @@ def _load_results(path: Path) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise InputError("not valid JSON (not UTF-8 text)", path=str(path)) from None
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=str(path)) from None
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object; got {type(data).__name__}", path=str(path))
     general = data.get("config_general")
@@ -372,6 +374,7 @@ def _read_details(
     *,
     loaded: tuple[pa.Table, str] | None = None,
 ) -> None:
+    builder.path = str(path)
     table, layout = loaded or _load_details(path)
     rows = _nested_rows(path, table) if layout == "nested" else _flat_rows(path, table)
     scores: dict[tuple[str, str], dict[str, Any]] = {}
@@ -397,7 +400,7 @@ def _read_details(
                         record=f"row {index}",
                         field=metric,
                     )
-            scores[key] = {"score": score, **row}
+            scores[key] = {"score": score, "record": f"row {index}", **row}
     for (item, metric), row in scores.items():
         specific = row.pop("specific")
         builder.add(
@@ -438,6 +441,8 @@ def _metrics_dict(path: Path, index: int, value: Any, field: str) -> dict[str, A
     if isinstance(value, str):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise InputError(TOO_DEEP, path=str(path), record=f"row {index}", field=field) from None
         except json.JSONDecodeError:
             value = None if not value else value
     if value is None:
@@ -489,9 +494,9 @@ def _nested_rows(path: Path, table: pa.Table) -> Iterable[dict[str, Any]]:
         "metric": table.column("metric").to_pylist(),
     }
     for i in range(table.num_rows):
-        choices = cols["choices"][i] or []
-        text = cols["text"][i] or []
-        logprobs = cols["logprobs"][i] or []
+        choices = _list_cell(path, i, cols["choices"][i], "doc.choices")
+        text = _list_cell(path, i, cols["text"][i], "model_response.text")
+        logprobs = _list_cell(path, i, cols["logprobs"][i], "model_response.logprobs")
         per_choice = not text and len(choices) > 1 and len(logprobs) == len(choices)
         yield {
             "item": str(ids[i]) if use_ids else str(i),
@@ -520,9 +525,9 @@ def _flat_rows(path: Path, table: pa.Table) -> Iterable[dict[str, Any]]:
         )
     }
     for i in range(table.num_rows):
-        choices = cols["choices"][i] or []
-        predictions = cols["predictions"][i] or []
-        gold = cols["gold"][i] or []
+        choices = _list_cell(path, i, cols["choices"][i], "choices")
+        predictions = _list_cell(path, i, cols["predictions"][i], "predictions")
+        gold = _list_cell(path, i, cols["gold"][i], "gold")
         logprobs = _flat_logprobs(predictions, len(choices))
         yield {
             "item": str(i),
@@ -539,6 +544,20 @@ def _flat_rows(path: Path, table: pa.Table) -> Iterable[dict[str, Any]]:
             "input": cols["example"][i],
             "specific": cols["specifics"][i],
         }
+
+
+def _list_cell(path: Path, index: int, value: Any, field: str) -> list[Any]:
+    """A list cell of a details file (null is an empty list); another type is an InputError."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise InputError(
+            f"expected a list; got {type(value).__name__} {str(value)[:40]!r}",
+            path=str(path),
+            record=f"row {index}",
+            field=field,
+        )
+    return list(value)
 
 
 def _flat_logprobs(predictions: list[Any], n_choices: int) -> list[Any] | None:

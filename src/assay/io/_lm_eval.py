@@ -64,12 +64,20 @@ from assay._core import InputError
 from assay.io import _lm_eval_results as _agg
 from assay.io._lm_eval_samples import _SamplesReader, _TaskSpec
 from assay.io._options import ReadOptions
-from assay.io._schema import AggregateBuilder, ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import (
+    TOO_DEEP,
+    AggregateBuilder,
+    MissingCompanionError,
+    ReadResult,
+    ResponseBuilder,
+    RunInfo,
+    file_sha256,
+)
 
 NAME = "lm_eval"
 
 _HEAD_BYTES = 65536
-_DATE_RE = re.compile(r"_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)$")
+_DATE_RE = re.compile(r"(?:^|[^0-9])(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)$")
 _ROW_START = re.compile(rb'^\s*\[?\s*\{\s*"doc_id"\s*:')
 _METRIC_KEY = re.compile(rb'"[A-Za-z0-9_@.\-]+,[^"]*"\s*:')
 _RESULTS_MARKERS = (
@@ -193,7 +201,9 @@ def _results_for_samples(path: Path) -> tuple[Path, str]:
     date = _date_of(Path(base))
     if date is not None and base.startswith("samples_"):
         task = base[len("samples_") : -len(f"_{date}.jsonl")]
-        for candidate in sorted(path.parent.glob(f"*_{date}.json")):
+        for candidate in sorted(path.parent.glob(f"*{date}.json")):
+            if _date_of(candidate) != date:
+                continue
             if _looks_like_results(_head(candidate)) or candidate.name.startswith("results"):
                 return candidate, task
     elif base.startswith("samples_"):
@@ -201,7 +211,7 @@ def _results_for_samples(path: Path) -> tuple[Path, str]:
         for candidate in sorted(path.parent.glob("results*.json")):
             if _date_of(candidate) is None:
                 return candidate, task
-    raise InputError(
+    raise MissingCompanionError(
         "the lm-eval results file is missing: lm-eval writes results_<date>.json beside "
         "samples_<task>_<date>.jsonl, and the samples alone do not say which model produced them; "
         "copy the results file beside it (or read a plain table with a model column instead)",
@@ -387,6 +397,8 @@ def _load_results(path: Path) -> dict[str, Any]:
         raise InputError("empty file; expected an lm-eval results JSON object", path=str(path))
     try:
         results = json.loads(raw)
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=str(path)) from None
     except ValueError as exc:
         lineno = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", str(exc))
@@ -401,7 +413,15 @@ def _load_results(path: Path) -> dict[str, Any]:
             path=str(path),
             field="results",
         )
-    for key in ("results", "configs", "group_subtasks", "groups", "higher_is_better", "config"):
+    for key in (
+        "results",
+        "configs",
+        "group_subtasks",
+        "groups",
+        "higher_is_better",
+        "config",
+        "n-samples",
+    ):
         value = results.get(key)
         if value is not None and not isinstance(value, dict):
             raise InputError(

@@ -15,7 +15,7 @@ from typing import Any
 
 from assay._core import InputError
 from assay.io._options import ReadOptions
-from assay.io._schema import ResponseBuilder
+from assay.io._schema import TOO_DEEP, ResponseBuilder
 
 try:  # orjson parses JSON lines about twice as fast; it is optional
     import orjson as _orjson
@@ -145,6 +145,8 @@ class _SamplesReader:
                     lineno += 1
                     try:
                         yield lineno, _loads(line)
+                    except RecursionError:
+                        raise InputError(TOO_DEEP, path=str(path), record=lineno) from None
                     except ValueError as exc:
                         if not line.strip():
                             continue
@@ -159,6 +161,8 @@ class _SamplesReader:
     def _array_records(self, raw: bytes) -> Iterator[tuple[int | str, Any]]:
         try:
             rows = json.loads(raw)
+        except RecursionError:
+            raise InputError(TOO_DEEP, path=str(self.path)) from None
         except ValueError as exc:
             raise InputError(
                 f"not valid JSON: {getattr(exc, 'msg', exc)}",
@@ -172,6 +176,7 @@ class _SamplesReader:
 
     # ----- rows
     def read_into(self, builder: ResponseBuilder) -> None:
+        builder.path = str(self.path)
         for record, row in self._records():
             if type(row) is not dict:
                 raise InputError(
@@ -222,6 +227,7 @@ class _SamplesReader:
             model=self.model,
             task=spec.task,
             item=item,
+            record=record,
             run_id=self.run_id,
             step=self.step,
             target=row.get("target"),

@@ -42,7 +42,7 @@ from typing import Any
 
 from assay._core import InputError
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, ResponseBuilder, RunInfo, file_sha256
+from assay.io._schema import TOO_DEEP, ReadResult, ResponseBuilder, RunInfo, file_sha256
 
 __all__ = ["NAME", "claim", "read"]
 
@@ -115,9 +115,9 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         elif kind == "error":
             errors += 1
 
-    builder = ResponseBuilder()
+    builder = ResponseBuilder(path)
     seen: Counter[tuple[str, str]] = Counter()
-    for _line_no, sample_id, metric, score, target, pred in scored:
+    for line_no, sample_id, metric, score, target, pred in scored:
         k = seen[(sample_id, metric)]
         seen[(sample_id, metric)] += 1
         builder.add(
@@ -128,6 +128,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             metric=metric,
             score=score,
             run_id=run_id,
+            record=line_no,
             target=_single(target if target is not None else expected.get(sample_id)),
             prediction=_single(pred if pred is not None else sampled.get(sample_id)),
             input=prompts.get(sample_id),
@@ -170,6 +171,8 @@ def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
                 ) from None
             except UnicodeDecodeError:
                 raise InputError("not UTF-8 text", path=str(path), record=line_no) from None
+            except RecursionError:
+                raise InputError(TOO_DEEP, path=str(path), record=line_no) from None
             if not isinstance(obj, dict):
                 raise InputError(
                     f"expected a JSON object; got {type(obj).__name__}",

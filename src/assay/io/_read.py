@@ -10,16 +10,20 @@ from types import ModuleType
 from typing import Any
 
 from assay._core import InputError
+from assay.io._duplicates import keep_newest_runs, merge_same_logs
 from assay.io._options import ReadOptions
-from assay.io._schema import ReadResult, concat_results
+from assay.io._schema import TOO_DEEP, MissingCompanionError, ReadResult, concat_results
 from assay.io._validate import resolve_duplicates, validate_responses
 
-__all__ = ["FORMATS", "detect_format", "read"]
+__all__ = ["FORMATS", "ON_DUPLICATE", "detect_format", "read"]
 
 # Order matters: folder formats and specific formats first, plain tables last. lm_eval's claim
 # (byte markers) runs before Inspect's (which parses the top-level keys of each JSON file): on a
 # folder of 432 lm-eval results files that is a third of the reading time (issue 15).
 FORMATS: tuple[str, ...] = ("helm", "lm_eval", "inspect", "lighteval", "openai_evals", "tables")
+
+ON_DUPLICATE: tuple[str, ...] = ("newest", "raise", "first", "last")
+"""The choices of ``on_duplicate`` (:func:`read`), the default first."""
 
 # Files that are never results: skipped quietly inside folders.
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
@@ -39,6 +43,8 @@ def detect_format(path: str | os.PathLike) -> str | None:
                 return name
         except InputError:
             raise
+        except RecursionError:
+            raise InputError(TOO_DEEP, path=str(p)) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
     return None
@@ -48,7 +54,7 @@ def read(
     paths: Any,
     *,
     format: str | None = None,  # noqa: A002
-    on_duplicate: str = "raise",
+    on_duplicate: str = "newest",
     model: str | None = None,
     cluster_field: str | None = None,
     subject_field: str | None = None,
@@ -69,8 +75,13 @@ def read(
         skipped. A pandas DataFrame is read as a plain table.
     format : str, optional
         Force a format (one of :data:`FORMATS`) instead of detecting it.
-    on_duplicate : {'raise', 'first', 'last'}, default 'raise'
-        What to do with two rows for the same (model, task, item, sample, metric).
+    on_duplicate : {'newest', 'raise', 'first', 'last'}, default 'newest'
+        What to do with two rows for the same (model, task, item, sample, metric). The same log
+        read twice (a copy, or an Inspect ``.eval`` and its ``.json`` export) is always read once.
+        ``'newest'``: where two runs of one model and task give the same items (a rerun into the
+        same lm-eval output folder), the newest run is kept whole and the older ones are left
+        out, named in ``notes``; duplicates inside one run raise. ``'raise'``: any duplicate is
+        an error naming both sources. ``'first'``/``'last'``: keep the row read first/last.
     model, cluster_field, subject_field, column_map, task, metric, wide, step_pattern
         See :class:`~assay.io.ReadOptions`.
     progress : callable, optional
@@ -90,7 +101,7 @@ def read(
     """
     from assay._core._validation import check_choice
 
-    check_choice(on_duplicate, "on_duplicate", ("raise", "first", "last"))
+    check_choice(on_duplicate, "on_duplicate", ON_DUPLICATE)
     if format is not None:
         check_choice(format, "format", FORMATS)
     _check_step_pattern(step_pattern)
@@ -109,9 +120,10 @@ def read(
     results: list[ReadResult] = []
     consumed: set[Path] = set()
     skipped: list[str] = []
+    orphans: list[str] = []
     for source in paths:
         if _is_dataframe(source):
-            results.append(_reader("tables").read_dataframe(source, options))
+            results.append(_read_source("tables", source, options))
             continue
         p = Path(source)
         if not p.exists():
@@ -121,7 +133,13 @@ def read(
                 continue
             if progress is not None:
                 progress(str(target))
-            result = _reader(name).read(target, options)
+            try:
+                result = _read_source(name, target, options)
+            except MissingCompanionError as exc:
+                if target == p:  # named by the caller: an error
+                    raise
+                orphans.append(str(exc))
+                continue
             consumed.update(Path(s).resolve() for s in result.sources)
             consumed.add(target.resolve())
             results.append(result)
@@ -130,20 +148,50 @@ def read(
         raise InputError(
             f"found no results in {where}"
             + (f" (skipped: {', '.join(skipped[:5])})" if skipped else "")
+            + (f"; {orphans[0]}" if orphans else "")
         )
+    results, same = merge_same_logs(results)
     merged = concat_results(results)
+    merged.notes.extend(same)
     merged.responses, notes = validate_responses(merged.responses)
     merged.notes.extend(notes)
+    if on_duplicate == "newest":
+        merged.responses, merged.runs, notes = keep_newest_runs(merged.responses, merged.runs)
+        merged.notes.extend(notes)
     merged.responses, notes = resolve_duplicates(
-        merged.responses, merged.runs, on_duplicate=on_duplicate
+        merged.responses,
+        merged.runs,
+        on_duplicate="raise" if on_duplicate == "newest" else on_duplicate,
     )
     merged.notes.extend(notes)
+    if orphans:
+        merged.notes.append(
+            f"{len(orphans)} file(s) not read for want of a companion file: "
+            + "; ".join(orphans[:5])
+            + (" ..." if len(orphans) > 5 else "")
+        )
     if skipped:
         merged.notes.append(
             f"skipped {len(skipped)} file(s) of no known format: {', '.join(skipped[:5])}"
             + (" ..." if len(skipped) > 5 else "")
         )
     return merged
+
+
+def _read_source(name: str, source: Any, options: ReadOptions) -> ReadResult:
+    """One reader on one source; what no reader should let escape becomes an InputError."""
+    where = str(source) if not _is_dataframe(source) else "<DataFrame>"
+    try:
+        if _is_dataframe(source):
+            return _reader(name).read_dataframe(source, options)
+        return _reader(name).read(source, options)
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=where) from None
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"holds text that is not valid Unicode ({exc.reason}: {exc.object[exc.start : exc.end]!r})",
+            path=where,
+        ) from None
 
 
 def _expand(path: Path, format: str | None, skipped: list[str]) -> Iterable[tuple[str, Path]]:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,12 +21,15 @@ __all__ = [
     "AggregateBuilder",
     "RESPONSE_SCHEMA",
     "RUN_SCHEMA",
+    "MissingCompanionError",
     "ReadResult",
     "ResponseBuilder",
     "RunInfo",
     "concat_results",
     "empty_aggregates",
     "empty_responses",
+    "TOO_DEEP",
+    "bad_score",
     "empty_runs",
     "file_sha256",
 ]
@@ -127,6 +131,17 @@ for lm-eval's named corpus aggregations (``f1``, ``matthews_corrcoef``, ``bleu``
 
 _STR_COLUMNS = ("target", "prediction", "input", "cluster", "subject")
 
+TOO_DEEP = "JSON nested too deeply to read (more levels of [ or { than the parser allows)"
+"""The one message for JSON whose nesting exceeds Python's recursion limit (``RecursionError``)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+MAX_ABS_SCORE = 1e150
+"""Largest score magnitude accepted. A score must be a finite number: ``inf`` is never a score
+(it is an input error naming where it is), NaN is a missing score. Beyond 1e150 the squares that
+variances and intervals need overflow float64 on tables of 10^8 rows, so such a number is refused
+as well (no real metric comes near it)."""
+
 
 def file_sha256(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> str:
     """SHA-256 of one file, or of several files' contents in the given order."""
@@ -166,12 +181,35 @@ class RunInfo:
 class ResponseBuilder:
     """Accumulate response rows column by column, then make a pyarrow Table.
 
-    Readers call :meth:`add` once per (item, sample, metric). Nothing is validated here beyond
-    types; :func:`assay.io.validate_responses` reports NaN, out-of-range and missing ids.
+    Readers call :meth:`add` once per (item, sample, metric). A score that is infinite or beyond
+    :data:`MAX_ABS_SCORE` is an :class:`InputError` naming ``path``, the record, model, item and
+    field; otherwise nothing is validated here beyond types: :func:`assay.io.validate_responses`
+    reports NaN, out-of-range and missing ids.
+
+    Parameters
+    ----------
+    path : str, optional
+        The file the rows come from, named in errors.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, path: Any = None) -> None:
         self._cols: dict[str, list[Any]] = {f.name: [] for f in RESPONSE_SCHEMA}
+        self._records: list[int | str | None] = []
+        self._paths: list[tuple[int, str | None]] = []  # (first row, file) as the file changes
+        self.notes: list[str] = []
+        self.path = path
+
+    @property
+    def path(self) -> str | None:
+        """The file that the next rows come from (a reader of several files sets it per file)."""
+        return self._paths[-1][1] if self._paths else None
+
+    @path.setter
+    def path(self, value: Any) -> None:
+        self._paths.append((len(self._records), None if value is None else str(value)))
+
+    def _path_of(self, row: int) -> str | None:
+        return next((p for start, p in reversed(self._paths) if start <= row), None)
 
     def __len__(self) -> int:
         return len(self._cols["model"])
@@ -194,15 +232,39 @@ class ResponseBuilder:
         cluster: Any = None,
         subject: Any = None,
         step: int | None = None,
+        record: int | str | None = None,
+        field: str | None = None,
     ) -> None:
         c = self._cols
+        if score is not None:
+            score = float(score)
+            if not abs(score) <= MAX_ABS_SCORE and score == score:  # inf or huge; NaN is missing
+                raise bad_score(
+                    score,
+                    path=self.path,
+                    record=record,
+                    model=model,
+                    item=item,
+                    field=field or metric,
+                )
+        if confidence is not None:
+            confidence = float(confidence)
+            if not abs(confidence) <= MAX_ABS_SCORE and confidence == confidence:
+                raise bad_score(
+                    confidence,
+                    path=self.path,
+                    record=record,
+                    model=model,
+                    item=item,
+                    field=field or "confidence",
+                )
         c["model"].append(model)
         c["task"].append(task)
         c["item"].append(item)
         c["sample"].append(int(sample))
         c["metric"].append(metric)
-        c["score"].append(None if score is None else float(score))
-        c["confidence"].append(None if confidence is None else float(confidence))
+        c["score"].append(score)
+        c["confidence"].append(confidence)
         c["choice_logprobs"].append(
             None if choice_logprobs is None else [float(x) for x in choice_logprobs]
         )
@@ -213,10 +275,73 @@ class ResponseBuilder:
         c["subject"].append(_text(subject))
         c["step"].append(None if step is None else int(step))
         c["run_id"].append(run_id)
+        self._records.append(record)
 
     def to_table(self) -> pa.Table:
-        arrays = [pa.array(self._cols[f.name], type=f.type) for f in RESPONSE_SCHEMA]
+        """The rows as a table of :data:`RESPONSE_SCHEMA`.
+
+        Text that is not valid Unicode (a lone UTF-16 surrogate such as ``"\\ud800"``, which
+        JSON allows) is replaced by U+FFFD in the text columns and counted in :attr:`notes`; in
+        an id column (model, task, item, metric) it is an :class:`InputError` naming the record.
+        """
+        try:
+            arrays = [pa.array(self._cols[f.name], type=f.type) for f in RESPONSE_SCHEMA]
+        except UnicodeEncodeError:
+            self._clean_surrogates()
+            arrays = [pa.array(self._cols[f.name], type=f.type) for f in RESPONSE_SCHEMA]
         return pa.Table.from_arrays(arrays, schema=RESPONSE_SCHEMA)
+
+    def _clean_surrogates(self) -> None:
+        first, n = None, 0
+        for f in RESPONSE_SCHEMA:
+            if not pa.types.is_string(f.type):
+                continue
+            column = self._cols[f.name]
+            for i, value in enumerate(column):
+                if value is None or not _SURROGATE.search(value):
+                    continue
+                if f.name not in _STR_COLUMNS:
+                    raise InputError(
+                        f"{value!r} is not valid Unicode (a lone UTF-16 surrogate)",
+                        path=self._path_of(i),
+                        record=self._records[i],
+                        field=f.name,
+                    )
+                column[i] = _SURROGATE.sub("\ufffd", value)
+                n += 1
+                first = first or (self._path_of(i), self._records[i], f.name)
+        if n:
+            rec = _record_label(first[1])
+            self.notes.append(
+                f"{first[0]}: {n} text value(s) held lone UTF-16 surrogates (not valid Unicode), "
+                f"replaced by U+FFFD (the first in {rec}field '{first[2]}')"
+            )
+
+
+def _record_label(record: int | str | None) -> str:
+    if record is None:
+        return ""
+    return f"line {record}, " if isinstance(record, int) else f"{record}, "
+
+
+class MissingCompanionError(InputError):
+    """A file that cannot be read without another one that is missing (an lm-eval samples file
+    without its results file). An error when the file is named; found in a folder, it is listed
+    in the notes and the rest of the folder is still read."""
+
+
+def bad_score(
+    value: float, *, path: Any, record: Any, model: Any, item: Any, field: str | None
+) -> InputError:
+    """The one error for a score that is infinite or beyond :data:`MAX_ABS_SCORE`."""
+    what = "not finite" if math.isinf(value) else f"beyond +-{MAX_ABS_SCORE:g}"
+    return InputError(
+        f"score {value!r} of model {model!r}, item {item!r} is {what}; a score must be a finite "
+        "number (write NaN or null for a missing one)",
+        path=path,
+        record=record,
+        field=field,
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -345,16 +470,24 @@ class ReadResult:
         corpus_items: list[dict[str, Any]] | None = None,
     ) -> ReadResult:
         rows = [r.as_row() for r in runs]
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, str) and _SURROGATE.search(value):
+                    raise InputError(
+                        f"{value!r} is not valid Unicode (a lone UTF-16 surrogate)",
+                        path=row["source"] if key != "source" else None,
+                        field=key,
+                    )
         run_table = pa.Table.from_pylist(rows, schema=RUN_SCHEMA) if rows else empty_runs()
+        responses = builder.to_table()
+        notes = [*notes, *builder.notes]
         agg = empty_aggregates() if aggregates is None else aggregates.to_table()
         corpus = (
             pa.Table.from_pylist(corpus_items, schema=CORPUS_ITEM_SCHEMA)
             if corpus_items
             else CORPUS_ITEM_SCHEMA.empty_table()
         )
-        return cls(
-            builder.to_table(), run_table, list(notes), [str(s) for s in sources], agg, corpus
-        )
+        return cls(responses, run_table, notes, [str(s) for s in sources], agg, corpus)
 
     def __repr__(self) -> str:
         return (

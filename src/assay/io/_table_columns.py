@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay._core import InputError
+from assay.io._schema import MAX_ABS_SCORE, bad_score
 
 Locate = Callable[[int], "int | str"]
 """Row index -> the record to name in an error (a file line, or a 1-based data row)."""
@@ -97,6 +98,7 @@ def _integer(
     if required:
         _raise_at(pc.is_null(values), src, name, values, "expected an integer; the cell is empty")
     bad = pc.not_equal(pc.floor(values), values)
+    bad = pc.or_(bad, pc.greater_equal(pc.abs(values), float(2**63)))  # beyond int64
     if minimum is not None:
         bad = pc.or_(bad, pc.less(values, float(minimum)))
     expected = "an integer" if minimum is None else f"an integer >= {minimum}"
@@ -110,7 +112,8 @@ def _text(raw: pa.Table, name: str, src: _Source, *, required: bool = False) -> 
     if pa.types.is_dictionary(t):
         col, t = pc.cast(col, t.value_type), t.value_type
     if pa.types.is_floating(t):
-        finite = pc.fill_null(pc.is_finite(col), True)
+        # whole numbers in int64's range read as "70", not "70.0"; any other float stays a float
+        finite = pc.fill_null(pc.less(pc.abs(col), float(2**63)), True)
         if pc.all(
             pc.and_(finite, pc.equal(pc.fill_null(pc.floor(col), 0.0), pc.fill_null(col, 0.0)))
         ).as_py():
@@ -143,6 +146,8 @@ def _text(raw: pa.Table, name: str, src: _Source, *, required: bool = False) -> 
 def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
     col = _column(raw, name)
     t = col.type
+    if pa.types.is_null(t):  # all null: pandas and Parquet keep no element type
+        return pa.nulls(len(col), pa.list_(pa.float64()))
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         try:
             return pc.cast(col, pa.list_(pa.float64()))
@@ -161,7 +166,7 @@ def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
             continue
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
         if not isinstance(value, list) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in value
@@ -171,3 +176,19 @@ def _logprobs(raw: pa.Table, name: str, src: _Source) -> pa.Array:
             )
         parsed.append([float(v) for v in value])
     return pa.array(parsed, pa.list_(pa.float64()))
+
+
+def _check_finite(
+    out: dict[str, pa.Array], cols: dict[str, str], src: _Source, n: int, wide: bool
+) -> None:
+    """A score beyond :data:`MAX_ABS_SCORE` (``inf`` included) is an error naming its row."""
+    score = out["score"]
+    ok = pc.or_(pc.less_equal(pc.abs(score), MAX_ABS_SCORE), pc.is_nan(score))
+    bad = pc.invert(pc.fill_null(ok, True))
+    if not pc.any(bad).as_py():
+        return
+    i = int(np.argmax(np.asarray(bad)))
+    model, item = out["model"][i].as_py(), out["item"][i].as_py()
+    field = model if wide else cols["score"]
+    err = bad_score(score[i].as_py(), path=None, record=None, model=model, item=item, field=None)
+    raise src.error(err.message, row=i % n if wide else i, field=field)

@@ -61,9 +61,17 @@ import pyarrow.compute as pc
 
 from assay._core import InputError
 from assay.io._options import ReadOptions
-from assay.io._schema import RESPONSE_SCHEMA, RUN_SCHEMA, ReadResult, RunInfo, file_sha256
+from assay.io._schema import (
+    RESPONSE_SCHEMA,
+    RUN_SCHEMA,
+    TOO_DEEP,
+    ReadResult,
+    RunInfo,
+    file_sha256,
+)
 from assay.io._table_columns import (
     Locate,
+    _check_finite,
     _float,
     _integer,
     _logprobs,
@@ -148,7 +156,7 @@ def _jsonl_head_ok(line: bytes) -> bool:
         return False
     try:
         first = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return text != b"{"  # a long or broken first line: read() will say where
     if not isinstance(first, dict):
         return False
@@ -295,7 +303,7 @@ def _load_csv(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
         table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
-    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+    except (pa.ArrowException, OSError, EOFError) as exc:
         line = _csv_bad_line(path, gz, delimiter, len(header))
         raise InputError(
             f"not a readable {fmt.upper()} file: {_arrow_message(exc)}", path=str(path), record=line
@@ -370,6 +378,8 @@ def _jsonl_python(path: Path, gz: bool) -> pa.Table:
                     raise InputError(
                         f"not UTF-8 text: {exc.reason}", path=str(path), record=lineno
                     ) from None
+                except RecursionError:
+                    raise InputError(TOO_DEEP, path=str(path), record=lineno) from None
                 except ValueError as exc:
                     raise InputError(
                         f"not valid JSON ({exc}); is the line truncated?",
@@ -419,7 +429,7 @@ def _load_parquet(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
         raise InputError("empty file: not a Parquet file", path=str(path))
     try:
         table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:  # a corrupt file raises any of Arrow's errors
         raise InputError(
             f"not a readable Parquet file: {_arrow_message(exc)}", path=str(path)
         ) from None
@@ -457,6 +467,7 @@ def _read_table(
     else:
         out = _long(raw, cols, options, src, notes)
         layout = "long"
+    _check_finite(out, cols, src, raw.num_rows, wide)
     config = {"format": src.fmt, "layout": layout, "columns": dict(sorted(cols.items()))}
     responses, runs = _attach_runs(out, src, config)
     run_table = pa.Table.from_pylist([r.as_row() for r in runs], schema=RUN_SCHEMA)

@@ -79,10 +79,18 @@ def resolve_duplicates(
 
     Parameters
     ----------
-    on_duplicate : {'raise', 'first', 'last'}
+    on_duplicate : {'raise', 'newest', 'first', 'last'}
         ``'raise'`` names both sources of the first duplicate; ``'first'``/``'last'`` keep the
-        row read first/last and count the others in the notes.
+        row read first/last and count the others in the notes. ``'newest'`` is ``'raise'`` here:
+        it chooses between whole runs (:func:`assay.io._duplicates.keep_newest_runs`, which
+        :func:`assay.read` applies first), so a duplicate left is one inside a run.
     """
+    if on_duplicate not in ("raise", "newest", "first", "last"):
+        raise InputError(
+            f"`on_duplicate` must be one of 'newest', 'raise', 'first', 'last'; got {on_duplicate!r}."
+        )
+    if on_duplicate == "newest":
+        on_duplicate = "raise"
     if table.num_rows == 0:
         return table, []
     codes = []
@@ -107,9 +115,10 @@ def resolve_duplicates(
         a, b = (table.slice(int(r), 1).to_pylist()[0] for r in rows)
         src = _sources(runs)
         key = ", ".join(f"{k}={a[k]!r}" for k in KEY)
+        first, second = src.get(a["run_id"], a["run_id"]), src.get(b["run_id"], b["run_id"])
+        where = f"twice in {first}" if first == second else f"in {first} and {second}"
         raise InputError(
-            f"{n_extra} duplicate response(s); the first is ({key}), in "
-            f"{src.get(a['run_id'], a['run_id'])} and {src.get(b['run_id'], b['run_id'])}. "
+            f"{n_extra} duplicate response(s); the first is ({key}), {where}. "
             "Pass on_duplicate='first' or 'last' (--on-duplicate) to keep one."
         )
     if on_duplicate == "first":

@@ -14,13 +14,14 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
 from assay._core import InputError
 
-__all__ = ["JudgeConfig", "judge_candidates", "judge_preview"]
+__all__ = ["JudgeConfig", "judge_candidates", "judge_preview", "redact", "safe_url"]
 
 PROMPT = (
     "You compare a benchmark test item with a document from a training set. Answer True if the "
@@ -30,6 +31,9 @@ PROMPT = (
 )
 _MAX_CHARS = 6000
 _ANSWER = re.compile(r"^\W*(true|false)\b", re.IGNORECASE)
+# A bearer token, or a key of the usual shape (sk-..., sk-proj-...), wherever it appears.
+_TOKEN = re.compile(r"(?i)\b(bearer)\s+[^\s'\"]+|\bsk-[A-Za-z0-9_\-]{8,}")
+REDACTED = "[REDACTED]"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +76,9 @@ class JudgeConfig:
             raise InputError("`model` must name the judge model; got an empty name.")
 
     def to_dict(self) -> dict[str, Any]:
-        """Settings without secrets (the key itself is never held here)."""
-        return dataclasses.asdict(self)
+        """Settings without secrets (the key itself is never held here; a password or key-like
+        query parameter in ``base_url`` is shown as [REDACTED])."""
+        return {**dataclasses.asdict(self), "base_url": safe_url(self.base_url)}
 
 
 def _pairs(
@@ -135,7 +140,7 @@ def judge_preview(inputs: Sequence[str], neighbours, config: JudgeConfig) -> dic
         "tokens_out": tokens_out,
         "cost": cost,
         "model": config.model,
-        "base_url": config.base_url,
+        "base_url": safe_url(config.base_url),
     }
 
 
@@ -151,6 +156,7 @@ def judge_candidates(
     """
     pairs = _pairs(inputs, neighbours, config.min_score)
     cache = _load_cache(config.cache)
+    secret = os.environ.get(config.api_key_env) or None
     out: dict[int, list[dict[str, Any]]] = {}
     new_lines = []
     for i, j, item, doc, ref in pairs:
@@ -167,16 +173,18 @@ def judge_candidates(
         if key in cache:
             rec["verdict"] = cache[key]["verdict"]
         else:
-            answer, error = _ask(config, prompt)
+            answer, error = _ask(config, prompt, secret)
             if error is None:
                 m = _ANSWER.match(answer)
                 if m:
                     rec["verdict"] = m.group(1).lower() == "true"
-                    cache[key] = {"verdict": rec["verdict"], "answer": answer[:40]}
-                    new_lines.append({"key": key, "verdict": rec["verdict"], "answer": answer[:40]})
+                    kept = redact(answer, secret)[:40]
+                    cache[key] = {"verdict": rec["verdict"], "answer": kept}
+                    new_lines.append({"key": key, "verdict": rec["verdict"], "answer": kept})
                 else:
-                    error = f"the judge answered neither True nor False: {answer[:80]!r}"
-            rec["error"] = error
+                    shown = redact(answer, secret)[:80]
+                    error = f"the judge answered neither True nor False: {shown!r}"
+            rec["error"] = None if error is None else redact(error, secret)
         out.setdefault(i, []).append(rec)
     if config.cache and new_lines:
         with open(config.cache, "a", encoding="utf-8") as fh:
@@ -185,7 +193,53 @@ def judge_candidates(
     return out
 
 
-def _ask(config: JudgeConfig, prompt: str) -> tuple[str, str | None]:
+def redact(text: str, secret: str | None = None) -> str:
+    """``text`` with the API key and any bearer token or ``sk-...`` key replaced by [REDACTED].
+
+    Applied to everything the judge stage stores or prints that came from the endpoint, so that a
+    key echoed back (by a proxy, a debugging server or a hostile endpoint) is never written.
+    """
+    if secret:
+        text = text.replace(secret, REDACTED)
+    return _TOKEN.sub(lambda m: f"{m.group(1)} {REDACTED}" if m.group(1) else REDACTED, text)
+
+
+_SECRET_PARAM = re.compile(r"(?i)key|token|secret|auth|sig|pass")
+
+
+def safe_url(url: str) -> str:
+    """``url`` with a userinfo password and key-like query values replaced by [REDACTED]."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", f":{REDACTED}@", 1)
+    query = urllib.parse.urlencode(
+        [
+            (k, REDACTED if _SECRET_PARAM.search(k) else v)
+            for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="[]",
+    )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would copy ``Authorization`` to wherever it points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, PLR0913
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def _ask(config: JudgeConfig, prompt: str, secret: str | None) -> tuple[str, str | None]:
     body = json.dumps(
         {
             "model": config.model,
@@ -195,20 +249,25 @@ def _ask(config: JudgeConfig, prompt: str) -> tuple[str, str | None]:
         }
     ).encode()
     headers = {"Content-Type": "application/json"}
-    key = os.environ.get(config.api_key_env)
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    if secret:
+        headers["Authorization"] = f"Bearer {secret}"
     url = config.base_url.rstrip("/") + "/chat/completions"
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=config.timeout) as resp:  # noqa: S310 - user's URL
+        with _OPENER.open(req, timeout=config.timeout) as resp:
             data = json.loads(resp.read().decode("utf-8", "replace"))
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            target = _origin(urllib.parse.urljoin(url, exc.headers.get("Location") or ""))
+            return "", (
+                f"the judge endpoint answered HTTP {exc.code}, a redirect to {target}; redirects "
+                "are not followed (the key is sent only to the URL given): pass the final URL"
+            )
         return "", f"the judge endpoint answered HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return "", f"the judge endpoint could not be reached ({type(reason).__name__})"
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return "", "the judge endpoint did not answer JSON"
     try:
         content = data["choices"][0]["message"]["content"]

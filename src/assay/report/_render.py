@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from assay._core import visible_controls
 from assay.report._model import ReportModel, SectionModel
 
 __all__ = ["render_html", "render_markdown"]
@@ -99,7 +100,7 @@ def render_html(model: ReportModel, *, title: str = "assay report") -> str:
 
 
 def _md_escape(text: str) -> str:
-    out = str(text).replace("\\", "\\\\")
+    out = visible_controls(str(text)).replace("\\", "\\\\")
     for ch in "`*_[]<>|#":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\n", " ")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 
+from assay._core import visible_controls
 from assay.report._model import ReportModel
 
 __all__ = ["print_summary"]
@@ -15,6 +16,15 @@ def _fmt(v, scale: float) -> str:
     if v is None:
         return "n/a"
     return f"{100 * v:.1f}" if scale == 100 else f"{v:.3g}"
+
+
+def escape(text: str) -> str:
+    """Rich markup escaped, and control characters from logs (U+202E ...) shown, not obeyed."""
+    return _escape_markup(visible_controls(str(text)))
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f}"
 
 
 def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -> None:

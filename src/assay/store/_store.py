@@ -157,10 +157,13 @@ class Store:
         ----------
         paths : path, DataFrame, or a list of them
             What :func:`assay.read` accepts.
-        on_duplicate : {'raise', 'first', 'last'}, default 'raise'
+        on_duplicate : {'newest', 'raise', 'first', 'last'}, default 'raise'
             Two responses for the same (model, task, item, sample, metric), within the input or
             between the input and a run of another source already stored: raise naming both
             sources (nothing is written), keep the one read or stored first, or the last one.
+            ``'newest'`` applies to the files read (a rerun into the same output folder keeps
+            its newest run, as :func:`assay.read` does); against runs already stored it then
+            raises, as ``'raise'`` does.
         progress : callable, optional
             Called with a short message as each source is read and each run is written.
         **read_options
@@ -172,7 +175,7 @@ class Store:
         IngestReport
             The runs added and skipped, and the reader's notes.
         """
-        check_choice(on_duplicate, "on_duplicate", ("raise", "first", "last"))
+        check_choice(on_duplicate, "on_duplicate", ("newest", "raise", "first", "last"))
         unknown = sorted(set(read_options) - set(_READ_OPTIONS))
         if unknown:
             raise InputError(
@@ -180,7 +183,8 @@ class Store:
             )
         reading = None if progress is None else (lambda p: progress(f"reading {p}"))
         result = read(paths, on_duplicate=on_duplicate, progress=reading, **read_options)
-        return self.add(result, on_duplicate=on_duplicate, progress=progress)
+        stored = "raise" if on_duplicate == "newest" else on_duplicate
+        return self.add(result, on_duplicate=stored, progress=progress)
 
     def add(
         self,
