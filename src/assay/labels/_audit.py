@@ -481,12 +481,12 @@ def audit_items(
     Notes
     -----
     ``method='irt'`` (:mod:`assay.labels._answers`): each item has a true answer ``t``; model
-    ``m`` answers it with the 2PL probability :math:`\sigma(a_i(\theta_m - b_i))`, and a wrong
-    answer goes with probability :math:`\lambda_i` to the item's one attractive distractor
-    (unknown) and otherwise uniformly to a wrong option. :math:`(a_i, b_i)` and :math:`\lambda_i`
-    are integrated over discrete priors whose weights, like the rate :math:`\varepsilon` of wrong
+    ``m`` answers it with the 2PL probability :math:`\\sigma(a_i(\\theta_m - b_i))`, and a wrong
+    answer goes with probability :math:`\\lambda_i` to the item's one attractive distractor
+    (unknown) and otherwise uniformly to a wrong option. :math:`(a_i, b_i)` and :math:`\\lambda_i`
+    are integrated over discrete priors whose weights, like the rate :math:`\\varepsilon` of wrong
     gold answers, are estimated by EM across items (a latent-class model with item effects; gold is
-    ``t`` with probability :math:`1-\varepsilon`, else another option uniformly). ``p_wrong`` is
+    ``t`` with probability :math:`1-\\varepsilon`, else another option uniformly). ``p_wrong`` is
     the exact posterior mass off gold. Strong models agreeing on a non-gold answer is strong
     evidence (the right-answer pattern must rise with ability); weak models agreeing on a popular
     distractor is explained by attraction. ``competing`` is the most probable non-gold answer.
