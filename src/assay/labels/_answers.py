@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 
 __all__ = ["AnswerPosterior", "answer_posterior"]
 
 _A_GRID = np.array([0.1, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0])
 _B_GRID = np.linspace(-6.0, 6.0, 17)
 _LAMBDA = np.array([0.0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9])
+_ALPHA = np.array([0.03, 0.1, 0.3, 1.0, 3.0])  # Dirichlet concentrations of the wrong answers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +108,23 @@ def _attraction_loglik(rows: dict, n_obs: np.ndarray) -> np.ndarray:
     return n_wrong * log_u + log_s - np.log(kk)
 
 
+def _dirichlet_loglik(rows: dict, n_obs: np.ndarray) -> np.ndarray:
+    """log P(wrong answers | t = row's answer) under a symmetric Dirichlet-multinomial, per alpha.
+
+    Wrong answers spread over the K-1 wrong options with probabilities drawn from Dirichlet(alpha):
+    small alpha lets one, two or more distractors take most of them (what one attractor cannot).
+    """
+    item, count, seen, k_i = rows["item"], rows["count"], rows["seen"], rows["k"]
+    al = _ALPHA[None, :]
+    kk = (k_i[item] - 1.0)[:, None]
+    term = np.where(seen[:, None], special.gammaln(al + count[:, None]) - special.gammaln(al), 0.0)
+    per_item = np.zeros((k_i.size, _ALPHA.size))
+    np.add.at(per_item, item, term)
+    n_wrong = (n_obs[item] - count)[:, None]
+    return (special.gammaln(kk * al) - special.gammaln(kk * al + n_wrong)
+            + per_item[item] - term)  # fmt: skip
+
+
 def _correct_loglik(pred_rows: np.ndarray, mi: np.ndarray, ii: np.ndarray, obs: np.ndarray,
                     theta: np.ndarray, item: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """log P(right/wrong pattern | t = row's answer, atom g) for each row and grid atom."""
@@ -134,9 +152,19 @@ def _grid_prior(item_params: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray
     return h / h.sum()
 
 
+def _levels(distractors: str, omega: np.ndarray) -> dict[str, list]:
+    names = {"attractor": [f"one attractor, lambda {x:g}" for x in _LAMBDA],
+             "dirichlet": [f"Dirichlet alpha {x:g}" for x in _ALPHA]}  # fmt: skip
+    levels = (
+        names["attractor"] + names["dirichlet"] if distractors == "both" else names[distractors]
+    )
+    return {"levels": levels, "weights": omega.tolist()}
+
+
 def answer_posterior(pred: np.ndarray, gold: np.ndarray, theta: np.ndarray, k: int, *,
                      prior_error: float | None = None, item_params: tuple[np.ndarray, np.ndarray] | None = None,
-                     pi_steps: int = 5, max_iter: int = 600, tol: float = 1e-3) -> AnswerPosterior:  # fmt: skip
+                     pi_steps: int = 5, max_iter: int = 600, tol: float = 1e-3,
+                     distractors: str = "both") -> AnswerPosterior:  # fmt: skip
     """Posterior over each item's true answer; ``pred`` holds the voting models only.
 
     ``prior_error=None`` estimates epsilon by EM (kept in [1e-4, 0.5]).
@@ -152,6 +180,10 @@ def answer_posterior(pred: np.ndarray, gold: np.ndarray, theta: np.ndarray, k: i
     c_max = ll_c.max(axis=1, keepdims=True)
     e_c = np.exp(ll_c - c_max).astype(np.float32)
     ll_d = _attraction_loglik(rows, n_obs)
+    if distractors == "dirichlet":
+        ll_d = _dirichlet_loglik(rows, n_obs)
+    elif distractors == "both":
+        ll_d = np.hstack([ll_d, _dirichlet_loglik(rows, n_obs)])
     d_max = ll_d.max(axis=1, keepdims=True)
     e_d = np.exp(ll_d - d_max)
     is_gold = code == gold[item]
@@ -190,7 +222,7 @@ def answer_posterior(pred: np.ndarray, gold: np.ndarray, theta: np.ndarray, k: i
         return p
 
     eps0 = 0.05 if prior_error is None else float(prior_error)
-    params = np.r_[np.full(_LAMBDA.size, 1.0 / _LAMBDA.size), eps0]
+    params = np.r_[np.full(ll_d.shape[1], 1.0 / ll_d.shape[1]), eps0]
     it, p_prev = 0, None
     for _ in range(pi_steps + 1):
         mc = (e_c @ pi.astype(np.float32)).astype(np.float64)
@@ -227,5 +259,5 @@ def answer_posterior(pred: np.ndarray, gold: np.ndarray, theta: np.ndarray, k: i
         best_other[first_items] = code[o[first]]
         p_best[first_items] = post[o[first]]
     return AnswerPosterior(p_wrong=p_wrong, best_other=best_other, p_best_other=p_best, prior_error=eps,
-                           attraction={"levels": _LAMBDA.tolist(), "weights": omega.tolist()}, n_iter=it,
+                           attraction=_levels(distractors, omega), n_iter=it,
                            theta=theta)  # fmt: skip

@@ -34,6 +34,7 @@ def simulate_answers(
     k: int = 10,
     attraction: float = 0.3,
     gold_error: float = 0.05,
+    misconception: float = 0.0,
     n_blind: int = 0,
     solvable_rate: float = 0.0,
     rng: Any = None,
@@ -43,6 +44,9 @@ def simulate_answers(
     Abilities ``theta ~ N(0, 1)``; items 2PL with ``a ~ LogNormal(0, 0.35)`` (5% to 95%: 0.56 to
     1.8) and ``b ~ N(0.3, 1.2)``. A wrong answer is, with probability ``attraction``, the item's one
     attractive distractor (a wrong option chosen uniformly), and otherwise a wrong option uniformly.
+    With ``misconception`` > 0, a wrong answer of a model of above-median ability goes with that
+    probability to a second distractor of the item instead (strong models sharing a misconception:
+    a departure from the answer model, which lets the choice among wrong answers ignore ability).
     A fraction ``gold_error`` of gold answers is replaced by another option uniformly (the planted
     label errors). ``n_blind`` baselines answer without the question: a ``solvable_rate`` fraction of
     items can be solved that way (the baseline answers right with probability 0.8), the rest it
@@ -57,6 +61,13 @@ def simulate_answers(
     lure = (true + gen.integers(1, k, n_items)) % k
     other = (true[None, :] + gen.integers(1, k, (n_models, n_items))) % k
     wrong = np.where(gen.random((n_models, n_items)) < attraction, lure[None, :], other)
+    if misconception > 0:
+        expert = (lure + gen.integers(1, k - 1, n_items)) % k
+        expert = np.where(expert == true, (expert + 1) % k, expert)
+        strong = (theta > np.median(theta))[:, None] & (
+            gen.random((n_models, n_items)) < misconception
+        )
+        wrong = np.where(strong, expert[None, :], wrong)
     pred = np.where(right, true[None, :], wrong)
     planted = gen.random(n_items) < gold_error
     gold = true.copy()
