@@ -72,7 +72,7 @@ N_MODELS = (10, 29, 100)
 BINS = (0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0001)
 
 
-def audit_tables(n_items: int, seed: int) -> None:
+def audit_tables(n_items: int, seed: int, n_models: tuple[int, ...] = N_MODELS) -> None:
     from assay.irt import fit
     from assay.labels import audit_items
     from assay.labels._simulate import simulate_answers
@@ -82,17 +82,17 @@ def audit_tables(n_items: int, seed: int) -> None:
     )
     print(f"{'models':>6}{'attract':>8}{'gold err':>9}  {'method':<10}{'eps est':>8}{'flagged':>8}{'planted':>8}"
           f"{'precision':>10}{'recall':>7}{'clean flagged':>14}{'seconds':>8}")  # fmt: skip
-    pooled: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in N_MODELS}
+    pooled: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in n_models}
     worst = {
         "irt": [0.0, 1.0, 1.0],
         "vote": [0.0, 1.0, 1.0],
     }  # clean flagged, precision, recall (29 models)
-    for m in N_MODELS:
+    for m in n_models:
         for attr in ATTRACTION:
             for err in GOLD_ERROR:
                 sim = simulate_answers(m, n_items, attraction=attr, gold_error=err, rng=seed)
                 runs = [("irt", {}), ("vote", {"method": "vote"})]
-                if m == 29:
+                if m == 29 and err == 0.05:
                     scores = (sim.predictions == sim.gold[None, :]).astype(float)
                     f = fit(scores, standard_errors=False)
                     runs.insert(1, ("irt+fit", {"abilities": f.ability.estimate,
@@ -115,13 +115,15 @@ def audit_tables(n_items: int, seed: int) -> None:
                         w = worst[name]
                         w[0] = max(w[0], clean)
                         if n_pl:
-                            w[1] = min(w[1], prec if flag.sum() else 0.0)
+                            w[1] = min(
+                                w[1], prec if flag.sum() else 1.0
+                            )  # nothing flagged: no false flag
                             w[2] = min(w[2], rec)
     print(
         "\nReliability of P(gold wrong), method='irt', pooled over the 16 regimes per model count"
     )
     print(f"{'models':>6}{'bin':>14}{'items':>9}{'mean P':>9}{'observed':>10}")
-    for m in N_MODELS:
+    for m in n_models:
         p = np.concatenate([x for x, _ in pooled[m]])
         y = np.concatenate([z for _, z in pooled[m]])
         for lo, hi in zip(BINS[:-1], BINS[1:], strict=True):
@@ -134,6 +136,7 @@ def audit_tables(n_items: int, seed: int) -> None:
     )
     for name, (clean, prec, rec) in worst.items():
         print(f"  {name}: false_flag_rate {clean:.4f}, precision {prec:.3f}, recall {rec:.3f}")
+    misconception_table(n_items, seed)
     blind_table(n_items, seed)
 
 
@@ -146,8 +149,8 @@ def blind_table(n_items: int, seed: int) -> None:
     )
     print(f"{'baselines':>9}{'solvable':>9}{'flagged':>8}{'precision':>10}{'recall':>7}{'clean flagged':>14}"
           f"{'old rule flags':>15}")  # fmt: skip
-    worst = [0.0, 1.0, 1.0]
     for nb in (1, 2):
+        worst = [0.0, 1.0, 1.0]
         for rate in (0.0, 0.05, 0.2):
             sim = simulate_answers(29, n_items, attraction=0.3, gold_error=0.0, n_blind=nb, solvable_rate=rate,
                                    rng=seed)  # fmt: skip
@@ -162,13 +165,38 @@ def blind_table(n_items: int, seed: int) -> None:
             clean = float((flag & ~sim.solvable).sum() / (~sim.solvable).sum())
             worst[0] = max(worst[0], clean)
             if sim.solvable.sum():
-                worst[1] = min(worst[1], prec if flag.sum() else 0.0)
+                worst[1] = min(
+                    worst[1], prec if flag.sum() else 1.0
+                )  # nothing flagged: no false flag
                 worst[2] = min(worst[2], rec)
             print(f"{nb:>9}{rate:>9.0%}{int(flag.sum()):>8,}{prec:>10.3f}{rec:>7.3f}{clean:>13.2%} "
                   f"{int((res.blind_solved > 0).sum()):>15,}")  # fmt: skip
+        print(f"  blind_solvable, {nb} baseline(s): false_flag_rate {worst[0]:.4f}, precision {worst[1]:.3f}, "
+              f"recall {worst[2]:.3f}")  # fmt: skip
+
+
+def misconception_table(n_items: int, seed: int) -> None:
+    """Outside the answer model: strong models that err share a second distractor (a misconception)."""
+    from assay.labels import audit_items
+    from assay.labels._simulate import simulate_answers
+
+    print("\nOutside the answer model: wrong answers of above-median models go to a second distractor with "
+          "probability 0.5 (30% attraction otherwise), 29 models")  # fmt: skip
     print(
-        f"  blind_solvable: false_flag_rate {worst[0]:.4f}, precision {worst[1]:.3f}, recall {worst[2]:.3f}"
+        f"{'gold err':>8}  {'method':<6}{'flagged':>8}{'precision':>10}{'recall':>7}{'clean flagged':>14}"
     )
+    for err in (0.0, 0.05):
+        sim = simulate_answers(
+            29, n_items, attraction=0.3, misconception=0.5, gold_error=err, rng=seed
+        )
+        for name, kw in (("irt", {}), ("vote", {"method": "vote"})):
+            res = audit_items(sim.predictions, sim.gold, n_choices=10, **kw)
+            flag = res.is_suspect
+            tp = int((flag & sim.planted).sum())
+            prec = tp / flag.sum() if flag.sum() else float("nan")
+            rec = tp / sim.planted.sum() if sim.planted.sum() else float("nan")
+            print(f"{err:>8.0%}  {name:<6}{int(flag.sum()):>8,}{prec:>10.3f}{rec:>7.3f}"
+                  f"{(flag & ~sim.planted).mean():>13.2%}")  # fmt: skip
 
 
 def main() -> None:
@@ -177,6 +205,12 @@ def main() -> None:
         "--audit", action="store_true", help="the item audit's flag error rates instead"
     )
     parser.add_argument("--n-items", type=int, default=12_000)
+    parser.add_argument(
+        "--models", type=int, nargs="+", default=list(N_MODELS), help="with --audit"
+    )
+    parser.add_argument(
+        "--part", choices=["all", "misconception", "blind"], default="all", help="with --audit"
+    )
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--noise", type=float, default=0.05)
@@ -184,7 +218,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.audit:
-        audit_tables(args.n_items, args.seed)
+        if args.part == "all":
+            audit_tables(args.n_items, args.seed, tuple(args.models))
+        else:
+            {"misconception": misconception_table, "blind": blind_table}[args.part](
+                args.n_items, args.seed
+            )
         return
 
     import cleanlab

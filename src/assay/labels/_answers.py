@@ -125,6 +125,22 @@ def _dirichlet_loglik(rows: dict, n_obs: np.ndarray) -> np.ndarray:
             + per_item[item] - term)  # fmt: skip
 
 
+def _grouped_loglik(rows: dict, pred_rows: np.ndarray, mi: np.ndarray, obs: np.ndarray,
+                    theta: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Dirichlet-multinomials of their own for the wrong answers of the stronger and the weaker half.
+
+    Strong models may share a misconception (a distractor of their own); this component lets the
+    EM weigh how often their wrong answers part from the weaker models', as seen mostly on items
+    whose gold is right.
+    """
+    strong = theta > np.median(theta)
+    out = np.zeros((rows["item"].size, _ALPHA.size))
+    for group in (strong, ~strong):
+        g_rows = dict(rows, count=np.bincount(pred_rows[group[mi]], minlength=rows["item"].size))
+        out += _dirichlet_loglik(g_rows, obs[group].sum(axis=0))
+    return out
+
+
 def _correct_loglik(pred_rows: np.ndarray, mi: np.ndarray, ii: np.ndarray, obs: np.ndarray,
                     theta: np.ndarray, item: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """log P(right/wrong pattern | t = row's answer, atom g) for each row and grid atom."""
@@ -155,16 +171,15 @@ def _grid_prior(item_params: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray
 def _levels(distractors: str, omega: np.ndarray) -> dict[str, list]:
     names = {"attractor": [f"one attractor, lambda {x:g}" for x in _LAMBDA],
              "dirichlet": [f"Dirichlet alpha {x:g}" for x in _ALPHA]}  # fmt: skip
-    levels = (
-        names["attractor"] + names["dirichlet"] if distractors == "both" else names[distractors]
-    )
-    return {"levels": levels, "weights": omega.tolist()}
+    names["both"] = names["attractor"] + names["dirichlet"]
+    names["grouped"] = names["both"] + [f"strong/weak halves apart, alpha {x:g}" for x in _ALPHA]
+    return {"levels": names[distractors], "weights": omega.tolist()}
 
 
 def answer_posterior(pred: np.ndarray, gold: np.ndarray, theta: np.ndarray, k: int, *,
                      prior_error: float | None = None, item_params: tuple[np.ndarray, np.ndarray] | None = None,
                      pi_steps: int = 5, max_iter: int = 600, tol: float = 1e-3,
-                     distractors: str = "both") -> AnswerPosterior:  # fmt: skip
+                     distractors: str = "grouped") -> AnswerPosterior:  # fmt: skip
     """Posterior over each item's true answer; ``pred`` holds the voting models only.
 
     ``prior_error=None`` estimates epsilon by EM (kept in [1e-4, 0.5]).
@@ -184,6 +199,10 @@ def answer_posterior(pred: np.ndarray, gold: np.ndarray, theta: np.ndarray, k: i
         ll_d = _dirichlet_loglik(rows, n_obs)
     elif distractors == "both":
         ll_d = np.hstack([ll_d, _dirichlet_loglik(rows, n_obs)])
+    elif distractors == "grouped":
+        ll_d = np.hstack(
+            [ll_d, _dirichlet_loglik(rows, n_obs), _grouped_loglik(rows, pred_rows, mi, obs, theta)]
+        )
     d_max = ll_d.max(axis=1, keepdims=True)
     e_d = np.exp(ll_d - d_max)
     is_gold = code == gold[item]
