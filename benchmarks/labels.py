@@ -176,11 +176,11 @@ def blind_table(n_items: int, seed: int) -> None:
 
 
 def misconception_table(n_items: int, seed: int) -> None:
-    """Outside the answer model: strong models that err share a second distractor (a misconception)."""
+    """Strong models that err share a second distractor (a misconception) half the time."""
     from assay.labels import audit_items
     from assay.labels._simulate import simulate_answers
 
-    print("\nOutside the answer model: wrong answers of above-median models go to a second distractor with "
+    print("\nShared misconception: wrong answers of above-median models go to a second distractor with "
           "probability 0.5 (30% attraction otherwise), 29 models")  # fmt: skip
     print(
         f"{'gold err':>8}  {'method':<6}{'flagged':>8}{'precision':>10}{'recall':>7}{'clean flagged':>14}"
