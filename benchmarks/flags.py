@@ -83,7 +83,7 @@ def irt_flags(seed: int, n_models: int, n_items: int) -> None:
                 prec = float((has & sel).sum() / max(has.sum(), 1))
                 print(f"  {flag:<26} recall {rec:.3f} of {int(sel.sum())} planted (any flag {anyflag[sel].mean():.3f}); "
                       f"{int(has.sum())} flagged, {prec:.3f} of them the planted kind")  # fmt: skip
-    print("\nfor assay.irt._diagnostics.FLAG_ERROR_RATES:")
+    print("\nfor assay.irt._flags.FLAG_ERROR_RATES:")
     for flag, r in rates.items():
         print(f"  {flag!r}: false_flag_rate {r['false_flag_rate']:.5f}, recall {r['recall']:.3f}")
 

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from assay import irt
-from assay.irt._diagnostics import FLAG_ERROR_RATES
+from assay.irt._flags import FLAG_ERROR_RATES
 
 
 def bank(n_models, n_items, seed, planted=False):
