@@ -90,9 +90,15 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
         raise InputError(
             f"`y_prob` must hold probabilities in [0, 1]; found values from {pmin:g} to {pmax:g}."
         )
-    rows = tuple(np.flatnonzero(y == c) for c in range(p.shape[1]))
-    counts = np.array([r.size for r in rows], dtype=np.int64)
-    return _Labels(y, p, rows, counts)
+    return _Labels(y, p, *_group_rows(y, p.shape[1]))
+
+
+def _group_rows(y: np.ndarray, k: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Ascending row indices per label: one stable (radix) sort of narrow labels, not k scans."""
+    narrow = y.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
+    order = np.argsort(narrow, kind="stable")
+    counts = np.bincount(narrow, minlength=k).astype(np.int64)
+    return tuple(np.split(order, np.cumsum(counts)[:-1])), counts
 
 
 # --------------------------------------------------------------------------------------------
