@@ -122,10 +122,12 @@ def build(ctx: ReportContext) -> SectionModel:
     review = [n for n in ctx.notes if n.startswith("Human review")]
     notes = [
         "P(gold wrong) comes from a model of the answers: each model answers right with a 2PL probability in its "
-        "ability and the item's difficulty; a wrong answer goes to the item's one attractive distractor with a "
-        "per-item probability, else to any wrong option; the item parameters, the attraction and the share of "
-        "wrong gold answers are estimated from all items (EM). Strong models agreeing on another answer is evidence; "
-        "weak models agreeing on a popular distractor much less. Suspects have P(gold wrong) >= the threshold; "
+        "ability and the item's difficulty; wrong answers follow the item's own distractor popularity (one or more "
+        "attractive distractors, possibly a misconception of the stronger models); the item parameters, the "
+        "distractor popularity and the share of wrong gold answers are estimated from all items (EM). Strong models "
+        "agreeing on another answer is evidence; weak models agreeing on a popular distractor much less. Where "
+        "strong models share misconceptions often, a wrong key and a misconception look alike (measured precision "
+        "0.68 in that simulation, benchmarks/README.md). Suspects have P(gold wrong) >= the threshold; "
         "review them (`assay audit items -o suspects.csv`, then `assay report --review suspects.csv`).",
         *_rate_notes(blocks[0]["flag_error_rates"]),
         "Ranking stability re-scores the top models without the suspects ('remove') or against the competing "
