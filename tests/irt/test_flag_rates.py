@@ -28,7 +28,7 @@ def bank(n_models, n_items, seed, planted=False):
 
 def test_clean_bank_of_29_models_flags_at_most_one_percent():
     # Known truth: no item is flawed. The old point-estimate rules flagged 6-7% here (measured on
-    # this seed before the change: 96 near-zero + 10 misfit of 1,500).
+    # this seed with the old code: 106 near-zero + 14 misfit of 1,500).
     y, _ = bank(29, 1500, seed=11)
     au = irt.audit(y)
     inferred = [r for r in au.rows if set(r["flags"]) & {"negative discrimination", "near-zero discrimination",

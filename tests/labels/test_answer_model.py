@@ -2,8 +2,9 @@
 
 Small fixed-seed versions of ``python benchmarks/labels.py --audit``: 29 models, 2,000 ten-option
 items, 2PL answers, wrong answers drawn to one attractive distractor per item. With the weighted
-vote (the old default) 60% attraction gave recall 0 and a clean benchmark with 30% attraction had
-about 4% of its items flagged; the answer model keeps P(gold wrong) calibrated.
+vote (the old default), measured on these seeds: at 60% attraction 1 of 126 planted errors found
+(recall 0.008); the clean benchmark with 30% attraction had 31 suspects (1.6%). The answer model
+keeps P(gold wrong) calibrated.
 """
 
 import numpy as np
