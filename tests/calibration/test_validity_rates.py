@@ -39,3 +39,4 @@ def test_screen_carries_its_measured_rates():
     assert rates == VALIDITY_ERROR_RATES
     assert 0 <= rates["false_flag_rate"] <= 0.01 and rates["recall"] >= 0.9
     assert "benchmarks/flags.py" in rates["simulation"]
+    assert d["verdict"] == "invalid" and "valid confidences screened invalid" in d["reasons"][-1]

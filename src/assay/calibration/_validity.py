@@ -140,6 +140,11 @@ def validity_screen(
         if ok.sum() >= 3 and np.ptp(conf[ok]) > 0 and np.ptp(lp[ok]) > 0:
             r = sps.spearmanr(conf[ok], lp[ok])
             rho, p_rho = float(r.statistic), float(r.pvalue)
+    if reasons:  # the flag cites its measured error rates (shown with the reasons in the report)
+        r = VALIDITY_ERROR_RATES
+        reasons.append(f"this screen, measured on simulations ({r['simulation']}): "
+                       f"{100 * r['false_flag_rate']:.2g}% of valid confidences screened invalid, "
+                       f"{100 * r['recall']:.0f}% of invalid ones caught")  # fmt: skip
     return ValidityScreen(
         verdict="invalid" if reasons else "valid", reasons=tuple(reasons or passed),
         ceiling_rate=ceiling_rate, sd=sd, n_distinct=n_distinct, type2_auroc=auroc,
