@@ -81,10 +81,12 @@ def test_sx2_not_computed_with_missing_or_too_many_items():
 
 
 def test_audit_flags_with_reasons():
-    y, theta, a, b = simulate_2pl(300, 40, seed=5)
+    # 1,500 models: the discrimination interval of a pure-noise item is narrow enough (SE ~0.07)
+    # to lie below 0.25, as the flag now requires
+    y, theta, a, b = simulate_2pl(1500, 40, seed=5)
     rng = np.random.default_rng(2)
-    y[:, 0] = rng.random(300) < special.expit(-2.0 * theta)  # reversed: a wrong key
-    y[:, 1] = rng.random(300) < 0.5  # pure noise
+    y[:, 0] = rng.random(1500) < special.expit(-2.0 * theta)  # reversed: a wrong key
+    y[:, 1] = rng.random(1500) < 0.5  # pure noise
     y[:, 2] = 1.0
     y[:, 3] = 0.0
     au = irt.audit(y, alpha=0.01)

@@ -48,6 +48,20 @@ def test_audit_items_json(results):
     assert doc["n_all_wrong"] == int(expected.all_wrong.sum())
 
 
+def test_audit_items_method_and_rates(results):
+    path, table = results
+    res = CliRunner().invoke(
+        main, ["audit", "items", path, "--json", "--method", "vote", "--prior-error", "0.05"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    expected, _ = audit_responses(table, method="vote", prior_error=0.05)
+    assert doc["method"] == "vote" and doc["n_suspects"] == expected.n_suspects
+    assert doc["flag_error_rates"]["suspect"] == expected.flag_error_rates["suspect"]
+    bad = CliRunner().invoke(main, ["audit", "items", path, "--prior-error", "lots"])
+    assert bad.exit_code != 0 and "--prior-error" in bad.output
+
+
 def test_audit_items_errors(results, tmp_path):
     path, _ = results
     res = CliRunner().invoke(main, ["audit", "items", path, "--blind", "ghost"])

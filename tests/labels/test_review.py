@@ -64,7 +64,9 @@ def test_audit_responses_equals_audit_items_on_strings(mmlu):
         pred[models.index(r["model"]), items.index(r["item"])] = r["prediction"]
         gold[items.index(r["item"])] = r["target"]
     direct = audit_items(pred, gold, models=models, items=items)
-    np.testing.assert_allclose(res.p_wrong, direct.p_wrong)
+    np.testing.assert_allclose(
+        res.p_wrong, direct.p_wrong, atol=1e-6
+    )  # EM sums in another answer order
     assert res.n_suspects == direct.n_suspects
     assert [s["item"] for s in res.suspects()] == [s["item"] for s in direct.suspects()]
 

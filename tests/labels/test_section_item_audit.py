@@ -45,6 +45,11 @@ def test_section_data_match_the_library(result):
     rel = next(b for b in block["stability"] if b["scenario"] == "relabel")
     np.testing.assert_allclose([m["score_after"] for m in rel["models"]], st.score_after)
     assert rel["n_flipped"] == st.n_flipped
+    # every flag cites its measured false-flag rate (issue 21), in the data and in the notes
+    assert block["flag_error_rates"] == audit.flag_error_rates
+    assert any(
+        "of clean items flagged" in n and "benchmarks/labels.py --audit" in n for n in sec.notes
+    )
     json.loads(model.to_json())  # JSON-safe and deterministic
     assert model.to_json() == build_report(result, sections=["inventory", "item_audit"]).to_json()
 

@@ -196,6 +196,9 @@ class ValidityScreen(Result):
     criteria : dict
         The thresholds used.
     n : int
+    flag_error_rates : dict
+        How often the screen calls a valid confidence invalid (``false_flag_rate``) and an invalid
+        one invalid (``recall``), measured on simulations (``benchmarks/flags.py``).
     """
 
     verdict: str
@@ -209,3 +212,4 @@ class ValidityScreen(Result):
     parse_rate: float | None
     criteria: dict[str, float]
     n: int
+    flag_error_rates: dict[str, Any] = dataclasses.field(default_factory=dict)

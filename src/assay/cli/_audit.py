@@ -41,7 +41,8 @@ def _print(rows: list[dict[str, Any]], result, data, shown: int) -> None:
         f"[bold]{data.task}[/bold] ({data.metric}): {result.n_items:,} items, {len(result.models)} models; "
         f"{result.n_suspects:,} suspect(s) with suspicion >= {result.threshold:g}; "
         f"{int(result.all_correct.sum()):,} items every model solves, {int(result.all_wrong.sum()):,} every model "
-        f"fails (hard or easy, not broken); error correlation {result.error_correlation:.2f}.",
+        f"fails (hard or easy, not broken); error correlation {result.error_correlation:.2f}; "
+        f"estimated share of wrong gold answers {result.prior_error:.1%}." + _rates_line(result),
         markup=True,
         highlight=False,
     )
@@ -52,6 +53,14 @@ def _print(rows: list[dict[str, Any]], result, data, shown: int) -> None:
         table.add_row(r["item"], r["gold"], r["competing"], f"{r['competing_votes']}/{r['n_voters']}",
                       f"{r['p_wrong']:.2f}", r["reasons"])  # fmt: skip
     console.print(table)
+
+
+def _rates_line(result) -> str:
+    r = result.flag_error_rates.get("suspect") or {}
+    if r.get("false_flag_rate") is None:
+        return ""
+    return (f" Measured on simulations ({r['simulation']}): {100 * r['false_flag_rate']:.2g}% of clean items "
+            f"flagged, precision >= {r['precision']:.2f}, recall >= {r['recall']:.2f}.")  # fmt: skip
 
 
 @audit.command("items")
@@ -79,10 +88,16 @@ def _print(rows: list[dict[str, Any]], result, data, shown: int) -> None:
 )
 @click.option(
     "--prior-error",
-    type=float,
-    default=0.05,
+    default="estimate",
     show_default=True,
-    help="Prior probability of a wrong gold answer.",
+    help="Prior probability of a wrong gold answer, or 'estimate' (from the data, method irt).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["irt", "vote"]),
+    default="irt",
+    show_default=True,
+    help="Answer model: abilities, difficulties and distractor attraction (irt), or the weighted vote.",
 )
 @click.option(
     "--n-choices",
@@ -108,6 +123,7 @@ def items(
     blind,
     threshold,
     prior_error,
+    method,
     n_choices,
     top,
     output,
@@ -117,10 +133,16 @@ def items(
     """Suspect gold answers in RESULTS, ranked, with the competing answer, votes and reasons."""
     from assay.report._review import audit_responses, suspect_rows, write_suspects
 
+    if prior_error != "estimate":
+        try:
+            prior_error = float(prior_error)
+        except ValueError:
+            raise click.BadParameter(f"must be 'estimate' or a number in [0, 1); got {prior_error!r}.",
+                                     param_hint="--prior-error") from None  # fmt: skip
     responses = _responses(results, store_path, collect_read_options(kwargs))
     result, data = audit_responses(
         responses, task=task, metric=metric, blind=list(blind) or None, threshold=threshold,
-        prior_error=prior_error, n_choices=n_choices,
+        prior_error=prior_error, n_choices=n_choices, method=method,
     )  # fmt: skip
     rows = suspect_rows(result, data, top=top)
     written = write_suspects(rows, output) if output else None
@@ -128,7 +150,8 @@ def items(
         echo_json({"task": data.task, "metric": data.metric, "n_items": result.n_items,
                    "n_suspects": result.n_suspects, "n_all_correct": int(result.all_correct.sum()),
                    "n_all_wrong": int(result.all_wrong.sum()), "error_correlation": result.error_correlation,
-                   "suspects": rows, "written": written})  # fmt: skip
+                   "method": result.method, "prior_error": result.prior_error,
+                   "flag_error_rates": result.flag_error_rates, "suspects": rows, "written": written})  # fmt: skip
         return
     _print(rows, result, data, 20 if top is None else top)
     if written:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 from typing import Any
@@ -10,7 +11,8 @@ import numpy as np
 from scipy import special, stats
 
 from assay._core import InputError, Result
-from assay._core._validation import check_probability
+from assay._core._validation import check_probability, check_rng
+from assay.irt._flags import FLAG_ERROR_RATES, _flags, _tests
 from assay.irt._inputs import as_scores
 from assay.irt._results import IRTFit
 
@@ -25,6 +27,7 @@ __all__ = [
 ]
 
 _SX2_MAX_ITEMS = 500
+_N_SIM = 40
 _Z95 = 1.959963984540054
 _SX2_GRID = np.linspace(-6, 6, 121)
 
@@ -50,11 +53,23 @@ class ItemFit(Result):
     sx2_note : str
     """
 
-    _array_fields = ("infit", "outfit", "sx2", "sx2_df", "sx2_pvalue", "item_total", "n")
+    _array_fields = (
+        "infit",
+        "outfit",
+        "infit_z",
+        "outfit_z",
+        "sx2",
+        "sx2_df",
+        "sx2_pvalue",
+        "item_total",
+        "n",
+    )
 
     items: tuple[str, ...]
     infit: np.ndarray
     outfit: np.ndarray
+    infit_z: np.ndarray
+    outfit_z: np.ndarray
     sx2: np.ndarray
     sx2_df: np.ndarray
     sx2_pvalue: np.ndarray
@@ -95,6 +110,10 @@ class ItemAudit(Result):
     n_flagged : int
     criteria : dict
         The thresholds used.
+    flag_error_rates : dict
+        Per flag, the share of items it flagged on a clean simulated bank (``false_flag_rate``) and
+        the share of planted flawed items it found (``recall``), with the simulation they were
+        measured on (``benchmarks/flags.py``; :data:`FLAG_ERROR_RATES`).
     """
 
     fit: IRTFit
@@ -102,6 +121,7 @@ class ItemAudit(Result):
     rows: list[dict[str, Any]]
     n_flagged: int
     criteria: dict[str, float]
+    flag_error_rates: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self, *, arrays: bool = False) -> dict[str, Any]:
         return {
@@ -112,6 +132,7 @@ class ItemAudit(Result):
             "criteria": dict(self.criteria),
             "rows": self.rows,
             "sx2_note": self.item_fit.sx2_note,
+            "flag_error_rates": self.flag_error_rates,
         }
 
     def flagged(self) -> list[dict[str, Any]]:
@@ -123,8 +144,8 @@ class ItemAudit(Result):
 
 
 # ------------------------------------------------------------------------------------------ fit
-def _expected(fit: IRTFit, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected score and its variance for each model and item, at the models' abilities."""
+def _expected(fit: IRTFit, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected score, its variance and fourth central moment per model and item, at the abilities."""
     if fit.model == "grm":
         z = fit.discrimination[None, :, None] * theta[:, None, None] + fit.intercept[None, :, :]
         s = special.expit(z)
@@ -133,9 +154,11 @@ def _expected(fit: IRTFit, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         P = ps[..., :-1] - ps[..., 1:]
         k = np.arange(fit.n_categories)
         e = (P * k).sum(2)
-        return e, (P * k**2).sum(2) - e**2
+        dev = k[None, None, :] - e[..., None]
+        return e, (P * dev**2).sum(2), (P * dev**4).sum(2)
     p = fit.probability(theta)
-    return p, p * (1 - p)
+    q = 1 - p
+    return p, p * q, p * q * (p**3 + q**3)
 
 
 def _item_total(values: np.ndarray) -> np.ndarray:
@@ -267,7 +290,37 @@ def _collapse_chi2(n: np.ndarray, o: np.ndarray, e: np.ndarray, k: int) -> tuple
     return stat, float(len(groups) - k)
 
 
-def item_fit(fit: IRTFit, scores: Any) -> ItemFit:
+def _mean_square_z(fit, e, v, obs, infit, outfit, rng, n_sim: int = _N_SIM):
+    """Infit and outfit as z-scores against their null distribution at the fitted parameters.
+
+    A parametric bootstrap: ``n_sim`` response sets drawn from the fitted model at the models'
+    abilities give each item's null mean and SD of the cube-rooted mean squares (the cube root makes
+    them near normal; Wilson-Hilferty). The analytic ZSTD variances are unreliable when many
+    probabilities are extreme, as they are with few strong and weak models.
+    """
+    nan = np.full(fit.n_items, np.nan)
+    if fit.model not in ("1pl", "2pl", "3pl"):
+        return nan, nan
+    sims_in = np.empty((n_sim, fit.n_items))
+    sims_out = np.empty((n_sim, fit.n_items))
+    n = obs.sum(0)
+    vo = np.where(obs, v, 0.0).sum(0)
+    for s in range(n_sim):
+        y = (rng.random(e.shape) < e).astype(np.float64)
+        r2 = np.where(obs, (y - e) ** 2, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sims_out[s] = (r2 / v).sum(0) / n
+            sims_in[s] = r2.sum(0) / vo
+    out = []
+    for obs_ms, sim in ((infit, sims_in), (outfit, sims_out)):
+        c = np.cbrt(sim)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (np.cbrt(obs_ms) - c.mean(0)) / c.std(0, ddof=1)
+        out.append(np.where(np.isfinite(z), z, np.nan))
+    return out[0], out[1]
+
+
+def item_fit(fit: IRTFit, scores: Any, *, rng: Any = 0) -> ItemFit:
     """Infit, outfit, S-X2 and item-total correlation of every item.
 
     Parameters
@@ -276,6 +329,9 @@ def item_fit(fit: IRTFit, scores: Any) -> ItemFit:
         The fit of ``scores``.
     scores : array_like (n_models, n_items) or ScoreMatrix
         The scores the fit was made from (same row and column order).
+    rng : int or Generator, default 0
+        For the parametric bootstrap of ``infit_z`` and ``outfit_z`` (fixed by default, so an
+        audit flags the same items every time).
 
     Returns
     -------
@@ -296,18 +352,22 @@ def item_fit(fit: IRTFit, scores: Any) -> ItemFit:
             f"{fit.n_items} items."
         )
     obs = ~np.isnan(values)
-    e, v = _expected(fit, fit.ability.estimate)
+    e, v, c = _expected(fit, fit.ability.estimate)
     v = np.maximum(v, 1e-12)
     r2 = np.where(obs, (np.nan_to_num(values) - e) ** 2, 0.0)
     n = obs.sum(0)
+    vo = np.where(obs, v, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         outfit = (r2 / v).sum(0) / n
-        infit = r2.sum(0) / np.where(obs, v, 0.0).sum(0)
+        infit = r2.sum(0) / vo.sum(0)
+    infit_z, outfit_z = _mean_square_z(fit, e, v, obs, infit, outfit, check_rng(rng))
     sx2, df, pv, note = _sx2(fit, values)
     return ItemFit(
         items=fit.items,
         infit=infit,
         outfit=outfit,
+        infit_z=infit_z,
+        outfit_z=outfit_z,
         sx2=sx2,
         sx2_df=df,
         sx2_pvalue=pv,
@@ -371,22 +431,28 @@ def audit(
     alpha: float = 0.05,
     items: Any = None,
     models: Any = None,
+    rng: Any = 0,
     **fit_options: Any,
 ) -> ItemAudit:
-    """Audit every item: parameters, fit and flags with reasons.
+    """Audit every item: parameters, fit and flags with reasons, each flag with its error rates.
 
     Parameters
     ----------
     scores : array_like (n_models, n_items) or ScoreMatrix
     fit : IRTFit, optional
-        A fit of ``scores``; by default a 2PL is fitted (``fit_options`` go to :func:`fit`).
+        A fit of ``scores`` with standard errors; by default a 2PL is fitted (``fit_options`` go
+        to :func:`fit`).
     min_discrimination : float, default 0.25
-        Items with ``|a|`` below this are flagged 'near-zero discrimination'.
+        'near-zero discrimination' means the discrimination is below this value.
     max_mean_square : float, default 1.5
-        Items with infit or outfit above this are flagged 'misfit' (Linacre's "unproductive").
+        'misfit' needs infit or outfit above this (Linacre's "unproductive") as well as a
+        significant standardised mean square.
     alpha : float, default 0.05
-        S-X2 misfit level after the Benjamini-Hochberg adjustment across items.
+        Discrimination flags use ``1 - alpha`` intervals; misfit holds the false discovery rate
+        across items at ``alpha``.
     items, models : sequence of str, optional
+    rng : int or Generator, default 0
+        For the parametric bootstrap of the standardised mean squares (:func:`item_fit`).
 
     Returns
     -------
@@ -394,12 +460,22 @@ def audit(
 
     Notes
     -----
-    Flags: 'negative discrimination' (``a < 0`` with its 95% interval below 0: better models are more
-    often wrong, typical of a wrong answer key), 'near-zero discrimination' (``a`` below
-    ``min_discrimination``, including negative estimates whose interval reaches 0), 'misfit',
-    'solved by no model',
-    'solved by every model' (mean score 0 or 1 among the models that answered; such an item
-    tells models apart not at all).
+    Flags:
+
+    - 'negative discrimination': the item's two-sided ``1 - alpha`` Wald interval of ``a`` lies
+      below 0;
+    - 'near-zero discrimination': that interval lies below ``min_discrimination`` (the interval,
+      not just the point estimate);
+    - 'misfit': the larger of the infit and outfit z-scores (parametric bootstrap, :func:`item_fit`)
+      has a one-sided normal p-value (Bonferroni over the two) significant after the Benjamini-Hochberg
+      adjustment across items at ``alpha`` (Benjamini and Hochberg 1995), and a mean square above
+      ``max_mean_square``; or S-X2 is significant after the same adjustment (where computed);
+    - 'solved by no model', 'solved by every model': facts (mean score 0 or 1 among the models
+      that answered), not inferences.
+
+    ``flag_error_rates`` carries each flag's false-flag rate and recall as measured on simulated
+    banks of the demo's size (``python benchmarks/flags.py``). Items without a finite standard
+    error are not tested for discrimination.
     """
     from assay.irt._fit import fit as fit_model
 
@@ -414,12 +490,12 @@ def audit(
             f"`scores` has shape {values.shape} but `fit` is of {fit.n_models} models x "
             f"{fit.n_items} items."
         )
-    ifit = item_fit(fit, values)
-    padj = _bh(ifit.sx2_pvalue)
+    ifit = item_fit(fit, values, rng=rng)
     mean = np.nanmean(values, axis=0) / max(fit.n_categories - 1, 1)
+    tests = _tests(fit, ifit, mean, min_a)
     rows, n_flagged = [], 0
     for i, item in enumerate(fit.items):
-        flags, reasons = _flags(fit, ifit, padj, mean, i, min_a, max_ms, alpha)
+        flags, reasons = _flags(fit, ifit, tests, mean, i, min_a, max_ms, alpha)
         n_flagged += bool(flags)
         b = fit.difficulty[i]
         rows.append(
@@ -435,8 +511,12 @@ def audit(
                 else [_num(x) for x in fit.difficulty_se[i]],
                 "infit": _num(ifit.infit[i]),
                 "outfit": _num(ifit.outfit[i]),
+                "infit_z": _num(ifit.infit_z[i]),
+                "outfit_z": _num(ifit.outfit_z[i]),
                 "sx2_pvalue": _num(ifit.sx2_pvalue[i]),
-                "sx2_pvalue_adjusted": _num(padj[i]),
+                "sx2_pvalue_adjusted": _num(tests["sx2"][i]),
+                "misfit_pvalue_adjusted": _num(tests["misfit"][i]),
+                "low_discrimination_pvalue": _num(tests["low"][i]),
                 "item_total": _num(ifit.item_total[i]),
                 "flags": flags,
                 "reasons": reasons,
@@ -448,62 +528,10 @@ def audit(
         rows=rows,
         n_flagged=n_flagged,
         criteria={"min_discrimination": min_a, "max_mean_square": max_ms, "alpha": alpha},
+        flag_error_rates=copy.deepcopy(FLAG_ERROR_RATES),
     )
 
 
 def _num(x: Any) -> float | None:
     x = float(x)
     return x if np.isfinite(x) else None
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = stats.false_discovery_control(p[ok], method="bh")
-    return out
-
-
-def _flags(fit, ifit, padj, mean, i, min_a, max_ms, alpha) -> tuple[list[str], list[str]]:
-    flags, reasons = [], []
-    a, se = fit.discrimination[i], fit.discrimination_se[i]
-    se_txt = f" (SE {se:.2f})" if np.isfinite(se) else ""
-    if mean[i] >= 1.0:
-        flags.append("solved by every model")
-        reasons.append(
-            f"all {int(ifit.n[i])} models that answered got it right; it cannot tell them apart."
-        )
-    elif mean[i] <= 0.0:
-        flags.append("solved by no model")
-        reasons.append(
-            f"none of the {int(ifit.n[i])} models that answered got it right: too hard, or a wrong key."
-        )
-    elif a < 0 and (not np.isfinite(se) or a + _Z95 * se < 0):
-        flags.append("negative discrimination")
-        reasons.append(
-            f"discrimination {a:.2f}{se_txt} < 0 (95% interval below 0): stronger models are more "
-            "often wrong, the mark of a wrong answer key or an ambiguous question."
-        )
-    elif a < min_a:
-        flags.append("near-zero discrimination")
-        reasons.append(
-            f"discrimination {a:.2f}{se_txt} below {min_a:g}: the item barely depends on ability "
-            "(noise, or a flawed question)."
-        )
-    mis = []
-    if ifit.infit[i] > max_ms:
-        mis.append(f"infit {ifit.infit[i]:.2f}")
-    if ifit.outfit[i] > max_ms:
-        mis.append(f"outfit {ifit.outfit[i]:.2f}")
-    if mis and not flags:
-        flags.append("misfit")
-        reasons.append(
-            f"{' and '.join(mis)} above {max_ms:g}: responses are noisier than the model allows."
-        )
-    if np.isfinite(padj[i]) and padj[i] < alpha:
-        if "misfit" not in flags:
-            flags.append("misfit")
-        reasons.append(
-            f"S-X2 = {ifit.sx2[i]:.1f} on {int(ifit.sx2_df[i])} df, BH-adjusted p = {padj[i]:.3g} < {alpha:g}."
-        )
-    return flags, reasons

@@ -9,6 +9,7 @@ from assay.labels._audit import ItemAuditResult, audit_items
 from assay.labels._count import NoiseResult, confident_joint, confident_thresholds, estimate_noise
 from assay.labels._filter import FILTER_METHODS, LabelIssuesResult, find_label_issues
 from assay.labels._rank import QUALITY_METHODS, label_quality_scores
+from assay.labels._rates import FLAG_ERROR_RATES
 from assay.labels._stability import (
     FlipNoiseResult,
     StabilityResult,
@@ -18,6 +19,7 @@ from assay.labels._stability import (
 
 __all__ = [
     "FILTER_METHODS",
+    "FLAG_ERROR_RATES",
     "FlipNoiseResult",
     "ItemAuditResult",
     "LabelIssuesResult",

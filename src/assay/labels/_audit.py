@@ -11,15 +11,25 @@ broken.
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from assay._core import InputError, Result
 from assay._core._validation import check_probability
+from assay.labels._answers import answer_posterior
+from assay.labels._blind import blind_posterior
 from assay.labels._filter import find_label_issues
+from assay.labels._rates import flag_rates
+from assay.labels._vote import (
+    _error_correlation,
+    _posterior_wrong,
+    _rho_iv,
+    _votes,
+    _weights_iv,
+)
 
 __all__ = ["ItemAuditResult", "audit_items"]
 
@@ -59,6 +69,9 @@ class ItemAuditResult(Result):
         From the IRT values given.
     blind_solved : ndarray of int
         Baseline (blind) models that answered gold.
+    p_blind_solvable : ndarray
+        Posterior probability that the item is solvable without the needed input (beyond the
+        baselines' chance matches; :mod:`assay.labels._blind`); flagged at ``>= threshold``.
     n_blind : int
     all_correct, all_wrong : ndarray of bool
         Every voting model answered gold / none did.
@@ -66,8 +79,11 @@ class ItemAuditResult(Result):
         Weight of each model's vote (0 for baselines).
     accuracy : ndarray
         Agreement of each model with gold.
+    abilities : ndarray
+        Abilities the answer model used (NaN for baselines, and all NaN for ``method='vote'``).
     n_choices : int
     prior_error : float
+        The rate of wrong gold answers: estimated (``method='irt'``) or given.
     error_correlation : float
         The :math:`\\rho` used (estimated or given).
     threshold : float
@@ -76,6 +92,13 @@ class ItemAuditResult(Result):
         Item indices, most suspect first.
     n_suspects, n_items : int
     method : str
+        'irt' (the answer model) or 'vote' (the weighted vote).
+    attraction : dict or None
+        The answer model's attraction levels and their estimated weights.
+    flag_error_rates : dict
+        Per flag (``suspect``, ``blind_solvable``, ...) the false-flag rate, precision and recall
+        measured on simulations with known truth, and the simulation they come from
+        (:data:`assay.labels.FLAG_ERROR_RATES`).
     """
 
     items: tuple[str, ...]
@@ -95,11 +118,13 @@ class ItemAuditResult(Result):
     negative_discrimination: np.ndarray | None
     misfit: np.ndarray | None
     blind_solved: np.ndarray
+    p_blind_solvable: np.ndarray
     n_blind: int
     all_correct: np.ndarray
     all_wrong: np.ndarray
     weights: np.ndarray
     accuracy: np.ndarray
+    abilities: np.ndarray
     n_choices: int
     prior_error: float
     error_correlation: float
@@ -107,12 +132,14 @@ class ItemAuditResult(Result):
     order: np.ndarray
     n_suspects: int
     n_items: int
-    method: str = "weighted-vote"
+    method: str = "irt"
+    attraction: dict[str, list[float]] | None = None
+    flag_error_rates: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     _array_fields = (
         "gold", "predictions", "suspicion", "p_wrong", "competing", "competing_votes", "gold_votes",
         "n_voters", "competing_share", "cl_flag", "cl_score", "negative_discrimination", "misfit",
-        "blind_solved", "all_correct", "all_wrong", "order",
+        "blind_solved", "p_blind_solvable", "all_correct", "all_wrong", "order", "abilities",
     )  # fmt: skip
 
     @property
@@ -129,7 +156,7 @@ class ItemAuditResult(Result):
                 "text": f"{self.competing_votes[i]} of {self.n_voters[i]} models answer "
                         f"{self.answers[c]!r} ({self.competing_share[i]:.0%} of the vote weight), "
                         f"{self.gold_votes[i]} answer gold {self.answers[self.gold[i]]!r}; "
-                        f"P(gold wrong) = {self.p_wrong[i]:.2f}",
+                        f"P(gold wrong) = {self.p_wrong[i]:.2f}" + _rate_note(self.flag_error_rates.get("suspect")),
             })  # fmt: skip
         if self.cl_flag is not None and self.cl_flag[i]:
             out.append(
@@ -147,13 +174,13 @@ class ItemAuditResult(Result):
             )
         if self.misfit is not None and self.misfit[i]:
             out.append({"code": "misfit", "text": "IRT item misfit"})
-        if self.n_blind and self.blind_solved[i]:
-            out.append(
-                {
-                    "code": "blind_solvable",
-                    "text": f"solved by {self.blind_solved[i]} of {self.n_blind} baseline(s) without the needed input",
-                }
-            )
+        if self.n_blind and self.p_blind_solvable[i] >= self.threshold:
+            out.append({
+                "code": "blind_solvable",
+                "text": f"solved by {self.blind_solved[i]} of {self.n_blind} baseline(s) without the needed input; "
+                        f"P(solvable without it) = {self.p_blind_solvable[i]:.2f} after chance matches"
+                        + _rate_note(self.flag_error_rates.get("blind_solvable")),
+            })  # fmt: skip
         return out
 
     def suspects(self, top: int | None = None) -> list[dict[str, Any]]:
@@ -180,8 +207,18 @@ class ItemAuditResult(Result):
         out["suspects"] = self.suspects()
         out["n_all_correct"] = int(self.all_correct.sum())
         out["n_all_wrong"] = int(self.all_wrong.sum())
-        out["n_blind_solvable"] = int((self.blind_solved > 0).sum()) if self.n_blind else 0
+        out["n_blind_solvable"] = (
+            int((self.p_blind_solvable >= self.threshold).sum()) if self.n_blind else 0
+        )
         return out
+
+
+def _rate_note(rates: dict[str, Any] | None) -> str:
+    """' (measured: false flags x%, precision y, recall z)' from a flag's measured rates, or ''."""
+    if not rates or rates.get("false_flag_rate") is None:
+        return ""
+    return (f" (measured on simulations: {100 * rates['false_flag_rate']:.2g}% of clean items flagged, "
+            f"precision >= {rates['precision']:.2f}, recall >= {rates['recall']:.2f})")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,31 +312,6 @@ def _audit_iv(predictions, gold, models, items, blind, answers) -> _Audit:
     return _Audit(pc.astype(np.int64), gc.astype(np.int64), answers, model_names, item_names, mask)
 
 
-def _weights_iv(
-    weights: Any, accuracy: np.ndarray, k: int, blind: np.ndarray, n_items: int
-) -> np.ndarray:
-    if weights is None:
-        a = np.clip(accuracy, 0.5 / n_items, 1 - 0.5 / n_items)
-        w = np.maximum(np.log((k - 1) * a / (1 - a)), 0.0)
-    else:
-        w = np.asarray(weights, dtype=np.float64)
-        if w.shape != accuracy.shape:
-            raise InputError(
-                f"`weights` must have one value per model ({accuracy.size}); got shape {w.shape}."
-            )
-        if not np.isfinite(w).all() or (w < 0).any():
-            raise InputError("`weights` must be finite and non-negative.")
-    return np.where(blind, 0.0, w)
-
-
-def _rho_iv(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise InputError(
-            f"`error_correlation` must be 'estimate' or a number in [0, 1]; got {value!r}."
-        )
-    return float(value)
-
-
 def _item_flags_iv(values: Any, n: int, name: str) -> np.ndarray | None:
     if values is None:
         return None
@@ -316,73 +328,52 @@ def _item_flags_iv(values: Any, n: int, name: str) -> np.ndarray | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _votes(a: _Audit, w: np.ndarray, rho: float) -> dict[str, np.ndarray]:
-    """Weighted votes per (item, answer) as sparse pairs, reduced to per-item summaries.
+def _abilities_iv(abilities: Any, accuracy: np.ndarray, blind: np.ndarray, n: int) -> np.ndarray:
+    """Abilities of the voting models: given (e.g. IRT EAPs), or the probit of accuracy, standardised.
 
-    Vote sums are divided by the item's design effect ``1 + (n_voters - 1) rho``.
+    For a 2PL bank with normal difficulties, accuracy is close to a normal-ogive function of
+    ability, so the probit of accuracy is an affine image of the ability scale; the answer model's
+    item prior absorbs the affine part (``benchmarks/labels.py --audit`` compares both sources).
     """
-    m, n = a.pred.shape
-    n_codes = max(len(a.answers), 1)
+    if abilities is None:
+        z = special.ndtri(np.clip(accuracy[~blind], 0.5 / n, 1 - 0.5 / n))
+        sd = z.std()
+        return (z - z.mean()) / (sd if sd > 0 else 1.0)
+    th = np.asarray(abilities, dtype=np.float64)
+    if th.shape != accuracy.shape or not np.isfinite(th[~blind]).all():
+        raise InputError(
+            f"`abilities` must hold one finite value per model ({accuracy.size}); got shape {th.shape}."
+        )
+    return th[~blind]
+
+
+def _item_params_iv(item_params: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    if item_params is None:
+        return None
+    try:
+        disc, diff = (np.asarray(x, dtype=np.float64) for x in item_params)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            "`item_params` must be a pair (discrimination, difficulty) of arrays."
+        ) from exc
+    if disc.shape != (n,) or diff.shape != (n,):
+        raise InputError(
+            f"`item_params` must hold two arrays of shape ({n},); got {disc.shape} and {diff.shape}."
+        )
+    return disc, diff
+
+
+def _adopt_competing(v: dict[str, np.ndarray], best: np.ndarray, a: _Audit, w: np.ndarray) -> None:
+    """Make the answer model's most probable non-gold answer the competing one in the tallies."""
+    have = best >= 0
+    if not have.any():
+        return
     voting = (a.pred >= 0) & ~a.blind[:, None]
-    mi, ii = np.nonzero(voting)
-    keys = ii.astype(np.int64) * n_codes + a.pred[mi, ii]
-    ukeys, inv = np.unique(keys, return_inverse=True)
-    item, code = ukeys // n_codes, ukeys % n_codes
-    n_voters = voting.sum(axis=0)
-    s = np.bincount(inv, weights=w[mi], minlength=ukeys.size) / (1.0 + (n_voters[item] - 1.0) * rho)
-    cnt = np.bincount(inv, minlength=ukeys.size)
-    is_gold = code == a.gold[item]
-    s_gold = np.zeros(n)
-    v_gold = np.zeros(n, dtype=np.int64)
-    s_gold[item[is_gold]] = s[is_gold]
-    v_gold[item[is_gold]] = cnt[is_gold]
-    other = np.flatnonzero(~is_gold)
-    order = other[np.lexsort((code[other], -cnt[other], -s[other], item[other]))]
-    first_items, first = np.unique(item[order], return_index=True)
-    competing = np.full(n, -1, dtype=np.int64)
-    c_votes = np.zeros(n, dtype=np.int64)
-    s_comp = np.zeros(n)
-    competing[first_items] = code[order[first]]
-    c_votes[first_items] = cnt[order[first]]
-    s_comp[first_items] = s[order[first]]
-    n_other = np.bincount(item[other], minlength=n)
-    total_w = np.bincount(item, weights=s, minlength=n)
-    return {"item": item, "s": s, "is_gold": is_gold, "s_gold": s_gold, "v_gold": v_gold,
-            "competing": competing, "c_votes": c_votes, "s_comp": s_comp, "n_other": n_other,
-            "total_w": total_w, "n_voters": n_voters}  # fmt: skip
-
-
-def _error_correlation(a: _Audit, k: int) -> float:
-    """Intraclass correlation of wrong answers: excess over chance of two wrong models agreeing."""
-    voting = (a.pred >= 0) & ~a.blind[:, None]
-    wrong = voting & (a.pred != a.gold[None, :])
-    mi, ii = np.nonzero(wrong)
-    if mi.size == 0 or k <= 2:
-        return 0.0
-    _, counts = np.unique(
-        ii.astype(np.int64) * (len(a.answers) + 1) + a.pred[mi, ii], return_counts=True
-    )
-    n_wrong = wrong.sum(axis=0)
-    pairs = float((n_wrong * (n_wrong - 1.0)).sum())
-    if pairs == 0:
-        return 0.0
-    same = float((counts * (counts - 1.0)).sum()) / pairs
-    chance = 1.0 / (k - 1)
-    return float(np.clip((same - chance) / (1 - chance), 0.0, 1.0))
-
-
-def _posterior_wrong(v: dict[str, np.ndarray], k: int, prior_error: float, n: int) -> np.ndarray:
-    """P(gold wrong) with prior 1-eps on gold, eps/(K-1) on each other answer, votes as log-odds."""
-    item, s, is_gold = v["item"], v["s"], v["is_gold"]
-    shift = np.maximum(np.maximum(v["s_gold"], v["s_comp"]), 0.0)
-    log_other = math.log(prior_error / (k - 1)) if prior_error > 0 else -np.inf
-    other_terms = np.bincount(
-        item[~is_gold], weights=np.exp(s[~is_gold] - shift[item[~is_gold]]), minlength=n
-    )
-    unseen = np.maximum(k - 1 - v["n_other"], 0) * np.exp(-shift)
-    other = math.exp(log_other) * (other_terms + unseen) if np.isfinite(log_other) else np.zeros(n)
-    gold = (1 - prior_error) * np.exp(v["s_gold"] - shift)
-    return other / (other + gold)
+    chose = voting & (a.pred == np.where(have, best, -9)[None, :])
+    v["competing"] = np.where(have, best, v["competing"])
+    v["c_votes"] = np.where(have, chose.sum(axis=0), v["c_votes"])
+    v["s_comp"] = np.where(have, (chose * w[:, None]).sum(axis=0) / (1.0 + (v["n_voters"] - 1.0) * v["rho"]),
+                           v["s_comp"])  # fmt: skip
 
 
 def _confident_learning(
@@ -419,9 +410,12 @@ def audit_items(
     models: Any = None,
     items: Any = None,
     answers: Any = None,
+    method: str = "irt",
+    abilities: Any = None,
+    item_params: Any = None,
     weights: Any = None,
     n_choices: int | None = None,
-    prior_error: float = 0.05,
+    prior_error: float | str | None = None,
     error_correlation: float | str = "estimate",
     threshold: float = 0.5,
     blind: Any = None,
@@ -442,15 +436,29 @@ def audit_items(
         Names of the rows and columns.
     answers : sequence of str, optional
         Names of integer answer codes: ``predictions`` and ``gold`` then hold codes into it.
+    method : {'irt', 'vote'}, default 'irt'
+        ``'irt'``: the answer model of abilities, item difficulties and per-item distractor
+        attraction (Notes), whose ``p_wrong`` is calibrated on the simulations of
+        ``benchmarks/labels.py --audit``. ``'vote'``: the weighted vote (kept for comparison; its
+        ``p_wrong`` is a ranking score, far from calibrated when wrong answers share a distractor).
+    abilities : array_like, shape (n_models,), optional
+        Abilities of the models (e.g. the EAPs of :func:`assay.irt.fit` on the gold-scored matrix;
+        baselines' entries are ignored). Default: the probit of each model's accuracy,
+        standardised (an affine image of the 2PL ability scale when difficulties are normal).
+    item_params : pair of arrays (discrimination, difficulty), optional
+        A 2PL fit's item parameters on the same scale as ``abilities``: they start the EM of the
+        item prior (faster convergence); the result does not depend on them otherwise.
     weights : array_like, shape (n_models,), optional
-        Non-negative weight of each model's vote (e.g. from an IRT ability fit). Default: the
-        one-coin log-odds of its accuracy, ``max(0, log((K-1) a / (1-a)))``.
+        ``method='vote'``: non-negative weight of each model's vote. Default: the
+        one-coin log-odds of its accuracy, ``max(0, log((K-1) a / (1-a)))``; also used for the
+        ``competing_share`` shown with any method.
     n_choices : int, optional
         K, the number of possible answers; default the number of distinct answers seen (at least 2).
-    prior_error : float in [0, 1), default 0.05
-        Prior probability that a gold answer is wrong.
+    prior_error : float in [0, 1) or 'estimate', optional
+        Prior probability that a gold answer is wrong. Default: ``'estimate'`` (EM) for
+        ``method='irt'``, 0.05 for ``method='vote'``.
     error_correlation : float in [0, 1] or 'estimate', default 'estimate'
-        Correlation :math:`\\rho` of the models' errors; votes are divided by the design effect
+        ``method='vote'`` (and reported for both): correlation :math:`\\rho` of the models' errors; votes are divided by the design effect
         :math:`1 + (m_i - 1)\\rho` of the item's :math:`m_i` voters. ``'estimate'``: how much more
         often than chance two models that are both wrong give the same wrong answer.
     threshold : float in (0, 1], default 0.5
@@ -472,7 +480,18 @@ def audit_items(
 
     Notes
     -----
-    Each model is a "one-coin" rater (Dawid & Skene 1979): right with probability :math:`a_m`,
+    ``method='irt'`` (:mod:`assay.labels._answers`): each item has a true answer ``t``; model
+    ``m`` answers it with the 2PL probability :math:`\\sigma(a_i(\\theta_m - b_i))`, and a wrong
+    answer goes with probability :math:`\\lambda_i` to the item's one attractive distractor
+    (unknown) and otherwise uniformly to a wrong option. :math:`(a_i, b_i)` and :math:`\\lambda_i`
+    are integrated over discrete priors whose weights, like the rate :math:`\\varepsilon` of wrong
+    gold answers, are estimated by EM across items (a latent-class model with item effects; gold is
+    ``t`` with probability :math:`1-\\varepsilon`, else another option uniformly). ``p_wrong`` is
+    the exact posterior mass off gold. Strong models agreeing on a non-gold answer is strong
+    evidence (the right-answer pattern must rise with ability); weak models agreeing on a popular
+    distractor is explained by attraction. ``competing`` is the most probable non-gold answer.
+
+    ``method='vote'``: each model is a "one-coin" rater (Dawid & Skene 1979): right with probability :math:`a_m`,
     otherwise one of the :math:`K-1` wrong answers uniformly. With independent raters, the
     posterior log-odds of answer c is its prior log-odds plus :math:`\\sum_m w_m [\\hat y_m = c]`
     with :math:`w_m = \\log((K-1) a_m/(1-a_m))` (Nitzan & Paroush 1982). The prior gives gold
@@ -494,14 +513,24 @@ def audit_items(
     --------
     >>> from assay.labels import audit_items
     >>> preds = [list("ABBD"), list("ABBD"), list("ABBC"), list("ACBD"), list("BBBD")]
-    >>> res = audit_items(preds, list("ABCD"), items=["q1", "q2", "q3", "q4"], n_choices=4, error_correlation=0)
+    >>> res = audit_items(preds, list("ABCD"), items=["q1", "q2", "q3", "q4"], n_choices=4, method="vote",
+    ...                   error_correlation=0)
     >>> [(r["item"], r["gold"], r["competing"], r["competing_votes"]) for r in res.suspects()]
     [('q3', 'C', 'B', 5)]
     """
     a = _audit_iv(predictions, gold, models, items, blind, answers)
-    check_probability(prior_error, "prior_error")
-    if prior_error >= 1:
-        raise InputError(f"`prior_error` must be in [0, 1); got {prior_error!r}.")
+    if method not in ("irt", "vote"):
+        raise InputError(f"`method` must be 'irt' or 'vote'; got {method!r}.")
+    if prior_error is None:
+        prior_error = "estimate" if method == "irt" else 0.05
+    if prior_error != "estimate":
+        check_probability(prior_error, "prior_error")
+        if prior_error >= 1:
+            raise InputError(f"`prior_error` must be 'estimate' or in [0, 1); got {prior_error!r}.")
+    elif method == "vote":
+        raise InputError(
+            "`prior_error='estimate'` needs method='irt'; give a number for method='vote'."
+        )
     threshold = check_probability(threshold, "threshold", open_interval=False)
     if threshold <= 0:
         raise InputError(f"`threshold` must be in (0, 1]; got {threshold!r}.")
@@ -523,7 +552,22 @@ def audit_items(
         _error_correlation(a, k) if error_correlation == "estimate" else _rho_iv(error_correlation)
     )
     v = _votes(a, w, rho)
-    p_wrong = _posterior_wrong(v, k, float(prior_error), n)
+    theta = np.full(m, np.nan)
+    extra: dict[str, Any] = {}
+    if method == "vote":
+        p_wrong = _posterior_wrong(v, k, float(prior_error), n)
+        eps = float(prior_error)
+    else:
+        voting = ~a.blind
+        theta[voting] = _abilities_iv(abilities, accuracy, a.blind, n)
+        post = answer_posterior(
+            a.pred[voting], a.gold, theta[voting], k, item_params=_item_params_iv(item_params, n),
+            prior_error=None if prior_error == "estimate" else float(prior_error),
+        )  # fmt: skip
+        p_wrong, eps = post.p_wrong, post.prior_error
+        extra = {"attraction": post.attraction}
+        _adopt_competing(v, post.best_other, a, w)
+    p_blind = blind_posterior(a.pred[a.blind], a.gold)[0] if a.blind.any() else np.zeros(n)
     cl_flag, cl_score = (None, np.zeros(n))
     if choice_probs is not None:
         if gold_index is None:
@@ -538,8 +582,9 @@ def audit_items(
         gold_votes=v["v_gold"], n_voters=v["n_voters"],
         competing_share=np.divide(v["s_comp"], v["total_w"], out=np.zeros(n), where=v["total_w"] > 0),
         cl_flag=cl_flag, cl_score=cl_score, negative_discrimination=nd, misfit=mf,
-        blind_solved=right[a.blind].sum(axis=0), n_blind=int(a.blind.sum()),
+        blind_solved=right[a.blind].sum(axis=0), n_blind=int(a.blind.sum()), p_blind_solvable=p_blind,
         all_correct=right[voters].all(axis=0), all_wrong=~right[voters].any(axis=0), weights=w,
-        accuracy=accuracy, n_choices=k, prior_error=float(prior_error), threshold=threshold,
+        accuracy=accuracy, abilities=theta, n_choices=k, prior_error=eps, threshold=threshold,
+        method=method, flag_error_rates=flag_rates(method, n_blind=int(a.blind.sum())), **extra,
         order=order, n_suspects=int((suspicion >= threshold).sum()), n_items=n, error_correlation=rho,
     )  # fmt: skip

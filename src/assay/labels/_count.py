@@ -32,8 +32,9 @@ class _Labels:
     """Validated inputs: integer labels, probabilities in their own float dtype, and per-class rows."""
 
     y: np.ndarray  # (n,) int64 in [0, k)
-    p: np.ndarray  # (n, k) float32 or float64
-    pt: np.ndarray  # (k, n) the same, transposed and contiguous (class-wise passes are fast)
+    p: (
+        np.ndarray
+    )  # (n, k) float32 or float64, rows as given (no transposed copy: a full pass saved)
     rows: tuple[np.ndarray, ...]  # rows[c]: ascending indices of the examples labelled c
     counts: np.ndarray  # (k,) examples per given label
 
@@ -43,11 +44,8 @@ class _Labels:
 
     @functools.cached_property
     def self_confidence(self) -> np.ndarray:
-        """p[i, y_i], gathered class by class from the transposed rows."""
-        sc = np.empty(self.y.size, dtype=self.p.dtype)
-        for c, r in enumerate(self.rows):
-            sc[r] = self.pt[c][r]
-        return sc
+        """p[i, y_i]: one gather over the rows."""
+        return self.p[np.arange(self.y.size), self.y]
 
 
 def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
@@ -92,9 +90,15 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
         raise InputError(
             f"`y_prob` must hold probabilities in [0, 1]; found values from {pmin:g} to {pmax:g}."
         )
-    rows = tuple(np.flatnonzero(y == c) for c in range(p.shape[1]))
-    counts = np.array([r.size for r in rows], dtype=np.int64)
-    return _Labels(y, p, np.ascontiguousarray(p.T), rows, counts)
+    return _Labels(y, p, *_group_rows(y, p.shape[1]))
+
+
+def _group_rows(y: np.ndarray, k: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Ascending row indices per label: one stable (radix) sort of narrow labels, not k scans."""
+    narrow = y.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
+    order = np.argsort(narrow, kind="stable")
+    counts = np.bincount(narrow, minlength=k).astype(np.int64)
+    return tuple(np.split(order, np.cumsum(counts)[:-1])), counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,13 +120,11 @@ def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, n
     such class, or the likeliest class when two or more reach theirs (cleanlab's rule).
     """
     k = d.n_classes
-    above = (d.pt >= (thresholds - _EPS)[:, None]).view(np.uint8)
-    small = np.uint8 if k < 256 else np.int64
-    n_above = above.sum(axis=0, dtype=small)
-    rank = (above * np.arange(k, 0, -1, dtype=small)[:, None]).max(axis=0)  # k - first class above
-    guess = k - rank.astype(np.int64)
+    above = d.p >= (thresholds - _EPS)[None, :]
+    n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
+    guess = above.argmax(axis=1)  # the first class above its threshold
     several = np.flatnonzero(n_above > 1)
-    guess[several] = d.pt[:, several].argmax(axis=0)
+    guess[several] = d.p[several].argmax(axis=1)
     confident = np.flatnonzero(n_above > 0)
     given, true = d.y[confident], guess[confident]
     joint = np.bincount(given * k + true, minlength=k * k).reshape(k, k)

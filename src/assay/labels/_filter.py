@@ -106,11 +106,11 @@ def _prune(
         if by_noise and not by_class:
             if targets.size == 0:
                 continue
-            block = np.take(d.pt, rows, axis=1)  # (n_classes, n_k), contiguous rows
+            block = np.take(d.p, rows, axis=0).T  # (n_classes, n_k): one gather of whole rows
             pk = block[k]
         else:
-            block = np.take(d.pt, rows, axis=1) if by_noise and targets.size else None
-            pk = d.pt[k][rows] if block is None else block[k]
+            block = np.take(d.p, rows, axis=0).T if by_noise and targets.size else None
+            pk = d.self_confidence[rows] if block is None else block[k]
         flagged = np.zeros(rows.size, dtype=bool)
         if by_class:
             flagged[_lowest(pk, int(rows.size - prune[k, k]))] = True

@@ -242,7 +242,7 @@ def ranking_stability(
     --------
     >>> from assay.labels import audit_items, ranking_stability
     >>> preds = [list("ABBD"), list("ABBD"), list("ABBC"), list("ACBD"), list("BBBD")]
-    >>> audit = audit_items(preds, list("ABCD"), n_choices=4, error_correlation=0)
+    >>> audit = audit_items(preds, list("ABCD"), method="vote", n_choices=4, error_correlation=0)
     >>> res = ranking_stability(audit, scenario="relabel")
     >>> res.k, res.score_before.tolist(), res.score_after.tolist()
     (1, [0.75, 0.75, 0.5, 0.5, 0.5], [1.0, 1.0, 0.75, 0.75, 0.75])

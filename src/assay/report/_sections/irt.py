@@ -117,12 +117,24 @@ def _block(
         "sx2_note": au.item_fit.sx2_note,
         "n_flagged": au.n_flagged,
         "flag_counts": {k: counts.get(k, 0) for k in _ORDER},
+        "flag_error_rates": au.flag_error_rates,
         "flagged": flagged[:MAX_ROWS],
         "n_flagged_shown": min(len(flagged), MAX_ROWS),
         "worst": [r["item"] for r in worst],
         "abilities": abilities,
     }
     return block, figures
+
+
+def _rates_note(rates: dict) -> str:
+    """Each inferred flag's measured false-flag rate and recall, with the simulation they come from."""
+    parts = [f"{flag}: {100 * r['false_flag_rate']:.2g}% of items falsely flagged, recall {r['recall']:.2f}"
+             for flag, r in rates.items() if r.get("false_flag_rate") is not None and flag in _ORDER
+             and _ORDER[flag] <= 2]  # fmt: skip
+    if not parts:
+        return "The flags' false-flag rates have not been measured for this configuration."
+    sim = next(r["simulation"] for f, r in rates.items() if _ORDER.get(f, 9) <= 2)
+    return f"Measured on simulations ({sim}): " + "; ".join(parts) + "."
 
 
 def build(ctx: ReportContext) -> SectionModel:
@@ -160,12 +172,12 @@ def build(ctx: ReportContext) -> SectionModel:
         "responses are left out of the likelihood.",
         "Abilities are posterior means (EAP) with posterior-SD intervals, item parameters held fixed; "
         "their n is the number of items each model answered.",
-        "Flags: negative discrimination (stronger models more often wrong: a wrong key or an ambiguous "
-        "question), near-zero discrimination (|a| < {min_discrimination:g}), misfit (infit or outfit above "
-        "{max_mean_square:g}, or S-X2 significant after Benjamini-Hochberg), solved by no model / every model.".format(
-            **blocks[0]["criteria"]
-        ),
-        "With few models, discriminations are noisy: read a flag as a reason to look at the item, not a verdict.",
+        "Flags are tests with the false discovery rate held at {alpha:g} across items (Benjamini-Hochberg): "
+        "negative discrimination (a < 0: stronger models more often wrong, a wrong key or an ambiguous "
+        "question), near-zero discrimination (a below {min_discrimination:g}: the interval, not the point "
+        "estimate), misfit (standardised infit or outfit significant and above {max_mean_square:g}, or S-X2 "
+        "significant); solved by no model / every model are facts.".format(**blocks[0]["criteria"]),
+        _rates_note(blocks[0]["flag_error_rates"]),
     ]
     return SectionModel(
         id=ID, title=TITLE, data={"tasks": blocks}, headline=headline, figures=figures, notes=notes

@@ -68,6 +68,8 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
     block = {
         "task": task, "metric": metric, "n_items": result.n_items, "n_models": len(result.models),
         "n_suspects": result.n_suspects, "threshold": result.threshold, "prior_error": result.prior_error,
+        "method": result.method, "flag_error_rates": result.flag_error_rates,
+        "n_blind_solvable": int((result.p_blind_solvable >= result.threshold).sum()) if result.n_blind else 0,
         "error_correlation": result.error_correlation, "n_choices": result.n_choices,
         "n_all_correct": int(result.all_correct.sum()), "n_all_wrong": int(result.all_wrong.sum()),
         "confident_learning": result.cl_flag is not None,
@@ -77,6 +79,21 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
     if result.n_suspects and len(result.models) >= 2 and result.n_suspects <= result.n_items - 2:
         block["stability"] = [_stability_block(result, sc, ctx) for sc in ("remove", "relabel")]
     return block
+
+
+def _rate_notes(rates: dict) -> list[str]:
+    """The measured false-flag rate, precision and recall of each flag, with their simulation."""
+    names = {
+        "suspect": "Suspect gold answer",
+        "blind_solvable": "Solvable without the needed input",
+    }
+    out = []
+    for key, r in rates.items():
+        if r.get("false_flag_rate") is not None:
+            out.append(f"{names.get(key, key)}: on simulations ({r['simulation']}), {100 * r['false_flag_rate']:.2g}% "
+                       f"of clean items flagged; precision >= {r['precision']:.2f} and recall >= {r['recall']:.2f} "
+                       "in every regime.")  # fmt: skip
+    return out
 
 
 def build(ctx: ReportContext) -> SectionModel:
@@ -100,14 +117,19 @@ def build(ctx: ReportContext) -> SectionModel:
             tail = (f"; removing them reverses {flips[0]['n_flipped']} of {flips[0]['n_pairs']} orders among the "
                     "top models") if flips else ""  # fmt: skip
             headline.append(f"{b['task']}: {b['n_suspects']:,} of {b['n_items']:,} items have a suspect gold answer "
-                            f"(strong models agree on another answer){tail}.")  # fmt: skip
+                            f"(strong models agree on another answer; estimated {b['prior_error']:.1%} of gold "
+                            f"answers wrong){tail}.")  # fmt: skip
     review = [n for n in ctx.notes if n.startswith("Human review")]
     notes = [
-        "Each model votes for its answer with weight log((K-1)a/(1-a)) from its agreement a with gold (one-coin "
-        "Dawid-Skene); vote sums are divided by the design effect 1 + (m-1)rho, rho being how much more often than "
-        "chance two wrong models give the same wrong answer. P(gold wrong) is the posterior mass off gold with a "
-        "prior of 5% wrong labels. It ranks items; it is not a verdict: review the suspects "
-        "(`assay audit items -o suspects.csv`, then `assay report --review suspects.csv`).",
+        "P(gold wrong) comes from a model of the answers: each model answers right with a 2PL probability in its "
+        "ability and the item's difficulty; wrong answers follow the item's own distractor popularity (one or more "
+        "attractive distractors, possibly a misconception of the stronger models); the item parameters, the "
+        "distractor popularity and the share of wrong gold answers are estimated from all items (EM). Strong models "
+        "agreeing on another answer is evidence; weak models agreeing on a popular distractor much less. Where "
+        "strong models share misconceptions often, a wrong key and a misconception look alike (measured precision "
+        "0.68 in that simulation, benchmarks/README.md). Suspects have P(gold wrong) >= the threshold; "
+        "review them (`assay audit items -o suspects.csv`, then `assay report --review suspects.csv`).",
+        *_rate_notes(blocks[0]["flag_error_rates"]),
         "Ranking stability re-scores the top models without the suspects ('remove') or against the competing "
         "answer ('relabel'); pairwise orders are tested with McNemar's exact test, adjusted over pairs. "
         "'Labels to flip' is the fewest wrong gold labels that could reverse an order (each such label moves "
