@@ -20,7 +20,9 @@ What it writes (under src/assay/datasets/data/):
 - ``contamination/``: ``humaneval.jsonl`` (164 problems, field ``text``), ``codealpaca.jsonl``
   (the CodeAlpaca training snippets that llm-decontaminator retrieved as each HumanEval problem's
   nearest neighbour, field ``text``, deduplicated), ``humaneval_codealpaca_pairs.jsonl`` (the 164
-  (test, train, LLM verdict) pairs of the llm-decontaminator database, unchanged fields).
+  (test, train, LLM verdict) pairs of the llm-decontaminator database, unchanged fields),
+  ``humaneval_rephrased_python.jsonl`` (llm-decontaminator's Python rephrasing of each HumanEval
+  problem, made to evade n-gram checks: a corpus whose contamination is known, 164 of 164).
 - ``LICENSE-pythia`` and the attribution text stay hand-written in ``ATTRIBUTION.md``.
 
 Run: python scripts/build_demo_data.py [SHARED_DATA_DIR]
@@ -193,6 +195,15 @@ def build_contamination(shared: Path) -> None:
         [{"id": f"HumanEval/{i}", "text": t} for i, t in enumerate(humaneval)],
     )
     _jsonl(dst / "codealpaca.jsonl", [{"text": t} for t in seen])
+    rephrased = [
+        json.loads(line)["text"] for line in open(src / "humaneval_python.jsonl", encoding="utf-8")
+    ]
+    if len(rephrased) != len(humaneval):
+        raise ValueError("humaneval_python.jsonl is not one rephrasing per HumanEval problem")
+    _jsonl(
+        dst / "humaneval_rephrased_python.jsonl",
+        [{"id": f"HumanEval/{i}", "text": t} for i, t in enumerate(rephrased)],
+    )
     _jsonl(
         dst / "humaneval_codealpaca_pairs.jsonl",
         [

@@ -266,6 +266,16 @@ def test_humaneval_items_and_codealpaca_corpus():
     assert sum(pairs.column("rephrased").to_pylist()) == 18
 
 
+def test_rephrased_corpus_pairs_line_i_with_humaneval_i():
+    he = datasets.humaneval().column("item").to_pylist()
+    lines = datasets.humaneval_rephrased_corpus().read_text(encoding="utf-8").splitlines()
+    docs = [json.loads(line) for line in lines]
+    assert [d["id"] for d in docs] == he
+    # HumanEval/5 is `intersperse`; its rephrasing renames it but keeps the example's numbers.
+    assert "def intersperse" in datasets.humaneval().column("input")[5].as_py()
+    assert "def intersperse" not in docs[5]["text"] and "separator" in docs[5]["text"]
+
+
 def test_humaneval_indexes_and_scans():
     from assay.pipelines import CorpusOptions, ScanOptions, index_from_responses, run_scan
 

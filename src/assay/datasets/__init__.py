@@ -10,7 +10,8 @@ Each source's repository, commit and license is in :data:`SOURCES` (and, for peo
 - :func:`calibration_result`: Qwen3-8B's per-choice log-likelihoods (lm-evaluation-harness).
 - :func:`pythia_paths`: lm-evaluation-harness results of six Pythia series over training.
 - :func:`humaneval`, :func:`codealpaca_corpus`, :func:`humaneval_codealpaca_pairs`: HumanEval
-  against its nearest CodeAlpaca training snippets.
+  against its nearest CodeAlpaca training snippets; :func:`humaneval_rephrased_corpus`: a
+  rephrasing of every HumanEval problem (contamination known).
 - :func:`demo_result` (the long-table part, one ReadResult) and :func:`demo_inputs` (all of it).
 
 >>> from assay import datasets
@@ -32,6 +33,7 @@ from assay.datasets._demo import (
     demo_result,
     humaneval,
     humaneval_codealpaca_pairs,
+    humaneval_rephrased_corpus,
     pythia_paths,
 )
 from assay.datasets._mmlu import mmlu_pro, mmlu_pro_questions, mmlu_pro_result, question_text
@@ -50,6 +52,7 @@ __all__ = [
     "demo_result",
     "humaneval",
     "humaneval_codealpaca_pairs",
+    "humaneval_rephrased_corpus",
     "mmlu_pro",
     "mmlu_pro_questions",
     "mmlu_pro_result",

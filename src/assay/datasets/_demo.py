@@ -27,6 +27,7 @@ __all__ = [
     "demo_result",
     "humaneval",
     "humaneval_codealpaca_pairs",
+    "humaneval_rephrased_corpus",
     "pythia_paths",
 ]
 
@@ -213,6 +214,22 @@ def codealpaca_corpus() -> Path:
     return _fs_path("contamination/codealpaca.jsonl")
 
 
+def humaneval_rephrased_corpus() -> Path:
+    """A JSONL corpus whose contamination is known: a rephrasing of every HumanEval problem.
+
+    Returns
+    -------
+    pathlib.Path
+        ``contamination/humaneval_rephrased_python.jsonl``: 164 documents (fields ``id``,
+        ``HumanEval/i``, and ``text``), document ``i`` llm-decontaminator's Python rephrasing of
+        HumanEval problem ``i`` (renamed identifiers, reworded docstring, changed examples),
+        made to evade n-gram decontamination. Every item is contaminated, so a scan's flag rate
+        on it is the stage's recall against rephrasing: the 13-gram and MinHash stages flag 1 of
+        164.
+    """
+    return _fs_path("contamination/humaneval_rephrased_python.jsonl")
+
+
 def humaneval_codealpaca_pairs() -> pa.Table:
     """The LLM decontaminator's verdict on each (HumanEval problem, nearest CodeAlpaca snippet).
 
@@ -276,6 +293,8 @@ class DemoInputs:
         :func:`codealpaca_corpus`: a JSONL corpus, text in the ``text`` field.
     contamination_pairs : pyarrow.Table
         :func:`humaneval_codealpaca_pairs`: the paper's evidence (LLM-judged rephrasings).
+    rephrased_corpus : pathlib.Path
+        :func:`humaneval_rephrased_corpus`: a corpus with every item rephrased (known truth).
     sources : tuple of Source
         :data:`SOURCES`, for the report's attribution.
     """
@@ -285,6 +304,7 @@ class DemoInputs:
     contamination_items: pa.Table
     corpus: Path
     contamination_pairs: pa.Table
+    rephrased_corpus: Path
     sources: tuple[Source, ...]
 
 
@@ -296,5 +316,6 @@ def demo_inputs() -> DemoInputs:
         contamination_items=humaneval(),
         corpus=codealpaca_corpus(),
         contamination_pairs=humaneval_codealpaca_pairs(),
+        rephrased_corpus=humaneval_rephrased_corpus(),
         sources=SOURCES,
     )

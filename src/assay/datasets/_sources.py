@@ -127,17 +127,19 @@ SOURCES: tuple[Source, ...] = (
         name="contamination",
         what=(
             "the 164 HumanEval problems, the CodeAlpaca training snippets retrieved as their "
-            "nearest neighbours, and the LLM decontaminator's verdict on each pair"
+            "nearest neighbours, the LLM decontaminator's verdict on each pair, and a Python "
+            "rephrasing of every problem made to evade n-gram checks"
         ),
         repository="lm-sys/llm-decontaminator",
         commit="931834a",
-        path="HumanEval.jsonl and CodeAlpacaDB.jsonl",
+        path="HumanEval.jsonl, CodeAlpacaDB.jsonl, humaneval_python.jsonl",
         license="Apache-2.0",
         paper="Yang et al. 2023, arXiv:2311.04850",
         files=(
             "contamination/humaneval.jsonl",
             "contamination/codealpaca.jsonl",
             "contamination/humaneval_codealpaca_pairs.jsonl",
+            "contamination/humaneval_rephrased_python.jsonl",
         ),
         sections=("contamination",),
     ),
