@@ -18,6 +18,7 @@ import pytest
 
 from assay import datasets
 from assay.io import RESPONSE_SCHEMA, RUN_SCHEMA
+from assay.io._validate import resolve_duplicates, validate_responses
 from assay.sampling import pass_at_k
 
 DATA = Path(datasets.__file__).parent / "data"
@@ -299,6 +300,10 @@ def test_demo_result_combines_the_long_tables():
         res.responses.column("run_id").to_pylist()
     )
     assert res.runs.num_rows == 29 + 2 + 2
+    assert res.responses.schema.equals(RESPONSE_SCHEMA) and res.runs.schema.equals(RUN_SCHEMA)
+    # What assay.read checks on every source: no duplicate keys, no unscored or stray rows.
+    assert resolve_duplicates(res.responses, res.runs) == (res.responses, [])
+    assert validate_responses(res.responses)[1] == []
     inputs = datasets.demo_inputs()
     assert inputs.corpus == datasets.codealpaca_corpus()
     assert len(inputs.pythia) == 6 and inputs.sources == datasets.SOURCES
