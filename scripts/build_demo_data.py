@@ -66,6 +66,21 @@ LM_EVAL_FILES = (
     "samples_negotiationtom_desire_2026-07-08T18-15-33.115417.jsonl",
 )
 
+LM_EVAL_README = """\
+# lm-evaluation-harness output (real LLM confidences for the demo's calibration section)
+
+`qwen3-8b_negotiationtom/`: Qwen/Qwen3-8B on the task group `negotiationtom`, lm-eval 0.4.13.dev0
+(2026): the `results_*.json` file and the samples of the two `multiple_choice` subtasks
+`negotiationtom_belief` and `negotiationtom_desire` (4 choices, 20 docs each, per-choice
+log-likelihoods in `resps`/`filtered_resps`), copied unchanged. The samples of the generative
+subtask `negotiationtom_intention` are not shipped. The three questions about one dialogue share
+one prompt, so their log-likelihoods are identical.
+
+Source: EleutherAI/lm-evaluation-harness pull-request branches, as collected in
+evaleval/every_eval_ever, commit 9bce413, `tests/data`. License: MIT.
+Read with `assay.datasets.calibration_result()` (or `assay.read` on the run folder).
+"""
+
 _PARQUET = {"compression": "zstd", "compression_level": 19, "use_dictionary": True}
 
 
@@ -162,6 +177,7 @@ def build_lm_eval(shared: Path) -> None:
     dst.mkdir(parents=True)
     for name in LM_EVAL_FILES:
         shutil.copyfile(src / name, dst / name)
+    (dst.parent / "README.md").write_text(LM_EVAL_README, encoding="utf-8")
 
 
 def build_pythia(shared: Path) -> None:
