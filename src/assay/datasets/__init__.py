@@ -1,4 +1,18 @@
-"""Example data shipped inside the package, for the demo, the docs and quick experiments.
+"""Real evaluation data shipped inside the package, for ``assay demo``, the docs and experiments.
+
+Each source's repository, commit and license is in :data:`SOURCES` (and, for people, in
+``datasets/data/ATTRIBUTION.md``); ``scripts/build_demo_data.py`` rebuilds every file.
+
+- :func:`mmlu_pro`, :func:`mmlu_pro_questions`, :func:`mmlu_pro_result`: 29 models x 12,032
+  MMLU-Pro questions, with the questions' text.
+- :func:`cruxeval`, :func:`cruxeval_result`, :func:`cruxeval_reported`: CodeLlama-7B, 800
+  problems x 10 samples, input and output prediction.
+- :func:`calibration_result`: Qwen3-8B's per-choice log-likelihoods (lm-evaluation-harness).
+- :func:`pythia_paths`: lm-evaluation-harness results of six Pythia series over training.
+- :func:`humaneval`, :func:`codealpaca_corpus`, :func:`humaneval_codealpaca_pairs`: HumanEval
+  against its nearest CodeAlpaca training snippets; :func:`humaneval_rephrased_corpus`: a
+  rephrasing of every HumanEval problem (contamination known).
+- :func:`demo_result` (the long-table part, one ReadResult) and :func:`demo_inputs` (all of it).
 
 >>> from assay import datasets
 >>> table = datasets.mmlu_pro()
@@ -8,55 +22,41 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from assay.datasets._demo import (
+    DemoInputs,
+    calibration_result,
+    codealpaca_corpus,
+    cruxeval,
+    cruxeval_reported,
+    cruxeval_result,
+    demo_inputs,
+    demo_result,
+    humaneval,
+    humaneval_codealpaca_pairs,
+    humaneval_rephrased_corpus,
+    pythia_paths,
+)
+from assay.datasets._mmlu import mmlu_pro, mmlu_pro_questions, mmlu_pro_result, question_text
+from assay.datasets._sources import SOURCES, Source, source
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from assay.io import RUN_SCHEMA, ReadResult, RunInfo
-
-__all__ = ["mmlu_pro", "mmlu_pro_result"]
-
-_SOURCE = "TIGER-AI-Lab/MMLU-Pro@f418b11 eval_results (Apache-2.0; arXiv:2406.01574)"
-
-
-def _path(name: str):
-    return resources.files("assay.datasets") / "data" / name
-
-
-def mmlu_pro() -> pa.Table:
-    """MMLU-Pro: 29 models x 12,032 questions, 5-shot CoT, as assay's long table.
-
-    One row per (model, question): ``task='mmlu_pro'``, ``metric='acc'``, ``score`` 1 or 0,
-    ``target`` the gold letter, ``prediction`` the extracted letter (null when none was
-    extracted, scored as wrong), ``subject`` one of 14 categories, ``cluster`` the question's
-    original source (e.g. ``ori_mmlu-business_ethics``). Some models lack some questions.
-
-    Source: TIGER-AI-Lab/MMLU-Pro (commit f418b11), Apache-2.0; Wang et al. 2024,
-    arXiv:2406.01574. See ``datasets/data/ATTRIBUTION.md``.
-    """
-    with resources.as_file(_path("mmlu_pro.parquet")) as p:
-        return pq.read_table(p)
-
-
-def mmlu_pro_result() -> ReadResult:
-    """:func:`mmlu_pro` with one run row per model, as :func:`assay.read` would return it."""
-    table = mmlu_pro()
-    with resources.as_file(_path("mmlu_pro.parquet")) as p:
-        from assay.io import file_sha256
-
-        sha = file_sha256(p)
-    models = sorted(set(table.column("model").to_pylist()))
-    runs = [
-        RunInfo(
-            run_id=f"mmlu_pro-{m}",
-            model=m,
-            task="mmlu_pro",
-            harness="mmlu-pro",
-            source=_SOURCE,
-            sha256=sha,
-            config={"shots": 5, "prompt": "chain of thought"},
-        ).as_row()
-        for m in models
-    ]
-    return ReadResult(table, pa.Table.from_pylist(runs, schema=RUN_SCHEMA), [], [_SOURCE])
+__all__ = [
+    "SOURCES",
+    "DemoInputs",
+    "Source",
+    "calibration_result",
+    "codealpaca_corpus",
+    "cruxeval",
+    "cruxeval_reported",
+    "cruxeval_result",
+    "demo_inputs",
+    "demo_result",
+    "humaneval",
+    "humaneval_codealpaca_pairs",
+    "humaneval_rephrased_corpus",
+    "mmlu_pro",
+    "mmlu_pro_questions",
+    "mmlu_pro_result",
+    "pythia_paths",
+    "question_text",
+    "source",
+]
