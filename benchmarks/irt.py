@@ -5,6 +5,7 @@ Run from the project root:
     python benchmarks/irt.py            # 200 x 500 vs girth and py-irt, then 1,000 x 10,000
     python benchmarks/irt.py --lomo     # also leave-one-model-out anchor errors on MMLU-Pro (slow)
     python benchmarks/irt.py --bound    # anchor errors when the 2PL is true (simulation, known truth)
+    python benchmarks/irt.py --only-anchors --peer   # tinyBenchmarks' procedure and random subsets
 
 Simulated data: theta ~ N(0, 1), a ~ U(0.8, 2.5), b ~ N(0, 1) clipped to [-2.5, 2.5], 0/1 responses.
 Recovery is the Pearson correlation of the estimates with the generating values; ability coverage
@@ -248,6 +249,195 @@ def bound(ks=(100, 200, 400)) -> None:
             print(f"{label:16} {meth:16} {cells}", flush=True)
 
 
+PEER_SEEDS = (0, 1, 2, 3, 4)
+
+
+def _mmlu_pro_values():
+    from assay import datasets
+    from assay.io import build_matrix
+    from assay.irt._inputs import as_scores
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
+    return as_scores(m)
+
+
+def peer(ks=(50, 100, 200, 400), *, epochs=2000, dims=(5, 10), folds=None, log=None) -> dict:
+    """tinyBenchmarks' procedure and random subsets on our leave-one-model-out folds and seeds.
+
+    Each fold (held-out model m) uses the same items as ``--lomo`` (those m answered and some
+    reference model did) and the 28 other models as training models. tinyBenchmarks' steps
+    (``benchmarks/_vendor/tinybenchmarks``): choose D among ``dims`` by the notebook's validation
+    (every fifth training model held out, abilities from the even items, error on the odd ones),
+    whose error also gives gp-IRT's lambda; fit py-irt's multidim 2PL to all training models; for
+    each k and seed, anchors by k-means on the items' IRT embeddings (``random_state`` = seed);
+    the anchor-weighted mean, p-IRT and gp-IRT of the held-out model. Random: k items drawn
+    uniformly without replacement (``numpy.random.default_rng(seed)``), their plain mean.
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "_vendor"))
+    from tinybenchmarks import pyirt_fit, tb
+
+    from assay import irt
+    from assay.irt._subset import SUBSET_PRIOR
+
+    values, items, models = _mmlu_pro_values()
+    n = len(models)
+    folds = range(n) if folds is None else folds
+    errs: dict = {}
+    chosen = []
+    t0 = time.perf_counter()
+    for m in folds:
+        keep = np.arange(n) != m
+        ref = values[keep]
+        ok = ~np.isnan(ref).all(0) & ~np.isnan(values[m])
+        ytr, yte = ref[:, ok], values[m, ok]
+        truth = float(yte.mean())
+        val_ind = list(range(0, ytr.shape[0], 5))
+        train_ind = [i for i in range(ytr.shape[0]) if i not in val_ind]
+        val_err = {}
+        for d in dims:
+            A, B, _ = pyirt_fit.fit_fast(ytr[train_ind], d, epochs=epochs)
+            val_err[d] = tb.validation_error(ytr[val_ind], A, B)
+        d = min(val_err, key=val_err.get) if len(dims) > 1 else dims[0]
+        chosen.append(d)
+        A, B, _ = pyirt_fit.fit_fast(ytr, d, epochs=epochs)
+        ours = irt.fit(ytr, standard_errors=False, prior=SUBSET_PRIOR)  # as --lomo's folds
+        for k in ks:
+            for seed in PEER_SEEDS:
+                sub = irt.select_anchors(ytr, k, fit=ours, rng=seed)
+                est = irt.estimate_accuracy(sub, yte[None, sub.indices], method="irt")
+                errs.setdefault(("assay", "irt", k), []).append(est.estimate[0] - truth)
+            lambd = tb.gpirt_lambda(ytr, val_err[d], k)
+            for seed in PEER_SEEDS:
+                points, weights = tb.anchor_points(A, B, k, seed)
+                for e, v in tb.estimates(yte, points, weights, A, B, lambd).items():
+                    errs.setdefault(("tinyBenchmarks", e, k), []).append(v - truth)
+                pick = np.random.default_rng(seed).choice(yte.size, size=k, replace=False)
+                errs.setdefault(("random", "mean", k), []).append(float(yte[pick].mean()) - truth)
+        msg = (
+            f"fold {m} ({models[m]}): D = {d} (validation error {val_err}), "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
+        print(msg, flush=True)
+    print(
+        f"== MMLU-Pro, leave-one-model-out, {len(list(folds))} folds x seeds {PEER_SEEDS}: "
+        f"MAE in accuracy points (py-irt {_version('py-irt')}, {epochs} epochs, D chosen from "
+        f"{dims}: {dict(zip(*np.unique(chosen, return_counts=True), strict=True))}; "
+        f"{time.perf_counter() - t0:.0f} s) =="
+    )
+    print(f"{'procedure':16} {'estimator':10} " + " ".join(f"{'k=' + str(k):>7}" for k in ks))
+    for who, e in (
+        ("assay", "irt"),
+        ("tinyBenchmarks", "irt"),
+        ("tinyBenchmarks", "gp-irt"),
+        ("tinyBenchmarks", "mean"),
+        ("random", "mean"),
+    ):
+        cells = " ".join(f"{100 * np.mean(np.abs(errs[(who, e, k)])):7.2f}" for k in ks)
+        print(f"{who:16} {e:10} {cells}", flush=True)
+    return errs
+
+
+ADAPTIVE_VARIANTS = (
+    ("weak", {}),
+    ("weak", {"item_uncertainty": True, "min_items": 30}),
+    ("subset", {}),
+    ("subset", {"min_items": 30}),
+    ("subset", {"item_uncertainty": True}),
+    ("subset", {"item_uncertainty": True, "min_items": 30}),
+)
+
+
+def adaptive(*, n_sim: int = 20, folds=None, sim_every: int = 3, target_se: float = 0.3) -> None:
+    """Coverage of ``irt.adaptive_test``'s 95% ability interval, simulated and on MMLU-Pro.
+
+    Real: each MMLU-Pro model in turn is held out; the item bank is fitted to the other 28
+    (default weak prior, or the subset prior ``a ~ N(1, 0.5^2)``), and the held-out model's
+    adaptive interval should cover its ability fitted on all 29 models with the same prior.
+    Simulated (known truth): the subset-prior fit to the 28 references generates fresh
+    references (their real missing pattern) and ``n_sim`` new models at abilities drawn from
+    N(0, 1); the bank is refitted to the simulated references and the intervals of the new
+    models should cover their generating abilities. The simulation runs on every
+    ``sim_every``-th fold (each costs two more fits).
+    """
+    from assay import irt
+    from assay.irt._subset import SUBSET_PRIOR
+
+    priors = {"weak": "weak", "subset": SUBSET_PRIOR}
+    values, items, models = _mmlu_pro_values()
+    n = len(models)
+    folds = range(n) if folds is None else folds
+    t0 = time.perf_counter()
+    full = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, prior in priors.items():
+            full[name] = irt.fit(values, prior=prior, standard_errors=False).ability.estimate
+    rec: dict = {}
+    for m in folds:
+        keep = np.arange(n) != m
+        ref = values[keep]
+        ok = ~np.isnan(ref).all(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            banks = {name: irt.fit(ref[:, ok], prior=p) for name, p in priors.items()}
+            y_new = values[m, ok]
+            for name, kw in ADAPTIVE_VARIANTS:
+                ans = np.where(np.isnan(y_new), 0.0, y_new)  # unanswered counts as wrong
+                r = irt.adaptive_test(banks[name], ans, target_se=target_se, **kw)
+                key = ("real", name, tuple(sorted(kw.items())))
+                rec.setdefault(key, []).append(
+                    (r.ci_low <= full[name][m] <= r.ci_high, r.n, r.estimate - full[name][m])
+                )
+            if m % sim_every != 1 % sim_every:
+                print(f"fold {m} done, {time.perf_counter() - t0:.0f} s", flush=True)
+                continue
+            # simulation with known truth: the subset-prior bank generates the data
+            gen = banks["subset"]
+            rng = np.random.default_rng(2000 + m)
+            th_new = rng.normal(size=n_sim)
+            p = gen.probability(np.concatenate([gen.ability.estimate, th_new]))
+            sim = (rng.random(p.shape) < p).astype(float)
+            sim_ref = sim[: n - 1]
+            sim_ref[np.isnan(ref[:, ok])] = np.nan
+            sbanks = {name: irt.fit(sim_ref, prior=pr) for name, pr in priors.items()}
+            for name, kw in ADAPTIVE_VARIANTS:
+                key = ("simulated", name, tuple(sorted(kw.items())))
+                for j in range(n_sim):
+                    r = irt.adaptive_test(sbanks[name], sim[n - 1 + j], target_se=target_se, **kw)
+                    rec.setdefault(key, []).append(
+                        (r.ci_low <= th_new[j] <= r.ci_high, r.n, r.estimate - th_new[j])
+                    )
+        print(f"fold {m} done, {time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"== adaptive_test, target SE {target_se}, 95% intervals: coverage "
+        f"(MMLU-Pro: {len(list(folds))} held-out models; simulated: {n_sim} new models per fold; "
+        f"{time.perf_counter() - t0:.0f} s) =="
+    )
+    print(f"{'data':10} {'bank prior':10} {'options':42} {'coverage':>8} {'items':>6} {'RMSE':>6}")
+    for (data, name, kw), v in rec.items():
+        cov, k, err = (np.array(x, dtype=float) for x in zip(*v, strict=True))
+        opts = ", ".join(f"{a}={b}" for a, b in kw) or "-"
+        print(
+            f"{data:10} {name:10} {opts:42} {100 * cov.mean():7.1f}% {np.median(k):6.0f} "
+            f"{np.sqrt(np.mean(err**2)):6.2f}",
+            flush=True,
+        )
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -257,6 +447,19 @@ def main() -> None:
         "--bound",
         action="store_true",
         help="also run the MMLU-Pro-shaped simulation in which the 2PL is true",
+    )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also run tinyBenchmarks' procedure and random subsets on the same folds (slow)",
+    )
+    parser.add_argument("--peer-epochs", type=int, default=2000, help="py-irt epochs (2000)")
+    parser.add_argument(
+        "--peer-dims", default="5,10", help="IRT dimensions tinyBenchmarks chooses from (5,10)"
+    )
+    parser.add_argument("--folds", default=None, help="only these folds, e.g. 0,1,2 (--peer)")
+    parser.add_argument(
+        "--adaptive", action="store_true", help="also measure adaptive-test coverage (slow)"
     )
     parser.add_argument("--skip-peers", action="store_true", help="skip girth and py-irt")
     parser.add_argument(
@@ -271,6 +474,14 @@ def main() -> None:
         lomo()
     if args.bound:
         bound()
+    if args.adaptive:
+        adaptive(folds=None if args.folds is None else [int(f) for f in args.folds.split(",")])
+    if args.peer:
+        peer(
+            epochs=args.peer_epochs,
+            dims=tuple(int(d) for d in args.peer_dims.split(",")),
+            folds=None if args.folds is None else [int(f) for f in args.folds.split(",")],
+        )
 
 
 if __name__ == "__main__":
