@@ -1,21 +1,22 @@
 """adaptive_test: the posterior it reports, a minimum length, and item-parameter uncertainty."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
 from scipy import integrate, special
 
 from assay import irt
-from assay._core import InputError
+from assay._core import DegenerateDataWarning, InputError
 
 from .conftest import simulate_2pl
 
 
 @pytest.fixture(scope="module")
 def bank():
-    y, *_ = simulate_2pl(150, 120, seed=52)
-    return irt.fit(y)  # with item standard errors
+    y, *_ = simulate_2pl(250, 120, seed=52)
+    return irt.fit(y)  # with item standard errors; 250 models: no warning about few models
 
 
 def test_posterior_mean_and_sd_match_scipy_quadrature(bank):
@@ -70,13 +71,26 @@ def test_simulated_coverage_with_known_items_is_nominal():
     fit = irt.fit(y, standard_errors=False)
     true = dataclasses.replace(fit, discrimination=a, intercept=-a * b, difficulty=b)
     hits = []
-    for _ in range(400):
-        t = rng.normal()
-        ans = (rng.random(300) < special.expit(a * (t - b))).astype(float)
-        r = irt.adaptive_test(true, ans, target_se=0.4)
-        hits.append(r.ci_low <= t <= r.ci_high)
+    with warnings.catch_warnings():  # the items are the true ones: the few-models warning is moot
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        for _ in range(400):
+            t = rng.normal()
+            ans = (rng.random(300) < special.expit(a * (t - b))).astype(float)
+            r = irt.adaptive_test(true, ans, target_se=0.4)
+            hits.append(r.ci_low <= t <= r.ci_high)
     # binomial(400, 0.95): 3 SDs is +-3.3 points
     assert 0.917 <= np.mean(hits) <= 0.983
+
+
+def test_a_loosely_regularised_bank_from_few_models_warns():
+    y, *_ = simulate_2pl(30, 60, seed=55)
+    weak = irt.fit(y, standard_errors=False)  # slope prior SD 2
+    with pytest.warns(DegenerateDataWarning, match="overestimated"):
+        irt.adaptive_test(weak, y[0], max_items=3)
+    tight = irt.fit(y, standard_errors=False, prior={"a_mean": 1.0, "a_sd": 0.5, "d_sd": 2.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateDataWarning)
+        irt.adaptive_test(tight, y[0], max_items=3)
 
 
 def test_bad_options(bank):
@@ -84,6 +98,6 @@ def test_bad_options(bank):
         irt.adaptive_test(bank, np.ones(bank.n_items), min_items=0)
     with pytest.raises(InputError, match="`item_uncertainty` must be True or False"):
         irt.adaptive_test(bank, np.ones(bank.n_items), item_uncertainty="yes")
-    no_se = irt.fit(simulate_2pl(60, 30, seed=54)[0], standard_errors=False)
+    no_se = irt.fit(simulate_2pl(250, 30, seed=54)[0], standard_errors=False)
     with pytest.raises(InputError, match="standard_errors=True"):
         irt.adaptive_test(no_se, np.ones(30), item_uncertainty=True)
