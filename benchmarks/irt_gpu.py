@@ -106,7 +106,7 @@ def main() -> None:
         float(np.max(np.abs(fg.ability.estimate - fc.ability.estimate))),
     )
     print(
-        f"== 1,000 x 10,000 slice: torch on {args.device} {tg:.2f} s, numpy on CPU {tc:.2f} s "
+        f"== {sl.shape[0]:,} x {sl.shape[1]:,} slice: torch on {args.device} {tg:.2f} s, numpy on CPU {tc:.2f} s "
         f"(ratio {tc / tg:.1f}x); largest difference of a, b, theta {diff:.1e}"
     )
 
