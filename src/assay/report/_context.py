@@ -46,7 +46,7 @@ class ReportOptions:
         The n-gram recipe of the contamination scan.
     irt_subset_sizes : bool, default False
         In the IRT section, also say how many items would have told the same story
-        (:func:`assay.irt.subset_sizes`: one IRT fit per model, about a minute on MMLU-Pro).
+        (:func:`assay.irt.subset_sizes`: one IRT fit per model, minutes of CPU on MMLU-Pro).
     """
 
     baseline: str | None = None
