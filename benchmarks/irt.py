@@ -5,6 +5,9 @@ Run from the project root:
     python benchmarks/irt.py            # 200 x 500 vs girth and py-irt, then 1,000 x 10,000
     python benchmarks/irt.py --lomo     # also leave-one-model-out anchor errors on MMLU-Pro (slow)
     python benchmarks/irt.py --bound    # anchor errors when the 2PL is true (simulation, known truth)
+    python benchmarks/irt.py --only-anchors --peer   # tinyBenchmarks' procedure and random subsets
+    python benchmarks/irt.py --only-anchors --adaptive   # adaptive-test interval coverage
+    python benchmarks/irt.py --profile  # CPU seconds by stage of the 1,000 x 10,000 fit
 
 Simulated data: theta ~ N(0, 1), a ~ U(0.8, 2.5), b ~ N(0, 1) clipped to [-2.5, 2.5], 0/1 responses.
 Recovery is the Pearson correlation of the estimates with the generating values; ability coverage
@@ -132,6 +135,57 @@ def large() -> None:
     print("torch backend at 10,000 x 100,000: no GPU was lent to this session, so it was not run.")
 
 
+def profile_large() -> None:
+    """Where the 1,000 x 10,000 fit spends its CPU time (process time, so other jobs do not count)."""
+    import assay.irt._binary as B
+    import assay.irt._fit as F
+    from assay import irt
+
+    spent: dict[str, float] = {}
+    saved = []
+
+    def wrap(mod, name):
+        f = getattr(mod, name)
+        saved.append((mod, name, f))
+
+        def timed(*a, **k):
+            t = time.process_time()
+            try:
+                return f(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - t
+
+        setattr(mod, name, timed)
+
+    for mod, name in (
+        (F._mml, "em_binary"),
+        (F, "binary_posterior"),
+        (F, "_binary_se"),
+        (B, "e_step"),
+        (B, "counts"),
+        (B, "m_step"),
+    ):
+        wrap(mod, name)
+    try:
+        y, *_ = simulate(1000, 10_000, seed=1)
+        t0, c0 = time.perf_counter(), time.process_time()
+        f = irt.fit(y)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        for mod, name, f0 in saved:
+            setattr(mod, name, f0)
+    print(
+        f"== 1,000 x 10,000 2PL fit: {wall:.1f} s wall, {cpu:.1f} s CPU, {f.n_iter} EM steps; "
+        "CPU seconds by stage =="
+    )
+    print(
+        f"EM {spent['em_binary']:.2f} (E-step {spent['e_step']:.2f}, expected counts "
+        f"{spent['counts']:.2f}, M-step {spent['m_step']:.2f}); adaptive posteriors (2 passes) "
+        f"{spent['binary_posterior']:.2f}; item SEs (Louis) {spent['_binary_se']:.2f}; other "
+        f"{cpu - spent['em_binary'] - spent['binary_posterior'] - spent['_binary_se']:.2f}"
+    )
+
+
 LOMO_METHODS = ("info-stratified", "stratified", "cluster")
 LOMO_SEEDS = (0, 1, 2, 3, 4)
 
@@ -248,6 +302,232 @@ def bound(ks=(100, 200, 400)) -> None:
             print(f"{label:16} {meth:16} {cells}", flush=True)
 
 
+PEER_SEEDS = (0, 1, 2, 3, 4)
+
+
+def _mmlu_pro_values():
+    from assay import datasets
+    from assay.io import build_matrix
+    from assay.irt._inputs import as_scores
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
+    return as_scores(m)
+
+
+def peer(ks=(50, 100, 200, 400), *, epochs=2000, dims=(5, 10), folds=None, log=None) -> dict:
+    """tinyBenchmarks' procedure and random subsets on our leave-one-model-out folds and seeds.
+
+    Each fold (held-out model m) uses the same items as ``--lomo`` (those m answered and some
+    reference model did) and the 28 other models as training models. tinyBenchmarks' steps
+    (``benchmarks/_vendor/tinybenchmarks``): choose D among ``dims`` by the notebook's validation
+    (every fifth training model held out, abilities from the even items, error on the odd ones),
+    whose error also gives gp-IRT's lambda; fit py-irt's multidim 2PL to all training models; for
+    each k and seed, anchors by k-means on the items' IRT embeddings (``random_state`` = seed);
+    the anchor-weighted mean, p-IRT and gp-IRT of the held-out model. Random: k items drawn
+    uniformly without replacement (``numpy.random.default_rng(seed)``), their plain mean.
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "_vendor"))
+    from tinybenchmarks import pyirt_fit, tb
+
+    from assay import irt
+    from assay.irt._subset import SUBSET_PRIOR
+
+    values, items, models = _mmlu_pro_values()
+    n = len(models)
+    folds = range(n) if folds is None else folds
+    errs: dict = {}
+    chosen = []
+    t0 = time.perf_counter()
+    for m in folds:
+        keep = np.arange(n) != m
+        ref = values[keep]
+        ok = ~np.isnan(ref).all(0) & ~np.isnan(values[m])
+        ytr, yte = ref[:, ok], values[m, ok]
+        truth = float(yte.mean())
+        val_ind = list(range(0, ytr.shape[0], 5))
+        train_ind = [i for i in range(ytr.shape[0]) if i not in val_ind]
+        val_err = {}
+        for d in dims:
+            A, B, _ = pyirt_fit.fit_fast(ytr[train_ind], d, epochs=epochs)
+            val_err[d] = tb.validation_error(ytr[val_ind], A, B)
+        d = min(val_err, key=val_err.get) if len(dims) > 1 else dims[0]
+        chosen.append(d)
+        A, B, _ = pyirt_fit.fit_fast(ytr, d, epochs=epochs)
+        ours = irt.fit(ytr, standard_errors=False, prior=SUBSET_PRIOR)  # as --lomo's folds
+        for k in ks:
+            for seed in PEER_SEEDS:
+                sub = irt.select_anchors(ytr, k, fit=ours, rng=seed)
+                est = irt.estimate_accuracy(sub, yte[None, sub.indices], method="irt")
+                errs.setdefault(("assay", "irt", k), []).append(est.estimate[0] - truth)
+            lambd = tb.gpirt_lambda(ytr, val_err[d], k)
+            for seed in PEER_SEEDS:
+                points, weights = tb.anchor_points(A, B, k, seed)
+                for e, v in tb.estimates(yte, points, weights, A, B, lambd).items():
+                    errs.setdefault(("tinyBenchmarks", e, k), []).append(v - truth)
+                pick = np.random.default_rng(seed).choice(yte.size, size=k, replace=False)
+                errs.setdefault(("random", "mean", k), []).append(float(yte[pick].mean()) - truth)
+        msg = (
+            f"fold {m} ({models[m]}): D = {d} (validation error {val_err}), "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
+        print(msg, flush=True)
+    print(
+        f"== MMLU-Pro, leave-one-model-out, {len(list(folds))} folds x seeds {PEER_SEEDS}: "
+        f"MAE in accuracy points (py-irt {_version('py-irt')}, {epochs} epochs, D chosen from "
+        f"{dims}: {dict(zip(*np.unique(chosen, return_counts=True), strict=True))}; "
+        f"{time.perf_counter() - t0:.0f} s) =="
+    )
+    print(f"{'procedure':16} {'estimator':10} " + " ".join(f"{'k=' + str(k):>7}" for k in ks))
+    for who, e in (
+        ("assay", "irt"),
+        ("tinyBenchmarks", "irt"),
+        ("tinyBenchmarks", "gp-irt"),
+        ("tinyBenchmarks", "mean"),
+        ("random", "mean"),
+    ):
+        cells = " ".join(f"{100 * np.mean(np.abs(errs[(who, e, k)])):7.2f}" for k in ks)
+        print(f"{who:16} {e:10} {cells}", flush=True)
+    return errs
+
+
+ADAPTIVE_VARIANTS = (
+    ("weak", {}),
+    ("weak", {"item_uncertainty": True, "min_items": 30}),
+    ("subset", {}),
+    ("subset", {"min_items": 30}),
+    ("subset", {"item_uncertainty": True}),
+    ("subset", {"item_uncertainty": True, "min_items": 30}),
+)
+
+
+def adaptive(*, n_sim: int = 20, folds=None, sim_every: int = 3, target_se: float = 0.3) -> None:
+    """Coverage of ``irt.adaptive_test``'s 95% ability interval, simulated and on MMLU-Pro.
+
+    Real: each MMLU-Pro model in turn is held out; the item bank is fitted to the other 28
+    (default weak prior, or the subset prior ``a ~ N(1, 0.5^2)``), and the held-out model's
+    adaptive interval should cover its ability fitted on all 29 models with the same prior.
+    Simulated (known truth): the subset-prior fit to the 28 references generates fresh
+    references (their real missing pattern) and ``n_sim`` new models at abilities drawn from
+    N(0, 1); the bank is refitted to the simulated references and the intervals of the new
+    models should cover their generating abilities. The simulation runs on every
+    ``sim_every``-th fold (each costs two more fits).
+    """
+    from assay import irt
+    from assay.irt._subset import SUBSET_PRIOR
+
+    priors = {"weak": "weak", "subset": SUBSET_PRIOR}
+    values, items, models = _mmlu_pro_values()
+    n = len(models)
+    folds = range(n) if folds is None else folds
+    t0 = time.perf_counter()
+    full = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, prior in priors.items():
+            full[name] = irt.fit(values, prior=prior, standard_errors=False).ability.estimate
+    rec: dict = {}
+    for m in folds:
+        keep = np.arange(n) != m
+        ref = values[keep]
+        ok = ~np.isnan(ref).all(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            banks = {name: irt.fit(ref[:, ok], prior=p) for name, p in priors.items()}
+            y_new = values[m, ok]
+            for name, kw in ADAPTIVE_VARIANTS:
+                ans = np.where(np.isnan(y_new), 0.0, y_new)  # unanswered counts as wrong
+                r = irt.adaptive_test(banks[name], ans, target_se=target_se, **kw)
+                key = ("real", name, tuple(sorted(kw.items())))
+                rec.setdefault(key, []).append(
+                    (r.ci_low <= full[name][m] <= r.ci_high, r.n, r.estimate - full[name][m])
+                )
+            if m % sim_every != 0:
+                _adaptive_table(rec, m, t0, target_se, n_sim)
+                continue
+            # simulation with known truth: the subset-prior bank generates the data
+            gen = banks["subset"]
+            rng = np.random.default_rng(2000 + m)
+            th_new = rng.normal(size=n_sim)
+            p = gen.probability(np.concatenate([gen.ability.estimate, th_new]))
+            sim = (rng.random(p.shape) < p).astype(float)
+            sim_ref = sim[: n - 1]
+            sim_ref[np.isnan(ref[:, ok])] = np.nan
+            sbanks = {name: irt.fit(sim_ref, prior=pr) for name, pr in priors.items()}
+            for name, kw in ADAPTIVE_VARIANTS:
+                key = ("simulated", name, tuple(sorted(kw.items())))
+                for j in range(n_sim):
+                    r = irt.adaptive_test(sbanks[name], sim[n - 1 + j], target_se=target_se, **kw)
+                    rec.setdefault(key, []).append(
+                        (r.ci_low <= th_new[j] <= r.ci_high, r.n, r.estimate - th_new[j])
+                    )
+        _adaptive_table(rec, m, t0, target_se, n_sim)
+
+
+def _adaptive_table(rec, m, t0, target_se, n_sim) -> None:
+    n_real = len(next(iter(rec.values())))
+    print(
+        f"== after fold {m}: adaptive_test, target SE {target_se}, 95% intervals: coverage "
+        f"(MMLU-Pro: {n_real} held-out models; simulated: {n_sim} new models per simulated "
+        f"fold; {time.perf_counter() - t0:.0f} s) =="
+    )
+    print(f"{'data':10} {'bank prior':10} {'options':42} {'coverage':>8} {'items':>6} {'RMSE':>6}")
+    for (data, name, kw), v in rec.items():
+        cov, k, err = (np.array(x, dtype=float) for x in zip(*v, strict=True))
+        opts = ", ".join(f"{a}={b}" for a, b in kw) or "-"
+        print(
+            f"{data:10} {name:10} {opts:42} {100 * cov.mean():7.1f}% {np.median(k):6.0f} "
+            f"{np.sqrt(np.mean(err**2)):6.2f}",
+            flush=True,
+        )
+
+
+def slope_bias() -> None:
+    """Why item uncertainty does not rescue adaptive coverage: item SEs and the selected slopes.
+
+    28 reference models x 3,000 items from a 2PL (a ~ U(0.5, 2.5), b ~ N(0, 1.5^2)), fitted with
+    ``SUBSET_PRIOR``; the truth is put on the fit's scale (the references' abilities standardised
+    to mean 0, SD 1), then the estimates' errors are compared with their standard errors.
+    """
+    from scipy import special
+
+    from assay import irt
+    from assay.irt._subset import SUBSET_PRIOR
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.5, 2.5, 3000)
+    b = rng.normal(0, 1.5, 3000)
+    th = rng.normal(size=28)
+    y = (rng.random((28, 3000)) < special.expit(a * (th[:, None] - b))).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = irt.fit(y, prior=SUBSET_PRIOR)
+    m, s = th.mean(), th.std()
+    a_t, b_t = a * s, (b - m) / s  # the same curves on the references' standardised scale
+    za = (f.discrimination - a_t) / f.discrimination_se
+    zb = (f.difficulty - b_t) / f.difficulty_se
+    top = np.argsort(-f.discrimination)[:200]
+    print(
+        "== 28 x 3,000 2PL, SUBSET_PRIOR fit: RMS of (estimate - truth) / SE: "
+        f"slopes {np.sqrt(np.mean(za**2)):.2f}, difficulties {np.sqrt(np.mean(zb**2)):.2f} "
+        f"(1 if the SEs were right); the 200 largest estimated slopes: mean estimate "
+        f"{f.discrimination[top].mean():.2f}, true {a_t[top].mean():.2f} =="
+    )
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -258,11 +538,36 @@ def main() -> None:
         action="store_true",
         help="also run the MMLU-Pro-shaped simulation in which the 2PL is true",
     )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also run tinyBenchmarks' procedure and random subsets on the same folds (slow)",
+    )
+    parser.add_argument("--peer-epochs", type=int, default=2000, help="py-irt epochs (2000)")
+    parser.add_argument(
+        "--peer-dims", default="5,10", help="IRT dimensions tinyBenchmarks chooses from (5,10)"
+    )
+    parser.add_argument("--folds", default=None, help="only these folds, e.g. 0,1,2 (--peer)")
+    parser.add_argument(
+        "--slope-bias", action="store_true", help="only the item-SE and selected-slope check"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="only the CPU split of the 1,000 x 10,000 fit"
+    )
+    parser.add_argument(
+        "--adaptive", action="store_true", help="also measure adaptive-test coverage (slow)"
+    )
     parser.add_argument("--skip-peers", action="store_true", help="skip girth and py-irt")
     parser.add_argument(
         "--only-anchors", action="store_true", help="run only --lomo/--bound (skip the timings)"
     )
     args = parser.parse_args()
+    if args.profile:
+        profile_large()
+        return
+    if args.slope_bias:
+        slope_bias()
+        return
     if not args.only_anchors:
         if not args.skip_peers:
             head_to_head()
@@ -271,6 +576,16 @@ def main() -> None:
         lomo()
     if args.bound:
         bound()
+    if args.adaptive:
+        adaptive(
+            folds=range(0, 29, 2) if args.folds is None else [int(f) for f in args.folds.split(",")]
+        )
+    if args.peer:
+        peer(
+            epochs=args.peer_epochs,
+            dims=tuple(int(d) for d in args.peer_dims.split(",")),
+            folds=None if args.folds is None else [int(f) for f in args.folds.split(",")],
+        )
 
 
 if __name__ == "__main__":

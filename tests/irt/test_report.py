@@ -76,3 +76,25 @@ def test_section_absent_with_few_models():
     result, _ = _result(n_models=3)
     s = build_report(result, sections=["irt"]).section("irt")
     assert s.status == "absent" and "at least 5 models" in s.reason
+
+
+def test_subset_sizes_only_on_the_option_and_equal_to_the_library():
+    from assay.report import ReportOptions
+
+    result, y = _result(n_models=8, n_items=120, reversed_items=())
+    off = build_report(result, sections=["irt"]).section("irt").data["tasks"][0]
+    assert off["subset_sizes"] is None
+    model = build_report(result, sections=["irt"], options=ReportOptions(irt_subset_sizes=True))
+    block = model.section("irt").data["tasks"][0]
+    ss = block["subset_sizes"]
+    lib = irt.subset_sizes(
+        y,
+        (50, 100),
+        items=[f"q{i:03d}" for i in range(120)],
+        models=[f"m{k:02d}" for k in range(8)],
+    )
+    assert ss["ks"] == [50, 100] or tuple(ss["ks"]) == (50, 100)
+    assert ss["k_needed"] == lib.k_needed
+    assert [r["mae"] for r in ss["rows"]] == pytest.approx(list(lib.mae))
+    html = render_html(model)
+    assert "How many items would have told the same story" in html

@@ -135,6 +135,12 @@ def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title,
     default=None,
     help="result.json of an earlier `assay contamination scan --out`, instead of --corpus.",
 )
+@click.option(
+    "--irt-subset-sizes",
+    is_flag=True,
+    help="In the IRT section, say how many items would have told the same story (leave-one-"
+    "model-out over subset sizes; one IRT fit per model).",
+)
 @_report_options
 @read_options
 @handle_errors
@@ -155,6 +161,7 @@ def report(
     corpus,
     corpus_text_field,
     contamination_scan,
+    irt_subset_sizes,
     **kwargs,
 ):
     """Read RESULTS (files or folders, any supported format) or the store, run every analysis the
@@ -175,6 +182,7 @@ def report(
         alpha=alpha,
         n_resamples=n_resamples,
         adjust=adjust,
+        irt_subset_sizes=irt_subset_sizes,
     )
     _run(
         result, list(results) or None, html, json_path, markdown, options_kw, read_kw, title,

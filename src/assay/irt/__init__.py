@@ -18,6 +18,7 @@ from assay.irt._compare import (
 from assay.irt._diagnostics import ItemAudit, ItemFit, LRTest, audit, item_fit, lr_test
 from assay.irt._fit import MODELS, fit
 from assay.irt._results import AbilityResult, IRTFit
+from assay.irt._sizes import SubsetSizes, subset_sizes
 from assay.irt._subset import (
     ANCHOR_METHODS,
     ESTIMATORS,
@@ -44,6 +45,7 @@ __all__ = [
     "MODELS",
     "SplitGap",
     "Subset",
+    "SubsetSizes",
     "SubsetValidation",
     "TopicAbilities",
     "abilities",
@@ -57,6 +59,7 @@ __all__ = [
     "lr_test",
     "select_anchors",
     "split_gap",
+    "subset_sizes",
     "topic_abilities",
     "validate_subset",
 ]

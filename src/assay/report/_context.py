@@ -89,6 +89,9 @@ class ReportOptions:
         The ``result.json`` of an earlier ``assay contamination scan --out``, instead of a corpus.
     contamination_preset : str, default 'gpt3'
         The n-gram recipe of the contamination scan.
+    irt_subset_sizes : bool, default False
+        In the IRT section, also say how many items would have told the same story
+        (:func:`assay.irt.subset_sizes`: one IRT fit per model, minutes of CPU on MMLU-Pro).
     """
 
     baseline: str | None = None
@@ -102,6 +105,7 @@ class ReportOptions:
     corpus_text_field: str = "text"
     contamination_scan: str | None = None
     contamination_preset: str = "gpt3"
+    irt_subset_sizes: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 
 from assay._core import DegenerateDataWarning
-from assay.irt import audit
+from assay.irt import audit, subset_sizes
 from assay.report._context import ReportContext
 from assay.report._figures import forest_plot
 from assay.report._figures_irt import icc_plot, information_plot
@@ -30,6 +30,7 @@ _ORDER = {
     "solved by every model": 4,
 }
 _THETA = np.linspace(-3.5, 3.5, 141)
+SUBSET_SIZES = (50, 100, 200, 400, 800, 1600, 3200)
 
 
 def _severity(row: dict) -> tuple:
@@ -98,6 +99,9 @@ def _block(
         _THETA, fit.information(_THETA).sum(1), abilities=fit.ability.estimate
     )
     block = {
+        "subset_sizes": _subset_sizes(ctx, values, matrix)
+        if ctx.options.irt_subset_sizes
+        else None,
         "key": key,
         "task": task,
         "metric": metric,
@@ -135,6 +139,25 @@ def _rates_note(rates: dict) -> str:
         return "The flags' false-flag rates have not been measured for this configuration."
     sim = next(r["simulation"] for f, r in rates.items() if _ORDER.get(f, 9) <= 2)
     return f"Measured on simulations ({sim}): " + "; ".join(parts) + "."
+
+
+def _subset_sizes(ctx: ReportContext, values: np.ndarray, matrix) -> dict | None:
+    """How many items would have told the same story (leave-one-model-out; see irt.subset_sizes)."""
+    ks = tuple(k for k in SUBSET_SIZES if k < matrix.n_items)
+    if not ks:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        res = subset_sizes(
+            values,
+            ks,
+            items=matrix.items,
+            models=matrix.models,
+            confidence_level=ctx.options.confidence_level,
+        )
+    out = res.to_dict()
+    out["rows"] = res.rows()
+    return out
 
 
 def build(ctx: ReportContext) -> SectionModel:
