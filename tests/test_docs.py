@@ -264,3 +264,44 @@ def test_parse_blocks_pairs_output_and_checks_it():
         _run_python_block(wrong, {}, "wrong")
     with pytest.raises(AssertionError, match="doctest failed"):
         _run_python_block(Block("python", ">>> 1 + 1\n3\n", 1), {}, "doctest")
+
+
+# --------------------------------------------------------------------------- the index page
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_index_links_every_page_section_and_command():
+    """docs/index.md links every page (links resolve), every report section in the report's order,
+    and every command of ``assay --help``; the README's command table links to it."""
+    import click
+
+    from assay.cli import main
+    from assay.report._registry import SECTIONS, section_module
+
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#\s]+)(?:#([^)\s]+))?\)", index)
+    targets = {(ROOT / "docs" / path).resolve() for path, _ in links}
+    assert set(PAGES) - {ROOT / "docs" / "index.md"} <= targets
+    for path, anchor in links:
+        target = (ROOT / "docs" / path).resolve()
+        assert target.is_file(), f"docs/index.md links {path}, which does not exist"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.M)
+            assert anchor in {_anchor(h) for h in headings}, f"no heading #{anchor} in {path}"
+    rows = [line for line in index.splitlines() if line.startswith("| `")]
+    shown = [s for s in SECTIONS for row in rows if row.startswith(f"| `{s}`")]
+    assert shown == list(SECTIONS), "one row per report section, in the report's order"
+    for s in SECTIONS:
+        row = next(r for r in rows if r.startswith(f"| `{s}`"))
+        assert section_module(s).TITLE in row, f"section {s}: its title is not in its row"
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        assert f"`assay {name}" in index, f"docs/index.md does not name `assay {name}`"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = readme[readme.index("## Commands") :]
+    assert "(docs/index.md)" in commands[: commands.index("| command |")]
