@@ -151,34 +151,47 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- commands shown
 
 
+def _shown_lines(text: str) -> list[str]:
+    """Lines of the page's shell (and other non-python) code blocks, and its inline code spans."""
+    lines = [
+        line
+        for block in parse_blocks(text)
+        if block.lang in _SHELL_LANGS
+        for line in block.code.splitlines()
+    ]
+    return lines + re.findall(r"(?<!`)`(assay [^`\n]+)`(?!`)", text)
+
+
 def _commands_shown() -> list[tuple[str, tuple[str, ...]]]:
-    """(page, command words) of every ``assay ...`` line in a non-python code block."""
+    """(page, command words) of every ``assay ...`` command a page shows (placeholders skipped)."""
     import click
 
     from assay.cli import main
 
+    ctx = click.Context(main)
     found: dict[tuple[str, ...], str] = {}
     for page in PAGES:
-        for block in parse_blocks(page.read_text(encoding="utf-8")):
-            if block.lang not in _SHELL_LANGS:
-                continue
-            for line in block.code.splitlines():
-                line = line.split(" #")[0].strip().lstrip("$ ")
-                for part in re.split(r"&&|\|\||;|\|", line):
-                    try:
-                        words = shlex.split(part.strip())
-                    except ValueError:
-                        words = part.split()
-                    if len(words) < 2 or words[0] != "assay" or words[1].startswith("-"):
-                        continue
-                    cmd = [words[1]]
-                    ctx = click.Context(main)
-                    group = main.get_command(ctx, words[1])
-                    if isinstance(group, click.Group) and len(words) > 2:
-                        sub = words[2].split("/")[0]
-                        if not sub.startswith("-") and sub.isidentifier():
-                            cmd.append(sub)
-                    found.setdefault(tuple(cmd), _rel(page))
+        for line in _shown_lines(page.read_text(encoding="utf-8")):
+            line = line.split(" #")[0].strip().lstrip("$ ")
+            for part in re.split(r"&&|\|\||;|\|", line):
+                try:
+                    words = shlex.split(part.strip())
+                except ValueError:
+                    words = part.split()
+                if (
+                    len(words) < 2
+                    or words[0] != "assay"
+                    or not re.fullmatch(r"[a-z][a-z-]*", words[1])
+                ):
+                    continue  # `assay --help`, `assay COMMAND --help`
+                group = main.get_command(ctx, words[1])
+                subs = words[2].split("/") if len(words) > 2 else []
+                subs = [w for w in subs if re.fullmatch(r"[a-z][a-z-]*", w)]
+                if isinstance(group, click.Group) and subs:
+                    for sub in subs:
+                        found.setdefault((words[1], sub), _rel(page))
+                else:
+                    found.setdefault((words[1],), _rel(page))
     return sorted((page, cmd) for cmd, page in found.items())
 
 
@@ -203,6 +216,10 @@ def test_commands_found():
     cmds = {c for _, c in _commands_shown()}
     assert {("demo",), ("gate",)} <= cmds
     assert ("contamination", "scan") in cmds
+    assert {
+        ("subset", "build"),
+        ("subset", "estimate"),
+    } <= cmds  # inline `assay subset build/estimate`
 
 
 # --------------------------------------------------------------------------- docstrings
