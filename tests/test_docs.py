@@ -2,7 +2,7 @@
 
 * Every ```python block of ``README.md`` and ``docs/*.md`` runs, in order per page, in one
   namespace, from a fresh temporary working directory (so nothing relies on the checkout's paths).
-  A block followed directly by a ```text (or ```output) block must print that text; a block made
+  A block whose next fence is a ```text (or ```output) block must print that text; a block made
   of ``>>>`` lines is run as a doctest. Both compare with doctest's rules (``...`` matches
   anything, whitespace is normalised).
 * Shell blocks are not run, but every ``assay COMMAND`` shown in any code block must parse:
@@ -82,14 +82,13 @@ def parse_blocks(text: str) -> list[Block]:
         raw.append((lang, "\n".join(lines[i + 1 : j]) + "\n", i, j))
         i = j + 1
     blocks: list[Block] = []
-    for k, (lang, code, start, end) in enumerate(raw):
+    for k, (lang, code, start, _end) in enumerate(raw):
         if lang in _OUTPUT_LANGS:
             continue
         output = None
         if lang == "python" and k + 1 < len(raw):
-            nlang, ncode, nstart, _ = raw[k + 1]
-            between = lines[end + 1 : nstart]
-            if nlang in _OUTPUT_LANGS and all(not s.strip() for s in between):
+            nlang, ncode, _, _ = raw[k + 1]
+            if nlang in _OUTPUT_LANGS:  # the next fence is the output, prose between allowed
                 output = ncode
         blocks.append(Block(lang, code, start + 1, output))
     return blocks
@@ -271,7 +270,7 @@ def test_docstring_examples_exist():
 
 def test_parse_blocks_pairs_output_and_checks_it():
     """A python block with a ```text block after it is compared; a wrong output fails."""
-    page = "x\n```python\nprint(1 + 1)\n```\n\n```text\n2\n```\n```bash\nassay demo\n```\n"
+    page = "x\n```python\nprint(1 + 1)\n```\nprints\n```text\n2\n```\n```bash\nassay demo\n```\n"
     blocks = parse_blocks(page)
     assert [b.lang for b in blocks] == ["python", "bash"]
     assert blocks[0].output == "2\n"
