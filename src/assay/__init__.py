@@ -1,8 +1,17 @@
-"""assay: what your evaluation results really say.
+r"""assay: what your evaluation results really say.
 
 >>> import assay
->>> result = assay.read("results/")            # doctest: +SKIP
->>> matrix = assay.build_matrix(result.responses, "mmlu_pro", "acc")  # doctest: +SKIP
+>>> from pathlib import Path
+>>> Path("results").mkdir(exist_ok=True)          # your harness's logs; here a small table
+>>> _ = Path("results/scores.csv").write_text(
+...     "model,task,item,metric,score\n"
+...     "a,mmlu_pro,q1,acc,1\na,mmlu_pro,q2,acc,0\na,mmlu_pro,q3,acc,1\n"
+...     "b,mmlu_pro,q1,acc,1\nb,mmlu_pro,q2,acc,1\nb,mmlu_pro,q3,acc,1\n"
+... )
+>>> result = assay.read("results/")               # any supported format, detected per file
+>>> matrix = assay.build_matrix(result.responses, "mmlu_pro", "acc")
+>>> matrix
+ScoreMatrix(task='mmlu_pro', metric='acc', models=2, items=3, samples=1)
 """
 
 from __future__ import annotations

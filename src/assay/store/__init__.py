@@ -1,9 +1,19 @@
-"""The results store: a DuckDB file of runs and responses; ingest, deduplicate, query.
+r"""The results store: a DuckDB file of runs and responses; ingest, deduplicate, query.
 
->>> from assay.store import Store                      # doctest: +SKIP
->>> store = Store()                                    # doctest: +SKIP
->>> store.ingest(["results/"])                         # doctest: +SKIP
->>> matrix = store.matrix("mmlu_pro", "acc")           # doctest: +SKIP
+>>> from pathlib import Path
+>>> from assay.store import Store
+>>> Path("results").mkdir(exist_ok=True)          # your harness's logs; here a small table
+>>> _ = Path("results/scores.csv").write_text(
+...     "model,task,item,metric,score\n"
+...     "a,mmlu_pro,q1,acc,1\na,mmlu_pro,q2,acc,0\nb,mmlu_pro,q1,acc,1\nb,mmlu_pro,q2,acc,1\n"
+... )
+>>> with Store("results.duckdb") as store:        # Store() alone: .assay/results.duckdb
+...     report = store.ingest(["results/"])
+...     matrix = store.matrix("mmlu_pro", "acc")
+>>> len(report.added), report.n_responses
+(2, 4)
+>>> matrix
+ScoreMatrix(task='mmlu_pro', metric='acc', models=2, items=2, samples=1)
 """
 
 from assay.store._load import load_matrix, load_results
