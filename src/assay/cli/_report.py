@@ -60,7 +60,10 @@ def _report_options(f):
     return f
 
 
-def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title, review=None):
+def _run(
+    result, sources, html, json_path, markdown, options_kw, read_kw, title, review=None,
+    contamination_items=None,
+):  # fmt: skip
     from assay.report import SECTIONS, ReportOptions, write_report
     from assay.report._registry import section_module
     from assay.report._terminal import print_summary
@@ -86,6 +89,7 @@ def _run(result, sources, html, json_path, markdown, options_kw, read_kw, title,
         files = write_report(
             sources, result=result, html=html, json=json_path, markdown=markdown, options=options,
             read_options=read_kw, title=title, progress=progress, review=review,
+            contamination_items=contamination_items,
         )  # fmt: skip
         bars.update(sections, completed=len(SECTIONS))
     print_summary(files.model, console)
@@ -207,18 +211,24 @@ def report(
 )
 @handle_errors
 def demo(html, json_path, seed, export_data):
-    """Run the report on MMLU-Pro results shipped with assay: 29 models x 12,032 questions in 14
-    subjects (TIGER-AI-Lab/MMLU-Pro, Apache-2.0), and write assay-demo.html here."""
+    """Run the report on real data shipped with assay and write assay-demo.html here: MMLU-Pro
+    (29 models x 12,032 questions in 14 subjects, with their text), CRUXEval (10 samples per
+    problem), real LLM confidences, the Pythia checkpoint series, and HumanEval checked against
+    the CodeAlpaca training set. Each source and its license is named in the report."""
     from assay import datasets
 
     if export_data is not None:
         import pyarrow.parquet as pq
 
-        pq.write_table(datasets.mmlu_pro(), export_data)
+        pq.write_table(datasets.mmlu_pro(text=False), export_data)
         click.echo(
             f"wrote {os.path.abspath(export_data)} (347,215 responses: 29 models x 12,032 questions)"
         )
         return
-    result = datasets.mmlu_pro_result()
-    options_kw = dict(baseline="Meta-Llama-3_1-70B", seed=seed)
-    _run(result, None, html, json_path, None, options_kw, {}, "assay demo: MMLU-Pro, 29 models")
+    from assay.report._demo import demo_report_inputs
+
+    demo = demo_report_inputs(seed=seed)
+    _run(
+        demo.result, None, html, json_path, None, demo.options, {}, demo.title,
+        contamination_items=demo.contamination_items,
+    )  # fmt: skip

@@ -48,6 +48,7 @@ def build_report(
     progress: Callable[[str], None] | None = None,
     sections: Sequence[str] = SECTIONS,
     review: Any = None,
+    contamination_items: Any = None,
 ) -> ReportModel:
     """Run every analysis the data supports and return the report as plain data.
 
@@ -65,6 +66,9 @@ def build_report(
         A human review already applied to ``result`` (:func:`assay.report._review.review_result`):
         the review section shows the ranking before and after it, and the item audit marks the
         reviewed items.
+    contamination_items : pyarrow.Table, optional
+        Benchmark items (``task, item, input, target``) to check against ``options.corpus``
+        instead of the items of ``result`` (e.g. a test set that has no scores here).
 
     Returns
     -------
@@ -72,7 +76,7 @@ def build_report(
     """
     options = options or ReportOptions()
     _check_options(options, result)
-    ctx = ReportContext(result, options, review=review)
+    ctx = ReportContext(result, options, review=review, contamination_items=contamination_items)
     built: list[SectionModel] = []
     for section_id in sections:
         module = section_module(section_id)
@@ -115,6 +119,7 @@ def write_report(
     title: str = "assay report",
     progress: Callable[[str], None] | None = None,
     review: str | os.PathLike | None = None,
+    contamination_items: Any = None,
 ) -> ReportFiles:
     """Read ``sources`` (or take ``result``), build the report and write HTML, JSON and Markdown.
 
@@ -141,7 +146,13 @@ def write_report(
         from assay.report._review import review_result
 
         result, outcome = review_result(result, review)
-    model = build_report(result, options=options, progress=progress, review=outcome)
+    model = build_report(
+        result,
+        options=options,
+        progress=progress,
+        review=outcome,
+        contamination_items=contamination_items,
+    )
     problems = contradictions(model.to_dict())
     if problems:  # never expected: the property tests hunt for these; say so rather than hide it
         import warnings

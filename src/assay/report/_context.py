@@ -114,9 +114,18 @@ class ReportOptions:
 class ReportContext:
     """The inputs of a report, with score matrices built once and shared by the sections."""
 
-    def __init__(self, result: ReadResult, options: ReportOptions, review: Any = None) -> None:
+    def __init__(
+        self,
+        result: ReadResult,
+        options: ReportOptions,
+        review: Any = None,
+        contamination_items: pa.Table | None = None,
+    ) -> None:
         self.result = result
         self.review = review  # a report._review.ReviewOutcome, or None
+        # benchmark items (task, item, input, target) to check against the corpus, when they are
+        # not the scored results themselves (the demo's HumanEval)
+        self.contamination_items = contamination_items
         self.responses: pa.Table = result.responses
         self.runs: pa.Table = result.runs
         self.options = options

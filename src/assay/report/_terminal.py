@@ -41,7 +41,8 @@ def print_summary(model: ReportModel, console: Console, *, max_rows: int = 10) -
     except KeyError:
         board = None
     if board is not None and board.status == "present":
-        for task in board.data.get("tasks", [])[:3]:
+        tasks = sorted(board.data.get("tasks", []), key=lambda t: -len(t["rows"]))
+        for task in tasks[:3]:
             level = int(round(100 * task.get("confidence_level", 0.95)))
             scale = task.get("scale", 100)
             table = Table(title=escape(task.get("label", task["task"])), title_justify="left")

@@ -56,7 +56,8 @@ def _scan_items(ctx: ReportContext) -> tuple[list[dict[str, Any]], dict[str, Any
     corpus = [corpus] if isinstance(corpus, str) else list(corpus)
     preset = getattr(ctx.options, "contamination_preset", None) or "gpt3"
     try:
-        index = index_from_responses(ctx.responses, preset=preset)
+        items = getattr(ctx, "contamination_items", None)
+        index = index_from_responses(ctx.responses if items is None else items, preset=preset)
         options = ScanOptions(
             corpus=CorpusOptions(
                 text_field=getattr(ctx.options, "corpus_text_field", None) or "text"

@@ -196,7 +196,9 @@ def _figure(block: dict, level: float) -> str | None:
 def headline(block: dict) -> list[str]:
     """The leaderboard's findings, each naming the task and metric."""
     label = block["label"]
-    if not block["ranked"]:
+    if not block["ranked"]:  # a single model is simply shown; too few shared items is a warning
+        if block["n_models"] - len(block["set_aside"]) < 2:
+            return []
         return [f"{label}: not ranked: {block['unranked_reason']}"]
     scale = block["scale"]
     unit = " points" if scale == 100 else ""
