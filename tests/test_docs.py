@@ -35,17 +35,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Pages other helpers were still editing when this test was written (issue 20): their examples
 # are known to fail (names never defined, checkout-only paths; see /work/notes/docs.md for the
 # failures and the fixes). Remove an entry once its page runs.
-PENDING = {
-    "docs/calibration.md": "issue 20: examples use undefined names and a checkout-only path; "
-    "page owned by the cal-curves branch, fix listed in notes/docs.md",
-    "docs/curves.md": "issue 20: example uses undefined `scores`, `steps`; page owned by the "
-    "cal-curves branch, fix listed in notes/docs.md",
-    "docs/sampling.md": "issue 20: example reads a checkout-only CRUXEval file; page owned by the "
-    "cal-curves branch, fix listed in notes/docs.md",
-    "docs/labels.md": "issue 20: examples use undefined `y_true`, `y_prob`, `predictions`; page "
-    "owned by the flags branch, fix listed in notes/docs.md",
-    "docs/irt.md": "issue 20: page owned by the irt-subsets branch while it is edited",
-}
+PENDING: dict[str, str] = {}
 # Pages whose examples take more than a few seconds (a report or an IRT fit on 29 x 12,032).
 SLOW = {"docs/irt.md"}
 

@@ -95,14 +95,16 @@ def test_demo_in_a_temporary_directory(tmp_path):
     data = json.loads((tmp_path / "assay-demo.json").read_text())
     assert "Meta-Llama-3_1-70B-Instruct" in html
     assert "significantly ahead of every other model" in html or "Cannot be told apart" in html
-    assert (
-        len(
-            next(s for s in data["sections"] if s["id"] == "leaderboard")["data"]["tasks"][0][
-                "rows"
-            ]
-        )
-        == 29
-    )
+    boards = next(s for s in data["sections"] if s["id"] == "leaderboard")["data"]["tasks"]
+    assert len(next(b for b in boards if b["task"] == "mmlu_pro")["rows"]) == 29
+    # issue 16: every section on real data (the review needs a reviewer's file) ...
+    status = {s["id"]: s["status"] for s in data["sections"]}
+    assert [k for k, v in status.items() if v != "present"] == ["review"]
+    # ... each source named with its license, and the questions' text where a person must judge
+    notes = next(s for s in data["sections"] if s["id"] == "inventory")["data"]["reader_notes"]
+    assert sum(n.startswith("Demo data:") for n in notes) >= 5
+    assert "Apache-2.0" in html and "MIT" in html
+    assert "class=\"question\"" in html
     assert str(Path(tmp_path / "assay-demo.html")) in proc.stdout.replace("\n", "")
 
 
