@@ -130,6 +130,12 @@ def test_review_round_trip_through_assay_report(results, tmp_path):
         assert row["rank_before"] == ranks_before[row["model"]]
         assert row["rank_after"] == ranks_after[row["model"]]
     assert any(h["section"] == "review" for h in data["headline"])
+    # the item the reviewer confirmed is marked, shown after the open suspects, and not counted open
+    audit = next(s for s in data["sections"] if s["id"] == "item_audit")["data"]["tasks"][0]
+    marks = [x.get("reviewed") for x in audit["suspects"]]
+    if rows[1]["item"] in {x["item"] for x in audit["suspects"]}:
+        assert "ok" in marks and marks.index("ok") == len(marks) - marks.count("ok")
+        assert audit["n_open"] == audit["n_suspects"] - audit["n_reviewed_ok"]
     assert "review" in after.output.lower() and "rank before" in after.output
     md = tmp_path / "r.md"
     CliRunner().invoke(main, [*args, "--markdown", str(md), "--review", str(out)])

@@ -153,7 +153,19 @@ def items(
                    "method": result.method, "prior_error": result.prior_error,
                    "flag_error_rates": result.flag_error_rates, "suspects": rows, "written": written})  # fmt: skip
         return
-    _print(rows, result, data, 20 if top is None else top)
+    shown = 20 if top is None else top
+    _print(rows, result, data, shown)
+    if len(rows) > shown:
+        click.echo(
+            f"showing the top {shown} of {len(rows):,} suspects"
+            + ("; all are in the file written." if written else "; write them all with -o FILE.")
+        )
+    if not any(data.questions):
+        click.echo(
+            "note: these logs carry no question text (the `input` column is empty), so the "
+            "suspects file's 'question' column is empty; lm-eval samples, Inspect and HELM logs "
+            "carry it, and `assay demo --export-data` includes MMLU-Pro's."
+        )
     if written:
         click.echo(f"wrote {len(rows)} suspect(s) to {written}; fill in 'verdict' (error/ok/ambiguous) and "
                    f"'corrected', then run: assay report RESULTS --review {written}")  # fmt: skip

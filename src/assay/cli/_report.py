@@ -220,7 +220,7 @@ def demo(html, json_path, seed, export_data):
     if export_data is not None:
         import pyarrow.parquet as pq
 
-        pq.write_table(datasets.mmlu_pro(text=False), export_data)
+        pq.write_table(datasets.mmlu_pro(), export_data)  # with the questions' text
         click.echo(
             f"wrote {os.path.abspath(export_data)} (347,215 responses: 29 models x 12,032 questions)"
         )

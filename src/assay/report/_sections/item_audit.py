@@ -61,10 +61,17 @@ def _stability_block(result, scenario: str, ctx: ReportContext) -> dict:
 def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
     result, data = audit_responses(ctx.responses, task=task, metric=metric)
     index = {it: k for k, it in enumerate(data.items)}
-    suspects = result.suspects(MAX_SUSPECTS_SHOWN)
+    verdicts = {} if ctx.review is None else ctx.review.verdicts
+    suspects = result.suspects(MAX_SUSPECTS_SHOWN + sum(1 for t, _ in verdicts if t == task))
     for s in suspects:
         q = data.questions[index[s["item"]]]
-        s["question"] = None if q is None else q[:300]
+        s["question"] = None if q is None else q[:600]
+        s["reviewed"] = verdicts.get((task, s["item"]))  # a reviewer's verdict, if any
+    # a reviewer's 'ok' closes a suspect: it moves to the end, marked, and is not counted open
+    suspects.sort(key=lambda s: s["reviewed"] == "ok")
+    suspects = suspects[:MAX_SUSPECTS_SHOWN]
+    n_ok = sum(1 for (t, it), v in verdicts.items() if t == task and v == "ok"
+               and result.p_wrong[index[it]] >= result.threshold) if verdicts else 0  # fmt: skip
     block = {
         "task": task, "metric": metric, "n_items": result.n_items, "n_models": len(result.models),
         "n_suspects": result.n_suspects, "threshold": result.threshold, "prior_error": result.prior_error,
@@ -74,7 +81,8 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
         "n_all_correct": int(result.all_correct.sum()), "n_all_wrong": int(result.all_wrong.sum()),
         "confident_learning": result.cl_flag is not None,
         "n_cl_flagged": 0 if result.cl_flag is None else int(result.cl_flag.sum()),
-        "suspects": suspects, "stability": [],
+        "suspects": suspects, "stability": [], "n_reviewed_ok": n_ok,
+        "n_open": result.n_suspects - n_ok,
     }  # fmt: skip
     if result.n_suspects and len(result.models) >= 2 and result.n_suspects <= result.n_items - 2:
         block["stability"] = [_stability_block(result, sc, ctx) for sc in ("remove", "relabel")]
@@ -116,7 +124,12 @@ def build(ctx: ReportContext) -> SectionModel:
             flips = [s for s in b["stability"] if s["n_flipped"]]
             tail = (f"; removing them reverses {flips[0]['n_flipped']} of {flips[0]['n_pairs']} orders among the "
                     "top models") if flips else ""  # fmt: skip
-            headline.append(f"{b['task']}: {b['n_suspects']:,} of {b['n_items']:,} items have a suspect gold answer "
+            done = (
+                f", {b['n_reviewed_ok']} confirmed correct by your review"
+                if b["n_reviewed_ok"]
+                else ""
+            )
+            headline.append(f"{b['task']}: {b['n_suspects']:,} of {b['n_items']:,} items have a suspect gold answer{done} "
                             f"(strong models agree on another answer; estimated {b['prior_error']:.1%} of gold "
                             f"answers wrong){tail}.")  # fmt: skip
     review = [n for n in ctx.notes if n.startswith("Human review")]
@@ -133,7 +146,9 @@ def build(ctx: ReportContext) -> SectionModel:
         "Ranking stability re-scores the top models without the suspects ('remove') or against the competing "
         "answer ('relabel'); pairwise orders are tested with McNemar's exact test, adjusted over pairs. "
         "'Labels to flip' is the fewest wrong gold labels that could reverse an order (each such label moves "
-        "one item from A's wins to B's).",
+        "one item from A's wins to B's). Stability re-scores on the items the audit covers (those with a gold "
+        "answer and predictions), so its 'before' scores can differ from the leaderboard's, which uses the items "
+        "every model answered.",
         *skipped,
     ]
     return SectionModel(id=ID, title=TITLE, data={"tasks": blocks, "review": review}, headline=headline[:4],
