@@ -116,22 +116,34 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts, one_file)
         *extra,
     ]
     out = tmp_path / "killed"
+    marker = tmp_path / "two-ranges-done"
+    # The child pauses (forever) once two ranges are recorded and says so with a marker file:
+    # the parent kills it then, mid-scan, whatever the machine's load (no timing involved).
+    child = (
+        "import sys, time, pathlib\n"
+        "from assay.pipelines import _manifest\n"
+        "record = _manifest.Manifest.record\n"
+        "def paused(self, i, result):\n"
+        "    record(self, i, result)\n"
+        "    if self.n_done >= 2:\n"
+        f"        pathlib.Path({str(marker)!r}).touch()\n"
+        "        while True: time.sleep(60)\n"
+        "_manifest.Manifest.record = paused\n"
+        "from assay.cli import main\n"
+        "sys.argv = ['assay', *sys.argv[1:]]\n"
+        "main()\n"
+    )
     proc = subprocess.Popen(
-        [*cmd, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-c", child, *cmd[3:], "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     manifest = out / "manifest.json"
-    deadline = time.time() + 40
-    done = 0
-    while time.time() < deadline and proc.poll() is None:
-        if manifest.exists():
-            try:
-                done = sum(s["done"] for s in json.loads(manifest.read_text())["ranges"])
-            except (json.JSONDecodeError, KeyError):
-                done = 0
-            if done >= 2:
-                break
-        time.sleep(0.01)
-    assert proc.poll() is None, proc.stderr.read().decode()  # still running: kill it mid-scan
+    give_up = time.time() + 600  # a safety stop for a broken child, not a synchronisation
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read().decode()  # it must pause, not finish
+        assert time.time() < give_up, "the scan never recorded two ranges"
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     state = json.loads(manifest.read_text())
