@@ -82,3 +82,30 @@ def test_a_run_with_only_a_corpus_level_metric_is_named_with_what_can_be_said(tm
     (row,) = block["rows"]
     assert row["estimate"] == pytest.approx(0.2857142857142857) and row["ci_low"] is None
     assert keep.replace("_", "\\_") in render_markdown(model)  # Markdown-escaped
+
+
+def test_assay_curves_reads_summarised_checkpoints():
+    # issue 15: `assay curves` on a checkpoint series with no per-item rows
+    from click.testing import CliRunner
+
+    from assay.cli import main
+
+    path = str(PYTHIA / "pythia-410m")
+    res = CliRunner().invoke(
+        main, ["curves", path, "--task", "arc_easy", "--metric", "acc", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    (run,) = doc["runs"]
+    assert doc["source"].startswith("harness summaries") and run["run"].endswith("pythia-v1.1-410m")
+    files = sorted(
+        (PYTHIA / "pythia-410m" / "zero-shot").glob("*.json"),
+        key=lambda p: int(p.stem.split("step")[1]),
+    )
+    values = [json.loads(p.read_text())["results"]["arc_easy"]["acc"] for p in files]
+    assert run["estimate"] == pytest.approx(
+        values, abs=1e-12
+    )  # the files' own numbers, in step order
+    assert all(0 <= lo <= hi <= 1 for lo, hi in zip(run["ci_low"], run["ci_high"], strict=True))
+    many = CliRunner().invoke(main, ["curves", path])
+    assert many.exit_code == 2 and "choose with --task/--metric" in many.output

@@ -18,6 +18,7 @@ from assay.cli._common import (
     echo_json,
     handle_errors,
     load_responses,
+    load_result,
     read_options,
     store_option,
 )
@@ -197,7 +198,11 @@ def curves(
     from assay._core import InputError
     from assay.curves import group_series, learning_curve
 
-    table = _responses(paths, store_path, collect_read_options(kwargs))
+    result = load_result(paths, store_path, collect_read_options(kwargs))
+    table = result.responses
+    if table.num_rows == 0 and result.aggregates.num_rows:  # harness summaries only (issue 15)
+        _summary_curves(result, task, metric, confidence_level, as_json)
+        return
     m = _matrix(table, task, metric)
     pairs = table.select(["model", "step"]).group_by(["model", "step"]).aggregate([]).to_pylist()
     steps_of = {}
@@ -252,5 +257,65 @@ def curves(
             f"{r['run']} on {m.task} ({m.metric}): {r['n']:,} items; last-{r['n_last']} noise SD "
             f"{_pct(r['noise_sd'])} vs sampling SE {_pct(r['sampling_se'])} points",
             ["step", "checkpoint", "score", f"{level} CI", "change", "adjusted p", "outlier"],
+            rows,
+        )
+
+
+def _summary_curves(result, task, metric, confidence_level, as_json) -> None:
+    """`assay curves` on checkpoint series the harness summarised (no per-item rows)."""
+    import numpy as np
+
+    from assay._core import InputError
+    from assay.curves import aggregate_series, series_curve
+
+    series = aggregate_series(
+        result.aggregates.to_pydict(),
+        tasks=None if task is None else [task],
+        metrics=None if metric is None else [metric],
+        min_points=2,
+    )
+    keys = sorted({(s.task, s.metric) for s in series})
+    if not keys:
+        raise InputError(
+            "no checkpoint series (2 or more steps of one model) in the harness summaries"
+            + ("" if task is None else f" of task {task!r}")
+            + "; give the step in the model's revision (stepN) or --step-pattern."
+        )
+    if len(keys) > 1:
+        shown = ", ".join(f"{t}/{m}" for t, m in keys[:8]) + (", ..." if len(keys) > 8 else "")
+        raise InputError(
+            f"several tasks and metrics have series; choose with --task/--metric: {shown}."
+        )
+    out = []
+    for s in series:
+        res = series_curve(s, confidence_level=confidence_level)
+        out.append({
+            "run": s.model, "steps": res.steps.tolist(), "estimate": res.estimate.tolist(),
+            "ci_low": res.ci_low.tolist(), "ci_high": res.ci_high.tolist(),
+            "step_pvalues_adjusted": res.step_pvalues_adjusted.tolist(),
+            "outlier_steps": list(res.outlier_steps), "noise_sd": res.noise_sd,
+            "sampling_se": res.sampling_se, "n_last": res.n_last, "method": list(res.method),
+            "note": res.note,
+        })  # fmt: skip
+    if as_json:
+        echo_json({"version": JSON_VERSION, "task": keys[0][0], "metric": keys[0][1],
+                   "source": "harness summaries (unpaired)", "runs": out})  # fmt: skip
+        return
+    level = f"{100 * confidence_level:g}%"
+    for r in out:
+        flagged = set(r["outlier_steps"])
+        rows = []
+        for i, step in enumerate(r["steps"]):
+            change = "" if i == 0 else f"{100 * (r['estimate'][i] - r['estimate'][i - 1]):+.2f}"
+            p = "" if i == 0 else r["step_pvalues_adjusted"][i - 1]
+            rows.append([
+                f"{step:g}", _pct(r["estimate"][i]), f"{_pct(r['ci_low'][i])} to {_pct(r['ci_high'][i])}",
+                change, "" if p == "" or p is None or not np.isfinite(p) else f"{p:.4f}",
+                "yes" if step in flagged else "",
+            ])  # fmt: skip
+        _print(
+            f"{r['run']} on {keys[0][0]} ({keys[0][1]}), from the harness's summaries (unpaired); "
+            f"last-{r['n_last']} noise SD {_pct(r['noise_sd'])} vs sampling SE {_pct(r['sampling_se'])} points",
+            ["step", "score", f"{level} CI", "change", "adjusted p", "outlier"],
             rows,
         )
