@@ -194,17 +194,11 @@ def _best_group(mu: np.ndarray, better: np.ndarray, names: tuple[str, ...]) -> t
     return tuple(names[j] for j in order if not better[j, best])
 
 
-def _compute_ranks(p: _Models, level: float, n_resamples: int, top_k: int, rng) -> RankResult:
-    x, m = p.x, p.x.shape[0]
-    mu = x.mean(axis=1)
-    boot = _bootstrap_means(x, n_resamples=n_resamples, rng=rng, clusters=p.codes)  # (B, m)
-    cov = np.cov(boot, rowvar=False)
-    var = np.diag(cov)[:, None] + np.diag(cov)[None, :] - 2.0 * cov
-    se = np.sqrt(np.clip(var, 0.0, None))
-    se[se < 1e-12 * (1.0 + np.abs(mu).max())] = 0.0
-    crit = float(np.quantile(_max_deviation(boot, mu, se), level))
-    gap = mu[None, :] - mu[:, None]  # gap[i, j] = mu_j - mu_i
-    better = (se > 0) & (gap - crit * se > 0)
+def _rank_result(
+    p: _Models, boot: np.ndarray, better: np.ndarray, top_k: int, level: float, **info
+) -> RankResult:
+    """A :class:`RankResult` from the ``better`` relation; P(best) and P(top-k) from ``boot``."""
+    mu, m = p.x.mean(axis=1), p.x.shape[0]
     is_max = boot == boot.max(axis=1, keepdims=True)
     p_best = np.mean(is_max / is_max.sum(axis=1, keepdims=True), axis=0)
     ranks_min = sps.rankdata(-boot, method="min", axis=1)
@@ -213,9 +207,24 @@ def _compute_ranks(p: _Models, level: float, n_resamples: int, top_k: int, rng) 
         rank_low=1 + better.sum(axis=1), rank_high=m - better.sum(axis=0),
         p_best=p_best, p_top_k=np.mean(ranks_min <= top_k, axis=0), top_k=top_k,
         tie_groups=_tiers(mu, better, p.names), best_group=_best_group(mu, better, p.names),
-        better=better, critical_value=crit,
-        confidence_level=level, method="bootstrap-max-t" + ("" if p.codes is None else "-cluster"),
-        n=int(x.shape[1]), n_resamples=n_resamples,
+        better=better, confidence_level=level, n=int(p.x.shape[1]), n_resamples=boot.shape[0],
+        **info,
+    )  # fmt: skip
+
+
+def _compute_ranks(p: _Models, level: float, n_resamples: int, top_k: int, rng) -> RankResult:
+    mu = p.x.mean(axis=1)
+    boot = _bootstrap_means(p.x, n_resamples=n_resamples, rng=rng, clusters=p.codes)  # (B, m)
+    cov = np.cov(boot, rowvar=False)
+    var = np.diag(cov)[:, None] + np.diag(cov)[None, :] - 2.0 * cov
+    se = np.sqrt(np.clip(var, 0.0, None))
+    se[se < 1e-12 * (1.0 + np.abs(mu).max())] = 0.0
+    crit = float(np.quantile(_max_deviation(boot, mu, se), level))
+    gap = mu[None, :] - mu[:, None]  # gap[i, j] = mu_j - mu_i
+    better = (se > 0) & (gap - crit * se > 0)
+    return _rank_result(
+        p, boot, better, top_k, level, critical_value=crit,
+        method="bootstrap-max-t" + ("" if p.codes is None else "-cluster"),
         n_clusters=None if p.codes is None else int(p.codes.max()) + 1,
     )  # fmt: skip
 
@@ -227,21 +236,10 @@ def _compute_ranks_from_tests(
 
     P(best) and P(top-k) stay bootstrap shares (descriptive: see :class:`RankResult`).
     """
-    x, m = p.x, p.x.shape[0]
-    mu = x.mean(axis=1)
-    better = better_matrix(pw)
-    boot = _bootstrap_means(x, n_resamples=n_resamples, rng=rng, clusters=p.codes)
-    is_max = boot == boot.max(axis=1, keepdims=True)
-    p_best = np.mean(is_max / is_max.sum(axis=1, keepdims=True), axis=0)
-    ranks_min = sps.rankdata(-boot, method="min", axis=1)
-    return RankResult(
-        models=p.names, estimate=mu, rank=sps.rankdata(-mu, method="min").astype(int),
-        rank_low=1 + better.sum(axis=1), rank_high=m - better.sum(axis=0),
-        p_best=p_best, p_top_k=np.mean(ranks_min <= top_k, axis=0), top_k=top_k,
-        tie_groups=_tiers(mu, better, p.names), best_group=_best_group(mu, better, p.names),
-        better=better, critical_value=math.nan, confidence_level=level,
-        method=f"pairwise-{pw.test}-{pw.adjust}", n=int(x.shape[1]), n_resamples=n_resamples,
-        n_clusters=pw.n_clusters,
+    boot = _bootstrap_means(p.x, n_resamples=n_resamples, rng=rng, clusters=p.codes)
+    return _rank_result(
+        p, boot, better_matrix(pw), top_k, level, critical_value=math.nan,
+        method=f"pairwise-{pw.test}-{pw.adjust}", n_clusters=pw.n_clusters,
     )  # fmt: skip
 
 
