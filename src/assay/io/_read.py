@@ -147,8 +147,15 @@ def read(
         where = ", ".join(str(p) for p in paths)
         raise InputError(
             f"found no results in {where}"
-            + (f" (skipped: {', '.join(skipped[:5])})" if skipped else "")
+            + (
+                f" (skipped, no known format: {', '.join(skipped[:5])})"
+                if skipped
+                else " (no file of a known format there)"
+            )
             + (f"; {orphans[0]}" if orphans else "")
+            + ". Looked for: lm-evaluation-harness results_*.json (with samples_*.jsonl), Inspect "
+            ".eval/.json logs, HELM run folders, lighteval results and details, OpenAI evals "
+            "JSONL, and CSV/JSONL/Parquet tables."
         )
     results, same = merge_same_logs(results)
     merged = concat_results(results)
