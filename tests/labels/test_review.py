@@ -276,3 +276,16 @@ def test_review_counts_only_rows_with_a_verdict(tmp_path, mmlu):
     rows[0]["verdict"] = "ok"
     table, summary = apply_review(mmlu, _write_review(tmp_path / "r.csv", rows))
     assert summary.reviewed == 1 and "1 item verdict(s)" in summary.note()
+
+
+def test_ranking_stability_leaves_confirmed_items_alone():
+    # issue 23: the 'relabel' scenario relabelled items a human had confirmed correct
+    from assay.labels import audit_items, ranking_stability
+
+    preds = [list("ABBD"), list("ABBD"), list("ABBC"), list("ACBD"), list("BBBD")]
+    audit = audit_items(preds, list("ABCD"), method="vote", n_choices=4, error_correlation=0)
+    top = audit.items[audit.order[0]]
+    plain = ranking_stability(audit, scenario="relabel")
+    kept = ranking_stability(audit, scenario="relabel", confirmed=[top])
+    assert plain.k == 1 and kept.k == 0
+    assert kept.score_after.tolist() == kept.score_before.tolist()  # nothing relabelled

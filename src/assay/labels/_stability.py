@@ -204,6 +204,7 @@ def ranking_stability(
     top: int = 10,
     adjust: str = "holm",
     alpha: float = 0.05,
+    confirmed: Any = None,
 ) -> StabilityResult:
     """Re-score and re-rank models after removing the top-k suspects or relabelling them.
 
@@ -222,6 +223,9 @@ def ranking_stability(
     adjust : str, default 'holm'
         Multiple-comparison adjustment over all pairs (:func:`assay.stats.adjust_pvalues`).
     alpha : float, default 0.05
+    confirmed : sequence of str, optional
+        Items a human reviewer confirmed correct (``assay report --review``): they are never
+        removed or relabelled, whatever their suspicion (``k`` counts the suspects handled).
 
     Returns
     -------
@@ -273,6 +277,10 @@ def ranking_stability(
             )
         chosen = np.array([audit.models.index(m) for m in names])
     suspects = audit.order[:k]
+    if confirmed is not None:
+        ok = {str(x) for x in confirmed}
+        suspects = np.array([i for i in suspects if str(audit.items[i]) not in ok], dtype=np.int64)
+        k = int(suspects.size)
     before = right[chosen].astype(np.float64)
     if scenario == "remove":
         keep = np.ones(audit.n_items, dtype=bool)

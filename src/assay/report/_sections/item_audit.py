@@ -35,9 +35,11 @@ def _tasks(ctx: ReportContext) -> list[tuple[str, str]]:
     return sorted(best.items())[:MAX_TASKS]
 
 
-def _stability_block(result, scenario: str, ctx: ReportContext) -> dict:
+def _stability_block(result, scenario: str, ctx: ReportContext, task: str) -> dict:
+    verdicts = {} if ctx.review is None else ctx.review.verdicts
+    confirmed = [item for (t, item), v in verdicts.items() if t == task and v == "ok"]
     st = ranking_stability(result, scenario=scenario, top=TOP_MODELS, adjust=ctx.options.adjust,
-                           alpha=ctx.options.alpha)  # fmt: skip
+                           alpha=ctx.options.alpha, confirmed=confirmed or None)  # fmt: skip
     models = [
         {
             "model": m,
@@ -85,7 +87,7 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
         "n_open": result.n_suspects - n_ok,
     }  # fmt: skip
     if result.n_suspects and len(result.models) >= 2 and result.n_suspects <= result.n_items - 2:
-        block["stability"] = [_stability_block(result, sc, ctx) for sc in ("remove", "relabel")]
+        block["stability"] = [_stability_block(result, sc, ctx, task) for sc in ("remove", "relabel")]
     return block
 
 
