@@ -51,3 +51,25 @@ def test_without_text_the_report_says_so():
     row = model.section("comparisons").data["tasks"][0]["rows"][0]
     assert row["flip_texts"] and all(f["question"] is None for f in row["flip_texts"])
     assert "The logs carry no question text for this item." in render_html(model)
+
+
+def test_irt_flagged_items_show_their_question():
+    rng = np.random.default_rng(2)
+    b = ResponseBuilder()
+    runs = []
+    ability = np.linspace(-1, 1, 8)
+    difficulty = rng.normal(0, 1, 80)
+    for k in range(8):
+        model = f"m{k}"
+        runs.append(
+            RunInfo(run_id=model, model=model, task="qa", harness="t", source="mem", sha256="0")
+        )
+        p = 1 / (1 + np.exp(-(ability[k] - difficulty)))
+        right = rng.random(80) < p
+        right[:3] = False  # three items no model solves: flagged, a person should look
+        for i in range(80):
+            b.add(model=model, task="qa", item=str(i), metric="acc", score=float(right[i]),
+                  run_id=model, input=f"What is item {i}?" if k == 0 else None)  # fmt: skip
+    model = build_report(ReadResult.from_parts(b, runs), sections=("irt",))
+    flagged = model.section("irt").data["tasks"][0]["flagged"]
+    assert flagged and all(r["question"] == f"What is item {r['item']}?" for r in flagged)

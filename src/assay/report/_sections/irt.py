@@ -39,6 +39,12 @@ def _severity(row: dict) -> tuple:
     return (first, a if first <= 1 else -(row["outfit"] or 0.0), row["item"])
 
 
+def _with_text(ctx: ReportContext, task: str, rows: list[dict]) -> list[dict]:
+    """Flagged items with their question, where the logs carry it (a person must judge them)."""
+    text = ctx.item_text(task)
+    return [{**r, "question": text.get(str(r["item"]))} for r in rows]
+
+
 def _block(
     ctx: ReportContext, task: str, metric: str, key: str
 ) -> tuple[dict, dict[str, str]] | None:
@@ -122,7 +128,7 @@ def _block(
         "n_flagged": au.n_flagged,
         "flag_counts": {k: counts.get(k, 0) for k in _ORDER},
         "flag_error_rates": au.flag_error_rates,
-        "flagged": flagged[:MAX_ROWS],
+        "flagged": _with_text(ctx, task, flagged[:MAX_ROWS]),
         "n_flagged_shown": min(len(flagged), MAX_ROWS),
         "worst": [r["item"] for r in worst],
         "abilities": abilities,
