@@ -106,7 +106,41 @@ def _model_block(ctx: ReportContext, m: ScoreMatrix, model: str, preds: np.ndarr
     block["curve"]["n_omitted"] += int((~answered).sum())
     mine = None if preds is None else preds[m.models.index(model)][answered]
     block["consistency"] = _consistency_row(ctx, m, model, row[answered], mine)
+    block["by_k"] = _by_k(ctx, m, model, row[answered], mine, curve.to_dict()["k"])
     return block
+
+
+def _by_k(ctx: ReportContext, m: ScoreMatrix, model: str, correct, answers, ks) -> list[dict]:
+    """pass^k (all k right: reliability) and maj@k (the majority answer of k is right) at each k,
+    with in-range intervals (:func:`assay.stats.bounded_interval` around each estimate's SE)."""
+    from assay.sampling import maj_at_k, pass_hat_k
+    from assay.stats import bounded_interval
+
+    level = ctx.options.confidence_level
+    out = []
+    for k in ks:
+        row = {"k": int(k)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            try:
+                r = pass_hat_k(correct, int(k), confidence_level=level, missing="omit")
+                lo, hi = bounded_interval(r.estimate, r.se, r.n, confidence_level=level)
+                row["pass_hat_k"] = {"estimate": r.estimate, "ci_low": float(lo), "ci_high": float(hi),
+                                     "n": r.n}  # fmt: skip
+            except AssayError:
+                row["pass_hat_k"] = None
+            row["maj_at_k"] = None
+            if answers is not None and k >= 2:
+                try:
+                    v = maj_at_k(answers, correct, int(k), n_draws=200, confidence_level=level,
+                                 missing="omit", rng=ctx.rng(f"maj/{m.task}/{model}/{k}"))  # fmt: skip
+                    lo, hi = bounded_interval(v.estimate, v.se, v.n, confidence_level=level)
+                    row["maj_at_k"] = {"estimate": v.estimate, "ci_low": float(lo), "ci_high": float(hi),
+                                       "n": v.n, "exact": v.exact}  # fmt: skip
+                except AssayError:
+                    pass
+        out.append(row)
+    return out
 
 
 def _task_block(ctx: ReportContext, task: str, metric: str) -> tuple[dict | None, str | None]:
