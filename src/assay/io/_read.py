@@ -213,6 +213,8 @@ def _expand(path: Path, format: str | None, skipped: list[str]) -> Iterable[tupl
             )
         yield name, path
         return
+    if not path.is_dir():  # a device, a pipe or a socket: not something to read results from
+        raise InputError("is neither a file nor a folder", path=str(path))
     name = format if format in ("helm",) else detect_format(path)
     if name is not None:
         yield name, path
