@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_wheel_carries_every_data_file_and_the_license(tmp_path):
-    if not (ROOT / "pyproject.toml").exists():
-        pytest.skip("needs a source checkout")
+    # the tests live in the source checkout, so its pyproject.toml is always there
+    assert (ROOT / "pyproject.toml").exists()
     src = tmp_path / "tree"
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -116,34 +115,37 @@ def test_sigkill_then_resume_gives_the_same_result(tmp_path, he_texts, one_file)
         *extra,
     ]
     out = tmp_path / "killed"
-    marker = tmp_path / "two-ranges-done"
-    # The child pauses (forever) once two ranges are recorded and says so with a marker file:
-    # the parent kills it then, mid-scan, whatever the machine's load (no timing involved).
+    # The child pauses (forever) once two ranges are recorded and says so by writing one byte to
+    # a pipe; the parent blocks on that pipe and kills the child then, mid-scan, whatever the
+    # machine's load. No clock is involved: if the child exits instead, the read returns EOF.
+    ready_r, ready_w = os.pipe()
     child = (
-        "import sys, time, pathlib\n"
+        "import os, sys, time\n"
         "from assay.pipelines import _manifest\n"
         "record = _manifest.Manifest.record\n"
         "def paused(self, i, result):\n"
         "    record(self, i, result)\n"
         "    if self.n_done >= 2:\n"
-        f"        pathlib.Path({str(marker)!r}).touch()\n"
+        f"        os.write({ready_w}, b'x')\n"
         "        while True: time.sleep(60)\n"
         "_manifest.Manifest.record = paused\n"
         "from assay.cli import main\n"
         "sys.argv = ['assay', *sys.argv[1:]]\n"
         "main()\n"
     )
+    err = open(tmp_path / "child.err", "wb")  # a file, not a pipe: the child never blocks on it
     proc = subprocess.Popen(
         [sys.executable, "-c", child, *cmd[3:], "--out", str(out)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=err,
+        pass_fds=(ready_w,),
     )
+    os.close(ready_w)
+    paused = os.read(ready_r, 1)
+    os.close(ready_r)
+    err.close()
     manifest = out / "manifest.json"
-    give_up = time.time() + 600  # a safety stop for a broken child, not a synchronisation
-    while not marker.exists():
-        assert proc.poll() is None, proc.stderr.read().decode()  # it must pause, not finish
-        assert time.time() < give_up, "the scan never recorded two ranges"
-        time.sleep(0.05)
+    assert paused == b"x", (tmp_path / "child.err").read_text()  # it must pause, not finish
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     state = json.loads(manifest.read_text())
