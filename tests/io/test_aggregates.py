@@ -7,7 +7,6 @@ output: tests/data/pythia (2023 layout) and tests/data/logs/lm_eval (2024-2026 l
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -116,29 +115,9 @@ def test_2026_layout_custom_and_corpus_metrics_and_groups():
     assert belief["run_id"] in item_runs
 
 
-def test_a_run_whose_only_metric_is_corpus_level_reads(tmp_path: Path):
+def test_a_run_whose_only_metric_is_corpus_level_reads(corpus_f1_only_run: Path):
     """Issue 15: a run whose only metric is a corpus-level F1 read as zero groups and vanished."""
-    out = tmp_path / "only_f1"
-    shutil.copytree(NEGO, out)
-    path = out / "results_2026-07-08T18-15-33.115417.json"
-    data = json.loads(path.read_text())
-    keep = "negotiationtom_intention"
-    data["results"] = {keep: {k: v for k, v in data["results"][keep].items() if "f1" in k}}
-    for key in ("configs", "n-samples", "higher_is_better", "versions", "n-shot"):
-        data[key] = {keep: data[key][keep]}
-    data["configs"][keep]["metric_list"] = data["configs"][keep]["metric_list"][:2]
-    data.pop("groups")
-    data["group_subtasks"] = {keep: []}
-    path.write_text(json.dumps(data))
-    for other in out.glob("samples_*"):
-        if keep not in other.name:
-            other.unlink()
-            continue
-        rows = [json.loads(line) for line in other.read_text().splitlines()]
-        for row in rows:
-            row.pop("exact_match")
-            row["metrics"] = ["micro_f1", "macro_f1"]
-        other.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path = corpus_f1_only_run
     res = assay.read(path)
     assert res.responses.num_rows == 0  # no per-item score: F1 rows are (gold, pred) pairs
     assert sorted(res.aggregates["metric"].to_pylist()) == ["macro_f1,none", "micro_f1,none"]

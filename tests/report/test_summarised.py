@@ -8,7 +8,6 @@ negotiationtom logs, as in tests/io/test_aggregates.py).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -58,21 +57,9 @@ def test_pythia_checkpoints_give_training_curves_and_the_files_values(pythia_rep
     assert any("per-item logs" in h["text"] for h in model.headline)
 
 
-def test_a_run_with_only_a_corpus_level_metric_is_named_with_what_can_be_said(tmp_path):
-    out = tmp_path / "only_f1"
-    shutil.copytree(NEGO, out)
-    path = out / "results_2026-07-08T18-15-33.115417.json"
-    data = json.loads(path.read_text())
+def test_a_run_with_only_a_corpus_level_metric_is_named_with_what_can_be_said(corpus_f1_only_run):
+    path = corpus_f1_only_run
     keep = "negotiationtom_intention"
-    data["results"] = {keep: {k: v for k, v in data["results"][keep].items() if "f1" in k}}
-    for key in ("configs", "n-samples", "higher_is_better", "versions", "n-shot"):
-        data[key] = {keep: data[key][keep]}
-    data["configs"][keep]["metric_list"] = data["configs"][keep]["metric_list"][:2]
-    data.pop("groups")
-    data["group_subtasks"] = {keep: []}
-    path.write_text(json.dumps(data))
-    for other in out.glob("samples_*"):
-        other.unlink()
     model = build_report(assay.read(path), options=ReportOptions(n_resamples=200))
     text = " ".join(h["text"] for h in model.headline)
     assert keep in text and "does not recompute" in text and "--log_samples" in text
