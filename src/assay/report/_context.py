@@ -239,6 +239,34 @@ class ReportContext:
         cols = [t.column(c).to_pylist() for c in ("model", "item", "prediction", "target")]
         return {(m, i): (p, g) for m, i, p, g in zip(*cols, strict=True)}
 
+    @functools.cached_property
+    def aggregate_only(self) -> pa.Table | None:
+        """Task-level aggregate rows whose (model, task, metric) has no per-item score (computed
+        once; the summarised-results and training-curves sections both read it)."""
+        agg = getattr(self.result, "aggregates", None)
+        if agg is None or agg.num_rows == 0:
+            return None
+        agg = agg.filter(pc.equal(agg.column("level"), "task"))
+        if self.responses.num_rows:
+            have = {
+                (r["run_id"], r["task"], r["metric"])
+                for r in self.responses.select(["run_id", "task", "metric"])
+                .group_by(["run_id", "task", "metric"])
+                .aggregate([])
+                .to_pylist()
+            }
+            keep = [
+                (r, t, m) not in have
+                for r, t, m in zip(
+                    agg.column("run_id").to_pylist(),
+                    agg.column("task").to_pylist(),
+                    agg.column("metric").to_pylist(),
+                    strict=True,
+                )
+            ]
+            agg = agg.filter(pa.array(keep, pa.bool_()))
+        return agg if agg.num_rows else None
+
     def column_present(self, name: str) -> int:
         """How many rows have a non-null value in ``name``."""
         col = self.responses.column(name)

@@ -43,22 +43,25 @@ def _pairs(models: list[str], means: np.ndarray, ctx: ReportContext) -> tuple[li
     return [(m, best) for m in models if m != best], f"the best model ({best}) against each other"
 
 
-def _pair_row(pw: PairwiseResult, a: str, b: str) -> dict:
-    """Row ``b - a`` of the all-pairs result (which lists each pair once, in model order)."""
-    for k, (x, y) in enumerate(zip(pw.model_a, pw.model_b, strict=True)):
-        if (x, y) == (a, b) or (x, y) == (b, a):
-            sign = 1.0 if (x, y) == (a, b) else -1.0
-            lo, hi = float(pw.ci_low[k]), float(pw.ci_high[k])
-            return {
-                "estimate": sign * float(pw.estimate[k]),
-                "ci_low": lo if sign > 0 else -hi,
-                "ci_high": hi if sign > 0 else -lo,
-                "se": float(pw.se[k]),
-                "pvalue": float(pw.pvalue[k]),
-                "pvalue_adjusted": float(pw.pvalue_adjusted[k]),
-                "reject": bool(pw.reject[k]),
-            }
-    raise KeyError((a, b))
+def _pair_index(pw: PairwiseResult) -> dict[tuple[str, str], int]:
+    """Row of each pair in the all-pairs result (which lists each pair once, in model order)."""
+    return {(x, y): k for k, (x, y) in enumerate(zip(pw.model_a, pw.model_b, strict=True))}
+
+
+def _pair_row(pw: PairwiseResult, index: dict[tuple[str, str], int], a: str, b: str) -> dict:
+    """Row ``b - a`` of the all-pairs result (the pair may be listed as ``(b, a)``)."""
+    sign = 1.0 if (a, b) in index else -1.0
+    k = index[(a, b)] if sign > 0 else index[(b, a)]
+    lo, hi = float(pw.ci_low[k]), float(pw.ci_high[k])
+    return {
+        "estimate": sign * float(pw.estimate[k]),
+        "ci_low": lo if sign > 0 else -hi,
+        "ci_high": hi if sign > 0 else -lo,
+        "se": float(pw.se[k]),
+        "pvalue": float(pw.pvalue[k]),
+        "pvalue_adjusted": float(pw.pvalue_adjusted[k]),
+        "reject": bool(pw.reject[k]),
+    }
 
 
 def verdict_kind(row: dict) -> str:
@@ -118,10 +121,11 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> dict:
     block.update(scheme=scheme, test=pw.test, n_pairs=len(pw.model_a))
     items = common.item_scores()
     index = {m: k for k, m in enumerate(common.models)}
+    pair_index = _pair_index(pw)
     block["n_detailed"] = min(len(pairs), MAX_DETAILED_PAIRS)
     for k, (a, b) in enumerate(pairs):
         row = {"model_a": a, "model_b": b, "n": common.n_items, "test": pw.test}
-        row.update(_pair_row(pw, a, b))
+        row.update(_pair_row(pw, pair_index, a, b))
         row["kind"] = verdict_kind(row)
         if k >= MAX_DETAILED_PAIRS:  # verdict from the all-pairs tests; flips counted directly
             d = items[index[b]] - items[index[a]]

@@ -189,9 +189,8 @@ def _series_blocks(ctx: ReportContext) -> tuple[list[dict], list[str]]:
     """Training curves from the harness's summaries (no per-item rows): one block per task and
     metric in [0, 1], one run per model; points with intervals from the reported values."""
     from assay.curves import aggregate_series, series_curve
-    from assay.report._sections.summarised import aggregate_only
 
-    agg = aggregate_only(ctx)
+    agg = ctx.aggregate_only
     if agg is None or agg.column("step").null_count == agg.num_rows:
         return [], []
     series = [

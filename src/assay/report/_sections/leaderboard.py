@@ -16,7 +16,7 @@ from assay.report._context import ReportContext, TaskClaims
 from assay.report._figures import forest_plot
 from assay.report._model import SectionModel
 from assay.report._sections._common import level_pct
-from assay.stats import clustered_mean_ci, mean_ci, power_from_data
+from assay.stats import bounded_interval, clustered_mean_ci, mean_ci, power_from_data
 
 ID = "leaderboard"
 TITLE = "Leaderboard"
@@ -61,8 +61,6 @@ def _clustered(matrix: ScoreMatrix, level: float) -> dict[str, dict] | None:
                 continue
         lo, hi = r.ci_low, r.ci_high
         if bounded:
-            from assay.stats import bounded_interval
-
             lo, hi = (
                 float(v)
                 for v in bounded_interval(

@@ -28,33 +28,6 @@ MAX_TASKS = 40
 """Tasks shown with a table each; the rest are counted (every value is in the JSON)."""
 
 
-def aggregate_only(ctx: ReportContext) -> pa.Table | None:
-    """Task-level aggregate rows whose (model, task, metric) has no per-item score."""
-    agg = getattr(ctx.result, "aggregates", None)
-    if agg is None or agg.num_rows == 0:
-        return None
-    agg = agg.filter(pc.equal(agg.column("level"), "task"))
-    if ctx.responses.num_rows:
-        have = {
-            (r["run_id"], r["task"], r["metric"])
-            for r in ctx.responses.select(["run_id", "task", "metric"])
-            .group_by(["run_id", "task", "metric"])
-            .aggregate([])
-            .to_pylist()
-        }
-        keep = [
-            (r, t, m) not in have
-            for r, t, m in zip(
-                agg.column("run_id").to_pylist(),
-                agg.column("task").to_pylist(),
-                agg.column("metric").to_pylist(),
-                strict=True,
-            )
-        ]
-        agg = agg.filter(pa.array(keep, pa.bool_()))
-    return agg if agg.num_rows else None
-
-
 def _latest_checkpoints(t: pa.Table) -> tuple[pa.Table, int]:
     """Each model's latest checkpoint (the training-curves section shows every step)."""
     steps = t.column("step").to_pylist()
@@ -139,7 +112,7 @@ def _headline(blocks: list[dict], harnesses: list[str]) -> list[str]:
 
 
 def build(ctx: ReportContext) -> SectionModel:
-    agg = aggregate_only(ctx)
+    agg = ctx.aggregate_only
     findings = _findings(ctx)
     if agg is None and not findings:
         return SectionModel(
