@@ -22,7 +22,10 @@ What it writes (under src/assay/datasets/data/):
   nearest neighbour, field ``text``, deduplicated), ``humaneval_codealpaca_pairs.jsonl`` (the 164
   (test, train, LLM verdict) pairs of the llm-decontaminator database, unchanged fields),
   ``humaneval_rephrased_python.jsonl`` (llm-decontaminator's Python rephrasing of each HumanEval
-  problem, made to evade n-gram checks: a corpus whose contamination is known, 164 of 164).
+  problem, made to evade n-gram checks: a corpus whose contamination is known, 164 of 164),
+  ``embeddings.npz`` (all-MiniLM-L6-v2 embeddings of the HumanEval items and the corpus, float16,
+  from :func:`assay.pipelines.save_embeddings`; needs ``assay[embed]`` to build; equal to the
+  model's output up to float arithmetic, not byte for byte across machines).
 - ``LICENSE-pythia`` and the attribution text stay hand-written in ``ATTRIBUTION.md``.
 
 Run: python scripts/build_demo_data.py [SHARED_DATA_DIR]
@@ -232,6 +235,21 @@ def build_contamination(shared: Path) -> None:
             for i, p in enumerate(pairs)
         ],
     )
+    build_embeddings(dst)
+
+
+def build_embeddings(dst: Path) -> None:
+    """The demo scan's embeddings (all-MiniLM-L6-v2, float16), so the demo's embedding stage
+    needs no model time: the HumanEval texts as the report indexes them, and the corpus texts."""
+    from assay import datasets
+    from assay.pipelines import CorpusOptions, index_from_responses, iter_batches, save_embeddings
+
+    index = index_from_responses(datasets.humaneval(), preset="gpt3")
+    corpus = [
+        t for b in iter_batches(str(dst / "codealpaca.jsonl"), CorpusOptions()) for t in b.texts
+    ]
+    n = save_embeddings([*index.inputs, *corpus], str(dst / "embeddings.npz"))
+    print(f"wrote contamination/embeddings.npz ({n} texts)")
 
 
 def _jsonl(path: Path, rows: list[dict]) -> None:

@@ -234,6 +234,13 @@ def index_cmd(
     "--embed", is_flag=True, help="Embedding stage (all-MiniLM-L6-v2, offline; assay[embed])."
 )
 @click.option("--embed-k", type=int, default=20, show_default=True)
+@click.option(
+    "--embed-cache",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Precomputed embeddings (assay.pipelines.save_embeddings): texts found there are not "
+    "encoded again. Implies --embed.",
+)
 @click.option("--embedding-threshold", type=float, default=0.8, show_default=True)
 @click.option(
     "--min-share",
@@ -289,6 +296,7 @@ def scan(
     scheduler,
     embed,
     embed_k,
+    embed_cache,
     embedding_threshold,
     min_share,
     judge_url,
@@ -343,8 +351,9 @@ def scan(
             text_unit=text_unit,
             range_bytes=max(1, int(range_mib * 2**20)),
         ),
-        embed=embed,
+        embed=embed or embed_cache is not None,
         embed_k=embed_k,
+        embed_cache=embed_cache,
     )
     result = run_scan(
         list(corpus),

@@ -134,6 +134,19 @@ def _run(
     help="Field of a corpus record with its text.",
 )
 @click.option(
+    "--corpus-embed",
+    is_flag=True,
+    help="Also run the embedding stage on the corpus and estimate how many items were rephrased "
+    "into it (assay[embed]).",
+)
+@click.option(
+    "--corpus-embed-cache",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Precomputed embeddings (assay.pipelines.save_embeddings) for the embedding stage; "
+    "implies --corpus-embed.",
+)
+@click.option(
     "--contamination-scan",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
@@ -164,6 +177,8 @@ def report(
     review,
     corpus,
     corpus_text_field,
+    corpus_embed,
+    corpus_embed_cache,
     contamination_scan,
     irt_subset_sizes,
     **kwargs,
@@ -179,6 +194,8 @@ def report(
     options_kw = dict(
         corpus=tuple(corpus),
         corpus_text_field=corpus_text_field,
+        corpus_embed=corpus_embed or corpus_embed_cache is not None,
+        corpus_embed_cache=corpus_embed_cache,
         contamination_scan=contamination_scan,
         baseline=baseline,
         seed=seed,

@@ -20,6 +20,7 @@ __all__ = [
     "DemoInputs",
     "calibration_result",
     "codealpaca_corpus",
+    "demo_embeddings",
     "cruxeval",
     "cruxeval_reported",
     "cruxeval_result",
@@ -214,6 +215,20 @@ def codealpaca_corpus() -> Path:
     return _fs_path("contamination/codealpaca.jsonl")
 
 
+def demo_embeddings() -> Path:
+    """Precomputed all-MiniLM-L6-v2 embeddings of the HumanEval items and the CodeAlpaca corpus.
+
+    Returns
+    -------
+    pathlib.Path
+        ``contamination/embeddings.npz`` (:func:`assay.pipelines.save_embeddings`, float16): the
+        demo's scan takes its embeddings from here, so its embedding stage and rephrase estimate
+        run in the demo without loading the model (or without ``assay[embed]`` installed).
+        Rebuilt by ``scripts/build_demo_data.py``; a test checks it against the model.
+    """
+    return _fs_path("contamination/embeddings.npz")
+
+
 def humaneval_rephrased_corpus() -> Path:
     """A JSONL corpus whose contamination is known: a rephrasing of every HumanEval problem.
 
@@ -293,6 +308,8 @@ class DemoInputs:
         :func:`codealpaca_corpus`: a JSONL corpus, text in the ``text`` field.
     contamination_pairs : pyarrow.Table
         :func:`humaneval_codealpaca_pairs`: the paper's evidence (LLM-judged rephrasings).
+    embeddings : pathlib.Path
+        :func:`demo_embeddings`: the scan's embeddings, precomputed.
     rephrased_corpus : pathlib.Path
         :func:`humaneval_rephrased_corpus`: a corpus with every item rephrased (known truth).
     sources : tuple of Source
@@ -304,6 +321,7 @@ class DemoInputs:
     contamination_items: pa.Table
     corpus: Path
     contamination_pairs: pa.Table
+    embeddings: Path
     rephrased_corpus: Path
     sources: tuple[Source, ...]
 
@@ -316,6 +334,7 @@ def demo_inputs() -> DemoInputs:
         contamination_items=humaneval(),
         corpus=codealpaca_corpus(),
         contamination_pairs=humaneval_codealpaca_pairs(),
+        embeddings=demo_embeddings(),
         rephrased_corpus=humaneval_rephrased_corpus(),
         sources=SOURCES,
     )

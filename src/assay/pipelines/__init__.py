@@ -7,6 +7,7 @@ Dask tasks, resumable from a manifest; the embedding and LLM-judge stages; decon
 
 from assay.pipelines._clean import CleanReport, write_clean_copy
 from assay.pipelines._corpus import Batch, CorpusOptions, corpus_format, expand_paths
+from assay.pipelines._embed import save_embeddings
 from assay.pipelines._index_io import (
     index_from_items_file,
     index_from_responses,
@@ -52,6 +53,7 @@ __all__ = [
     "plan_ranges",
     "read_items",
     "run_scan",
+    "save_embeddings",
     "save_index",
     "scan_corpus",
     "scan_range",

@@ -57,6 +57,9 @@ class ScanOptions:
         tail of unrelated documents from neighbours 2..k).
     keep_text_min : float, default 0.5
         Neighbours at least this similar keep up to 2,000 characters of text, for the judge.
+    embed_cache : str, optional
+        A file of precomputed embeddings (:func:`assay.pipelines.save_embeddings`): texts found
+        there are not encoded again (the model loads only for the rest).
     """
 
     corpus: CorpusOptions = CorpusOptions()
@@ -66,6 +69,7 @@ class ScanOptions:
     embed: bool = False
     embed_k: int = 20
     keep_text_min: float = 0.5
+    embed_cache: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -167,7 +171,7 @@ def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict
             top = top.merge(
                 cosine_topk(
                     item_embeddings,
-                    encode(batch.texts),
+                    encode(batch.texts, cache=options.embed_cache),
                     k=options.embed_k,
                     refs=refs,
                 )
@@ -250,7 +254,7 @@ def scan_corpus(
     if options.embed:
         from assay.pipelines._embed import encode
 
-        item_emb = encode(list(index.inputs))
+        item_emb = encode(list(index.inputs), cache=options.embed_cache)
     manifest = (
         Manifest.open(out, ranges, index.fingerprint, options.to_dict(), restart=restart)
         if out

@@ -89,6 +89,11 @@ class ReportOptions:
         The ``result.json`` of an earlier ``assay contamination scan --out``, instead of a corpus.
     contamination_preset : str, default 'gpt3'
         The n-gram recipe of the contamination scan.
+    corpus_embed : bool, default False
+        Also run the scan's embedding stage and its rephrase estimate (needs ``assay[embed]``
+        unless every text is in ``corpus_embed_cache``).
+    corpus_embed_cache : str, optional
+        Precomputed embeddings (:func:`assay.pipelines.save_embeddings`) for that stage.
     irt_subset_sizes : bool, default False
         In the IRT section, also say how many items would have told the same story
         (:func:`assay.irt.subset_sizes`: one IRT fit per model, minutes of CPU on MMLU-Pro).
@@ -105,6 +110,8 @@ class ReportOptions:
     corpus_text_field: str = "text"
     contamination_scan: str | None = None
     contamination_preset: str = "gpt3"
+    corpus_embed: bool = False
+    corpus_embed_cache: str | None = None
     irt_subset_sizes: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -227,17 +234,30 @@ class ReportContext:
         of a flip or a suspect needs to see beside the question."""
         if not items:
             return {}
+        t, model_codes, item_codes, model_dict, item_dict = self._answer_rows(task, metric)
+        want_m = np.flatnonzero(np.isin(model_dict, np.asarray(models, dtype=object)))
+        want_i = np.flatnonzero(np.isin(item_dict, np.asarray(items, dtype=object)))
+        rows = np.flatnonzero(np.isin(model_codes, want_m) & np.isin(item_codes, want_i))
+        t = t.take(pa.array(rows))
+        cols = [t.column(c).to_pylist() for c in ("model", "item", "prediction", "target")]
+        return {(m, i): (p, g) for m, i, p, g in zip(*cols, strict=True)}
+
+    @functools.cache  # noqa: B019 - the context lives for one report
+    def _answer_rows(self, task: str, metric: str) -> tuple:
+        """Sample-0 rows of (task, metric) with integer model and item codes, built once per task
+        (each flip list and suspect looks a few items up in it)."""
         r = self.responses
         mask = pc.and_(
             pc.and_(pc.equal(r.column("task"), task), pc.equal(r.column("metric"), metric)),
-            pc.and_(
-                pc.is_in(r.column("model"), pa.array(models, pa.string())),
-                pc.is_in(r.column("item"), pa.array(items, pa.string())),
-            ),
+            pc.equal(r.column("sample"), 0),
         )
-        t = r.filter(pc.and_(mask, pc.equal(r.column("sample"), 0)))
-        cols = [t.column(c).to_pylist() for c in ("model", "item", "prediction", "target")]
-        return {(m, i): (p, g) for m, i, p, g in zip(*cols, strict=True)}
+        t = r.filter(mask).select(["model", "item", "prediction", "target"])
+        codes, names = [], []
+        for name in ("model", "item"):
+            enc = pc.dictionary_encode(t.column(name)).combine_chunks()
+            codes.append(np.asarray(enc.indices.fill_null(-1), dtype=np.int64))
+            names.append(np.asarray(enc.dictionary.to_pylist(), dtype=object))
+        return t, codes[0], codes[1], names[0], names[1]
 
     @functools.cached_property
     def aggregate_only(self) -> pa.Table | None:
@@ -273,7 +293,9 @@ class ReportContext:
         return len(col) - col.null_count
 
     def models(self) -> list[str]:
-        return sorted(set(self.responses.column("model").to_pylist()))
+        return sorted(
+            v for v in pc.unique(self.responses.column("model")).to_pylist() if v is not None
+        )
 
     def steps_present(self) -> bool:
         return self.column_present("step") > 0

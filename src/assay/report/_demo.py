@@ -41,12 +41,19 @@ def demo_report_inputs(*, seed: int = 0) -> DemoReport:
     attribution.append(
         "Contamination evidence: the llm-decontaminator paper's LLM judge found HumanEval problems "
         f"rephrased in CodeAlpaca ({judged} of {pairs.num_rows} judged pairs ship with assay). "
-        "Rephrasings evade "
-        "n-gram and MinHash checks, which is what the demo's scan shows; install assay[embed] "
-        "for the embedding stage and its rephrase estimate."
+        "Rephrasings evade n-gram and MinHash checks; the demo's embedding stage (all-MiniLM-L6-v2 "
+        "embeddings precomputed and shipped with assay, so the demo needs no model time) and its "
+        "judge-free rephrase estimate are what can find them. Scanning your own corpus with "
+        "--corpus-embed needs assay[embed]."
     )
     result = dataclasses.replace(result, notes=[*attribution, *result.notes])
-    options = {"baseline": DEMO_BASELINE, "seed": seed, "corpus": (str(inputs.corpus),)}
+    options = {
+        "baseline": DEMO_BASELINE,
+        "seed": seed,
+        "corpus": (str(inputs.corpus),),
+        "corpus_embed": True,
+        "corpus_embed_cache": str(inputs.embeddings),
+    }
     return DemoReport(
         result=result,
         options=options,

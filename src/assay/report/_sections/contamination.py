@@ -58,10 +58,13 @@ def _scan_items(ctx: ReportContext) -> tuple[list[dict[str, Any]], dict[str, Any
     try:
         items = getattr(ctx, "contamination_items", None)
         index = index_from_responses(ctx.responses if items is None else items, preset=preset)
+        cache = getattr(ctx.options, "corpus_embed_cache", None)
         options = ScanOptions(
             corpus=CorpusOptions(
                 text_field=getattr(ctx.options, "corpus_text_field", None) or "text"
-            )
+            ),
+            embed=bool(getattr(ctx.options, "corpus_embed", False) or cache),
+            embed_cache=cache,
         )
         result = run_scan(
             corpus,
