@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -166,15 +167,24 @@ def _overlapping_runs(table: pa.Table) -> list[frozenset[str]]:
     for name in _KEY:
         col = table.column(name)
         if pa.types.is_string(col.type):
-            codes.append(np.asarray(pc.dictionary_encode(col).combine_chunks().indices, np.int64))
+            c = np.asarray(pc.dictionary_encode(col).combine_chunks().indices, np.int64)
         else:
-            codes.append(np.asarray(col, dtype=np.int64))
+            c = np.asarray(col, dtype=np.int64)
+            c = c - c.min()
+        codes.append(c)
     run_codes = pc.dictionary_encode(table.column("run_id")).combine_chunks()
     run_idx = np.asarray(run_codes.indices, np.int64)
     run_names = run_codes.dictionary.to_pylist()
-    _, inverse, counts = np.unique(
-        np.stack(codes, axis=1), axis=0, return_inverse=True, return_counts=True
-    )
+    sizes = [int(c.max()) + 1 for c in codes]
+    if math.prod(sizes) < 2**62:  # one int64 key per row (mixed radix): a 1-D sort, not a row sort
+        key = np.zeros(table.num_rows, np.int64)
+        for c, size in zip(codes, sizes, strict=True):
+            key = key * size + c
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    else:
+        _, inverse, counts = np.unique(
+            np.stack(codes, axis=1), axis=0, return_inverse=True, return_counts=True
+        )
     inverse = inverse.ravel()
     dup_rows = np.flatnonzero(counts[inverse] > 1)
     if dup_rows.size == 0:

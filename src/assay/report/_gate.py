@@ -94,7 +94,7 @@ def gate_tasks(
     """
     config = config or gate_config(None)
     responses = result.responses
-    models = sorted(set(responses.column("model").to_pylist()))
+    models = sorted(v for v in pc.unique(responses.column("model")).to_pylist() if v is not None)
     base = _match(models, baseline, "baseline")
     cand = _match(models, candidate, "candidate")
     if set(base) & set(cand):

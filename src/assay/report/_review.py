@@ -415,7 +415,7 @@ def apply_review(
     if not isinstance(review, list):
         source = source or Path(review).name
         review = read_review(review)
-    tasks = sorted(set(responses.column("task").to_pylist()))
+    tasks = sorted(v for v in pc.unique(responses.column("task")).to_pylist() if v is not None)
     key = pc.binary_join_element_wise(responses.column("task"), responses.column("item"), "\x1f")
     present = set(pc.unique(key).to_pylist())
     drop, fix, unmatched, seen = set(), {}, [], set()
@@ -542,7 +542,9 @@ def review_result(result: ReadResult, path: str | os.PathLike) -> tuple[ReadResu
     """The results re-scored by a review file, and the :class:`ReviewOutcome` the report shows."""
     review = read_review(path)
     table, summary = apply_review(result.responses, review, source=Path(path).name)
-    tasks = sorted(set(result.responses.column("task").to_pylist()))
+    tasks = sorted(
+        v for v in pc.unique(result.responses.column("task")).to_pylist() if v is not None
+    )
     verdicts = {
         (v.task or (tasks[0] if tasks else ""), v.item): v.action
         for v in review

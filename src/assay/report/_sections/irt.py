@@ -22,6 +22,7 @@ MIN_MODELS = 5
 MIN_ITEMS = 10
 MAX_ROWS = 100
 N_CURVES = 6
+MAX_FOREST_MODELS = 40  # as the leaderboard's figure
 _ORDER = {
     "negative discrimination": 0,
     "near-zero discrimination": 1,
@@ -79,11 +80,12 @@ def _block(
     ]
     worst = worst[:N_CURVES]
     figures: dict[str, str] = {}
+    shown = abilities[:MAX_FOREST_MODELS]  # every model stays in the ability table
     figures[f"abilities-{key}"] = forest_plot(
-        [r["model"] for r in abilities],
-        [r["estimate"] for r in abilities],
-        [r["ci_low"] for r in abilities],
-        [r["ci_high"] for r in abilities],
+        [r["model"] for r in shown],
+        [r["estimate"] for r in shown],
+        [r["ci_low"] for r in shown],
+        [r["ci_high"] for r in shown],
         xlabel=f"ability ({fit.ability.method.upper()}, {100 * level:g}% interval)",
     )
     if worst:

@@ -22,6 +22,8 @@ ID = "leaderboard"
 TITLE = "Leaderboard"
 
 NOISE_FLOOR_POWER = 0.8
+#: The noise floor is a median over adjacent-ranked pairs; above this many, evenly spaced ones.
+NOISE_FLOOR_PAIRS = 40
 MAX_FOREST_MODELS = 40
 """The forest plot shows the top models; the table (filterable) holds them all."""
 
@@ -51,12 +53,14 @@ def _clustered(matrix: ScoreMatrix, level: float) -> dict[str, dict] | None:
         return None
     items = matrix.item_scores()
     bounded = matrix.scale.bounded
+    # integer codes once per task (labels are strings; encoding them per model cost O(models))
+    codes = np.unique(np.asarray(matrix.cluster, dtype=object).astype(str), return_inverse=True)[1]
     out = {}
     for k, model in enumerate(matrix.models):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
             try:
-                r = clustered_mean_ci(items[k], matrix.cluster, confidence_level=level)
+                r = clustered_mean_ci(items[k], codes, confidence_level=level)
             except InputError:
                 continue
         lo, hi = r.ci_low, r.ci_high
@@ -85,10 +89,14 @@ def _noise_floor(claims: TaskClaims, order: list[str], alpha: float) -> dict | N
         return None
     items = common.item_scores()
     index = {m: k for k, m in enumerate(common.models)}
+    adjacent = list(zip(order[:-1], order[1:], strict=True))
+    if len(adjacent) > NOISE_FLOOR_PAIRS:  # a median: evenly spaced pairs through the ranking
+        pick = np.unique(np.linspace(0, len(adjacent) - 1, NOISE_FLOOR_PAIRS).round().astype(int))
+        adjacent = [adjacent[i] for i in pick]
     deltas = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        for a, b in zip(order[:-1], order[1:], strict=True):
+        for a, b in adjacent:
             try:
                 r = power_from_data(
                     items[index[a]], items[index[b]], n=common.n_items, alpha=alpha,
@@ -106,6 +114,7 @@ def _noise_floor(claims: TaskClaims, order: list[str], alpha: float) -> dict | N
         "power": NOISE_FLOOR_POWER,
         "alpha": alpha,
         "pairs": len(deltas),
+        "adjacent_pairs": len(order) - 1,
         "method": "paired test, variance of differences from adjacent-ranked pairs",
     }
 
