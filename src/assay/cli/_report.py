@@ -153,6 +153,13 @@ def _run(
     help="result.json of an earlier `assay contamination scan --out`, instead of --corpus.",
 )
 @click.option(
+    "--contamination-known",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A text file of item ids known to be contaminated (one per line, e.g. a judge's "
+    "verdicts): the contamination section says how many each stage flags.",
+)
+@click.option(
     "--irt-subset-sizes",
     is_flag=True,
     help="In the IRT section, say how many items would have told the same story (leave-one-"
@@ -180,6 +187,7 @@ def report(
     corpus_embed,
     corpus_embed_cache,
     contamination_scan,
+    contamination_known,
     irt_subset_sizes,
     **kwargs,
 ):
@@ -197,6 +205,8 @@ def report(
         corpus_embed=corpus_embed or corpus_embed_cache is not None,
         corpus_embed_cache=corpus_embed_cache,
         contamination_scan=contamination_scan,
+        contamination_known=_known_items(contamination_known),
+        contamination_known_source=None if contamination_known is None else contamination_known,
         baseline=baseline,
         seed=seed,
         confidence_level=confidence_level,
@@ -209,6 +219,23 @@ def report(
         result, list(results) or None, html, json_path, markdown, options_kw, read_kw, title,
         review=review,
     )  # fmt: skip
+
+
+def _known_items(path: str | None) -> tuple[str, ...]:
+    """Item ids, one per line (blank lines and lines starting with # skipped)."""
+    if path is None:
+        return ()
+    from assay._core import InputError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = [line.strip() for line in fh]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the known-contaminated item ids ({exc}).") from None
+    ids = tuple(dict.fromkeys(x for x in lines if x and not x.startswith("#")))
+    if not ids:
+        raise InputError(f"{path}: no item ids (one per line).")
+    return ids
 
 
 @click.command("demo")

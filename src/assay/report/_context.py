@@ -94,6 +94,11 @@ class ReportOptions:
         unless every text is in ``corpus_embed_cache``).
     corpus_embed_cache : str, optional
         Precomputed embeddings (:func:`assay.pipelines.save_embeddings`) for that stage.
+    contamination_known : tuple of str, default ()
+        Item ids known to be contaminated (an LLM judge's or a person's verdicts): the section
+        says how many of them each stage flags and how many of its flags they confirm.
+    contamination_known_source : str, optional
+        Where ``contamination_known`` comes from, named in the report.
     irt_subset_sizes : bool, default False
         In the IRT section, also say how many items would have told the same story
         (:func:`assay.irt.subset_sizes`: one IRT fit per model, minutes of CPU on MMLU-Pro).
@@ -112,6 +117,8 @@ class ReportOptions:
     contamination_preset: str = "gpt3"
     corpus_embed: bool = False
     corpus_embed_cache: str | None = None
+    contamination_known: tuple[str, ...] = ()
+    contamination_known_source: str | None = None
     irt_subset_sizes: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,17 +241,17 @@ class ReportContext:
         of a flip or a suspect needs to see beside the question."""
         if not items:
             return {}
-        t, model_codes, item_codes, model_dict, item_dict = self._answer_rows(task, metric)
-        want_m = np.flatnonzero(np.isin(model_dict, np.asarray(models, dtype=object)))
-        want_i = np.flatnonzero(np.isin(item_dict, np.asarray(items, dtype=object)))
-        rows = np.flatnonzero(np.isin(model_codes, want_m) & np.isin(item_codes, want_i))
-        t = t.take(pa.array(rows))
+        t, grid, model_names, item_names = self._answer_rows(task, metric)
+        want_m = np.flatnonzero(np.isin(model_names, np.asarray(models, dtype=object)))
+        want_i = np.flatnonzero(np.isin(item_names, np.asarray(items, dtype=object)))
+        rows = np.sort(grid[np.ix_(want_m, want_i)].ravel())
+        t = t.take(pa.array(rows[rows >= 0]))
         cols = [t.column(c).to_pylist() for c in ("model", "item", "prediction", "target")]
         return {(m, i): (p, g) for m, i, p, g in zip(*cols, strict=True)}
 
     @functools.cache  # noqa: B019 - the context lives for one report
     def _answer_rows(self, task: str, metric: str) -> tuple:
-        """Sample-0 rows of (task, metric) with integer model and item codes, built once per task
+        """Sample-0 rows of (task, metric) and a (model, item) -> row grid, built once per task
         (each flip list and suspect looks a few items up in it)."""
         r = self.responses
         mask = pc.and_(
@@ -255,9 +262,11 @@ class ReportContext:
         codes, names = [], []
         for name in ("model", "item"):
             enc = pc.dictionary_encode(t.column(name)).combine_chunks()
-            codes.append(np.asarray(enc.indices.fill_null(-1), dtype=np.int64))
+            codes.append(np.asarray(enc.indices, dtype=np.int64))
             names.append(np.asarray(enc.dictionary.to_pylist(), dtype=object))
-        return t, codes[0], codes[1], names[0], names[1]
+        grid = np.full((len(names[0]), len(names[1])), -1, dtype=np.int64)
+        grid[codes[0], codes[1]] = np.arange(t.num_rows)  # a repeated (model, item): the last row
+        return t, grid, names[0], names[1]
 
     @functools.cached_property
     def aggregate_only(self) -> pa.Table | None:

@@ -53,6 +53,15 @@ def demo_report_inputs(*, seed: int = 0) -> DemoReport:
         "corpus": (str(inputs.corpus),),
         "corpus_embed": True,
         "corpus_embed_cache": str(inputs.embeddings),
+        "contamination_known": tuple(
+            i
+            for i, r in zip(
+                pairs.column("item").to_pylist(), pairs.column("rephrased").to_pylist(), strict=True
+            )
+            if r
+        ),
+        "contamination_known_source": "the llm-decontaminator paper's LLM judge, on each problem's "
+        "nearest CodeAlpaca snippet",
     }
     return DemoReport(
         result=result,

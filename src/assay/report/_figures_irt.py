@@ -14,6 +14,8 @@ from assay.report._figures import _BLUE, _GREY, _RC, _RED, _short, _svg, plt
 
 __all__ = ["icc_plot", "information_plot"]
 
+_VECTOR_MARKS = 60  # above this many models, rugs and dots are drawn as a bitmap
+
 
 def icc_plot(
     labels: Sequence[str],
@@ -50,11 +52,22 @@ def icc_plot(
                 color=_RED if curves[k][-1] < curves[k][0] else _BLUE,
                 linewidth=1.6,
             )
+            # many models: the rug and dots as one embedded bitmap each, not an element per mark
+            many = len(abilities) > _VECTOR_MARKS
             if len(abilities):
-                ax.plot(abilities, np.full(len(abilities), -0.04), "|", color=_GREY, markersize=6)
+                ax.plot(
+                    abilities,
+                    np.full(len(abilities), -0.04),
+                    "|",
+                    color=_GREY,
+                    markersize=6,
+                    rasterized=many,
+                )
             if observed is not None and len(observed[k]):
                 x, y = np.asarray(observed[k], dtype=float).T
-                ax.scatter(x, y * 0.92 + 0.04, s=9, color="black", alpha=0.6, zorder=3)
+                ax.scatter(
+                    x, y * 0.92 + 0.04, s=9, color="black", alpha=0.6, zorder=3, rasterized=many
+                )
             ax.set_ylim(-0.08, 1.04)
             ax.set_title(_short(str(labels[k]), 30), fontsize=8)
             ax.grid(alpha=0.3)
@@ -75,7 +88,14 @@ def information_plot(
         ax.plot(theta, information, color=_BLUE, linewidth=1.6)
         if len(abilities):
             ymin = 0.0
-            ax.plot(abilities, np.full(len(abilities), ymin), "|", color=_GREY, markersize=8)
+            ax.plot(
+                abilities,
+                np.full(len(abilities), ymin),
+                "|",
+                color=_GREY,
+                markersize=8,
+                rasterized=len(abilities) > _VECTOR_MARKS,
+            )
         ax.set_xlabel("ability")
         ax.set_ylabel("test information")
         ax.grid(alpha=0.3)

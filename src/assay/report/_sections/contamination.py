@@ -316,5 +316,35 @@ def build(ctx: ReportContext) -> SectionModel:
         "flag_rate_texts": rate_texts,
         "gaps": gaps,
         "confidence_level": level,
+        "known": _known_agreement(ctx, items),
     }
+    if data["known"] is not None:
+        k = data["known"]
+        headline.append(
+            f"Against the {k['n_known']} items known to be contaminated ({k['source']}): the "
+            f"n-gram and near-duplicate stages flag {k['ngram_hits']}, the rephrase estimate "
+            f"{k['rephrase_hits']} (of its {k['rephrase_flags']} flags)."
+        )
     return SectionModel(id=ID, title=TITLE, data=data, headline=headline, notes=notes)
+
+
+def _known_agreement(ctx: ReportContext, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How the scan's flags agree with items known to be contaminated (a judge's or a person's
+    verdicts, ``ReportOptions.contamination_known``): each stage's hits among them and how many
+    of its flags they confirm. None when no known items were given."""
+    known = set(getattr(ctx.options, "contamination_known", None) or ())
+    if not known:
+        return None
+    ids = {v["item"] for v in items}
+    ngram = {v["item"] for v in items if v["status"] in ("input", "input_and_answer")}
+    rephrase = {v["item"] for v in items if (v.get("rephrase_probability") or 0) >= 0.5}
+    return {
+        "source": getattr(ctx.options, "contamination_known_source", None) or "given",
+        "n_known": len(known & ids),
+        "n_known_unmatched": len(known - ids),
+        "ngram_hits": len(known & ngram),
+        "ngram_flags": len(ngram),
+        "rephrase_hits": len(known & rephrase),
+        "rephrase_flags": len(rephrase),
+        "missed": sorted(known & ids - ngram - rephrase),
+    }
