@@ -322,8 +322,9 @@ def build(ctx: ReportContext) -> SectionModel:
         k = data["known"]
         headline.append(
             f"Against the {k['n_known']} items known to be contaminated ({k['source']}): the "
-            f"n-gram and near-duplicate stages flag {k['ngram_hits']}, the rephrase estimate "
-            f"{k['rephrase_hits']} (of its {k['rephrase_flags']} flags)."
+            f"n-gram and near-duplicate stages flag {k['ngram_hits']}, the embedding candidates "
+            f"(cosine threshold) hold {k['embedding_hits']} (of {k['embedding_candidates']}), the "
+            f"rephrase estimate flags {k['rephrase_hits']} (of its {k['rephrase_flags']} flags)."
         )
     return SectionModel(id=ID, title=TITLE, data=data, headline=headline, notes=notes)
 
@@ -338,6 +339,7 @@ def _known_agreement(ctx: ReportContext, items: list[dict[str, Any]]) -> dict[st
     ids = {v["item"] for v in items}
     ngram = {v["item"] for v in items if v["status"] in ("input", "input_and_answer")}
     rephrase = {v["item"] for v in items if (v.get("rephrase_probability") or 0) >= 0.5}
+    candidates = {v["item"] for v in items if "embedding" in (v.get("stages") or ())}
     return {
         "source": getattr(ctx.options, "contamination_known_source", None) or "given",
         "n_known": len(known & ids),
@@ -346,5 +348,7 @@ def _known_agreement(ctx: ReportContext, items: list[dict[str, Any]]) -> dict[st
         "ngram_flags": len(ngram),
         "rephrase_hits": len(known & rephrase),
         "rephrase_flags": len(rephrase),
-        "missed": sorted(known & ids - ngram - rephrase),
+        "embedding_hits": len(known & candidates),
+        "embedding_candidates": len(candidates),
+        "missed": sorted(known & ids - ngram - rephrase - candidates),
     }
