@@ -19,6 +19,9 @@ class MissingItemsWarning(UserWarning):
     """Some models were not scored on every item; the matrix says which and how many."""
 
 
+_MATRIX_COLUMNS = ("model", "task", "item", "sample", "metric", "score", "cluster", "subject")
+
+
 def build_matrix(
     responses: pa.Table,
     task: str | None = None,
@@ -51,7 +54,9 @@ def build_matrix(
     """
     align = _align_option(align, missing)
     task = _pick(responses, "task", task)
-    table = responses.filter(pc.equal(responses.column("task"), task))
+    # only the columns a matrix needs: filtering would otherwise copy every prediction and input
+    keep = [c for c in _MATRIX_COLUMNS if c in responses.column_names]
+    table = responses.select(keep).filter(pc.equal(responses.column("task"), task))
     metric = _pick(table, "metric", metric, context=f" for task {task!r}")
     table = table.filter(pc.equal(table.column("metric"), metric))
     if models is not None:
