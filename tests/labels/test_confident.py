@@ -280,3 +280,65 @@ def test_other_bad_arguments_raise():
         confident_joint([0, 1], [[0.9, 0.1], [0.1, 0.9]], calibrate="yes")
     with pytest.raises(InputError, match=r"`method` must be one of"):
         label_quality_scores([0, 1], [[0.9, 0.1], [0.1, 0.9]], method="margin")
+
+
+# ------------------------------------------------------------------------------ fast paths (issue 19)
+
+
+@pytest.mark.parametrize("k", [2, 16, 17, 20])
+def test_same_flags_either_side_of_the_packed_class_limit(k):
+    # Up to 16 classes the confident joint packs each row's above-threshold classes into one
+    # integer; above that it counts them directly. Both must give cleanlab's flags and joint.
+    given, prob, _ = _simulated(n=4000, k=k, seed=20 + k)
+    assert given.min() == 0 and given.max() == k - 1
+    np.testing.assert_array_equal(confident_joint(given, prob, calibrate=False),
+                                  cl_count.compute_confident_joint(given, prob, calibrate=False))  # fmt: skip
+    for fb in FILTER_METHODS:
+        np.testing.assert_array_equal(
+            find_label_issues(given, prob, filter_by=fb).is_issue,
+            _cleanlab(given, prob, filter_by=fb),
+        )
+
+
+@pytest.mark.parametrize("k", [4, 20])
+def test_rows_with_several_classes_above_their_thresholds(k):
+    # Flat probabilities put several classes of many rows above their thresholds; those rows go to
+    # their arg-max, not to the first class above (cleanlab's rule).
+    given, prob, _ = _simulated(n=3000, k=k, seed=31, signal=0.3)
+    cut = cl_count.get_confident_thresholds(given, prob) - 1e-6
+    assert ((prob >= cut).sum(axis=1) > 1).mean() > 0.05  # the case is exercised
+    np.testing.assert_array_equal(confident_joint(given, prob, calibrate=False),
+                                  cl_count.compute_confident_joint(given, prob, calibrate=False))  # fmt: skip
+    for fb in ("prune_by_noise_rate", "confident_learning", "low_self_confidence"):
+        np.testing.assert_array_equal(
+            find_label_issues(given, prob, filter_by=fb).is_issue,
+            _cleanlab(given, prob, filter_by=fb),
+        )
+
+
+def test_column_major_and_strided_probabilities():
+    given, prob, _ = _simulated(seed=12)
+    ref = _cleanlab(given, prob)
+    np.testing.assert_array_equal(find_label_issues(given, np.asfortranarray(prob)).is_issue, ref)
+    wide = np.zeros((prob.shape[0], 2 * prob.shape[1]))
+    wide[:, ::2] = prob
+    np.testing.assert_array_equal(find_label_issues(given, wide[:, ::2]).is_issue, ref)
+
+
+@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "prune_by_class", "both"])
+def test_reduce_step_ties_with_the_head_start(filter_by):
+    # The reduce step unflags an example whose label is the arg-max after adding 1e-6 to it; with a
+    # rival exactly 1e-6 above the label, arg-max keeps the first of the two. Rivals before and after
+    # the label, exactly at the head start, must be resolved as cleanlab's argmax resolves them.
+    given, prob, _ = _simulated(n=3000, seed=40, quantize=20)
+    rng = np.random.default_rng(41)
+    rows = rng.choice(given.size, 600, replace=False)
+    for i in rows:
+        rival = (given[i] + rng.integers(1, prob.shape[1])) % prob.shape[1]
+        prob[i, rival] = prob[i, given[i]] + 1e-6  # rows no longer sum to 1 exactly: no matter
+    head = prob[np.arange(given.size), given] + 1e-6
+    ties = (prob == head[:, None]).any(axis=1)
+    assert ties.sum() > 300
+    ours = find_label_issues(given, prob, filter_by=filter_by)
+    np.testing.assert_array_equal(ours.is_issue, _cleanlab(given, prob, filter_by=filter_by))
+    assert (ours.is_issue & ties).any()  # some flagged rows carry the tie

@@ -29,13 +29,11 @@ _TINY = 1e-100
 
 @dataclasses.dataclass(frozen=True)
 class _Labels:
-    """Validated inputs: integer labels, probabilities in their own float dtype, and per-class rows."""
+    """Validated inputs: integer labels, probabilities in their own float dtype, rows by label."""
 
     y: np.ndarray  # (n,) int64 in [0, k)
-    p: (
-        np.ndarray
-    )  # (n, k) float32 or float64, rows as given (no transposed copy: a full pass saved)
-    rows: tuple[np.ndarray, ...]  # rows[c]: ascending indices of the examples labelled c
+    p: np.ndarray  # (n, k) C-contiguous float32 or float64, rows as given (no transposed copy)
+    order: np.ndarray  # (n,) row indices grouped by label, ascending within a label
     counts: np.ndarray  # (k,) examples per given label
 
     @property
@@ -43,9 +41,26 @@ class _Labels:
         return self.p.shape[1]
 
     @functools.cached_property
+    def bounds(self) -> np.ndarray:
+        """(k + 1,) offsets: the rows labelled c are ``order[bounds[c]:bounds[c + 1]]``."""
+        return np.concatenate(([0], np.cumsum(self.counts)))
+
+    @functools.cached_property
+    def rows(self) -> tuple[np.ndarray, ...]:
+        """rows[c]: ascending indices of the examples labelled c (views into ``order``)."""
+        b = self.bounds
+        return tuple(self.order[b[c] : b[c + 1]] for c in range(self.n_classes))
+
+    @functools.cached_property
     def self_confidence(self) -> np.ndarray:
-        """p[i, y_i]: one gather over the rows."""
-        return self.p[np.arange(self.y.size), self.y]
+        """p[i, y_i]: one gather from the flat array."""
+        k = self.n_classes
+        return self.p.ravel().take(np.arange(0, self.y.size * k, k) + self.y)
+
+    @functools.cached_property
+    def self_confidence_by_label(self) -> np.ndarray:
+        """``self_confidence[order]``: label c's values are the slice ``bounds[c]:bounds[c + 1]``."""
+        return self.self_confidence.take(self.order)
 
 
 def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
@@ -62,6 +77,7 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
         raise InputError(
             f"`y_prob` must have shape (n_examples, n_classes) with n_classes >= 2; got {p.shape}."
         )
+    p = np.ascontiguousarray(p)  # a copy only for column-major or strided input
     y = np.asarray(y_true)
     if y.ndim != 1 or y.shape[0] != p.shape[0]:
         raise InputError(
@@ -93,43 +109,95 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
     return _Labels(y, p, *_group_rows(y, p.shape[1]))
 
 
-def _group_rows(y: np.ndarray, k: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Ascending row indices per label: one stable (radix) sort of narrow labels, not k scans."""
+def _group_rows(y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices grouped by label, ascending within each: one stable (radix) sort of narrow labels."""
     narrow = y.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
     order = np.argsort(narrow, kind="stable")
     counts = np.bincount(narrow, minlength=k).astype(np.int64)
-    return tuple(np.split(order, np.cumsum(counts)[:-1])), counts
+    return order, counts
 
 
 # --------------------------------------------------------------------------------------------
 # Thresholds and the confident joint
 # --------------------------------------------------------------------------------------------
 
+#: Up to this many classes, which classes reach their thresholds is packed into one integer per row
+#: and the count and the first of them are read from tables of 2**k entries.
+_MAX_PACKED = 16
+#: Rows per wide row in the threshold comparison (a long inner loop instead of one per row).
+_WIDE = 64
+
 
 def _thresholds(d: _Labels) -> np.ndarray:
-    """t_c: mean predicted probability of class c over the examples labelled c (cleanlab's rule)."""
-    sc = d.self_confidence
-    means = [np.mean(sc[r]) if r.size else _ABSENT_THRESHOLD for r in d.rows]
+    """t_c: mean predicted probability of class c over the examples labelled c (cleanlab's rule).
+
+    Each mean is ``np.mean`` of the contiguous values in row order, as cleanlab's
+    ``np.mean(pred_probs[:, c][labels == c])``, so the sums round the same way.
+    """
+    sc, b = d.self_confidence_by_label, d.bounds
+    means = [
+        np.mean(sc[b[c] : b[c + 1]]) if b[c + 1] > b[c] else _ABSENT_THRESHOLD
+        for c in range(d.n_classes)
+    ]
     return np.clip(means, a_min=_THRESHOLD_FLOOR, a_max=None)
 
 
-def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The uncalibrated confident joint C[given, true] and the off-diagonal example indices.
+def _reaches(p: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """``p >= cut[None, :]``, compared on a wide view (the same values, in far fewer inner loops)."""
+    n, k = p.shape
+    out = np.empty((n, k), dtype=bool)
+    q = n - n % _WIDE
+    if q:
+        np.greater_equal(
+            p[:q].reshape(-1, _WIDE * k), np.tile(cut, _WIDE), out=out[:q].reshape(-1, _WIDE * k)
+        )
+    np.greater_equal(p[q:], cut, out=out[q:])
+    return out
 
-    An example counts when some class reaches its threshold; its true-label guess is the first
-    such class, or the likeliest class when two or more reach theirs (cleanlab's rule).
+
+@functools.lru_cache(maxsize=_MAX_PACKED)
+def _bit_tables(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every k-bit pattern: its number of set bits, its lowest set bit (k if none), and weights."""
+    codes = np.arange(2**k)
+    bits = (codes[:, None] >> np.arange(k)) & 1
+    first = np.where(codes > 0, bits.argmax(axis=1), k)
+    return (
+        bits.sum(axis=1).astype(np.uint8),
+        first.astype(np.intp),
+        1 << np.arange(k, dtype=np.uint16),
+    )
+
+
+def _confident_guess(d: _Labels, thresholds: np.ndarray) -> np.ndarray:
+    """Per row, the confidently predicted class, or k when no class reaches its threshold.
+
+    The first class at or above its threshold (``p >= t - 1e-6``), or the arg-max of the row when
+    two or more are (cleanlab's rule).
     """
     k = d.n_classes
-    above = d.p >= (thresholds - _EPS)[None, :]
-    n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
-    guess = above.argmax(axis=1)  # the first class above its threshold
+    above = _reaches(d.p, thresholds - _EPS)
+    if k <= _MAX_PACKED:  # one integer per row; count and first class from tables
+        n_set, first, weights = _bit_tables(k)
+        code = above.view(np.uint8) @ weights
+        guess, n_above = first.take(code), n_set.take(code)
+    else:
+        n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
+        guess = np.where(n_above > 0, above.argmax(axis=1), k)
     several = np.flatnonzero(n_above > 1)
     guess[several] = d.p[several].argmax(axis=1)
-    confident = np.flatnonzero(n_above > 0)
-    given, true = d.y[confident], guess[confident]
-    joint = np.bincount(given * k + true, minlength=k * k).reshape(k, k)
+    return guess
+
+
+def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uncalibrated confident joint C[given, true] and the off-diagonal example indices."""
+    k = d.n_classes
+    cell = d.y * (k + 1) + _confident_guess(d, thresholds)  # column k: not confident
+    joint = np.bincount(cell, minlength=k * (k + 1)).reshape(k, k + 1)[:, :k].copy()
     np.fill_diagonal(joint, joint.diagonal().clip(min=1))
-    return joint, confident[given != true]
+    off = np.ones((k, k + 1), dtype=bool)
+    off[:, k] = False
+    np.fill_diagonal(off, False)
+    return joint, np.flatnonzero(off.ravel().take(cell))
 
 
 def _round_preserving_sum(values: np.ndarray) -> np.ndarray:

@@ -81,45 +81,75 @@ def _lowest(values: np.ndarray, count: int) -> np.ndarray:
     if count >= n:
         return np.arange(n)
     boundary = np.partition(values, count - 1)[count - 1]
-    below = values < boundary
-    tied = values == boundary
-    if int(below.sum()) + int(tied.sum()) == count:
-        return np.flatnonzero(below | tied)
+    if np.count_nonzero(values <= boundary) == count:  # no tie across the boundary
+        return np.flatnonzero(values <= boundary)
     return np.argsort(values)[:count]
+
+
+def _largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest values, as ``np.argsort(-values)[:count]`` picks them."""
+    n = values.size
+    if count <= 0:
+        return np.empty(0, dtype=np.intp)
+    if count >= n:
+        return np.arange(n)
+    boundary = np.partition(values, n - count)[n - count]
+    if np.count_nonzero(values >= boundary) == count:
+        return np.flatnonzero(values >= boundary)
+    return np.argsort(-values)[:count]
+
+
+def _agrees_in_block(block: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
+    """:func:`_agrees_with_given` for positions ``pos`` of a class's (n_classes, n_k) block, label k.
+
+    After the 1e-6 head start, label k is the arg-max when every earlier class is below it and no
+    later class is above it (``argmax`` returns the first maximum).
+    """
+    sub = block[:, pos]
+    head = sub[k] + block.dtype.type(_EPS)
+    beaten = (sub[:k] >= head).any(axis=0) | (sub[k + 1 :] > head).any(axis=0)
+    return ~beaten
 
 
 def _prune(
     d: _Labels, prune: np.ndarray, min_per_class: int, *, by_class: bool, by_noise: bool
 ) -> np.ndarray:
-    """Flags of the pruning filters, class by class (one gather of the class's rows for both).
+    """Flags of the pruning filters after cleanlab's reduce step, class by class.
 
     By class: for each label k, the ``n_k - prune[k, k]`` examples with the smallest p_k.
     By noise rate: for labels k and classes j != k, the ``prune[j, k]`` examples with the largest
-    margin p_j - p_k. With both, an example must be flagged by each.
+    margin p_j - p_k. With both, an example must be flagged by each. Each class's rows are gathered
+    once, as a (n_classes, n_k) block whose rows are contiguous, for the margins and the reduce step.
     """
     mask = np.zeros(d.y.size, dtype=bool)
+    sc, bounds = d.self_confidence_by_label, d.bounds
     for k, rows in enumerate(d.rows):
         if rows.size <= min_per_class or rows.size <= 1:
             continue
         targets = np.flatnonzero(prune[:, k] > 0)
         targets = targets[targets != k]
-        if by_noise and not by_class:
-            if targets.size == 0:
-                continue
-            block = np.take(d.p, rows, axis=0).T  # (n_classes, n_k): one gather of whole rows
+        if by_noise and targets.size == 0:
+            continue  # nothing to prune by noise rate, so nothing flagged (by itself or with both)
+        block = None
+        if by_noise:
+            block = np.ascontiguousarray(np.take(d.p, rows, axis=0).T)
             pk = block[k]
         else:
-            block = np.take(d.p, rows, axis=0).T if by_noise and targets.size else None
-            pk = d.self_confidence[rows] if block is None else block[k]
-        flagged = np.zeros(rows.size, dtype=bool)
-        if by_class:
-            flagged[_lowest(pk, int(rows.size - prune[k, k]))] = True
+            pk = sc[bounds[k] : bounds[k + 1]]
         if by_noise:
-            noisy = np.zeros(rows.size, dtype=bool)
+            flagged = np.zeros(rows.size, dtype=bool)
             for j in targets:
-                noisy[_lowest(-(block[j] - pk), int(prune[j, k]))] = True
-            flagged = flagged & noisy if by_class else noisy
-        mask[rows] = flagged
+                flagged[_largest(block[j] - pk, int(prune[j, k]))] = True
+            if by_class:
+                keep = np.zeros(rows.size, dtype=bool)
+                keep[_lowest(pk, int(rows.size - prune[k, k]))] = True
+                flagged &= keep
+            pos = np.flatnonzero(flagged)
+            pos = pos[~_agrees_in_block(block, k, pos)]
+            mask[rows[pos]] = True
+        else:
+            idx = rows[_lowest(pk, int(rows.size - prune[k, k]))]
+            mask[idx[~_agrees_with_given(d, idx)]] = True
     return mask
 
 
@@ -339,7 +369,7 @@ def find_label_issues(
             prune = _per_class_targets(prune, d.counts, remove)
     state = _State(d, joint, off_diagonal, prune)
     mask = _FILTERS[filter_by](state, min_per_class)
-    if not filter_by.startswith("low_"):
+    if filter_by in ("confident_learning", "predicted_neq_given"):  # the pruning filters reduce
         flagged = np.flatnonzero(mask)
         mask[flagged[_agrees_with_given(d, flagged, state.argmax)]] = False
     quality = _quality_of(d, rank_by)
