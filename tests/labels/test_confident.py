@@ -78,6 +78,8 @@ def test_same_flags_and_order_as_cleanlab_on_real_data(real, filter_by):
     ranked = _cleanlab(labels, pyx, filter_by=filter_by, return_indices_ranked_by="self_confidence")
     np.testing.assert_array_equal(ours.ranked, ranked)
     assert ours.n_issues == int(ref.sum())
+    # the suggested label is the most probable class (cleanlab's predicted label, pred_probs.argmax)
+    np.testing.assert_array_equal(ours.suggested_label, pyx[ranked].argmax(axis=1))
 
 
 @pytest.mark.parametrize(

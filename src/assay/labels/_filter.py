@@ -80,9 +80,9 @@ def _lowest(values: np.ndarray, count: int) -> np.ndarray:
         return np.empty(0, dtype=np.intp)
     if count >= n:
         return np.arange(n)
-    boundary = np.partition(values, count - 1)[count - 1]
-    if np.count_nonzero(values <= boundary) == count:  # no tie across the boundary
-        return np.flatnonzero(values <= boundary)
+    picked = values <= np.partition(values, count - 1)[count - 1]
+    if np.count_nonzero(picked) == count:  # no tie across the boundary
+        return np.flatnonzero(picked)
     return np.argsort(values)[:count]
 
 
@@ -93,33 +93,63 @@ def _largest(values: np.ndarray, count: int) -> np.ndarray:
         return np.empty(0, dtype=np.intp)
     if count >= n:
         return np.arange(n)
-    boundary = np.partition(values, n - count)[n - count]
-    if np.count_nonzero(values >= boundary) == count:
-        return np.flatnonzero(values >= boundary)
+    picked = values >= np.partition(values, n - count)[n - count]
+    if np.count_nonzero(picked) == count:
+        return np.flatnonzero(picked)
     return np.argsort(-values)[:count]
 
 
-def _agrees_in_block(block: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
-    """:func:`_agrees_with_given` for positions ``pos`` of a class's (n_classes, n_k) block, label k.
+#: Rows gathered at a time when a class's margins are transposed (a tile stays in the L2 cache).
+_TILE = 4096
 
-    After the 1e-6 head start, label k is the arg-max when every earlier class is below it and no
-    later class is above it (``argmax`` returns the first maximum).
+
+def _margins(p: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """(n_classes, n_rows) array of ``p[rows, j] - p[rows, k]`` (cleanlab's margins, bit for bit).
+
+    Rows are gathered and transposed a tile at a time, so that each margin row is contiguous for
+    the selections without a strided pass over the whole class.
     """
-    sub = block[:, pos]
-    head = sub[k] + block.dtype.type(_EPS)
-    beaten = (sub[:k] >= head).any(axis=0) | (sub[k + 1 :] > head).any(axis=0)
-    return ~beaten
+    out = np.empty((p.shape[1], rows.size), dtype=p.dtype)
+    for s in range(0, rows.size, _TILE):
+        tile = p.take(rows[s : s + _TILE], axis=0)
+        np.subtract(tile.T, tile[:, k], out=out[:, s : s + _TILE])
+    return out
+
+
+def _reduce(d: _Labels, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cleanlab's reduce step for rows ``idx``: whether the given label is the arg-max once it gets
+    a 1e-6 head start, and each row's arg-max (one gather of the rows serves both).
+
+    The head-started label wins exactly when it exceeds the row maximum, or equals it and comes
+    first (``argmax`` returns the first maximum).
+    """
+    rows = d.p.take(idx, axis=0)
+    best = rows.argmax(axis=1)
+    return _agrees(d, idx, rows[np.arange(idx.size), best], best), best
+
+
+def _agrees(d: _Labels, idx: np.ndarray, top: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """The reduce step from each row's maximum ``top`` and its (first) position ``best``."""
+    y = d.y[idx]
+    head = d.self_confidence[idx] + d.p.dtype.type(_EPS)
+    return (best == y) | (head > top) | ((head == top) & (y < best))
 
 
 def _prune(
-    d: _Labels, prune: np.ndarray, min_per_class: int, *, by_class: bool, by_noise: bool
+    d: _Labels,
+    prune: np.ndarray,
+    min_per_class: int,
+    best: np.ndarray,
+    *,
+    by_class: bool,
+    by_noise: bool,
 ) -> np.ndarray:
     """Flags of the pruning filters after cleanlab's reduce step, class by class.
 
     By class: for each label k, the ``n_k - prune[k, k]`` examples with the smallest p_k.
     By noise rate: for labels k and classes j != k, the ``prune[j, k]`` examples with the largest
-    margin p_j - p_k. With both, an example must be flagged by each. Each class's rows are gathered
-    once, as a (n_classes, n_k) block whose rows are contiguous, for the margins and the reduce step.
+    margin p_j - p_k. With both, an example must be flagged by each. The arg-max of every row
+    that the reduce step looks at is written to ``best``.
     """
     mask = np.zeros(d.y.size, dtype=bool)
     sc, bounds = d.self_confidence_by_label, d.bounds
@@ -130,44 +160,19 @@ def _prune(
         targets = targets[targets != k]
         if by_noise and targets.size == 0:
             continue  # nothing to prune by noise rate, so nothing flagged (by itself or with both)
-        block = None
+        flagged = np.zeros(rows.size, dtype=bool)
+        if by_class:
+            flagged[_lowest(sc[bounds[k] : bounds[k + 1]], int(rows.size - prune[k, k]))] = True
         if by_noise:
-            block = np.ascontiguousarray(np.take(d.p, rows, axis=0).T)
-            pk = block[k]
-        else:
-            pk = sc[bounds[k] : bounds[k + 1]]
-        if by_noise:
-            flagged = np.zeros(rows.size, dtype=bool)
+            margins = _margins(d.p, rows, k)
+            noisy = np.zeros(rows.size, dtype=bool)
             for j in targets:
-                flagged[_largest(block[j] - pk, int(prune[j, k]))] = True
-            if by_class:
-                keep = np.zeros(rows.size, dtype=bool)
-                keep[_lowest(pk, int(rows.size - prune[k, k]))] = True
-                flagged &= keep
-            pos = np.flatnonzero(flagged)
-            pos = pos[~_agrees_in_block(block, k, pos)]
-            mask[rows[pos]] = True
-        else:
-            idx = rows[_lowest(pk, int(rows.size - prune[k, k]))]
-            mask[idx[~_agrees_with_given(d, idx)]] = True
+                noisy[_largest(margins[j], int(prune[j, k]))] = True
+            flagged = flagged & noisy if by_class else noisy
+        idx = rows[flagged]
+        agrees, best[idx] = _reduce(d, idx)
+        mask[idx[~agrees]] = True
     return mask
-
-
-def _agrees_with_given(d: _Labels, idx: np.ndarray, argmax: np.ndarray | None = None) -> np.ndarray:
-    """Whether the given label is the argmax once it gets a 1e-6 head start (cleanlab's reduce step).
-
-    With the rows' arg-max known, the head-started label wins exactly when it exceeds the row
-    maximum, or equals it and comes first.
-    """
-    y = d.y[idx]
-    if argmax is None:
-        p = d.p[idx]  # a copy, in the input's dtype
-        p[np.arange(idx.size), y] += _EPS
-        return p.argmax(axis=1) == y
-    a = argmax[idx]
-    head = d.self_confidence[idx] + d.p.dtype.type(_EPS)
-    top = d.p[idx, a]
-    return (a == y) | (head > top) | ((head == top) & (y < a))
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,35 +214,39 @@ class _State:
     joint: np.ndarray  # calibrated confident joint
     off_diagonal: np.ndarray  # indices counted off the diagonal of the confident joint
     prune: np.ndarray | None
-    argmax: np.ndarray | None = None  # set by filters that compute every row's arg-max
+    best: np.ndarray | None = None  # (n,) arg-max of each row, valid at the flagged rows
 
 
-def _f_noise_rate(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune(s.d, s.prune, min_per_class, by_class=False, by_noise=True)
+def _pruning(*, by_class: bool, by_noise: bool) -> Callable[[_State, int], np.ndarray]:
+    def run(s: _State, min_per_class: int) -> np.ndarray:
+        s.best = np.empty(s.d.y.size, dtype=np.intp)
+        return _prune(s.d, s.prune, min_per_class, s.best, by_class=by_class, by_noise=by_noise)
 
-
-def _f_by_class(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune(s.d, s.prune, min_per_class, by_class=True, by_noise=False)
-
-
-def _f_both(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune(s.d, s.prune, min_per_class, by_class=True, by_noise=True)
+    return run
 
 
 def _f_confident_learning(s: _State, min_per_class: int) -> np.ndarray:
+    idx = s.off_diagonal
+    agrees, best = _reduce(s.d, idx)
+    s.best = np.empty(s.d.y.size, dtype=np.intp)
+    s.best[idx] = best
     mask = np.zeros(s.d.y.size, dtype=bool)
-    mask[s.off_diagonal] = True
+    mask[idx[~agrees]] = True
     return mask
 
 
 def _f_predicted_neq_given(s: _State, min_per_class: int) -> np.ndarray:
-    s.argmax = s.d.p.argmax(axis=1)
-    return s.argmax != s.d.y
+    s.best = s.d.p.argmax(axis=1)
+    idx = np.flatnonzero(s.best != s.d.y)
+    top = s.d.p[idx, s.best[idx]]
+    mask = np.zeros(s.d.y.size, dtype=bool)
+    mask[idx[~_agrees(s.d, idx, top, s.best[idx])]] = True
+    return mask
 
 
 def _n_off_diagonal_issues(s: _State) -> int:
-    idx = s.off_diagonal
-    return int(idx.size - _agrees_with_given(s.d, idx).sum())
+    agrees, _ = _reduce(s.d, s.off_diagonal)
+    return int(agrees.size - np.count_nonzero(agrees))
 
 
 def _low_score(method: str) -> Callable[[_State, int], np.ndarray]:
@@ -250,9 +259,9 @@ def _low_score(method: str) -> Callable[[_State, int], np.ndarray]:
 
 
 _FILTERS: dict[str, Callable[[_State, int], np.ndarray]] = {
-    "prune_by_noise_rate": _f_noise_rate,
-    "prune_by_class": _f_by_class,
-    "both": _f_both,
+    "prune_by_noise_rate": _pruning(by_class=False, by_noise=True),
+    "prune_by_class": _pruning(by_class=True, by_noise=False),
+    "both": _pruning(by_class=True, by_noise=True),
     "confident_learning": _f_confident_learning,
     "predicted_neq_given": _f_predicted_neq_given,
     "low_normalized_margin": _low_score("normalized_margin"),
@@ -368,15 +377,13 @@ def find_label_issues(
         if remove is not None:
             prune = _per_class_targets(prune, d.counts, remove)
     state = _State(d, joint, off_diagonal, prune)
-    mask = _FILTERS[filter_by](state, min_per_class)
-    if filter_by in ("confident_learning", "predicted_neq_given"):  # the pruning filters reduce
-        flagged = np.flatnonzero(mask)
-        mask[flagged[_agrees_with_given(d, flagged, state.argmax)]] = False
+    mask = _FILTERS[filter_by](state, min_per_class)  # after the reduce step where it applies
     quality = _quality_of(d, rank_by)
     flagged = np.flatnonzero(mask)
     ranked = flagged[np.argsort(quality[mask])]
     return LabelIssuesResult(
         is_issue=mask, ranked=ranked, label_quality=quality,
-        suggested_label=d.p[ranked].argmax(axis=1), noise=_noise_from(d, thresholds, joint),
+        suggested_label=d.p[ranked].argmax(axis=1) if state.best is None else state.best[ranked],
+        noise=_noise_from(d, thresholds, joint),
         n_issues=int(flagged.size), n=int(d.y.size), filter_by=filter_by, rank_by=rank_by,
     )  # fmt: skip
