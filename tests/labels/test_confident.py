@@ -344,3 +344,18 @@ def test_reduce_step_ties_with_the_head_start(filter_by):
     ours = find_label_issues(given, prob, filter_by=filter_by)
     np.testing.assert_array_equal(ours.is_issue, _cleanlab(given, prob, filter_by=filter_by))
     assert (ours.is_issue & ties).any()  # some flagged rows carry the tie
+
+
+@pytest.mark.parametrize("k", [2, 7, 8, 9, 10, 15, 16])
+def test_packing_of_above_threshold_flags(k):
+    # The packed code of each row must equal sum_c flag_c * 2**c, computed here by plain arithmetic.
+    from assay.labels._count import _packed
+
+    rng = np.random.default_rng(k)
+    n = 1001
+    flags = rng.random((n, k)) < 0.5
+    buf = np.zeros(n * k + 8, dtype=np.uint8)
+    buf[: n * k] = flags.ravel()
+    buf[n * k :] = 1  # slack after the last row must not leak into its code
+    expected = flags.astype(np.int64) @ (2 ** np.arange(k, dtype=np.int64))
+    np.testing.assert_array_equal(_packed(buf, n, k), expected)

@@ -142,10 +142,9 @@ def _thresholds(d: _Labels) -> np.ndarray:
     return np.clip(means, a_min=_THRESHOLD_FLOOR, a_max=None)
 
 
-def _reaches(p: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """``p >= cut[None, :]``, compared on a wide view (the same values, in far fewer inner loops)."""
+def _reaches(p: np.ndarray, cut: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``p >= cut[None, :]`` into ``out``, compared on a wide view (far fewer inner loops)."""
     n, k = p.shape
-    out = np.empty((n, k), dtype=bool)
     q = n - n % _WIDE
     if q:
         np.greater_equal(
@@ -155,17 +154,36 @@ def _reaches(p: np.ndarray, cut: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Multiplying a little-endian word of eight 0/1 bytes by this moves byte i to bit 56 + i, with
+#: no carry into bits 56-63 (the partial products of the other bytes fall below or overflow).
+_GATHER_BITS = np.uint64(0x0102040810204080)
+
+
+def _packed(flags: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Bit c of entry i is ``flags[i * k + c]`` (k <= 16): eight bytes of a row per multiply.
+
+    ``flags`` holds the n x k 0/1 bytes row by row plus 8 bytes of slack, so that a word starting
+    in the last row stays inside the buffer; bytes of the next row are masked off.
+    """
+    code = np.zeros(n, dtype=np.uint64)
+    for start in range(0, k, 8):
+        width = min(k - start, 8)
+        word = np.ndarray((n,), dtype="<u8", buffer=flags, offset=start, strides=(k,))
+        word = word & np.uint64((1 << (8 * width)) - 1) if width < 8 else word.copy()
+        word *= _GATHER_BITS
+        word >>= np.uint64(56)
+        word <<= np.uint64(start)
+        code |= word
+    return code.view(np.int64)
+
+
 @functools.lru_cache(maxsize=_MAX_PACKED)
-def _bit_tables(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every k-bit pattern: its number of set bits, its lowest set bit (k if none), and weights."""
+def _bit_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every k-bit pattern: its number of set bits and its lowest set bit (k if none)."""
     codes = np.arange(2**k)
     bits = (codes[:, None] >> np.arange(k)) & 1
     first = np.where(codes > 0, bits.argmax(axis=1), k)
-    return (
-        bits.sum(axis=1).astype(np.uint8),
-        first.astype(np.intp),
-        1 << np.arange(k, dtype=np.uint16),
-    )
+    return bits.sum(axis=1).astype(np.uint8), first.astype(np.intp)
 
 
 def _confident_guess(d: _Labels, thresholds: np.ndarray) -> np.ndarray:
@@ -174,13 +192,17 @@ def _confident_guess(d: _Labels, thresholds: np.ndarray) -> np.ndarray:
     The first class at or above its threshold (``p >= t - 1e-6``), or the arg-max of the row when
     two or more are (cleanlab's rule).
     """
-    k = d.n_classes
-    above = _reaches(d.p, thresholds - _EPS)
+    n, k = d.p.shape
+    cut = thresholds - _EPS
     if k <= _MAX_PACKED:  # one integer per row; count and first class from tables
-        n_set, first, weights = _bit_tables(k)
-        code = above.view(np.uint8) @ weights
+        flags = np.empty(n * k + 8, dtype=np.uint8)
+        flags[n * k :] = 0
+        _reaches(d.p, cut, flags[: n * k].view(bool).reshape(n, k))
+        code = _packed(flags, n, k)
+        n_set, first = _bit_tables(k)
         guess, n_above = first.take(code), n_set.take(code)
     else:
+        above = _reaches(d.p, cut, np.empty((n, k), dtype=bool))
         n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
         guess = np.where(n_above > 0, above.argmax(axis=1), k)
     several = np.flatnonzero(n_above > 1)
