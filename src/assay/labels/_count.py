@@ -33,6 +33,7 @@ class _Labels:
 
     y: np.ndarray  # (n,) int64 in [0, k)
     p: np.ndarray  # (n, k) C-contiguous float32 or float64, rows as given (no transposed copy)
+    self_confidence: np.ndarray  # (n,) p[i, y_i]
     order: np.ndarray  # (n,) row indices grouped by label, ascending within a label
     counts: np.ndarray  # (k,) examples per given label
 
@@ -50,12 +51,6 @@ class _Labels:
         """rows[c]: ascending indices of the examples labelled c (views into ``order``)."""
         b = self.bounds
         return tuple(self.order[b[c] : b[c + 1]] for c in range(self.n_classes))
-
-    @functools.cached_property
-    def self_confidence(self) -> np.ndarray:
-        """p[i, y_i]: one gather from the flat array."""
-        k = self.n_classes
-        return self.p.ravel().take(np.arange(0, self.y.size * k, k) + self.y)
 
     @functools.cached_property
     def self_confidence_by_label(self) -> np.ndarray:
@@ -96,17 +91,36 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
         raise InputError(
             f"`y_true` holds the label {bad}; labels must lie in 0..{p.shape[1] - 1} (columns of `y_prob`)."
         )
-    pmin, pmax = (
-        float(p.min()),
-        float(p.max()),
-    )  # NaN propagates, so one pass each checks finiteness
+    pmin, pmax, sc = _scan(p, y)
     if not (np.isfinite(pmin) and np.isfinite(pmax)):
         raise InputError(f"`y_prob` contains {int((~np.isfinite(p)).sum())} non-finite value(s).")
     if pmin < -_EPS or pmax > 1 + _EPS:
         raise InputError(
             f"`y_prob` must hold probabilities in [0, 1]; found values from {pmin:g} to {pmax:g}."
         )
-    return _Labels(y, p, *_group_rows(y, p.shape[1]))
+    return _Labels(y, p, sc, *_group_rows(y, p.shape[1]))
+
+
+#: Bytes of probabilities handled at a time by the passes over all rows (they stay in the L2 cache).
+_CHUNK_BYTES = 1 << 20
+
+
+def _chunks(p: np.ndarray) -> range:
+    return range(0, p.shape[0], max(256, _CHUNK_BYTES // (p.shape[1] * p.itemsize)))
+
+
+def _scan(p: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Smallest and largest probability (NaN if any is NaN) and ``p[i, y_i]``, in one pass."""
+    n, k = p.shape
+    step = _chunks(p).step
+    lows, highs = np.empty(len(_chunks(p))), np.empty(len(_chunks(p)))
+    sc = np.empty(n, dtype=p.dtype)
+    at = np.arange(0, step * k, k)
+    for i, s in enumerate(_chunks(p)):
+        block = p[s : s + step]
+        lows[i], highs[i] = block.min(), block.max()
+        np.take(block.ravel(), at[: block.shape[0]] + y[s : s + step], out=sc[s : s + step])
+    return float(lows.min()), float(highs.max()), sc
 
 
 def _group_rows(y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
