@@ -359,3 +359,22 @@ def test_packing_of_above_threshold_flags(k):
     buf[n * k :] = 1  # slack after the last row must not leak into its code
     expected = flags.astype(np.int64) @ (2 ** np.arange(k, dtype=np.int64))
     np.testing.assert_array_equal(_packed(buf, n, k), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_same_flags_when_rows_are_read_in_many_chunks(real, monkeypatch, dtype):
+    # The passes over all rows go a cache-sized chunk at a time; with tiny chunks (256 rows, the
+    # last one partial) the thresholds, joint and flags must still be cleanlab's.
+    import assay.labels._count as count
+
+    monkeypatch.setattr(count, "_CHUNK_BYTES", 1024)
+    labels, pyx, _ = real
+    pyx = pyx.astype(dtype)
+    assert labels.size % 256 != 0
+    np.testing.assert_array_equal(confident_thresholds(labels, pyx),
+                                  cl_count.get_confident_thresholds(labels, pyx))  # fmt: skip
+    np.testing.assert_array_equal(confident_joint(labels, pyx, calibrate=False),
+                                  cl_count.compute_confident_joint(labels, pyx, calibrate=False))  # fmt: skip
+    for fb in ("prune_by_noise_rate", "both", "confident_learning"):
+        np.testing.assert_array_equal(find_label_issues(labels, pyx, filter_by=fb).is_issue,
+                                      _cleanlab(labels, pyx, filter_by=fb))  # fmt: skip

@@ -197,37 +197,45 @@ def _bit_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
     codes = np.arange(2**k)
     bits = (codes[:, None] >> np.arange(k)) & 1
     first = np.where(codes > 0, bits.argmax(axis=1), k)
-    return bits.sum(axis=1).astype(np.uint8), first.astype(np.intp)
+    return bits.sum(axis=1).astype(np.uint8), first.astype(np.int16)
 
 
-def _confident_guess(d: _Labels, thresholds: np.ndarray) -> np.ndarray:
-    """Per row, the confidently predicted class, or k when no class reaches its threshold.
+def _confident_cells(d: _Labels, thresholds: np.ndarray) -> np.ndarray:
+    """Per row, ``given * (k + 1) + guess``: the confidently predicted class, or k for none.
 
-    The first class at or above its threshold (``p >= t - 1e-6``), or the arg-max of the row when
-    two or more are (cleanlab's rule).
+    The guess is the first class at or above its threshold (``p >= t - 1e-6``), or the arg-max of
+    the row when two or more are (cleanlab's rule). Up to 16 classes, a chunk of rows is compared,
+    packed and looked up while it is in cache.
     """
     n, k = d.p.shape
     cut = thresholds - _EPS
-    if k <= _MAX_PACKED:  # one integer per row; count and first class from tables
-        flags = np.empty(n * k + 8, dtype=np.uint8)
-        flags[n * k :] = 0
-        _reaches(d.p, cut, flags[: n * k].view(bool).reshape(n, k))
-        code = _packed(flags, n, k)
-        n_set, first = _bit_tables(k)
-        guess, n_above = first.take(code), n_set.take(code)
-    else:
+    if k > _MAX_PACKED:
         above = _reaches(d.p, cut, np.empty((n, k), dtype=bool))
         n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
         guess = np.where(n_above > 0, above.argmax(axis=1), k)
-    several = np.flatnonzero(n_above > 1)
-    guess[several] = d.p[several].argmax(axis=1)
-    return guess
+        several = np.flatnonzero(n_above > 1)
+        guess[several] = d.p[several].argmax(axis=1)
+        return d.y * (k + 1) + guess
+    n_set, first = _bit_tables(k)
+    cells = np.empty(n, dtype=np.int16)  # k * (k + 1) + k < 2**15
+    step = _chunks(d.p).step
+    flags = np.zeros(step * k + 8, dtype=np.uint8)
+    for s in _chunks(d.p):
+        block = d.p[s : s + step]
+        m = block.shape[0]
+        _reaches(block, cut, flags[: m * k].view(bool).reshape(m, k))
+        code = _packed(flags, m, k)
+        guess = first.take(code)
+        several = np.flatnonzero(n_set.take(code) > 1)
+        guess[several] = block[several].argmax(axis=1)
+        cells[s : s + step] = d.y[s : s + step] * (k + 1) + guess
+    return cells
 
 
 def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The uncalibrated confident joint C[given, true] and the off-diagonal example indices."""
     k = d.n_classes
-    cell = d.y * (k + 1) + _confident_guess(d, thresholds)  # column k: not confident
+    cell = _confident_cells(d, thresholds)  # column k: not confident
     joint = np.bincount(cell, minlength=k * (k + 1)).reshape(k, k + 1)[:, :k].copy()
     np.fill_diagonal(joint, joint.diagonal().clip(min=1))
     off = np.ones((k, k + 1), dtype=bool)
