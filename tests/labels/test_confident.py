@@ -378,3 +378,23 @@ def test_same_flags_when_rows_are_read_in_many_chunks(real, monkeypatch, dtype):
     for fb in ("prune_by_noise_rate", "both", "confident_learning"):
         np.testing.assert_array_equal(find_label_issues(labels, pyx, filter_by=fb).is_issue,
                                       _cleanlab(labels, pyx, filter_by=fb))  # fmt: skip
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("kind", ["continuous", "ties", "off_sample"])
+def test_selection_picks_what_cleanlabs_argsort_picks(largest, kind):
+    # cleanlab keeps np.argsort(-margin)[:m] (largest) or np.argsort(p)[:m] (lowest); the selection
+    # bounds the boundary on every 16th value first, and must fall back when the sample misleads.
+    from assay.labels._filter import _select
+
+    rng = np.random.default_rng(7)
+    n = 50_000
+    values = rng.random(n)
+    if kind == "ties":
+        values = np.round(values * 50) / 50
+    if kind == "off_sample":  # the sampled positions hold the most extreme values (tied)
+        values[::16] = 1.0 if largest else 0.0
+    for count in (1, 37, 500, 3000, 12_000, 30_000):
+        ref = np.argsort(-values if largest else values)[:count]
+        got = _select(values, count, largest=largest)
+        np.testing.assert_array_equal(np.sort(got), np.sort(ref))

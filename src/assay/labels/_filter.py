@@ -72,31 +72,68 @@ class LabelIssuesResult(Result):
 def _lowest(values: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` smallest values, as ``np.argsort(values)[:count]`` picks them.
 
-    A partition finds the boundary in linear time; only when the boundary value is tied and the
-    ties do not all fit is the full (default-kind) sort run, so that the same examples win.
+    The boundary value is found in linear time (see :func:`_boundary`); only when it is tied and
+    the ties do not all fit is the full (default-kind) sort run, so that the same examples win.
     """
-    n = values.size
-    if count <= 0:
-        return np.empty(0, dtype=np.intp)
-    if count >= n:
-        return np.arange(n)
-    picked = values <= np.partition(values, count - 1)[count - 1]
-    if np.count_nonzero(picked) == count:  # no tie across the boundary
-        return np.flatnonzero(picked)
-    return np.argsort(values)[:count]
+    return _select(values, count, largest=False)
 
 
 def _largest(values: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` largest values, as ``np.argsort(-values)[:count]`` picks them."""
+    return _select(values, count, largest=True)
+
+
+#: Selections of at most 1/_SPARSE of the values first bound the boundary on every _SPARSE-th value.
+_SPARSE = 16
+
+
+def _select(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray:
     n = values.size
     if count <= 0:
         return np.empty(0, dtype=np.intp)
     if count >= n:
         return np.arange(n)
-    picked = values >= np.partition(values, n - count)[n - count]
-    if np.count_nonzero(picked) == count:
+    picked = _boundary_candidates(values, count, largest=largest)
+    if picked is not None:
+        return picked
+    if largest:
+        picked = values >= np.partition(values, n - count)[n - count]
+    else:
+        picked = values <= np.partition(values, count - 1)[count - 1]
+    if np.count_nonzero(picked) == count:  # no tie across the boundary
         return np.flatnonzero(picked)
-    return np.argsort(-values)[:count]
+    return np.argsort(-values if largest else values)[:count]
+
+
+def _boundary_candidates(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray | None:
+    """The selection from a superset found on a sample, or None when the sample gives no bound.
+
+    The ``r``-th most extreme of every ``_SPARSE``-th value, with ``r`` a few standard deviations
+    beyond ``count / _SPARSE``, is a cut that at least ``count`` values usually pass; when they do,
+    the ``count``-th most extreme of those that pass is the boundary over all values (every value
+    beyond the boundary passes), found without a partition of the whole array.
+    """
+    n = values.size
+    if n < 64 * _SPARSE or count * 4 > n:
+        return None
+    sample = values[::_SPARSE]
+    r = min(sample.size, int(count / _SPARSE + 4 * np.sqrt(count / _SPARSE) + 8))
+    if largest:
+        cut = np.partition(sample, sample.size - r)[sample.size - r]
+        passed = np.flatnonzero(values >= cut)
+    else:
+        cut = np.partition(sample, r - 1)[r - 1]
+        passed = np.flatnonzero(values <= cut)
+    if passed.size < count:
+        return None
+    kept = values[passed]
+    if largest:
+        picked = kept >= np.partition(kept, kept.size - count)[kept.size - count]
+    else:
+        picked = kept <= np.partition(kept, count - 1)[count - 1]
+    if np.count_nonzero(picked) != count:
+        return None  # tied boundary: the caller's full sort decides
+    return passed[picked]
 
 
 #: Rows gathered at a time when a class's margins are transposed (a tile stays in the L2 cache).
