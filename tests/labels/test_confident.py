@@ -398,3 +398,21 @@ def test_selection_picks_what_cleanlabs_argsort_picks(largest, kind):
         ref = np.argsort(-values if largest else values)[:count]
         got = _select(values, count, largest=largest)
         np.testing.assert_array_equal(np.sort(got), np.sort(ref))
+
+
+@pytest.mark.parametrize(("k", "chunk_bytes"), [(10, 1024), (40, 1 << 20), (40, 1024)])
+def test_normalized_margin_in_chunks_and_with_many_classes(monkeypatch, k, chunk_bytes):
+    # The largest other probability is a running maximum over columns (up to 32 classes) or a row
+    # maximum (more), a chunk of rows at a time; cleanlab's scores and flags are the reference.
+    import assay.labels._count as count
+
+    monkeypatch.setattr(count, "_CHUNK_BYTES", chunk_bytes)
+    given, prob, _ = _simulated(n=3000, k=k, seed=50 + k)
+    np.testing.assert_array_equal(
+        label_quality_scores(given, prob, method="normalized_margin"),
+        cl_rank.get_label_quality_scores(given, prob, method="normalized_margin"),
+    )
+    np.testing.assert_array_equal(
+        find_label_issues(given, prob, filter_by="low_normalized_margin").is_issue,
+        _cleanlab(given, prob, filter_by="low_normalized_margin"),
+    )
