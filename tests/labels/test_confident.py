@@ -416,3 +416,18 @@ def test_normalized_margin_in_chunks_and_with_many_classes(monkeypatch, k, chunk
         find_label_issues(given, prob, filter_by="low_normalized_margin").is_issue,
         _cleanlab(given, prob, filter_by="low_normalized_margin"),
     )
+
+
+@pytest.mark.parametrize("k", [2, 10, 33])
+def test_row_argmax_keeps_the_first_maximum(monkeypatch, k):
+    # numpy's argmax (cleanlab's) returns the first of tied maxima; coarse values tie often,
+    # column 0 included. Small chunks so that several chunks and a partial one are read.
+    import assay.labels._count as count
+
+    monkeypatch.setattr(count, "_CHUNK_BYTES", 1024)
+    rng = np.random.default_rng(k)
+    p = np.round(rng.random((2000, k)) * 3) / 3
+    assert ((p == p.max(axis=1, keepdims=True)).sum(axis=1) > 1).mean() > 0.1
+    best, top = count._row_argmax(p)
+    np.testing.assert_array_equal(best, p.argmax(axis=1))
+    np.testing.assert_array_equal(top, p.max(axis=1))

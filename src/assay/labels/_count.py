@@ -109,6 +109,32 @@ def _chunks(p: np.ndarray) -> range:
     return range(0, p.shape[0], max(256, _CHUNK_BYTES // (p.shape[1] * p.itemsize)))
 
 
+#: Up to this many classes, row maxima are running maxima over the columns of a chunk in cache
+#: (numpy's ``max(axis=1)`` and ``argmax(axis=1)`` pay a call per row of a few values).
+_COLUMN_LOOP = 32
+
+
+def _row_argmax(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's arg-max (the first maximum, as ``p.argmax(axis=1)``) and its maximum."""
+    n, k = p.shape
+    if k > _COLUMN_LOOP:
+        best = p.argmax(axis=1)
+        return best, p[np.arange(n), best]
+    best, top = np.empty(n, dtype=np.intp), np.empty(n, dtype=p.dtype)
+    chunks = _chunks(p)
+    hit = np.empty(chunks.step, dtype=bool)
+    for s in chunks:
+        block, m = p[s : s + chunks.step], top[s : s + chunks.step]
+        b, h = best[s : s + chunks.step], hit[: block.shape[0]]
+        np.copyto(m, block[:, 0])
+        for j in range(1, k):
+            np.maximum(m, block[:, j], out=m)
+        for j in range(k - 1, -1, -1):  # the lowest column that holds the maximum wins
+            np.equal(block[:, j], m, out=h)
+            np.copyto(b, j, where=h)
+    return best, top
+
+
 def _scan(p: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Smallest and largest probability (NaN if any is NaN) and ``p[i, y_i]``, in one pass."""
     n, k = p.shape

@@ -20,6 +20,7 @@ from assay.labels._count import (
     _labels_iv,
     _noise_from,
     _round_rows,
+    _row_argmax,
     _thresholds,
 )
 from assay.labels._rank import QUALITY_METHODS, _quality_of
@@ -160,9 +161,8 @@ def _reduce(d: _Labels, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The head-started label wins exactly when it exceeds the row maximum, or equals it and comes
     first (``argmax`` returns the first maximum).
     """
-    rows = d.p.take(idx, axis=0)
-    best = rows.argmax(axis=1)
-    return _agrees(d, idx, rows[np.arange(idx.size), best], best), best
+    best, top = _row_argmax(d.p.take(idx, axis=0))
+    return _agrees(d, idx, top, best), best
 
 
 def _agrees(d: _Labels, idx: np.ndarray, top: np.ndarray, best: np.ndarray) -> np.ndarray:
@@ -273,11 +273,10 @@ def _f_confident_learning(s: _State, min_per_class: int) -> np.ndarray:
 
 
 def _f_predicted_neq_given(s: _State, min_per_class: int) -> np.ndarray:
-    s.best = s.d.p.argmax(axis=1)
+    s.best, top = _row_argmax(s.d.p)
     idx = np.flatnonzero(s.best != s.d.y)
-    top = s.d.p[idx, s.best[idx]]
     mask = np.zeros(s.d.y.size, dtype=bool)
-    mask[idx[~_agrees(s.d, idx, top, s.best[idx])]] = True
+    mask[idx[~_agrees(s.d, idx, top[idx], s.best[idx])]] = True
     return mask
 
 

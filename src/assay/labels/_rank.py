@@ -9,7 +9,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from assay._core._validation import check_choice
-from assay.labels._count import _chunks, _Labels, _labels_iv
+from assay.labels._count import _COLUMN_LOOP, _chunks, _Labels, _labels_iv
 
 __all__ = ["QUALITY_METHODS", "label_quality_scores"]
 
@@ -18,11 +18,6 @@ _CLIP = 1e-6
 
 def _self_confidence(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     return p[np.arange(y.size), y]
-
-
-#: Up to this many classes, row maxima are running maxima over the columns of a chunk in cache
-#: (numpy's ``max(axis=1)`` pays a call per row of a few values).
-_COLUMN_LOOP = 32
 
 
 def _max_other(y: np.ndarray, p: np.ndarray) -> np.ndarray:
