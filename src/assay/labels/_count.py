@@ -115,24 +115,30 @@ _COLUMN_LOOP = 32
 
 
 def _row_argmax(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's arg-max (the first maximum, as ``p.argmax(axis=1)``) and its maximum."""
+    """Each row's arg-max (the first maximum, as ``p.argmax(axis=1)``) and its maximum.
+
+    Up to 32 classes, a running maximum over the columns of a chunk in cache: a column takes over
+    only where it is strictly greater, so the first maximum keeps its place.
+    """
     n, k = p.shape
     if k > _COLUMN_LOOP:
         best = p.argmax(axis=1)
         return best, p[np.arange(n), best]
-    best, top = np.empty(n, dtype=np.intp), np.empty(n, dtype=p.dtype)
+    best, top = np.empty(n, dtype=np.uint8), np.empty(n, dtype=p.dtype)
     chunks = _chunks(p)
-    hit = np.empty(chunks.step, dtype=bool)
+    greater, step = np.empty(chunks.step, dtype=np.uint8), np.empty(chunks.step, dtype=np.uint8)
     for s in chunks:
-        block, m = p[s : s + chunks.step], top[s : s + chunks.step]
-        b, h = best[s : s + chunks.step], hit[: block.shape[0]]
+        block, m, b = p[s : s + chunks.step], top[s : s + chunks.step], best[s : s + chunks.step]
+        g, t = greater[: block.shape[0]], step[: block.shape[0]]
         np.copyto(m, block[:, 0])
+        b.fill(0)
         for j in range(1, k):
+            np.greater(block[:, j], m, out=g.view(bool))
+            np.bitwise_xor(b, np.uint8(j), out=t)
+            t *= g
+            b ^= t  # b = j where the column is greater, else unchanged
             np.maximum(m, block[:, j], out=m)
-        for j in range(k - 1, -1, -1):  # the lowest column that holds the maximum wins
-            np.equal(block[:, j], m, out=h)
-            np.copyto(b, j, where=h)
-    return best, top
+    return best.astype(np.intp), top
 
 
 def _scan(p: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
