@@ -141,17 +141,19 @@ def _boundary_candidates(values: np.ndarray, count: int, *, largest: bool) -> np
 _TILE = 4096
 
 
-def _margins(p: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """(n_classes, n_rows) array of ``p[rows, j] - p[rows, k]`` (cleanlab's margins, bit for bit).
+def _margins(p: np.ndarray, rows: np.ndarray, k: int, targets: np.ndarray) -> list[np.ndarray]:
+    """For each class j in ``targets``, ``p[rows, j] - p[rows, k]`` (cleanlab's margins, bit for bit).
 
-    Rows are gathered and transposed a tile at a time, so that each margin row is contiguous for
-    the selections without a strided pass over the whole class.
+    Rows are gathered and transposed a tile at a time, so that each margin is contiguous for the
+    selections without a strided pass over the whole class. With few targets among many classes
+    only their columns are computed (memory: one float per target and row).
     """
-    out = np.empty((p.shape[1], rows.size), dtype=p.dtype)
+    dense = targets.size * 2 > p.shape[1]
+    out = np.empty((p.shape[1] if dense else targets.size, rows.size), dtype=p.dtype)
     for s in range(0, rows.size, _TILE):
         tile = p.take(rows[s : s + _TILE], axis=0)
-        np.subtract(tile.T, tile[:, k], out=out[:, s : s + _TILE])
-    return out
+        np.subtract(tile.T if dense else tile[:, targets].T, tile[:, k], out=out[:, s : s + _TILE])
+    return [out[j] for j in targets] if dense else list(out)
 
 
 def _reduce(d: _Labels, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,10 +203,9 @@ def _prune(
         if by_class:
             flagged[_lowest(sc[bounds[k] : bounds[k + 1]], int(rows.size - prune[k, k]))] = True
         if by_noise:
-            margins = _margins(d.p, rows, k)
             noisy = np.zeros(rows.size, dtype=bool)
-            for j in targets:
-                noisy[_largest(margins[j], int(prune[j, k]))] = True
+            for j, margin in zip(targets, _margins(d.p, rows, k, targets), strict=True):
+                noisy[_largest(margin, int(prune[j, k]))] = True
             flagged = flagged & noisy if by_class else noisy
         idx = rows[flagged]
         agrees, best[idx] = _reduce(d, idx)
