@@ -417,7 +417,7 @@ def find_label_issues(
     mask = _FILTERS[filter_by](state, min_per_class)  # after the reduce step where it applies
     quality = _quality_of(d, rank_by)
     flagged = np.flatnonzero(mask)
-    ranked = flagged[np.argsort(quality[mask])]
+    ranked = flagged[np.argsort(quality.take(flagged))]
     return LabelIssuesResult(
         is_issue=mask, ranked=ranked, label_quality=quality,
         suggested_label=d.p[ranked].argmax(axis=1) if state.best is None else state.best[ranked],
