@@ -73,8 +73,9 @@ class LabelIssuesResult(Result):
 def _lowest(values: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` smallest values, as ``np.argsort(values)[:count]`` picks them.
 
-    The boundary value is found in linear time (see :func:`_boundary`); only when it is tied and
-    the ties do not all fit is the full (default-kind) sort run, so that the same examples win.
+    The boundary value is found in linear time (see :func:`_boundary_candidates`); only when it is
+    tied and the ties do not all fit is the full (default-kind) sort run, so that the same examples
+    win.
     """
     return _select(values, count, largest=False)
 
@@ -84,11 +85,13 @@ def _largest(values: np.ndarray, count: int) -> np.ndarray:
     return _select(values, count, largest=True)
 
 
-#: Selections of at most 1/_SPARSE of the values first bound the boundary on every _SPARSE-th value.
+#: Selections of at most a quarter of 1,024 or more values first bound the boundary on every
+#: _SPARSE-th value.
 _SPARSE = 16
 
 
 def _select(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray:
+    """The ``count`` largest or smallest values' positions, with the tie rule of numpy's argsort."""
     n = values.size
     if count <= 0:
         return np.empty(0, dtype=np.intp)
