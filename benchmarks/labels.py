@@ -15,11 +15,14 @@ an IRT fit) and the weighted vote (``method='vote'``), the items flagged at the 
 their precision and recall, the share of clean items flagged, and the reliability table of
 P(gold wrong); then the blind-baseline screen on 0, 5 or 20% items solvable without the question.
 
-Prints, for each ``filter_by`` setting, the best of ``--repeat`` wall times of
+Prints, for each ``filter_by`` setting, the median of ``--repeat`` (default 7) wall times of
 ``cleanlab.filter.find_label_issues`` (its defaults otherwise: ``n_jobs=None`` uses every core)
 and of ``assay.labels.find_label_issues`` on the same arrays in the same process, their ratio,
-whether the flags are identical, and the recall and precision of the planted errors. Asserts
-nothing (a benchmark is not a test).
+whether the flags are identical, and the recall and precision of the planted errors. The two
+libraries' repetitions alternate (cleanlab first on even repetitions, assay first on odd ones), so
+that both see the same load on a shared machine; "paired" is the median over repetitions of the
+ratio of the two adjacent runs, "range" its smallest and largest value. The load average is printed
+before and after. Asserts nothing (a benchmark is not a test).
 
 The data: true classes uniform over 10; logits N(0, 1) with +2.5 on the true class, softmaxed;
 then 5% of the labels replaced by a different class chosen uniformly (the planted noise).
@@ -28,6 +31,7 @@ then 5% of the labels replaced by a different class chosen uniformly (the plante
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -57,13 +61,32 @@ def make_data(n: int, k: int, noise: float, seed: int) -> tuple[np.ndarray, np.n
     return given, prob, flip
 
 
-def best_of(fn, repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+def _timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def interleaved(fn_a, fn_b, repeat: int) -> tuple[np.ndarray, np.ndarray, object, object]:
+    """Wall times of ``repeat`` runs of each function, alternating which one runs first."""
+    t_a, t_b = np.empty(repeat), np.empty(repeat)
+    out_a = out_b = None
+    for r in range(repeat):
+        if r % 2 == 0:
+            t_a[r], out_a = _timed(fn_a)
+            t_b[r], out_b = _timed(fn_b)
+        else:
+            t_b[r], out_b = _timed(fn_b)
+            t_a[r], out_a = _timed(fn_a)
+    return t_a, t_b, out_a, out_b
+
+
+def load_average() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+        return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min)"
+    except OSError:  # not on every platform
+        return "load average unavailable"
 
 
 ATTRACTION = (0.0, 0.3, 0.6, 0.8)
@@ -214,7 +237,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--noise", type=float, default=0.05)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--filters", nargs="+", choices=FILTERS, default=list(FILTERS), help="filter_by settings"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.audit:
@@ -233,25 +259,28 @@ def main() -> None:
 
     given, prob, planted = make_data(args.n, args.k, args.noise, args.seed)
     print(f"{args.n:,} x {args.k} predicted probabilities, {planted.mean():.1%} planted label noise; "
-          f"cleanlab {cleanlab.__version__}, best of {args.repeat}")  # fmt: skip
-    print(
-        f"{'filter_by':<24}{'cleanlab s':>11}{'assay s':>9}{'ratio':>7}  identical  flagged  recall  precision"
-    )
-    for filter_by in FILTERS:
+          f"cleanlab {cleanlab.__version__}, median of {args.repeat} interleaved runs each; "
+          f"{os.cpu_count()} cores, {load_average()}")  # fmt: skip
+    print(f"{'filter_by':<24}{'cleanlab s':>11}{'assay s':>9}{'ratio':>7}{'paired':>8}{'range':>12}"
+          "  identical  flagged  recall  precision")  # fmt: skip
+    for filter_by in args.filters:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t_cl, ref = best_of(
-                lambda fb=filter_by: cl_find(given, prob, filter_by=fb), args.repeat
+            t_cl, t_us, ref, res = interleaved(
+                lambda fb=filter_by: cl_find(given, prob, filter_by=fb),
+                lambda fb=filter_by: find_label_issues(given, prob, filter_by=fb),
+                args.repeat,
             )
-        t_us, res = best_of(
-            lambda fb=filter_by: find_label_issues(given, prob, filter_by=fb), args.repeat
-        )
+        paired = t_cl / t_us
         same = bool(np.array_equal(ref, res.is_issue))
         hits = int((res.is_issue & planted).sum())
         print(
-            f"{filter_by:<24}{t_cl:>11.3f}{t_us:>9.3f}{t_cl / t_us:>6.1f}x  {str(same):<9}{res.n_issues:>9,}"
+            f"{filter_by:<24}{np.median(t_cl):>11.3f}{np.median(t_us):>9.3f}"
+            f"{np.median(t_cl) / np.median(t_us):>6.1f}x{np.median(paired):>7.1f}x"
+            f"{f'{paired.min():.1f}-{paired.max():.1f}x':>12}  {str(same):<9}{res.n_issues:>9,}"
             f"{hits / planted.sum():>8.3f}{hits / max(res.n_issues, 1):>11.3f}"
         )
+    print(f"after: {load_average()}")
 
 
 if __name__ == "__main__":

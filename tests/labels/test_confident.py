@@ -78,6 +78,8 @@ def test_same_flags_and_order_as_cleanlab_on_real_data(real, filter_by):
     ranked = _cleanlab(labels, pyx, filter_by=filter_by, return_indices_ranked_by="self_confidence")
     np.testing.assert_array_equal(ours.ranked, ranked)
     assert ours.n_issues == int(ref.sum())
+    # the suggested label is the most probable class (cleanlab's predicted label, pred_probs.argmax)
+    np.testing.assert_array_equal(ours.suggested_label, pyx[ranked].argmax(axis=1))
 
 
 @pytest.mark.parametrize(
@@ -280,3 +282,152 @@ def test_other_bad_arguments_raise():
         confident_joint([0, 1], [[0.9, 0.1], [0.1, 0.9]], calibrate="yes")
     with pytest.raises(InputError, match=r"`method` must be one of"):
         label_quality_scores([0, 1], [[0.9, 0.1], [0.1, 0.9]], method="margin")
+
+
+# ------------------------------------------------------------------------------ fast paths (issue 19)
+
+
+@pytest.mark.parametrize("k", [2, 16, 17, 20])
+def test_same_flags_either_side_of_the_packed_class_limit(k):
+    # Up to 16 classes the confident joint packs each row's above-threshold classes into one
+    # integer; above that it counts them directly. Both must give cleanlab's flags and joint.
+    given, prob, _ = _simulated(n=4000, k=k, seed=20 + k)
+    assert given.min() == 0 and given.max() == k - 1
+    np.testing.assert_array_equal(confident_joint(given, prob, calibrate=False),
+                                  cl_count.compute_confident_joint(given, prob, calibrate=False))  # fmt: skip
+    for fb in FILTER_METHODS:
+        np.testing.assert_array_equal(
+            find_label_issues(given, prob, filter_by=fb).is_issue,
+            _cleanlab(given, prob, filter_by=fb),
+        )
+
+
+@pytest.mark.parametrize("k", [4, 20])
+def test_rows_with_several_classes_above_their_thresholds(k):
+    # Flat probabilities put several classes of many rows above their thresholds; those rows go to
+    # their arg-max, not to the first class above (cleanlab's rule).
+    given, prob, _ = _simulated(n=3000, k=k, seed=31, signal=0.3)
+    cut = cl_count.get_confident_thresholds(given, prob) - 1e-6
+    assert ((prob >= cut).sum(axis=1) > 1).mean() > 0.05  # the case is exercised
+    np.testing.assert_array_equal(confident_joint(given, prob, calibrate=False),
+                                  cl_count.compute_confident_joint(given, prob, calibrate=False))  # fmt: skip
+    for fb in ("prune_by_noise_rate", "confident_learning", "low_self_confidence"):
+        np.testing.assert_array_equal(
+            find_label_issues(given, prob, filter_by=fb).is_issue,
+            _cleanlab(given, prob, filter_by=fb),
+        )
+
+
+def test_column_major_and_strided_probabilities():
+    given, prob, _ = _simulated(seed=12)
+    ref = _cleanlab(given, prob)
+    np.testing.assert_array_equal(find_label_issues(given, np.asfortranarray(prob)).is_issue, ref)
+    wide = np.zeros((prob.shape[0], 2 * prob.shape[1]))
+    wide[:, ::2] = prob
+    np.testing.assert_array_equal(find_label_issues(given, wide[:, ::2]).is_issue, ref)
+
+
+@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "prune_by_class", "both"])
+def test_reduce_step_ties_with_the_head_start(filter_by):
+    # The reduce step unflags an example whose label is the arg-max after adding 1e-6 to it; with a
+    # rival exactly 1e-6 above the label, arg-max keeps the first of the two. Rivals before and after
+    # the label, exactly at the head start, must be resolved as cleanlab's argmax resolves them.
+    given, prob, _ = _simulated(n=3000, seed=40, quantize=20)
+    rng = np.random.default_rng(41)
+    rows = rng.choice(given.size, 600, replace=False)
+    for i in rows:
+        rival = (given[i] + rng.integers(1, prob.shape[1])) % prob.shape[1]
+        prob[i, rival] = prob[i, given[i]] + 1e-6  # rows no longer sum to 1 exactly: no matter
+    head = prob[np.arange(given.size), given] + 1e-6
+    ties = (prob == head[:, None]).any(axis=1)
+    assert ties.sum() > 300
+    ours = find_label_issues(given, prob, filter_by=filter_by)
+    np.testing.assert_array_equal(ours.is_issue, _cleanlab(given, prob, filter_by=filter_by))
+    assert (ours.is_issue & ties).any()  # some flagged rows carry the tie
+
+
+@pytest.mark.parametrize("k", [2, 7, 8, 9, 10, 15, 16])
+def test_packing_of_above_threshold_flags(k):
+    # The packed code of each row must equal sum_c flag_c * 2**c, computed here by plain arithmetic.
+    from assay.labels._count import _packed
+
+    rng = np.random.default_rng(k)
+    n = 1001
+    flags = rng.random((n, k)) < 0.5
+    buf = np.zeros(n * k + 8, dtype=np.uint8)
+    buf[: n * k] = flags.ravel()
+    buf[n * k :] = 1  # slack after the last row must not leak into its code
+    expected = flags.astype(np.int64) @ (2 ** np.arange(k, dtype=np.int64))
+    np.testing.assert_array_equal(_packed(buf, n, k), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_same_flags_when_rows_are_read_in_many_chunks(real, monkeypatch, dtype):
+    # The passes over all rows go a cache-sized chunk at a time; with tiny chunks (256 rows, the
+    # last one partial) the thresholds, joint and flags must still be cleanlab's.
+    import assay.labels._count as count
+
+    monkeypatch.setattr(count, "_CHUNK_BYTES", 1024)
+    labels, pyx, _ = real
+    pyx = pyx.astype(dtype)
+    assert labels.size % 256 != 0
+    np.testing.assert_array_equal(confident_thresholds(labels, pyx),
+                                  cl_count.get_confident_thresholds(labels, pyx))  # fmt: skip
+    np.testing.assert_array_equal(confident_joint(labels, pyx, calibrate=False),
+                                  cl_count.compute_confident_joint(labels, pyx, calibrate=False))  # fmt: skip
+    for fb in ("prune_by_noise_rate", "both", "confident_learning"):
+        np.testing.assert_array_equal(find_label_issues(labels, pyx, filter_by=fb).is_issue,
+                                      _cleanlab(labels, pyx, filter_by=fb))  # fmt: skip
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("kind", ["continuous", "ties", "off_sample"])
+def test_selection_picks_what_cleanlabs_argsort_picks(largest, kind):
+    # cleanlab keeps np.argsort(-margin)[:m] (largest) or np.argsort(p)[:m] (lowest); the selection
+    # bounds the boundary on every 16th value first, and must fall back when the sample misleads.
+    from assay.labels._filter import _select
+
+    rng = np.random.default_rng(7)
+    n = 50_000
+    values = rng.random(n)
+    if kind == "ties":
+        values = np.round(values * 50) / 50
+    if kind == "off_sample":  # the sampled positions hold the most extreme values (tied)
+        values[::16] = 1.0 if largest else 0.0
+    for count in (1, 37, 500, 3000, 12_000, 30_000):
+        ref = np.argsort(-values if largest else values)[:count]
+        got = _select(values, count, largest=largest)
+        np.testing.assert_array_equal(np.sort(got), np.sort(ref))
+
+
+@pytest.mark.parametrize(("k", "chunk_bytes"), [(10, 1024), (40, 1 << 20), (40, 1024)])
+def test_normalized_margin_in_chunks_and_with_many_classes(monkeypatch, k, chunk_bytes):
+    # The largest other probability is a running maximum over columns (up to 32 classes) or a row
+    # maximum (more), a chunk of rows at a time; cleanlab's scores and flags are the reference.
+    import assay.labels._count as count
+
+    monkeypatch.setattr(count, "_CHUNK_BYTES", chunk_bytes)
+    given, prob, _ = _simulated(n=3000, k=k, seed=50 + k)
+    np.testing.assert_array_equal(
+        label_quality_scores(given, prob, method="normalized_margin"),
+        cl_rank.get_label_quality_scores(given, prob, method="normalized_margin"),
+    )
+    np.testing.assert_array_equal(
+        find_label_issues(given, prob, filter_by="low_normalized_margin").is_issue,
+        _cleanlab(given, prob, filter_by="low_normalized_margin"),
+    )
+
+
+@pytest.mark.parametrize("k", [2, 10, 33])
+def test_row_argmax_keeps_the_first_maximum(monkeypatch, k):
+    # numpy's argmax (cleanlab's) returns the first of tied maxima; coarse values tie often,
+    # column 0 included. Small chunks so that several chunks and a partial one are read.
+    import assay.labels._count as count
+
+    monkeypatch.setattr(count, "_CHUNK_BYTES", 1024)
+    rng = np.random.default_rng(k)
+    p = np.round(rng.random((2000, k)) * 3) / 3
+    assert ((p == p.max(axis=1, keepdims=True)).sum(axis=1) > 1).mean() > 0.1
+    best, top = count._row_argmax(p)
+    np.testing.assert_array_equal(best, p.argmax(axis=1))
+    np.testing.assert_array_equal(top, p.max(axis=1))

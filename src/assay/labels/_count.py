@@ -29,13 +29,12 @@ _TINY = 1e-100
 
 @dataclasses.dataclass(frozen=True)
 class _Labels:
-    """Validated inputs: integer labels, probabilities in their own float dtype, and per-class rows."""
+    """Validated inputs: integer labels, probabilities in their own float dtype, rows by label."""
 
     y: np.ndarray  # (n,) int64 in [0, k)
-    p: (
-        np.ndarray
-    )  # (n, k) float32 or float64, rows as given (no transposed copy: a full pass saved)
-    rows: tuple[np.ndarray, ...]  # rows[c]: ascending indices of the examples labelled c
+    p: np.ndarray  # (n, k) C-contiguous float32 or float64, rows as given (no transposed copy)
+    self_confidence: np.ndarray  # (n,) p[i, y_i]
+    order: np.ndarray  # (n,) row indices grouped by label, ascending within a label
     counts: np.ndarray  # (k,) examples per given label
 
     @property
@@ -43,9 +42,20 @@ class _Labels:
         return self.p.shape[1]
 
     @functools.cached_property
-    def self_confidence(self) -> np.ndarray:
-        """p[i, y_i]: one gather over the rows."""
-        return self.p[np.arange(self.y.size), self.y]
+    def bounds(self) -> np.ndarray:
+        """(k + 1,) offsets: the rows labelled c are ``order[bounds[c]:bounds[c + 1]]``."""
+        return np.concatenate(([0], np.cumsum(self.counts)))
+
+    @functools.cached_property
+    def rows(self) -> tuple[np.ndarray, ...]:
+        """rows[c]: ascending indices of the examples labelled c (views into ``order``)."""
+        b = self.bounds
+        return tuple(self.order[b[c] : b[c + 1]] for c in range(self.n_classes))
+
+    @functools.cached_property
+    def self_confidence_by_label(self) -> np.ndarray:
+        """``self_confidence[order]``: label c's values are the slice ``bounds[c]:bounds[c + 1]``."""
+        return self.self_confidence.take(self.order)
 
 
 def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
@@ -62,6 +72,7 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
         raise InputError(
             f"`y_prob` must have shape (n_examples, n_classes) with n_classes >= 2; got {p.shape}."
         )
+    p = np.ascontiguousarray(p)  # a copy only for column-major or strided input
     y = np.asarray(y_true)
     if y.ndim != 1 or y.shape[0] != p.shape[0]:
         raise InputError(
@@ -80,56 +91,189 @@ def _labels_iv(y_true: Any, y_prob: Any) -> _Labels:
         raise InputError(
             f"`y_true` holds the label {bad}; labels must lie in 0..{p.shape[1] - 1} (columns of `y_prob`)."
         )
-    pmin, pmax = (
-        float(p.min()),
-        float(p.max()),
-    )  # NaN propagates, so one pass each checks finiteness
+    pmin, pmax, sc = _scan(p, y)
     if not (np.isfinite(pmin) and np.isfinite(pmax)):
         raise InputError(f"`y_prob` contains {int((~np.isfinite(p)).sum())} non-finite value(s).")
     if pmin < -_EPS or pmax > 1 + _EPS:
         raise InputError(
             f"`y_prob` must hold probabilities in [0, 1]; found values from {pmin:g} to {pmax:g}."
         )
-    return _Labels(y, p, *_group_rows(y, p.shape[1]))
+    return _Labels(y, p, sc, *_group_rows(y, p.shape[1]))
 
 
-def _group_rows(y: np.ndarray, k: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Ascending row indices per label: one stable (radix) sort of narrow labels, not k scans."""
+#: Bytes of probabilities handled at a time by the passes over all rows (they stay in the L2 cache).
+_CHUNK_BYTES = 1 << 20
+
+
+def _chunks(p: np.ndarray) -> range:
+    return range(0, p.shape[0], max(256, _CHUNK_BYTES // (p.shape[1] * p.itemsize)))
+
+
+#: Up to this many classes, row maxima are running maxima over the columns of a chunk in cache
+#: (numpy's ``max(axis=1)`` and ``argmax(axis=1)`` pay a call per row of a few values).
+_COLUMN_LOOP = 32
+
+
+def _row_argmax(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's arg-max (the first maximum, as ``p.argmax(axis=1)``) and its maximum.
+
+    Up to 32 classes, a running maximum over the columns of a chunk in cache: a column takes over
+    only where it is strictly greater, so the first maximum keeps its place.
+    """
+    n, k = p.shape
+    if k > _COLUMN_LOOP:
+        best = p.argmax(axis=1)
+        return best, p[np.arange(n), best]
+    best, top = np.empty(n, dtype=np.uint8), np.empty(n, dtype=p.dtype)
+    chunks = _chunks(p)
+    greater, step = np.empty(chunks.step, dtype=np.uint8), np.empty(chunks.step, dtype=np.uint8)
+    for s in chunks:
+        block, m, b = p[s : s + chunks.step], top[s : s + chunks.step], best[s : s + chunks.step]
+        g, t = greater[: block.shape[0]], step[: block.shape[0]]
+        np.copyto(m, block[:, 0])
+        b.fill(0)
+        for j in range(1, k):
+            np.greater(block[:, j], m, out=g.view(bool))
+            np.bitwise_xor(b, np.uint8(j), out=t)
+            t *= g
+            b ^= t  # b = j where the column is greater, else unchanged
+            np.maximum(m, block[:, j], out=m)
+    return best.astype(np.intp), top
+
+
+def _scan(p: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Smallest and largest probability (NaN if any is NaN) and ``p[i, y_i]``, in one pass."""
+    n, k = p.shape
+    step = _chunks(p).step
+    lows, highs = np.empty(len(_chunks(p))), np.empty(len(_chunks(p)))
+    sc = np.empty(n, dtype=p.dtype)
+    at = np.arange(0, step * k, k)
+    for i, s in enumerate(_chunks(p)):
+        block = p[s : s + step]
+        lows[i], highs[i] = block.min(), block.max()
+        np.take(block.ravel(), at[: block.shape[0]] + y[s : s + step], out=sc[s : s + step])
+    return float(lows.min()), float(highs.max()), sc
+
+
+def _group_rows(y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices grouped by label, ascending within each: one stable (radix) sort of narrow labels."""
     narrow = y.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
     order = np.argsort(narrow, kind="stable")
     counts = np.bincount(narrow, minlength=k).astype(np.int64)
-    return tuple(np.split(order, np.cumsum(counts)[:-1])), counts
+    return order, counts
 
 
 # --------------------------------------------------------------------------------------------
 # Thresholds and the confident joint
 # --------------------------------------------------------------------------------------------
 
+#: Up to this many classes, which classes reach their thresholds is packed into one integer per row
+#: and the count and the first of them are read from tables of 2**k entries.
+_MAX_PACKED = 16
+#: Rows per wide row in the threshold comparison (a long inner loop instead of one per row).
+_WIDE = 64
+
 
 def _thresholds(d: _Labels) -> np.ndarray:
-    """t_c: mean predicted probability of class c over the examples labelled c (cleanlab's rule)."""
-    sc = d.self_confidence
-    means = [np.mean(sc[r]) if r.size else _ABSENT_THRESHOLD for r in d.rows]
+    """t_c: mean predicted probability of class c over the examples labelled c (cleanlab's rule).
+
+    Each mean is ``np.mean`` of the contiguous values in row order, as cleanlab's
+    ``np.mean(pred_probs[:, c][labels == c])``, so the sums round the same way.
+    """
+    sc, b = d.self_confidence_by_label, d.bounds
+    means = [
+        np.mean(sc[b[c] : b[c + 1]]) if b[c + 1] > b[c] else _ABSENT_THRESHOLD
+        for c in range(d.n_classes)
+    ]
     return np.clip(means, a_min=_THRESHOLD_FLOOR, a_max=None)
 
 
-def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The uncalibrated confident joint C[given, true] and the off-diagonal example indices.
+def _reaches(p: np.ndarray, cut: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``p >= cut[None, :]`` into ``out``, compared on a wide view (far fewer inner loops)."""
+    n, k = p.shape
+    q = n - n % _WIDE
+    if q:
+        np.greater_equal(
+            p[:q].reshape(-1, _WIDE * k), np.tile(cut, _WIDE), out=out[:q].reshape(-1, _WIDE * k)
+        )
+    np.greater_equal(p[q:], cut, out=out[q:])
+    return out
 
-    An example counts when some class reaches its threshold; its true-label guess is the first
-    such class, or the likeliest class when two or more reach theirs (cleanlab's rule).
+
+#: Multiplying a little-endian word of eight 0/1 bytes by this moves byte i to bit 56 + i, with
+#: no carry into bits 56-63 (the partial products of the other bytes fall below or overflow).
+_GATHER_BITS = np.uint64(0x0102040810204080)
+
+
+def _packed(flags: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Bit c of entry i is ``flags[i * k + c]`` (k <= 16): eight bytes of a row per multiply.
+
+    ``flags`` holds the n x k 0/1 bytes row by row plus 8 bytes of slack, so that a word starting
+    in the last row stays inside the buffer; bytes of the next row are masked off.
     """
+    code = np.zeros(n, dtype=np.uint64)
+    for start in range(0, k, 8):
+        width = min(k - start, 8)
+        word = np.ndarray((n,), dtype="<u8", buffer=flags, offset=start, strides=(k,))
+        word = word & np.uint64((1 << (8 * width)) - 1) if width < 8 else word.copy()
+        word *= _GATHER_BITS
+        word >>= np.uint64(56)
+        word <<= np.uint64(start)
+        code |= word
+    return code.view(np.int64)
+
+
+@functools.lru_cache(maxsize=_MAX_PACKED)
+def _bit_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every k-bit pattern: its number of set bits and its lowest set bit (k if none)."""
+    codes = np.arange(2**k)
+    bits = (codes[:, None] >> np.arange(k)) & 1
+    first = np.where(codes > 0, bits.argmax(axis=1), k)
+    return bits.sum(axis=1).astype(np.uint8), first.astype(np.int16)
+
+
+def _confident_cells(d: _Labels, thresholds: np.ndarray) -> np.ndarray:
+    """Per row, ``given * (k + 1) + guess``: the confidently predicted class, or k for none.
+
+    The guess is the first class at or above its threshold (``p >= t - 1e-6``), or the arg-max of
+    the row when two or more are (cleanlab's rule). Up to 16 classes, a chunk of rows is compared,
+    packed and looked up while it is in cache.
+    """
+    n, k = d.p.shape
+    cut = thresholds - _EPS
+    if k > _MAX_PACKED:
+        above = _reaches(d.p, cut, np.empty((n, k), dtype=bool))
+        n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
+        guess = np.where(n_above > 0, above.argmax(axis=1), k)
+        several = np.flatnonzero(n_above > 1)
+        guess[several] = d.p[several].argmax(axis=1)
+        return d.y * (k + 1) + guess
+    n_set, first = _bit_tables(k)
+    cells = np.empty(n, dtype=np.int16)  # k * (k + 1) + k < 2**15
+    step = _chunks(d.p).step
+    flags = np.zeros(step * k + 8, dtype=np.uint8)
+    for s in _chunks(d.p):
+        block = d.p[s : s + step]
+        m = block.shape[0]
+        _reaches(block, cut, flags[: m * k].view(bool).reshape(m, k))
+        code = _packed(flags, m, k)
+        guess = first.take(code)
+        several = np.flatnonzero(n_set.take(code) > 1)
+        guess[several] = block[several].argmax(axis=1)
+        cells[s : s + step] = d.y[s : s + step] * (k + 1) + guess
+    return cells
+
+
+def _confident_counts(d: _Labels, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uncalibrated confident joint C[given, true] and the off-diagonal example indices."""
     k = d.n_classes
-    above = d.p >= (thresholds - _EPS)[None, :]
-    n_above = above.sum(axis=1, dtype=np.uint8 if k < 256 else np.int64)
-    guess = above.argmax(axis=1)  # the first class above its threshold
-    several = np.flatnonzero(n_above > 1)
-    guess[several] = d.p[several].argmax(axis=1)
-    confident = np.flatnonzero(n_above > 0)
-    given, true = d.y[confident], guess[confident]
-    joint = np.bincount(given * k + true, minlength=k * k).reshape(k, k)
+    cell = _confident_cells(d, thresholds)  # column k: not confident
+    joint = np.bincount(cell, minlength=k * (k + 1)).reshape(k, k + 1)[:, :k].copy()
     np.fill_diagonal(joint, joint.diagonal().clip(min=1))
-    return joint, confident[given != true]
+    off = np.ones((k, k + 1), dtype=bool)
+    off[:, k] = False
+    np.fill_diagonal(off, False)
+    return joint, np.flatnonzero(off.ravel().take(cell))
 
 
 def _round_preserving_sum(values: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from assay.labels._count import (
     _labels_iv,
     _noise_from,
     _round_rows,
+    _row_argmax,
     _thresholds,
 )
 from assay.labels._rank import QUALITY_METHODS, _quality_of
@@ -72,72 +73,147 @@ class LabelIssuesResult(Result):
 def _lowest(values: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` smallest values, as ``np.argsort(values)[:count]`` picks them.
 
-    A partition finds the boundary in linear time; only when the boundary value is tied and the
-    ties do not all fit is the full (default-kind) sort run, so that the same examples win.
+    The boundary value is found in linear time (see :func:`_boundary_candidates`); only when it is
+    tied and the ties do not all fit is the full (default-kind) sort run, so that the same examples
+    win.
     """
+    return _select(values, count, largest=False)
+
+
+def _largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest values, as ``np.argsort(-values)[:count]`` picks them."""
+    return _select(values, count, largest=True)
+
+
+#: Selections of at most a quarter of 1,024 or more values first bound the boundary on every
+#: _SPARSE-th value.
+_SPARSE = 16
+
+
+def _select(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray:
+    """The ``count`` largest or smallest values' positions, with the tie rule of numpy's argsort."""
     n = values.size
     if count <= 0:
         return np.empty(0, dtype=np.intp)
     if count >= n:
         return np.arange(n)
-    boundary = np.partition(values, count - 1)[count - 1]
-    below = values < boundary
-    tied = values == boundary
-    if int(below.sum()) + int(tied.sum()) == count:
-        return np.flatnonzero(below | tied)
-    return np.argsort(values)[:count]
+    picked = _boundary_candidates(values, count, largest=largest)
+    if picked is not None:
+        return picked
+    if largest:
+        picked = values >= np.partition(values, n - count)[n - count]
+    else:
+        picked = values <= np.partition(values, count - 1)[count - 1]
+    if np.count_nonzero(picked) == count:  # no tie across the boundary
+        return np.flatnonzero(picked)
+    return np.argsort(-values if largest else values)[:count]
+
+
+def _boundary_candidates(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray | None:
+    """The selection from a superset found on a sample, or None when the sample gives no bound.
+
+    The ``r``-th most extreme of every ``_SPARSE``-th value, with ``r`` a few standard deviations
+    beyond ``count / _SPARSE``, is a cut that at least ``count`` values usually pass; when they do,
+    the ``count``-th most extreme of those that pass is the boundary over all values (every value
+    beyond the boundary passes), found without a partition of the whole array.
+    """
+    n = values.size
+    if n < 64 * _SPARSE or count * 4 > n:
+        return None
+    sample = values[::_SPARSE]
+    r = min(sample.size, int(count / _SPARSE + 4 * np.sqrt(count / _SPARSE) + 8))
+    if largest:
+        cut = np.partition(sample, sample.size - r)[sample.size - r]
+        passed = np.flatnonzero(values >= cut)
+    else:
+        cut = np.partition(sample, r - 1)[r - 1]
+        passed = np.flatnonzero(values <= cut)
+    if passed.size < count:
+        return None
+    kept = values[passed]
+    if largest:
+        picked = kept >= np.partition(kept, kept.size - count)[kept.size - count]
+    else:
+        picked = kept <= np.partition(kept, count - 1)[count - 1]
+    if np.count_nonzero(picked) != count:
+        return None  # tied boundary: the caller's full sort decides
+    return passed[picked]
+
+
+#: Rows gathered at a time when a class's margins are transposed (a tile stays in the L2 cache).
+_TILE = 4096
+
+
+def _margins(p: np.ndarray, rows: np.ndarray, k: int, targets: np.ndarray) -> list[np.ndarray]:
+    """For each class j in ``targets``, ``p[rows, j] - p[rows, k]`` (cleanlab's margins, bit for bit).
+
+    Rows are gathered and transposed a tile at a time, so that each margin is contiguous for the
+    selections without a strided pass over the whole class. With few targets among many classes
+    only their columns are computed (memory: one float per target and row).
+    """
+    dense = targets.size * 2 > p.shape[1]
+    out = np.empty((p.shape[1] if dense else targets.size, rows.size), dtype=p.dtype)
+    for s in range(0, rows.size, _TILE):
+        tile = p.take(rows[s : s + _TILE], axis=0)
+        np.subtract(tile.T if dense else tile[:, targets].T, tile[:, k], out=out[:, s : s + _TILE])
+    return [out[j] for j in targets] if dense else list(out)
+
+
+def _reduce(d: _Labels, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cleanlab's reduce step for rows ``idx``: whether the given label is the arg-max once it gets
+    a 1e-6 head start, and each row's arg-max (one gather of the rows serves both).
+
+    The head-started label wins exactly when it exceeds the row maximum, or equals it and comes
+    first (``argmax`` returns the first maximum).
+    """
+    best, top = _row_argmax(d.p.take(idx, axis=0))
+    return _agrees(d, idx, top, best), best
+
+
+def _agrees(d: _Labels, idx: np.ndarray, top: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """The reduce step from each row's maximum ``top`` and its (first) position ``best``."""
+    y = d.y[idx]
+    head = d.self_confidence[idx] + d.p.dtype.type(_EPS)
+    return (best == y) | (head > top) | ((head == top) & (y < best))
 
 
 def _prune(
-    d: _Labels, prune: np.ndarray, min_per_class: int, *, by_class: bool, by_noise: bool
+    d: _Labels,
+    prune: np.ndarray,
+    min_per_class: int,
+    best: np.ndarray,
+    *,
+    by_class: bool,
+    by_noise: bool,
 ) -> np.ndarray:
-    """Flags of the pruning filters, class by class (one gather of the class's rows for both).
+    """Flags of the pruning filters after cleanlab's reduce step, class by class.
 
     By class: for each label k, the ``n_k - prune[k, k]`` examples with the smallest p_k.
     By noise rate: for labels k and classes j != k, the ``prune[j, k]`` examples with the largest
-    margin p_j - p_k. With both, an example must be flagged by each.
+    margin p_j - p_k. With both, an example must be flagged by each. The arg-max of every row
+    that the reduce step looks at is written to ``best``.
     """
     mask = np.zeros(d.y.size, dtype=bool)
+    sc, bounds = d.self_confidence_by_label, d.bounds
     for k, rows in enumerate(d.rows):
         if rows.size <= min_per_class or rows.size <= 1:
             continue
         targets = np.flatnonzero(prune[:, k] > 0)
         targets = targets[targets != k]
-        if by_noise and not by_class:
-            if targets.size == 0:
-                continue
-            block = np.take(d.p, rows, axis=0).T  # (n_classes, n_k): one gather of whole rows
-            pk = block[k]
-        else:
-            block = np.take(d.p, rows, axis=0).T if by_noise and targets.size else None
-            pk = d.self_confidence[rows] if block is None else block[k]
+        if by_noise and targets.size == 0:
+            continue  # nothing to prune by noise rate, so nothing flagged (by itself or with both)
         flagged = np.zeros(rows.size, dtype=bool)
         if by_class:
-            flagged[_lowest(pk, int(rows.size - prune[k, k]))] = True
+            flagged[_lowest(sc[bounds[k] : bounds[k + 1]], int(rows.size - prune[k, k]))] = True
         if by_noise:
             noisy = np.zeros(rows.size, dtype=bool)
-            for j in targets:
-                noisy[_lowest(-(block[j] - pk), int(prune[j, k]))] = True
+            for j, margin in zip(targets, _margins(d.p, rows, k, targets), strict=True):
+                noisy[_largest(margin, int(prune[j, k]))] = True
             flagged = flagged & noisy if by_class else noisy
-        mask[rows] = flagged
+        idx = rows[flagged]
+        agrees, best[idx] = _reduce(d, idx)
+        mask[idx[~agrees]] = True
     return mask
-
-
-def _agrees_with_given(d: _Labels, idx: np.ndarray, argmax: np.ndarray | None = None) -> np.ndarray:
-    """Whether the given label is the argmax once it gets a 1e-6 head start (cleanlab's reduce step).
-
-    With the rows' arg-max known, the head-started label wins exactly when it exceeds the row
-    maximum, or equals it and comes first.
-    """
-    y = d.y[idx]
-    if argmax is None:
-        p = d.p[idx]  # a copy, in the input's dtype
-        p[np.arange(idx.size), y] += _EPS
-        return p.argmax(axis=1) == y
-    a = argmax[idx]
-    head = d.self_confidence[idx] + d.p.dtype.type(_EPS)
-    top = d.p[idx, a]
-    return (a == y) | (head > top) | ((head == top) & (y < a))
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,35 +255,38 @@ class _State:
     joint: np.ndarray  # calibrated confident joint
     off_diagonal: np.ndarray  # indices counted off the diagonal of the confident joint
     prune: np.ndarray | None
-    argmax: np.ndarray | None = None  # set by filters that compute every row's arg-max
+    best: np.ndarray | None = None  # (n,) arg-max of each row, valid at the flagged rows
 
 
-def _f_noise_rate(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune(s.d, s.prune, min_per_class, by_class=False, by_noise=True)
+def _pruning(*, by_class: bool, by_noise: bool) -> Callable[[_State, int], np.ndarray]:
+    def run(s: _State, min_per_class: int) -> np.ndarray:
+        s.best = np.empty(s.d.y.size, dtype=np.intp)
+        return _prune(s.d, s.prune, min_per_class, s.best, by_class=by_class, by_noise=by_noise)
 
-
-def _f_by_class(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune(s.d, s.prune, min_per_class, by_class=True, by_noise=False)
-
-
-def _f_both(s: _State, min_per_class: int) -> np.ndarray:
-    return _prune(s.d, s.prune, min_per_class, by_class=True, by_noise=True)
+    return run
 
 
 def _f_confident_learning(s: _State, min_per_class: int) -> np.ndarray:
+    idx = s.off_diagonal
+    agrees, best = _reduce(s.d, idx)
+    s.best = np.empty(s.d.y.size, dtype=np.intp)
+    s.best[idx] = best
     mask = np.zeros(s.d.y.size, dtype=bool)
-    mask[s.off_diagonal] = True
+    mask[idx[~agrees]] = True
     return mask
 
 
 def _f_predicted_neq_given(s: _State, min_per_class: int) -> np.ndarray:
-    s.argmax = s.d.p.argmax(axis=1)
-    return s.argmax != s.d.y
+    s.best, top = _row_argmax(s.d.p)
+    idx = np.flatnonzero(s.best != s.d.y)
+    mask = np.zeros(s.d.y.size, dtype=bool)
+    mask[idx[~_agrees(s.d, idx, top[idx], s.best[idx])]] = True
+    return mask
 
 
 def _n_off_diagonal_issues(s: _State) -> int:
-    idx = s.off_diagonal
-    return int(idx.size - _agrees_with_given(s.d, idx).sum())
+    agrees, _ = _reduce(s.d, s.off_diagonal)
+    return int(agrees.size - np.count_nonzero(agrees))
 
 
 def _low_score(method: str) -> Callable[[_State, int], np.ndarray]:
@@ -220,9 +299,9 @@ def _low_score(method: str) -> Callable[[_State, int], np.ndarray]:
 
 
 _FILTERS: dict[str, Callable[[_State, int], np.ndarray]] = {
-    "prune_by_noise_rate": _f_noise_rate,
-    "prune_by_class": _f_by_class,
-    "both": _f_both,
+    "prune_by_noise_rate": _pruning(by_class=False, by_noise=True),
+    "prune_by_class": _pruning(by_class=True, by_noise=False),
+    "both": _pruning(by_class=True, by_noise=True),
     "confident_learning": _f_confident_learning,
     "predicted_neq_given": _f_predicted_neq_given,
     "low_normalized_margin": _low_score("normalized_margin"),
@@ -338,15 +417,13 @@ def find_label_issues(
         if remove is not None:
             prune = _per_class_targets(prune, d.counts, remove)
     state = _State(d, joint, off_diagonal, prune)
-    mask = _FILTERS[filter_by](state, min_per_class)
-    if not filter_by.startswith("low_"):
-        flagged = np.flatnonzero(mask)
-        mask[flagged[_agrees_with_given(d, flagged, state.argmax)]] = False
+    mask = _FILTERS[filter_by](state, min_per_class)  # after the reduce step where it applies
     quality = _quality_of(d, rank_by)
     flagged = np.flatnonzero(mask)
-    ranked = flagged[np.argsort(quality[mask])]
+    ranked = flagged[np.argsort(quality.take(flagged))]
     return LabelIssuesResult(
         is_issue=mask, ranked=ranked, label_quality=quality,
-        suggested_label=d.p[ranked].argmax(axis=1), noise=_noise_from(d, thresholds, joint),
+        suggested_label=d.p[ranked].argmax(axis=1) if state.best is None else state.best[ranked],
+        noise=_noise_from(d, thresholds, joint),
         n_issues=int(flagged.size), n=int(d.y.size), filter_by=filter_by, rank_by=rank_by,
     )  # fmt: skip
