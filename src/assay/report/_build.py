@@ -12,7 +12,7 @@ from assay._core import AssayError, __version__
 from assay._core._validation import check_confidence_level, check_positive_int, check_probability
 from assay.io import ReadResult
 from assay.report._consistency import contradictions
-from assay.report._context import ReportContext, ReportOptions
+from assay.report._context import MAX_FIGURE_TASKS, ReportContext, ReportOptions
 from assay.report._model import ReportModel, SectionModel
 from assay.report._registry import SECTIONS, section_module
 from assay.report._render import render_html, render_markdown
@@ -83,7 +83,15 @@ def build_report(
         if progress is not None:
             progress(module.TITLE)
         try:
-            built.append(module.build(ctx))
+            section = module.build(ctx)
+            withheld = ctx.figures_withheld(module.ID)
+            if withheld:
+                drawn = MAX_FIGURE_TASKS
+                section = dataclasses.replace(section, notes=[*section.notes, (
+                    f"Figures are drawn for the first {drawn} of {drawn + withheld} tasks, to keep "
+                    "the HTML small; every task's tables and numbers are complete."
+                )])  # fmt: skip
+            built.append(section)
         except AssayError as exc:  # data this section cannot use: say why, keep the rest
             built.append(
                 SectionModel(id=module.ID, title=module.TITLE, status="absent", reason=str(exc))

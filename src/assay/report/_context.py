@@ -62,6 +62,11 @@ class TaskClaims:
         return f"{self.task} ({' = '.join(self.metrics)})"
 
 
+#: Per section, figures are drawn for this many tasks (the rest get their tables only), so a
+#: 30-task suite's HTML stays near the size of an 8-task one (tests/report/test_scale.py).
+MAX_FIGURE_TASKS = 8
+
+
 @dataclasses.dataclass(frozen=True)
 class ReportOptions:
     """Options of :func:`assay.report.build_report`.
@@ -144,6 +149,18 @@ class ReportContext:
         self.runs: pa.Table = result.runs
         self.options = options
         self.notes: list[str] = list(result.notes)
+        self._figure_calls: dict[str, int] = {}
+
+    def figure_allowed(self, section: str) -> bool:
+        """Whether ``section`` may draw its next task's figures: the first
+        :data:`MAX_FIGURE_TASKS` tasks get them, the rest tables only (the HTML size budget)."""
+        n = self._figure_calls.get(section, 0)
+        self._figure_calls[section] = n + 1
+        return n < MAX_FIGURE_TASKS
+
+    def figures_withheld(self, section: str) -> int:
+        """How many tasks of ``section`` were refused figures by :meth:`figure_allowed`."""
+        return max(self._figure_calls.get(section, 0) - MAX_FIGURE_TASKS, 0)
 
     def rng(self, salt: str) -> np.random.Generator:
         """A generator seeded by the report seed and a stable salt (section/task name)."""

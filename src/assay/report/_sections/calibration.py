@@ -170,7 +170,7 @@ def build(ctx: ReportContext) -> SectionModel:
         block = _task_block(ctx, task, metric, cols)
         bi = len(blocks)
         blocks.append(block)
-        if block["rows"]:
+        if block["rows"] and ctx.figure_allowed(ID):
             figures[f"reliability-{bi}"] = reliability_diagrams([
                 {"label": r["model"], **r["reliability"], "ece": r["metrics"]["ece"]["estimate"]}
                 for r in block["rows"]
@@ -178,6 +178,7 @@ def build(ctx: ReportContext) -> SectionModel:
             figures[f"risk-{bi}"] = risk_coverage_curves([
                 {"label": r["model"], **r["risk_coverage"]} for r in block["rows"]
             ])  # fmt: skip
+        if block["rows"]:
             headline += _headline(block, level)
     if not any(b["rows"] for b in blocks):
         notes = [n for b in blocks for n in b["notes"]]

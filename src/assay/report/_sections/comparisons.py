@@ -263,7 +263,7 @@ def build(ctx: ReportContext) -> SectionModel:
         if claims.full.n_models < 2:
             continue
         block = _task_block(ctx, claims)
-        svg = _heat(claims, block)
+        svg = _heat(claims, block) if ctx.figure_allowed(ID) else None
         if svg is not None:
             figures[f"heat-{len(blocks)}"] = svg
         blocks.append(block)

@@ -294,7 +294,8 @@ def build(ctx: ReportContext) -> SectionModel:
             continue
         notes += block.pop("notes")
         if block["runs"]:
-            figures[f"curve-{len(tasks)}"] = _figure(block, ctx.options.confidence_level)
+            if ctx.figure_allowed(ID):
+                figures[f"curve-{len(tasks)}"] = _figure(block, ctx.options.confidence_level)
             headline += _headline(block)
             tasks.append(block)
     if not tasks:

@@ -79,33 +79,7 @@ def _block(
         if r["flags"][0] in ("negative discrimination", "near-zero discrimination", "misfit")
     ]
     worst = worst[:N_CURVES]
-    figures: dict[str, str] = {}
-    shown = abilities[:MAX_FOREST_MODELS]  # every model stays in the ability table
-    figures[f"abilities-{key}"] = forest_plot(
-        [r["model"] for r in shown],
-        [r["estimate"] for r in shown],
-        [r["ci_low"] for r in shown],
-        [r["ci_high"] for r in shown],
-        xlabel=f"ability ({fit.ability.method.upper()}, {100 * level:g}% interval)",
-    )
-    if worst:
-        idx = [fit.items.index(r["item"]) for r in worst]
-        curves = fit.probability(_THETA)[:, idx].T
-        theta_m = fit.ability.estimate
-        observed = [
-            [
-                (float(theta_m[m]), float(values[m, i]))
-                for m in range(fit.n_models)
-                if np.isfinite(values[m, i])
-            ]
-            for i in idx
-        ]
-        figures[f"icc-{key}"] = icc_plot(
-            [r["item"] for r in worst], _THETA, curves, abilities=theta_m, observed=observed
-        )
-    figures[f"information-{key}"] = information_plot(
-        _THETA, fit.information(_THETA).sum(1), abilities=fit.ability.estimate
-    )
+    figures = _figures(fit, values, abilities, worst, key, level) if ctx.figure_allowed(ID) else {}
     block = {
         "subset_sizes": _subset_sizes(ctx, values, matrix)
         if ctx.options.irt_subset_sizes
@@ -136,6 +110,38 @@ def _block(
         "abilities": abilities,
     }
     return block, figures
+
+
+def _figures(fit, values, abilities, worst, key: str, level: float) -> dict[str, str]:
+    """Abilities (top 40), the worst items' curves and the test information of one task."""
+    figures: dict[str, str] = {}
+    shown = abilities[:MAX_FOREST_MODELS]  # every model stays in the ability table
+    figures[f"abilities-{key}"] = forest_plot(
+        [r["model"] for r in shown],
+        [r["estimate"] for r in shown],
+        [r["ci_low"] for r in shown],
+        [r["ci_high"] for r in shown],
+        xlabel=f"ability ({fit.ability.method.upper()}, {100 * level:g}% interval)",
+    )
+    if worst:
+        idx = [fit.items.index(r["item"]) for r in worst]
+        curves = fit.probability(_THETA)[:, idx].T
+        theta_m = fit.ability.estimate
+        observed = [
+            [
+                (float(theta_m[m]), float(values[m, i]))
+                for m in range(fit.n_models)
+                if np.isfinite(values[m, i])
+            ]
+            for i in idx
+        ]
+        figures[f"icc-{key}"] = icc_plot(
+            [r["item"] for r in worst], _THETA, curves, abilities=theta_m, observed=observed
+        )
+    figures[f"information-{key}"] = information_plot(
+        _THETA, fit.information(_THETA).sum(1), abilities=fit.ability.estimate
+    )
+    return figures
 
 
 def _rates_note(rates: dict) -> str:

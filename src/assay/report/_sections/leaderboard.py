@@ -177,7 +177,7 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> tuple[dict, str | Non
                 "ci_high": o["ci_high"], "method": o["method"], "n": o["n"], "own": own[model],
                 "clustered": None,
             })  # fmt: skip
-    return block, _figure(block, level)
+    return block, (_figure(block, level) if ctx.figure_allowed(ID) else None)
 
 
 def _figure(block: dict, level: float) -> str | None:

@@ -214,7 +214,7 @@ def build(ctx: ReportContext) -> SectionModel:
             notes.append(note)
         if block is None:
             continue
-        if any(b["available"] for b in block["models"]):
+        if any(b["available"] for b in block["models"]) and ctx.figure_allowed(ID):
             figures[f"passk-{len(tasks)}"] = _figure(block, ctx.options.confidence_level)
         headline += _headline(block)
         tasks.append(block)

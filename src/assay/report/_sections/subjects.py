@@ -66,13 +66,17 @@ def _task_block(ctx: ReportContext, claims: TaskClaims) -> tuple[dict | None, st
     top = per_model[0]
     names = [s for s in subjects if s in top["subjects"]]
     names.sort(key=lambda s: -top["subjects"][s]["estimate"])
-    figure = subject_bars(
-        names,
-        [top["subjects"][s]["estimate"] * scale for s in names],
-        [top["subjects"][s]["ci_low"] * scale for s in names],
-        [top["subjects"][s]["ci_high"] * scale for s in names],
-        xlabel=f"{top['model']}: {metric} by subject ({level_pct(level)} intervals)",
-        overall=top["overall"] * scale,
+    figure = (
+        None
+        if not ctx.figure_allowed(ID)
+        else subject_bars(
+            names,
+            [top["subjects"][s]["estimate"] * scale for s in names],
+            [top["subjects"][s]["ci_low"] * scale for s in names],
+            [top["subjects"][s]["ci_high"] * scale for s in names],
+            xlabel=f"{top['model']}: {metric} by subject ({level_pct(level)} intervals)",
+            overall=top["overall"] * scale,
+        )
     )
     block = {
         "task": task,
@@ -102,7 +106,8 @@ def build(ctx: ReportContext) -> SectionModel:
         block, figure = _task_block(ctx, claims)
         if block is None:
             continue
-        figures[f"bars-{len(blocks)}"] = figure
+        if figure is not None:
+            figures[f"bars-{len(blocks)}"] = figure
         blocks.append(block)
         top = block["models"][0]
         best = max(top["subjects"], key=lambda s: top["subjects"][s]["estimate"])
