@@ -170,3 +170,30 @@ def test_odd_inputs_never_contradict_the_leaderboard(result):
     if ac and not ac["reason"] and ac["nemenyi"]:
         assert all(1 <= r["mean_rank"] <= ac["k"] for r in ac["nemenyi"]["mean_ranks"])
     render_html(model)
+
+
+def test_markdown_summary_carries_the_omnibus_and_across_tasks_lines():
+    from assay.report import render_markdown
+
+    rng = np.random.default_rng(6)
+    p = np.array([[0.3], [0.5], [0.7]])
+    tables = {f"t{t}": (rng.random((3, 60)) < p).astype(float) for t in range(3)}
+    md = render_markdown(_build(_result(tables)))
+    assert "the 3 models differ as a whole (Cochran's Q" in md
+    assert "Across 3 tasks, the 3 models" in md
+
+
+def test_several_binary_samples_per_item_use_friedman_on_the_item_means():
+    rng = np.random.default_rng(8)
+    b, runs = ResponseBuilder(), []
+    for m, p in enumerate([0.3, 0.5, 0.7]):
+        runs.append(RunInfo(run_id=f"m{m}", model=f"m{m}", task="qa", harness="h", source="mem",
+                            sha256="0"))  # fmt: skip
+        for i in range(40):
+            for s in range(2):
+                b.add(model=f"m{m}", task="qa", item=str(i), sample=s, metric="pass",
+                      score=float(rng.random() < p), run_id=f"m{m}")  # fmt: skip
+    model = _build(ReadResult.from_parts(b, runs))
+    om = model.section("comparisons").data["tasks"][0]["omnibus"]
+    assert om["test"] == "friedman" and om["reason"] is None
+    assert contradictions(model.to_dict()) == []

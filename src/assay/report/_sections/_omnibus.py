@@ -105,7 +105,8 @@ def omnibus_block(ctx: ReportContext, claims: TaskClaims) -> dict | None:
     models = list(common.models)
     k, n = x.shape
     alpha = ctx.options.alpha
-    binary = is_binary(common)
+    # 0/1 per item (several samples per item average to fractions: Friedman then)
+    binary = is_binary(common) and bool(np.all((x == 0) | (x == 1)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         try:
