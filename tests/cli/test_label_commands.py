@@ -235,6 +235,8 @@ def test_bt_matches_a_statsmodels_logistic_fit(tmp_path):
     assert out["n"] == 600
     text = _run("bt", path).stdout
     assert text.splitlines()[2].startswith("m3")  # strongest first
+    n_m3 = sum("m3" in (r["model_a"], r["model_b"]) for r in recs)
+    assert text.splitlines()[2].split("\t")[-1] == f"{n_m3:,}"
 
 
 def test_bt_errors_name_the_line(tmp_path):

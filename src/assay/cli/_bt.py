@@ -48,6 +48,9 @@ def bt(pairs, col_a, col_b, col_w, reference, confidence_level, as_json) -> None
     if as_json:
         echo_json({"version": JSON_VERSION, "source": rows.path, "result": res.to_dict()})
         return
+    from collections import Counter
+
+    seen = Counter(a) + Counter(b)  # comparisons each model took part in
     order = np.argsort(-res.estimate, kind="stable")
     pct = f"{100 * confidence_level:g}%"
     print_table(
@@ -60,7 +63,7 @@ def bt(pairs, col_a, col_b, col_w, reference, confidence_level, as_json) -> None
                 f"{res.estimate[i]:+.3f}",
                 f"{res.ci_low[i]:+.3f} to {res.ci_high[i]:+.3f}",
                 f"{res.se[i]:.3f}",
-                f"{sum(1 for x, y in zip(a, b, strict=True) if res.models[i] in (x, y)):,}",
+                f"{seen[res.models[i]]:,}",
             ]
             for i in order
         ],  # fmt: skip
