@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assay.io import ReadResult, ResponseBuilder, RunInfo
 from assay.report import ReportOptions, build_report, render_html
@@ -99,3 +101,22 @@ def test_long_text_is_cut_and_says_so(tmp_path):
     assert item["question"].endswith(
         f"[... {len(long) - contamination.MAX_TEXT:,} more characters]"
     )
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(alphabet=st.characters(codec="utf-8"), min_size=0, max_size=40))
+def test_odd_text_is_escaped_next_to_its_evidence(tmp_path_factory, noise):
+    # the leaked question with arbitrary text (markup, control characters, quotes) around it
+    tmp = tmp_path_factory.mktemp("odd")
+    text = f"{noise} {_question(3)} <script>x</script> {noise}"
+    items = pa.table({"task": ["bench"], "item": ["a"], "input": [text], "target": [noise or None]})
+    model = build_report(
+        _result(with_text=False),
+        options=ReportOptions(n_resamples=200, corpus=(_corpus(tmp),)),
+        sections=("contamination",),
+        contamination_items=items,
+    )
+    [item] = model.section("contamination").data["items"]
+    assert item["question"] == text
+    html = render_html(model)
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
