@@ -157,3 +157,14 @@ def test_cli_curve_target_reaches_the_section(tmp_path):
     assert data["settings"]["curve_target"] == 0.5
     sec = next(s for s in data["sections"] if s["id"] == "curves")
     assert sec["data"]["time_to_target"][0]["stated"] is True
+
+
+def test_a_run_that_never_moved_says_so_instead_of_reaching_at_step_one():
+    result = _run({"gsm8k": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]}, n_items=100, seed=2)
+    sec = _build(result).section("curves")
+    [row] = sec.data["time_to_target"]
+    assert row["at_start"] and row["step"] == 1000
+    from assay.report._sections._curves_more import target_sentence
+
+    assert "already at its final level" in target_sentence(row)
+    assert "no measurable gain" in render_html(_build(result))

@@ -60,6 +60,7 @@ def time_to_target_rows(blocks: list[dict], target: float | None) -> list[dict]:
                 "final_ci_low": final["ci_low"], "final_ci_high": final["ci_high"],
                 "n_checkpoints": len(p),
             })  # fmt: skip
+            rows[-1]["at_start"] = rows[-1]["step"] == steps[0]
     return rows
 
 
@@ -74,6 +75,10 @@ def target_sentence(row: dict) -> str:
         return (
             f"{head}: did not reach {what} by step {row['final_step']:g} (measured "
             f"{row['final_estimate']:.3g} there)."
+        )
+    if row.get("at_start"):
+        return f"{head}: already at {what} at its first checkpoint (step {row['step']:g})" + (
+            "; no measurable gain by the end." if not row["stated"] else "."
         )
     hi = "not by the last checkpoint" if row["step_high"] is None else f"{row['step_high']:g}"
     return (
