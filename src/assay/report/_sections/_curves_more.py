@@ -212,7 +212,7 @@ def forgetting_sentences(blocks: list[dict], alpha_level: float) -> list[str]:
             r for r in b["rows"] if r["change_ci_high"] is not None and r["change_ci_high"] < 0
         ]
         if dropped:
-            names = ", ".join(f"{r['task']} ({r['change']:+.3f})" for r in dropped[:4])
+            names = ", ".join(f"{r['task']} ({100 * r['change']:+.1f} points)" for r in dropped[:4])
             out.append(
                 f"{b['run']}: lower at the last checkpoint than at the first on "
                 f"{len(dropped)} of {len(b['rows'])} task(s): {names} "
