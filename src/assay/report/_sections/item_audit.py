@@ -87,9 +87,7 @@ def _task_block(ctx: ReportContext, task: str, metric: str) -> dict:
         "n_open": result.n_suspects - n_ok,
     }  # fmt: skip
     if result.n_suspects and len(result.models) >= 2 and result.n_suspects <= result.n_items - 2:
-        block["stability"] = [
-            _stability_block(result, sc, ctx, task) for sc in ("remove", "relabel")
-        ]
+        block["stability"] = [_stability_block(result, sc, ctx, task) for sc in ("remove", "relabel")]
     return block
 
 
