@@ -297,13 +297,16 @@ def build(ctx: ReportContext) -> SectionModel:
         "checks of the same difference. 'A wins' counts items A got right and B wrong. The "
         "clustered interval is a sensitivity check with items of one subject or cluster "
         "correlated (no test is drawn from it).",
-        "Many models at once (three or more): Cochran's Q for 0/1 scores, Friedman's rank test "
-        "otherwise, on the same item set, with Nemenyi's critical difference of mean ranks "
-        "(Demšar 2006; rank 1 = best). These answer other questions than the verdicts: the "
-        "omnibus test whether any model differs, Nemenyi which mean ranks differ at a family-wise "
-        "level; pairs where Nemenyi and the paired tests disagree are listed with both claims, "
-        "and every 'better' or 'worse' in this report comes from the paired tests.",
     ]
+    if any(b["omnibus"] for b in blocks):
+        notes.append(
+            "Many models at once (three or more): Cochran's Q for 0/1 scores, Friedman's rank test "
+            "otherwise, on the same item set, with Nemenyi's critical difference of mean ranks "
+            "(Demšar 2006; rank 1 = best). These answer other questions than the verdicts: the "
+            "omnibus test whether any model differs, Nemenyi which mean ranks differ at a family-wise "
+            "level; pairs where Nemenyi and the paired tests disagree are listed with both claims, "
+            "and every 'better' or 'worse' in this report comes from the paired tests."
+        )
     if across is not None:
         notes.append(
             "Across tasks: Friedman's test over tasks as blocks, each model's leaderboard score on "
