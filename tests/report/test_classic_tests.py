@@ -197,3 +197,18 @@ def test_several_binary_samples_per_item_use_friedman_on_the_item_means():
     om = model.section("comparisons").data["tasks"][0]["omnibus"]
     assert om["test"] == "friedman" and om["reason"] is None
     assert contradictions(model.to_dict()) == []
+
+
+def test_nemenyi_pvalues_shown_match_scikit_posthocs():
+    import scikit_posthocs as sp  # dev extra; posthoc_nemenyi_friedman takes items x models
+
+    n = 200
+    a = np.where(np.arange(n) < 160, 0.5, 0.01)
+    b = np.where(np.arange(n) < 160, 0.49, 0.5)
+    x = np.vstack([a, b, np.zeros(n)])
+    om = _build(_result({"qa": x})).section("comparisons").data["tasks"][0]["omnibus"]
+    ref = sp.posthoc_nemenyi_friedman(x.T).to_numpy()
+    assert om["disagreements"]
+    for d in om["disagreements"]:
+        i, j = int(d["model_a"][1:]), int(d["model_b"][1:])
+        assert d["nemenyi_pvalue"] == pytest.approx(ref[i, j], abs=1e-6)
