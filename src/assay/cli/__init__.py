@@ -86,6 +86,22 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "calibration",
         "Does confidence mean anything? ECE, Brier, risk-coverage, recalibration.",
     ),
+    "agreement": (
+        "assay.cli._agreement",
+        "agreement",
+        "Does a judge agree with humans, or raters with each other? Kappa, Krippendorff.",
+    ),
+    "ppi": (
+        "assay.cli._ppi",
+        "ppi",
+        "A mean from few human labels and many judge labels (prediction-powered inference).",
+    ),
+    "bt": ("assay.cli._bt", "bt", "Bradley-Terry strengths from pairwise preferences."),
+    "scaling": (
+        "assay.cli._scaling",
+        "scaling",
+        "Score against training-data size: a power-law fit with an interval.",
+    ),
 }
 
 

@@ -304,3 +304,22 @@ def step_progress(description: str, total: int) -> Iterator[Callable[[str], None
 
         yield step
         bars.update(task, completed=total)
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; tab-separated lines (title, header, rows) in a pipe."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for k, c in enumerate(columns):
+            table.add_column(c, justify="left" if k == 0 else "right")
+        for r in rows:
+            table.add_row(*r)
+        Console(highlight=False).print(table)
+        return
+    click.echo(title)
+    click.echo("\t".join(columns))
+    for r in rows:
+        click.echo("\t".join(r))

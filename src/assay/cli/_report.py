@@ -165,6 +165,13 @@ def _run(
     help="In the IRT section, say how many items would have told the same story (leave-one-"
     "model-out over subset sizes; one IRT fit per model).",
 )
+@click.option(
+    "--curve-target",
+    type=float,
+    default=None,
+    help="In the training-curves section, the score whose time to target is reported (in the "
+    "score's units, e.g. 0.6 for 60% accuracy); default each run's final level.",
+)
 @_report_options
 @read_options
 @handle_errors
@@ -189,6 +196,7 @@ def report(
     contamination_scan,
     contamination_known,
     irt_subset_sizes,
+    curve_target,
     **kwargs,
 ):
     """Read RESULTS (files or folders, any supported format) or the store, run every analysis the
@@ -214,6 +222,7 @@ def report(
         n_resamples=n_resamples,
         adjust=adjust,
         irt_subset_sizes=irt_subset_sizes,
+        curve_target=curve_target,
     )
     _run(
         result, list(results) or None, html, json_path, markdown, options_kw, read_kw, title,

@@ -7,6 +7,7 @@ Readers never compute statistics. A reader that meets something it cannot map ra
 from assay.io._matrix import MissingItemsWarning, alignment_note, build_matrix
 from assay.io._options import ReadOptions
 from assay.io._read import FORMATS, detect_format, read
+from assay.io._rows import RowTable, read_rows
 from assay.io._schema import (
     AGGREGATE_SCHEMA,
     CORPUS_ITEM_SCHEMA,
@@ -29,6 +30,7 @@ __all__ = [
     "ReadOptions",
     "ReadResult",
     "ResponseBuilder",
+    "RowTable",
     "RunInfo",
     "alignment_note",
     "build_matrix",
@@ -36,6 +38,7 @@ __all__ = [
     "file_sha256",
     "is_binary_metric",
     "read",
+    "read_rows",
     "resolve_duplicates",
     "validate_responses",
 ]

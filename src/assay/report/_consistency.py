@@ -124,6 +124,7 @@ def _comparisons(block: dict, board: dict | None) -> list[str]:
     best_group = set(board["best_group"])
     if block.get("n_common") != board.get("n_common"):
         out.append(f"{label}: comparisons and leaderboard use different item sets.")
+    out += _omnibus(block, board)
     for r in rows:
         a, b = r["model_a"], r["model_b"]
         pair = f"{label}: {b} vs {a}"
@@ -147,6 +148,33 @@ def _comparisons(block: dict, board: dict | None) -> list[str]:
             if other not in best_group:
                 out.append(f"{pair}: no detectable difference from the best, yet {other} is not "
                            "in the best group.")  # fmt: skip
+    return out
+
+
+def _omnibus(block: dict, board: dict) -> list[str]:
+    """The classic tests use the task's item set and models, and state the paired verdicts as the
+    comparisons do wherever they list a pair on which the two kinds of test disagree."""
+    om, label, out = block.get("omnibus"), block["label"], []
+    if not om or om.get("reason"):
+        return out
+    k = len(board["rows"])
+    if om["n"] != board.get("n_common") or om["k"] != k:
+        out.append(f"{label}: the omnibus test uses other items or models than the leaderboard.")
+    if not 0.0 <= om["pvalue"] <= 1.0:
+        out.append(f"{label}: omnibus p-value {om['pvalue']} outside [0, 1].")
+    nem = om.get("nemenyi") or {}
+    if any(not 1 - _TOL <= r["mean_rank"] <= k + _TOL for r in nem.get("mean_ranks", [])):
+        out.append(f"{label}: a mean rank lies outside [1, {k}].")
+    verdicts = {(r["model_a"], r["model_b"]): r for r in block["rows"]}
+    for d in om.get("disagreements", []):
+        a, b = d["model_a"], d["model_b"]
+        r = verdicts.get((a, b)) or verdicts.get((b, a))
+        if r is None:
+            continue
+        winner = {"better": r["model_b"], "worse": r["model_a"]}.get(r["kind"])
+        said = "no detectable difference" if winner is None else f"{winner} scores above"
+        if not d["paired"].startswith(said):
+            out.append(f"{label}: {b} vs {a}: the classic tests restate the verdict otherwise.")
     return out
 
 

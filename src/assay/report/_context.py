@@ -107,6 +107,9 @@ class ReportOptions:
     irt_subset_sizes : bool, default False
         In the IRT section, also say how many items would have told the same story
         (:func:`assay.irt.subset_sizes`: one IRT fit per model, minutes of CPU on MMLU-Pro).
+    curve_target : float, optional
+        The score whose time to target the training-curves section reports (in the score's
+        units); default each run's final level.
     """
 
     baseline: str | None = None
@@ -125,6 +128,7 @@ class ReportOptions:
     contamination_known: tuple[str, ...] = ()
     contamination_known_source: str | None = None
     irt_subset_sizes: bool = False
+    curve_target: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

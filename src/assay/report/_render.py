@@ -193,5 +193,7 @@ class _MARKDOWN:
                 lines.append(f"- {_md_escape(row['verdict'])}")
             if len(task["rows"]) > max_rows:
                 lines.append(f"- ... {len(task['rows']) - max_rows} more in the report")
+            lines += [f"- {_md_escape(t)}" for t in task.get("omnibus_text", [])]
             lines.append("")
+        lines += [f"- {_md_escape(t)}" for t in section.data.get("across_text", [])]
         return lines

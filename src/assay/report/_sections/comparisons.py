@@ -18,6 +18,12 @@ from assay.report._context import ReportContext, TaskClaims
 from assay.report._figures import heat_map
 from assay.report._model import SectionModel
 from assay.report._sections._common import fmt_p, fmt_points, level_pct
+from assay.report._sections._omnibus import (
+    across_sentence,
+    across_tasks,
+    omnibus_block,
+    omnibus_sentences,
+)
 from assay.stats import PairwiseResult, compare_models
 
 ID = "comparisons"
@@ -263,6 +269,10 @@ def build(ctx: ReportContext) -> SectionModel:
         if claims.full.n_models < 2:
             continue
         block = _task_block(ctx, claims)
+        block["omnibus"] = omnibus_block(ctx, claims)
+        block["omnibus_text"] = omnibus_sentences(
+            claims.label, block["omnibus"], ctx.options.adjust
+        )
         svg = _heat(claims, block) if ctx.figure_allowed(ID) else None
         if svg is not None:
             figures[f"heat-{len(blocks)}"] = svg
@@ -275,6 +285,8 @@ def build(ctx: ReportContext) -> SectionModel:
             reason="needs at least two models scored on the same task.",
         )
     headline_lines = [line for b in blocks for line in headline(b, ctx.options.baseline)]
+    headline_lines += [t for b in blocks for t in b["omnibus_text"] if "disagree on" in t]
+    across = across_tasks(ctx)
     notes = [
         "The difference is B minus A on the task's one item set (the items every model answered, "
         "as in the leaderboard). Verdicts come from the same all-pairs paired tests as the "
@@ -284,12 +296,27 @@ def build(ctx: ReportContext) -> SectionModel:
         "(score form around the paired SE). The sign-flip and bootstrap p-values are unadjusted "
         "checks of the same difference. 'A wins' counts items A got right and B wrong. The "
         "clustered interval is a sensitivity check with items of one subject or cluster "
-        "correlated (no test is drawn from it)."
+        "correlated (no test is drawn from it).",
     ]
+    if any(b["omnibus"] for b in blocks):
+        notes.append(
+            "Many models at once (three or more): Cochran's Q for 0/1 scores, Friedman's rank test "
+            "otherwise, on the same item set, with Nemenyi's critical difference of mean ranks "
+            "(Demšar 2006; rank 1 = best). These answer other questions than the verdicts: the "
+            "omnibus test whether any model differs, Nemenyi which mean ranks differ at a family-wise "
+            "level; pairs where Nemenyi and the paired tests disagree are listed with both claims, "
+            "and every 'better' or 'worse' in this report comes from the paired tests."
+        )
+    if across is not None:
+        notes.append(
+            "Across tasks: Friedman's test over tasks as blocks, each model's leaderboard score on "
+            "each task (the first metric of each task), models scored on every task; Nemenyi's "
+            "critical difference of mean ranks (Demšar 2006). Tasks weigh alike whatever their size."
+        )
     return SectionModel(
         id=ID,
         title=TITLE,
-        data={"tasks": blocks},
+        data={"tasks": blocks, "across_tasks": across, "across_text": across_sentence(across)},
         headline=headline_lines[:8],
         figures=figures,
         notes=notes,

@@ -25,6 +25,8 @@ ID = "contamination"
 TITLE = "Contamination"
 
 MAX_ITEMS = 50
+MAX_TEXT = 2000
+"""Characters of an item's text shown beside its corpus evidence (the rest is cut, and said so)."""
 REASON = (
     "needs a training corpus given with --corpus (JSONL, Parquet or text files), or the "
     "result.json of `assay contamination scan --out DIR` given with --contamination-scan."
@@ -85,6 +87,41 @@ def _scan_items(ctx: ReportContext) -> tuple[list[dict[str, Any]], dict[str, Any
         "benchmarks": d["benchmarks"],
         "flag_rates": d.get("flag_rates") or {},
     }
+
+
+def _item_texts(ctx: ReportContext) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """``{(benchmark, item): (question, answer)}``: the text that was checked against the corpus.
+
+    The question comes from :meth:`ReportContext.item_text` (the one lookup the flip lists, the
+    item audit and the IRT section use) or, when the report checks a separate set of benchmark
+    items (``contamination_items``, e.g. the demo's HumanEval), from that table.
+    """
+    items = getattr(ctx, "contamination_items", None)
+    source = ctx.responses if items is None else items
+    out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    tasks = sorted(set(source.column("task").to_pylist())) if source.num_rows else []
+    targets: dict[tuple[str, str], str] = {}
+    if "target" in source.column_names:
+        cols = [source.column(c).to_pylist() for c in ("task", "item", "target")]
+        for task, item, target in zip(*cols, strict=True):
+            if target:
+                targets.setdefault((task, str(item)), target)
+    if items is None:
+        for task in tasks:
+            for item, text in ctx.item_text(task).items():
+                out[(task, str(item))] = (text, targets.get((task, str(item))))
+        return out
+    cols = [source.column(c).to_pylist() for c in ("task", "item", "input")]
+    for task, item, text in zip(*cols, strict=True):
+        if text is not None and (task, str(item)) not in out:
+            out[(task, str(item))] = (text, targets.get((task, str(item))))
+    return out
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + f" [... {len(text) - MAX_TEXT:,} more characters]"
 
 
 def _rates(items: list[dict[str, Any]], level: float) -> list[dict[str, Any]]:
@@ -207,10 +244,13 @@ def build(ctx: ReportContext) -> SectionModel:
     rate_texts = _flag_rate_texts(flag_rates)
     flagged = [v for v in items if v["status"] in ("input", "input_and_answer")]
     flagged.sort(key=lambda v: (-(v["longest"] or 0), v["benchmark"], v["item"]))
+    texts = _item_texts(ctx)
     shown = [
         {
             "benchmark": v["benchmark"],
             "item": v["item"],
+            "question": _cut(texts.get((v["benchmark"], str(v["item"])), (None, None))[0]),
+            "answer": _cut(texts.get((v["benchmark"], str(v["item"])), (None, None))[1]),
             "status": v["status"],
             "stages": v["stages"],
             "input_share": v["input_share"],
@@ -241,6 +281,8 @@ def build(ctx: ReportContext) -> SectionModel:
         {
             "benchmark": v["benchmark"],
             "item": v["item"],
+            "question": _cut(texts.get((v["benchmark"], str(v["item"])), (None, None))[0]),
+            "answer": _cut(texts.get((v["benchmark"], str(v["item"])), (None, None))[1]),
             "probability": v["rephrase_probability"],
             "neighbour": {
                 k: (v.get("neighbours") or [{}])[0].get(k)

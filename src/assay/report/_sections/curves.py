@@ -14,6 +14,12 @@ from assay.report._figures_sampling import CurveLine, checkpoint_curves
 from assay.report._model import SectionModel
 from assay.report._sections._absent import absent
 from assay.report._sections._common import level_pct
+from assay.report._sections._curves_more import (
+    forgetting_blocks,
+    forgetting_sentences,
+    target_sentence,
+    time_to_target_rows,
+)
 
 ID = "curves"
 TITLE = "Training curves"
@@ -273,6 +279,46 @@ def _unpaired_steps(res, ctx: ReportContext) -> list[dict]:
     return out
 
 
+def _more(ctx: ReportContext, blocks: list[dict], steps_of: dict[str, int] | None) -> dict:
+    """Time to target, the forgetting matrix and what the data cannot support (data scaling)."""
+    target = getattr(ctx.options, "curve_target", None)
+    ttt = time_to_target_rows(blocks, target)
+    forget = forgetting_blocks(ctx, steps_of, blocks)
+    level = ctx.options.confidence_level
+    headline = [target_sentence(r) for r in ttt if target is not None][:3]
+    headline += forgetting_sentences(forget, level)[:2]
+    notes = [
+        "Time to target: the first checkpoint whose score reaches the target (AlgoPerf's rule, "
+        "assay.curves.time_to_target), between the first checkpoint whose interval reaches it and "
+        "the first whose whole interval does (pointwise intervals). The target is "
+        + (
+            f"{target:g}, as stated (--curve-target)."
+            if target is not None
+            else "each run's final level, the lower end of its last checkpoint's interval; state "
+            "one with --curve-target."
+        ),
+        "Data-scaling fits (score against the number of training examples, "
+        "assay.curves.data_scaling) are not drawn: the report cannot tell whether a step counts "
+        "examples or tokens; fit them with `assay scaling` on a table of data sizes and scores.",
+    ]
+    if forget:
+        notes.append(
+            "Forgetting matrix: score on each task (columns) at each checkpoint (rows) of one run, "
+            "on the items every checkpoint answered; the change from the first checkpoint to the "
+            f"last has a {level_pct(level)} interval ("
+            + forget[0]["method"]
+            + "); the drop from the best checkpoint is a point estimate (the best is picked after "
+            "looking, so it errs toward finding a drop). Intervals are clipped to the score's "
+            "range."
+        )
+    else:
+        notes.append(
+            "Forgetting matrix: needs one run scored on two or more tasks at the same checkpoints."
+        )
+    return {"time_to_target": ttt, "curve_target": target, "forgetting": forget,
+            "headline": headline, "notes": notes}  # fmt: skip
+
+
 def build(ctx: ReportContext) -> SectionModel:
     if not ctx.steps_present():
         blocks, notes = _series_blocks(ctx)
@@ -282,9 +328,12 @@ def build(ctx: ReportContext) -> SectionModel:
             f"curve-{k}": _figure(b, ctx.options.confidence_level) for k, b in enumerate(blocks)
         }
         headline = [line for b in blocks for line in _headline(b)][:4]
+        more = _more(ctx, blocks, None)
+        notes += more.pop("notes")
         return SectionModel(
-            id=ID, title=TITLE, headline=headline, figures=figures, notes=notes,
-            data={"tasks": blocks, "confidence_level": ctx.options.confidence_level},
+            id=ID, title=TITLE, headline=headline + more.pop("headline"), figures=figures,
+            notes=notes,
+            data={"tasks": blocks, "confidence_level": ctx.options.confidence_level, **more},
         )  # fmt: skip
     steps_of = _steps_by_model(ctx)
     tasks, figures, headline, notes = [], {}, [], []
@@ -306,6 +355,9 @@ def build(ctx: ReportContext) -> SectionModel:
             "on the same task. " + " ".join(notes),
         )
     level = level_pct(ctx.options.confidence_level)
+    more = _more(ctx, tasks, steps_of)
+    headline += more.pop("headline")
+    more_notes = more.pop("notes")
     notes += [
         f"Points: mean over items with a {level} t interval; step-to-step changes compare each "
         "checkpoint with the next on the same items (McNemar's exact test for 0/1 scores, paired "
@@ -320,8 +372,8 @@ def build(ctx: ReportContext) -> SectionModel:
     return SectionModel(
         id=ID,
         title=TITLE,
-        data={"tasks": tasks, "confidence_level": ctx.options.confidence_level},
-        headline=headline[:6],
+        data={"tasks": tasks, "confidence_level": ctx.options.confidence_level, **more},
+        headline=headline[:8],
         figures=figures,
-        notes=notes,
+        notes=notes + more_notes,
     )
