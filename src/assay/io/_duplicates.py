@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay.io._schema import ReadResult
+from assay.io._validate import group_rows
 
 __all__ = ["keep_newest_runs", "merge_same_logs"]
 
@@ -163,29 +163,10 @@ def _rows_per_run(table: pa.Table) -> dict[str, int]:
 
 def _overlapping_runs(table: pa.Table) -> list[frozenset[str]]:
     """Sets of distinct runs that give at least one same (model, task, item, sample, metric)."""
-    codes = []
-    for name in _KEY:
-        col = table.column(name)
-        if pa.types.is_string(col.type):
-            c = np.asarray(pc.dictionary_encode(col).combine_chunks().indices, np.int64)
-        else:
-            c = np.asarray(col, dtype=np.int64)
-            c = c - c.min()
-        codes.append(c)
+    _, inverse, counts = group_rows(table, _KEY)
     run_codes = pc.dictionary_encode(table.column("run_id")).combine_chunks()
     run_idx = np.asarray(run_codes.indices, np.int64)
     run_names = run_codes.dictionary.to_pylist()
-    sizes = [int(c.max()) + 1 for c in codes]
-    if math.prod(sizes) < 2**62:  # one int64 key per row (mixed radix): a 1-D sort, not a row sort
-        key = np.zeros(table.num_rows, np.int64)
-        for c, size in zip(codes, sizes, strict=True):
-            key = key * size + c
-        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    else:
-        _, inverse, counts = np.unique(
-            np.stack(codes, axis=1), axis=0, return_inverse=True, return_counts=True
-        )
-    inverse = inverse.ravel()
     dup_rows = np.flatnonzero(counts[inverse] > 1)
     if dup_rows.size == 0:
         return []

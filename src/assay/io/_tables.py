@@ -428,7 +428,9 @@ def _load_parquet(path: Path, fmt: str, gz: bool) -> tuple[pa.Table, Locate]:
     if path.stat().st_size == 0:
         raise InputError("empty file: not a Parquet file", path=str(path))
     try:
-        table = pq.read_table(path)
+        # one chunk per column here, so that the row groups are freed when this returns
+        # (combined later, they stayed alive beside their copy for the whole read)
+        table = pq.read_table(path).combine_chunks()
     except (pa.ArrowException, OSError) as exc:  # a corrupt file raises any of Arrow's errors
         raise InputError(
             f"not a readable Parquet file: {_arrow_message(exc)}", path=str(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,6 +74,41 @@ def validate_responses(table: pa.Table) -> tuple[pa.Table, list[str]]:
     return table, notes
 
 
+def group_rows(table: pa.Table, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """Group the rows of ``table`` by the values in columns ``names``.
+
+    Returns ``(first, inverse, counts)`` as :func:`numpy.unique` does for rows: each group's first
+    row, each row's group, each group's size. Strings are dictionary codes and integers are
+    shifted to start at 0; their product of sizes (a mixed-radix int64 key) makes one 1-D sort
+    instead of a row sort of a stacked copy, which cost seconds and 0.4 GB at 3.5M rows.
+    """
+    codes = []
+    for name in names:
+        col = table.column(name)
+        if pa.types.is_string(col.type):
+            c = np.asarray(pc.dictionary_encode(col).combine_chunks().indices, dtype=np.int64)
+        else:
+            c = np.asarray(col, dtype=np.int64)
+            c = c - c.min()
+        codes.append(c)
+    sizes = [int(c.max()) + 1 for c in codes]
+    if math.prod(sizes) < 2**62:
+        key = np.zeros(table.num_rows, np.int64)
+        for c, size in zip(codes, sizes, strict=True):
+            key *= size
+            key += c
+        del codes
+        _, first, inverse, counts = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
+    else:
+        _, first, inverse, counts = np.unique(
+            np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True,
+            return_counts=True,
+        )  # fmt: skip
+    return first, inverse.ravel(), counts
+
+
 def resolve_duplicates(
     table: pa.Table, runs: pa.Table, *, on_duplicate: str = "raise"
 ) -> tuple[pa.Table, list[str]]:
@@ -93,19 +130,7 @@ def resolve_duplicates(
         on_duplicate = "raise"
     if table.num_rows == 0:
         return table, []
-    codes = []
-    for name in KEY:
-        col = table.column(name)
-        if pa.types.is_string(col.type):
-            col = pc.dictionary_encode(col).combine_chunks()
-            codes.append(np.asarray(col.indices, dtype=np.int64))
-        else:
-            codes.append(np.asarray(col, dtype=np.int64))
-    stacked = np.stack(codes, axis=1)
-    _, first_idx, inverse, counts = np.unique(
-        stacked, axis=0, return_index=True, return_inverse=True, return_counts=True
-    )
-    inverse = inverse.ravel()
+    first_idx, inverse, counts = group_rows(table, KEY)
     if (counts == 1).all():
         return table, []
     dup_groups = np.flatnonzero(counts > 1)
