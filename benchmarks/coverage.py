@@ -40,10 +40,13 @@ from assay.stats import (
     compare,
     leaderboard,
     mean_ci,
+    pairwise,
     power_from_data,
     proportion_ci,
     repeated_samples,
 )
+from assay.stats._clustered import _se_cr1
+from assay.stats._means import bounded_interval
 from assay.stats._power_exact import mcnemar_exact_power
 
 LEVEL = 0.95
@@ -239,48 +242,62 @@ def issue_cluster_sizes() -> np.ndarray:
     return s
 
 
-def cluster_designs() -> list[tuple[str, np.ndarray, float]]:
+def cluster_designs() -> list[tuple[str, np.ndarray, float, float]]:
+    """(name, cluster sizes, SD of the logit cluster effect, SD of B's per-cluster gain)."""
     unequal = issue_cluster_sizes()
     return [
-        ("91 unequal, SD 0.3", unequal, 0.3),
-        ("91 unequal, SD 0.8", unequal, 0.8),
-        ("30 equal x 40, SD 0.8", np.full(30, 40), 0.8),
-        ("10 equal x 40, SD 0.8", np.full(10, 40), 0.8),
+        ("91 unequal, SD 0.3", unequal, 0.3, 0.0),
+        ("91 unequal, SD 0.8", unequal, 0.8, 0.0),
+        ("91 unequal, SD 0.8, gain SD 1", unequal, 0.8, 1.0),
+        ("30 equal x 40, SD 0.8", np.full(30, 40), 0.8, 0.0),
+        ("10 equal x 40, SD 0.8", np.full(10, 40), 0.8, 0.0),
     ]
 
 
+CLUSTER_METHODS = [
+    ("mean: CR2, Imbens-Kolesar df (default)", 1000),
+    ("mean: CR1, t with G - 1 df", 1000),
+    ("mean: Miller, normal", 1000),
+    ("mean: cluster bootstrap percentile", 500),
+    ("compare(clusters=): difference, CR2 (default)", 1000),
+    ("compare: difference, CR1 with G - 1 df (before)", 1000),
+    ("compare(clusters=): difference, bootstrap", 500),
+    ("pairwise(clusters=): 3 differences, CR2", 500),
+    ("leaderboard(clusters=): each model's interval", 300),
+]
+
+
 def clustered_levels(scale: float) -> list[tuple[str, int, list[float]]]:
-    """Coverage (%) of each clustered interval per design; rows (method, R, cells)."""
+    """Coverage (%) of each clustered interval per design; rows (method, R, cells).
+
+    Model A: logit p = u_c + e_i; B: + 0.3 + v_c; C: + 2 (0.3 + v_c), with u_c ~ N(0, SD^2),
+    e_i ~ N(0, 1) and v_c ~ N(0, gain SD^2): the differences are clustered too when gain SD > 0.
+    """
     designs = cluster_designs()
-    beta = 0.3  # model B's (and C's, twice) logit advantage, shared item ease e ~ N(0, 1)
-    methods = ["mean: CR2, Imbens-Kolesar df (default)", "mean: CR1, t with G - 1 df",
-               "mean: Miller, normal", "mean: cluster bootstrap percentile",
-               "compare(clusters=): difference, t", "compare(clusters=): difference, bootstrap",
-               "leaderboard(clusters=): each model's interval"]  # fmt: skip
-    reps_of = [1000, 1000, 1000, 500, 500, 500, 300]
-    cells = {m: [] for m in methods}
-    for d_i, (_, sizes, sd) in enumerate(designs):
+    beta = 0.3
+    cells = {m: [] for m, _ in CLUSTER_METHODS}
+    for d_i, (_, sizes, sd, sd_gain) in enumerate(designs):
         codes = np.repeat(np.arange(sizes.size), sizes)
         g = sizes.size
-        total_sd = math.sqrt(1.0 + sd**2)
-        truth_a = gh_expectation(0.0, total_sd)
-        truths = [truth_a, gh_expectation(beta, total_sd), gh_expectation(2 * beta, total_sd)]
-        for m_i, (method, reps) in enumerate(zip(methods, reps_of, strict=True)):
+        truths = [gh_expectation(j * beta, math.sqrt(1.0 + sd**2 + (j * sd_gain) ** 2))
+                  for j in range(3)]  # fmt: skip
+        for m_i, (method, reps) in enumerate(CLUSTER_METHODS):
             reps = max(50, int(reps * scale))
             rng = np.random.default_rng(1000 * d_i)  # the same data sets for every method
             hits = 0
             for _ in range(reps):
                 eta = rng.normal(0, sd, g)[codes] + rng.normal(0, 1, codes.size)
-                x = [
-                    (rng.random(codes.size) < expit(eta + j * beta)).astype(float) for j in range(3)
-                ]
+                gain = beta + rng.normal(0, sd_gain, g)[codes] if sd_gain else beta
+                x = [(rng.random(codes.size) < expit(eta + j * gain)).astype(float)
+                     for j in range(3)]  # fmt: skip
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     hits += _clustered_hit(m_i, x, codes, truths, rng)
-            cells[method].append(100.0 * hits / (reps * (3 if m_i == 6 else 1)))
-            print(f"{designs[d_i][0]:24s} {method:48s} R={reps:5d} {cells[method][-1]:6.1f}",
+            per = 3 if m_i in (7, 8) else 1
+            cells[method].append(100.0 * hits / (reps * per))
+            print(f"{designs[d_i][0]:30s} {method:48s} R={reps:5d} {cells[method][-1]:6.1f}",
                   flush=True)  # fmt: skip
-    return [(m, max(50, int(r * scale)), cells[m]) for m, r in zip(methods, reps_of, strict=True)]
+    return [(m, max(50, int(r * scale)), cells[m]) for m, r in CLUSTER_METHODS]
 
 
 def _clustered_hit(m_i, x, codes, truths, rng) -> int:
@@ -291,10 +308,20 @@ def _clustered_hit(m_i, x, codes, truths, rng) -> int:
     if m_i == 3:
         res = bootstrap_mean(a, clusters=codes, n_resamples=1000, rng=rng)
         return int(covers(*_ci(res), truths[0]))
-    if m_i in (4, 5):
-        res = compare(a, b, clusters=codes, n_resamples=1000, rng=rng)
+    if m_i in (4, 6):
+        res = compare(a, b, clusters=codes, n_resamples=1000 if m_i == 6 else 2, rng=rng)
         ci = (res.ci_low, res.ci_high) if m_i == 4 else _ci(res.bootstrap)
         return int(covers(*ci, truths[1] - truths[0]))
+    if m_i == 5:  # the interval compare gave before issue 24: CR1, score form, G - 1 df
+        d, g = b - a, int(codes.max()) + 1
+        lo, hi = bounded_interval(d.mean(), _se_cr1(d, codes), g, lower=-1.0, upper=1.0,
+                                  df=g - 1)  # fmt: skip
+        return int(covers(float(lo), float(hi), truths[1] - truths[0]))
+    if m_i == 7:
+        res = pairwise(np.vstack(x), clusters=codes, adjust="none")
+        diffs = [truths[1] - truths[0], truths[2] - truths[0], truths[2] - truths[1]]
+        return sum(int(covers(lo, hi, t)) for lo, hi, t in zip(res.ci_low, res.ci_high, diffs,
+                                                                strict=True))  # fmt: skip
     res = leaderboard(np.vstack(x), models=["A", "B", "C"], clusters=codes, n_resamples=500,
                       rng=rng)  # fmt: skip
     by_model = {e.model: e for e in res.entries}
@@ -347,7 +374,7 @@ def levels_markdown(clustered, power, seconds: float) -> str:
     lines = ["| interval | R | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
     for method, reps, cells in clustered:
         lines.append(f"| {method} | {reps:,} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
-    lines += ["", "Coverage in percent of nominal 95% intervals (leaderboard: over its 3 models).",
+    lines += ["", "Coverage in percent of nominal 95% intervals (pairwise: over its 3 pairs; leaderboard: over its 3 models).",
               "", "| plan from a 300-item pilot | pilots | mean realised power | median |",
               "|---|---:|---:|---:|"]  # fmt: skip
     for name, reps, (mean, med) in power:

@@ -398,8 +398,8 @@ def leaderboard(
 
     Notes
     -----
-    Each model's interval is Wilson for binary scores, t for other scores, and CR1 over
-    clusters when clusters are given (:func:`proportion_ci`, :func:`mean_ci`,
+    Each model's interval is Wilson for binary scores, t for other scores, and CR2 with
+    Imbens-Kolesar df over clusters when clusters are given (the score form inside [0, 1]) (:func:`proportion_ci`, :func:`mean_ci`,
     :func:`clustered_mean_ci`). Ranks come from :func:`rank_intervals`.
 
     Examples
