@@ -43,6 +43,7 @@ from assay.stats import (
     pairwise,
     power_from_data,
     proportion_ci,
+    rank_intervals,
     repeated_samples,
 )
 from assay.stats._clustered import _se_cr1
@@ -369,6 +370,61 @@ def power_levels(scale: float) -> list[tuple[str, int, list[float]]]:
     return rows
 
 
+# Issue 24, point 3: how often a reported P(best) (a bootstrap share) is right.
+
+PBEST_START, PBEST_END = "<!-- coverage-pbest:start -->", "<!-- coverage-pbest:end -->"
+PBEST_BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001)
+
+
+def pbest_calibration(scale: float) -> tuple[list[tuple[str, int, list[str]]], list[str]]:
+    """Reliability of ``rank_intervals(...).p_best`` for 8 models on the same items.
+
+    logit p_ij = a_j - b_i with a shared item difficulty b_i ~ N(0, 1) (the models are
+    correlated through it); "close": a_j = 0, 0.05, ..., 0.35 (fixed); "spread": a_j ~ N(0, 0.3)
+    drawn per replicate. The truth is E[expit(a_j - b)] (Gauss-Hermite); a model is "right" when
+    it has the highest true mean. Each cell: mean reported P(best) / share right (count).
+    """
+    rows = []
+    for setting in ("close", "spread"):
+        for n in (50, 200, 1000):
+            reps = max(50, int(400 * scale))
+            rng = np.random.default_rng(24 + n)
+            rep_p, right, top_p, top_right = [], [], [], []
+            for _ in range(reps):
+                a = np.linspace(0, 0.35, 8) if setting == "close" else rng.normal(0, 0.3, 8)
+                truth = np.array([gh_expectation(v, 1.0) for v in a])
+                b = rng.normal(0, 1, n)
+                x = (rng.random((8, n)) < expit(a[:, None] - b[None, :])).astype(float)
+                res = rank_intervals(x, n_resamples=1000, rng=rng)
+                best = truth == truth.max()
+                rep_p.extend(res.p_best)
+                right.extend(best)
+                k = int(np.argmax(res.p_best))
+                top_p.append(res.p_best[k])
+                top_right.append(best[k])
+            rep_p, right = np.array(rep_p), np.array(right, dtype=float)
+            cells = []
+            for lo, hi in zip(PBEST_BINS, PBEST_BINS[1:]):
+                sel = (rep_p >= lo) & (rep_p < hi)
+                cells.append(f"{rep_p[sel].mean():.2f} / {right[sel].mean():.2f} ({sel.sum()})"
+                             if sel.any() else "-")  # fmt: skip
+            cells.append(f"{np.mean(top_p):.2f} / {np.mean(top_right):.2f}")
+            rows.append((f"{setting}, n = {n}", reps, cells))
+            print(f"P(best) {setting:6s} n={n:5d} R={reps}: " + " | ".join(cells), flush=True)
+    heads = [f"[{lo:.1f}, {min(hi, 1.0):.1f}{']' if hi > 1 else ')'}"
+             for lo, hi in zip(PBEST_BINS, PBEST_BINS[1:])]  # fmt: skip
+    return rows, heads + ["model with the largest P(best)"]
+
+
+def pbest_markdown(rows, heads, seconds: float) -> str:
+    lines = ["| setting | R | " + " | ".join(heads) + " |", "|---|---:|" + "---:|" * len(heads)]
+    for name, reps, cells in rows:
+        lines.append(f"| {name} | {reps} | " + " | ".join(cells) + " |")
+    lines += ["", "Each cell: mean reported P(best) / share of those models that are truly best "
+              f"(count of model-replicates). Run time {seconds:.0f} s."]  # fmt: skip
+    return "\n".join(lines)
+
+
 def levels_markdown(clustered, power, seconds: float) -> str:
     names = [d[0] for d in cluster_designs()]
     lines = ["| interval | R | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
@@ -411,9 +467,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--section",
-        choices=("main", "levels", "all"),
+        choices=("main", "levels", "pbest", "all"),
         default="main",
-        help="main: the table by n; levels: unequal clusters and power from pilot data",
+        help="main: the table by n; levels: unequal clusters and power from pilot data; "
+        "pbest: how often a reported P(best) is right",
     )
     parser.add_argument(
         "--scale",
@@ -422,6 +479,16 @@ def main() -> None:
         help="multiply the replicates (e.g. 0.1 for a quick look)",
     )
     args = parser.parse_args()
+    if args.section in ("pbest", "all"):
+        start = time.perf_counter()
+        rows, heads = pbest_calibration(args.scale)
+        table = pbest_markdown(rows, heads, time.perf_counter() - start)
+        print()
+        print(table)
+        if args.write_readme:
+            write_block(table, PBEST_START, PBEST_END, "## coverage.py --section pbest")
+        if args.section == "pbest":
+            return
     if args.section in ("levels", "all"):
         start = time.perf_counter()
         clustered = clustered_levels(args.scale)
