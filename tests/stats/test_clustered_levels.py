@@ -265,3 +265,24 @@ def test_clustered_compare_covers_with_many_unequal_clusters():
             res = compare(a, b, clusters=codes, n_resamples=2, rng=rng)
             hits += res.ci_low <= truth <= res.ci_high
     assert hits / reps >= 0.95 - 2 * np.sqrt(0.95 * 0.05 / reps), hits
+
+
+def test_power_from_clustered_pilot_uses_the_design_effect_of_the_clustered_compare():
+    # One truth: the plan's design effect is compare's clustered variance (CR2) over the iid
+    # variance of the differences; with unequal clusters CR1's differs (by G/(G-1) against
+    # 1/(1 - n_c/N) per cluster), so this fails on the old CR1 plan.
+    from assay.stats import power_from_data
+
+    sizes = np.array([40, 3, 5, 8, 2, 12, 30, 6, 9, 4, 15, 7, 20, 10, 25])
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    rng = np.random.default_rng(21)
+    a = rng.normal(0, 1, codes.size) + rng.normal(0, 0.5, sizes.size)[codes]
+    b = a + 0.1 + rng.normal(0, 1, codes.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        res = compare(a, b, clusters=codes, n_resamples=100, rng=0)
+        plan = power_from_data(a, b, delta=0.1, clusters=codes)
+        d = b - a
+        cr1 = clustered_mean_ci(d, codes, method="cr1").se ** 2 / (d.var(ddof=1) / d.size)
+    assert plan.design_effect == pytest.approx(res.se**2 / (d.var(ddof=1) / d.size), rel=1e-10)
+    assert abs(plan.design_effect - cr1) > 1e-3 * cr1
