@@ -40,10 +40,14 @@ from assay.stats import (
     compare,
     leaderboard,
     mean_ci,
+    pairwise,
     power_from_data,
     proportion_ci,
+    rank_intervals,
     repeated_samples,
 )
+from assay.stats._clustered import _se_cr1
+from assay.stats._means import bounded_interval
 from assay.stats._power_exact import mcnemar_exact_power
 
 LEVEL = 0.95
@@ -239,48 +243,62 @@ def issue_cluster_sizes() -> np.ndarray:
     return s
 
 
-def cluster_designs() -> list[tuple[str, np.ndarray, float]]:
+def cluster_designs() -> list[tuple[str, np.ndarray, float, float]]:
+    """(name, cluster sizes, SD of the logit cluster effect, SD of B's per-cluster gain)."""
     unequal = issue_cluster_sizes()
     return [
-        ("91 unequal, SD 0.3", unequal, 0.3),
-        ("91 unequal, SD 0.8", unequal, 0.8),
-        ("30 equal x 40, SD 0.8", np.full(30, 40), 0.8),
-        ("10 equal x 40, SD 0.8", np.full(10, 40), 0.8),
+        ("91 unequal, SD 0.3", unequal, 0.3, 0.0),
+        ("91 unequal, SD 0.8", unequal, 0.8, 0.0),
+        ("91 unequal, SD 0.8, gain SD 1", unequal, 0.8, 1.0),
+        ("30 equal x 40, SD 0.8", np.full(30, 40), 0.8, 0.0),
+        ("10 equal x 40, SD 0.8", np.full(10, 40), 0.8, 0.0),
     ]
 
 
+CLUSTER_METHODS = [
+    ("mean: CR2, Imbens-Kolesar df (default)", 1000),
+    ("mean: CR1, t with G - 1 df", 1000),
+    ("mean: Miller, normal", 1000),
+    ("mean: cluster bootstrap percentile", 500),
+    ("compare(clusters=): difference, CR2 (default)", 1000),
+    ("compare: difference, CR1 with G - 1 df (before)", 1000),
+    ("compare(clusters=): difference, bootstrap", 500),
+    ("pairwise(clusters=): 3 differences, CR2", 500),
+    ("leaderboard(clusters=): each model's interval", 300),
+]
+
+
 def clustered_levels(scale: float) -> list[tuple[str, int, list[float]]]:
-    """Coverage (%) of each clustered interval per design; rows (method, R, cells)."""
+    """Coverage (%) of each clustered interval per design; rows (method, R, cells).
+
+    Model A: logit p = u_c + e_i; B: + 0.3 + v_c; C: + 2 (0.3 + v_c), with u_c ~ N(0, SD^2),
+    e_i ~ N(0, 1) and v_c ~ N(0, gain SD^2): the differences are clustered too when gain SD > 0.
+    """
     designs = cluster_designs()
-    beta = 0.3  # model B's (and C's, twice) logit advantage, shared item ease e ~ N(0, 1)
-    methods = ["mean: CR2, Imbens-Kolesar df (default)", "mean: CR1, t with G - 1 df",
-               "mean: Miller, normal", "mean: cluster bootstrap percentile",
-               "compare(clusters=): difference, t", "compare(clusters=): difference, bootstrap",
-               "leaderboard(clusters=): each model's interval"]  # fmt: skip
-    reps_of = [1000, 1000, 1000, 500, 500, 500, 300]
-    cells = {m: [] for m in methods}
-    for d_i, (_, sizes, sd) in enumerate(designs):
+    beta = 0.3
+    cells = {m: [] for m, _ in CLUSTER_METHODS}
+    for d_i, (_, sizes, sd, sd_gain) in enumerate(designs):
         codes = np.repeat(np.arange(sizes.size), sizes)
         g = sizes.size
-        total_sd = math.sqrt(1.0 + sd**2)
-        truth_a = gh_expectation(0.0, total_sd)
-        truths = [truth_a, gh_expectation(beta, total_sd), gh_expectation(2 * beta, total_sd)]
-        for m_i, (method, reps) in enumerate(zip(methods, reps_of, strict=True)):
+        truths = [gh_expectation(j * beta, math.sqrt(1.0 + sd**2 + (j * sd_gain) ** 2))
+                  for j in range(3)]  # fmt: skip
+        for m_i, (method, reps) in enumerate(CLUSTER_METHODS):
             reps = max(50, int(reps * scale))
             rng = np.random.default_rng(1000 * d_i)  # the same data sets for every method
             hits = 0
             for _ in range(reps):
                 eta = rng.normal(0, sd, g)[codes] + rng.normal(0, 1, codes.size)
-                x = [
-                    (rng.random(codes.size) < expit(eta + j * beta)).astype(float) for j in range(3)
-                ]
+                gain = beta + rng.normal(0, sd_gain, g)[codes] if sd_gain else beta
+                x = [(rng.random(codes.size) < expit(eta + j * gain)).astype(float)
+                     for j in range(3)]  # fmt: skip
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     hits += _clustered_hit(m_i, x, codes, truths, rng)
-            cells[method].append(100.0 * hits / (reps * (3 if m_i == 6 else 1)))
-            print(f"{designs[d_i][0]:24s} {method:48s} R={reps:5d} {cells[method][-1]:6.1f}",
+            per = 3 if m_i in (7, 8) else 1
+            cells[method].append(100.0 * hits / (reps * per))
+            print(f"{designs[d_i][0]:30s} {method:48s} R={reps:5d} {cells[method][-1]:6.1f}",
                   flush=True)  # fmt: skip
-    return [(m, max(50, int(r * scale)), cells[m]) for m, r in zip(methods, reps_of, strict=True)]
+    return [(m, max(50, int(r * scale)), cells[m]) for m, r in CLUSTER_METHODS]
 
 
 def _clustered_hit(m_i, x, codes, truths, rng) -> int:
@@ -291,10 +309,20 @@ def _clustered_hit(m_i, x, codes, truths, rng) -> int:
     if m_i == 3:
         res = bootstrap_mean(a, clusters=codes, n_resamples=1000, rng=rng)
         return int(covers(*_ci(res), truths[0]))
-    if m_i in (4, 5):
-        res = compare(a, b, clusters=codes, n_resamples=1000, rng=rng)
+    if m_i in (4, 6):
+        res = compare(a, b, clusters=codes, n_resamples=1000 if m_i == 6 else 2, rng=rng)
         ci = (res.ci_low, res.ci_high) if m_i == 4 else _ci(res.bootstrap)
         return int(covers(*ci, truths[1] - truths[0]))
+    if m_i == 5:  # the interval compare gave before issue 24: CR1, score form, G - 1 df
+        d, g = b - a, int(codes.max()) + 1
+        lo, hi = bounded_interval(d.mean(), _se_cr1(d, codes), g, lower=-1.0, upper=1.0,
+                                  df=g - 1)  # fmt: skip
+        return int(covers(float(lo), float(hi), truths[1] - truths[0]))
+    if m_i == 7:
+        res = pairwise(np.vstack(x), clusters=codes, adjust="none")
+        diffs = [truths[1] - truths[0], truths[2] - truths[0], truths[2] - truths[1]]
+        return sum(int(covers(lo, hi, t)) for lo, hi, t in zip(res.ci_low, res.ci_high, diffs,
+                                                                strict=True))  # fmt: skip
     res = leaderboard(np.vstack(x), models=["A", "B", "C"], clusters=codes, n_resamples=500,
                       rng=rng)  # fmt: skip
     by_model = {e.model: e for e in res.entries}
@@ -342,12 +370,67 @@ def power_levels(scale: float) -> list[tuple[str, int, list[float]]]:
     return rows
 
 
+# Issue 24, point 3: how often a reported P(best) (a bootstrap share) is right.
+
+PBEST_START, PBEST_END = "<!-- coverage-pbest:start -->", "<!-- coverage-pbest:end -->"
+PBEST_BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001)
+
+
+def pbest_calibration(scale: float) -> tuple[list[tuple[str, int, list[str]]], list[str]]:
+    """Reliability of ``rank_intervals(...).p_best`` for 8 models on the same items.
+
+    logit p_ij = a_j - b_i with a shared item difficulty b_i ~ N(0, 1) (the models are
+    correlated through it); "close": a_j = 0, 0.05, ..., 0.35 (fixed); "spread": a_j ~ N(0, 0.3)
+    drawn per replicate. The truth is E[expit(a_j - b)] (Gauss-Hermite); a model is "right" when
+    it has the highest true mean. Each cell: mean reported P(best) / share right (count).
+    """
+    rows = []
+    for setting in ("close", "spread"):
+        for n in (50, 200, 1000):
+            reps = max(50, int(400 * scale))
+            rng = np.random.default_rng(24 + n)
+            rep_p, right, top_p, top_right = [], [], [], []
+            for _ in range(reps):
+                a = np.linspace(0, 0.35, 8) if setting == "close" else rng.normal(0, 0.3, 8)
+                truth = np.array([gh_expectation(v, 1.0) for v in a])
+                b = rng.normal(0, 1, n)
+                x = (rng.random((8, n)) < expit(a[:, None] - b[None, :])).astype(float)
+                res = rank_intervals(x, n_resamples=1000, rng=rng)
+                best = truth == truth.max()
+                rep_p.extend(res.p_best)
+                right.extend(best)
+                k = int(np.argmax(res.p_best))
+                top_p.append(res.p_best[k])
+                top_right.append(best[k])
+            rep_p, right = np.array(rep_p), np.array(right, dtype=float)
+            cells = []
+            for lo, hi in zip(PBEST_BINS, PBEST_BINS[1:]):
+                sel = (rep_p >= lo) & (rep_p < hi)
+                cells.append(f"{rep_p[sel].mean():.2f} / {right[sel].mean():.2f} ({sel.sum()})"
+                             if sel.any() else "-")  # fmt: skip
+            cells.append(f"{np.mean(top_p):.2f} / {np.mean(top_right):.2f}")
+            rows.append((f"{setting}, n = {n}", reps, cells))
+            print(f"P(best) {setting:6s} n={n:5d} R={reps}: " + " | ".join(cells), flush=True)
+    heads = [f"[{lo:.1f}, {min(hi, 1.0):.1f}{']' if hi > 1 else ')'}"
+             for lo, hi in zip(PBEST_BINS, PBEST_BINS[1:])]  # fmt: skip
+    return rows, heads + ["model with the largest P(best)"]
+
+
+def pbest_markdown(rows, heads, seconds: float) -> str:
+    lines = ["| setting | R | " + " | ".join(heads) + " |", "|---|---:|" + "---:|" * len(heads)]
+    for name, reps, cells in rows:
+        lines.append(f"| {name} | {reps} | " + " | ".join(cells) + " |")
+    lines += ["", "Each cell: mean reported P(best) / share of those models that are truly best "
+              f"(count of model-replicates). Run time {seconds:.0f} s."]  # fmt: skip
+    return "\n".join(lines)
+
+
 def levels_markdown(clustered, power, seconds: float) -> str:
     names = [d[0] for d in cluster_designs()]
     lines = ["| interval | R | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
     for method, reps, cells in clustered:
         lines.append(f"| {method} | {reps:,} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
-    lines += ["", "Coverage in percent of nominal 95% intervals (leaderboard: over its 3 models).",
+    lines += ["", "Coverage in percent of nominal 95% intervals (pairwise: over its 3 pairs; leaderboard: over its 3 models).",
               "", "| plan from a 300-item pilot | pilots | mean realised power | median |",
               "|---|---:|---:|---:|"]  # fmt: skip
     for name, reps, (mean, med) in power:
@@ -384,9 +467,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--section",
-        choices=("main", "levels", "all"),
+        choices=("main", "levels", "pbest", "all"),
         default="main",
-        help="main: the table by n; levels: unequal clusters and power from pilot data",
+        help="main: the table by n; levels: unequal clusters and power from pilot data; "
+        "pbest: how often a reported P(best) is right",
     )
     parser.add_argument(
         "--scale",
@@ -395,6 +479,16 @@ def main() -> None:
         help="multiply the replicates (e.g. 0.1 for a quick look)",
     )
     args = parser.parse_args()
+    if args.section in ("pbest", "all"):
+        start = time.perf_counter()
+        rows, heads = pbest_calibration(args.scale)
+        table = pbest_markdown(rows, heads, time.perf_counter() - start)
+        print()
+        print(table)
+        if args.write_readme:
+            write_block(table, PBEST_START, PBEST_END, "## coverage.py --section pbest")
+        if args.section == "pbest":
+            return
     if args.section in ("levels", "all"):
         start = time.perf_counter()
         clustered = clustered_levels(args.scale)

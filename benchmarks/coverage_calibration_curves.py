@@ -51,13 +51,15 @@ def _true_ece(g) -> float:
 def part_ece(reps: int) -> None:
     """``reps`` replicates at n = 100, half as many at n = 500 (the double bootstrap is slow)."""
     print("| truth g(f) | n (replicates) | true ECE | mean ECE | mean ece_debiased | ECE percentile | "
-          "ECE basic | ece_debiased |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+          "ECE basic | ece_debiased +- z sd (before) | ece_debiased (default) | mean width before / now |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, g in CAL.items():
         truth = _true_ece(g)
         for n, r_n in ((100, reps), (500, reps // 2)):
             rng = np.random.default_rng(n)
-            raw, fixed, cov = [], [], {"percentile": 0, "basic": 0, "debiased": 0}
+            raw, fixed, cov = [], [], {"percentile": 0, "basic": 0, "debiased": 0, "sym": 0}
+            widths = {"sym": [], "debiased": []}
+            z = sps.norm.ppf(0.975)
             for r in range(r_n):
                 f = rng.beta(5, 2, n)
                 y = (rng.random(n) < g(f)).astype(float)
@@ -68,11 +70,16 @@ def part_ece(reps: int) -> None:
                 cov["basic"] += 2 * e.estimate - q_hi <= truth <= 2 * e.estimate - q_lo
                 d = res["ece_debiased"]
                 cov["debiased"] += d.ci_low <= truth <= d.ci_high
+                lo, hi = max(0.0, d.estimate - z * d.se), d.estimate + z * d.se
+                cov["sym"] += lo <= truth <= hi
+                widths["sym"].append(hi - lo)
+                widths["debiased"].append(d.ci_high - d.ci_low)
                 raw.append(e.estimate)
                 fixed.append(d.estimate)
             c = {k: f"{100 * v / r_n:.1f}%" for k, v in cov.items()}
             print(f"| {name} | {n} ({r_n}) | {truth:.4f} | {np.mean(raw):.4f} | {np.mean(fixed):.4f} | "
-                  f"{c['percentile']} | {c['basic']} | {c['debiased']} |", flush=True)  # fmt: skip
+                  f"{c['percentile']} | {c['basic']} | {c['sym']} | {c['debiased']} | "
+                  f"{np.mean(widths['sym']):.3f} / {np.mean(widths['debiased']):.3f} |", flush=True)  # fmt: skip
 
 
 def part_compare(reps: int) -> None:

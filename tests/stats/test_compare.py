@@ -173,7 +173,9 @@ def test_paired_bootstrap_agrees_with_scipy_within_mc_error():
 def test_clustered_se_agrees_with_statsmodels_cluster_robust_ols():
     rng = np.random.default_rng(5)
     n, g = 400, 40
-    clusters = rng.integers(0, g, n)
+    # equal clusters: there CR2 equals CR1 and the Imbens-Kolesar df are G - 1 (unequal clusters
+    # are checked against the dense CR2 formulas in test_clustered_levels.py)
+    clusters = rng.permutation(np.repeat(np.arange(g), n // g))
     effect = rng.normal(0, 0.15, g)[clusters]
     a = (rng.random(n) < 0.55).astype(float)
     b = (rng.random(n) < 0.6 + effect).astype(float)
@@ -187,7 +189,8 @@ def test_clustered_se_agrees_with_statsmodels_cluster_robust_ols():
     # 0/1 scores: the interval is the score form on [-1, 1] around that same SE; it agrees with
     # statsmodels' Wald t interval to well under the SE (it differs only by the Wilson centring)
     assert (res.ci_low, res.ci_high) == pytest.approx(tuple(fit.conf_int()[0]), abs=0.05 * res.se)
-    assert res.n_clusters == g and res.df == g - 1 and res.method == "paired-cr1-score"
+    assert res.n_clusters == g and res.df == pytest.approx(g - 1, rel=1e-9)
+    assert res.method == "paired-cr2-score"
     assert res.bootstrap.n_clusters == g
 
 
@@ -405,7 +408,7 @@ def test_pairwise_continuous_and_clustered_match_compare():
     clusters = rng.permutation(np.arange(120) % 35)
     plain = pairwise(x, adjust="bh")
     clustered = pairwise(x, clusters=clusters, adjust="none")
-    assert plain.test == "paired-t" and clustered.test == "paired-cr1"
+    assert plain.test == "paired-t" and clustered.test == "paired-cr2"
     for k, (i, j) in enumerate(zip(*np.triu_indices(4, 1))):
         ref = sps.ttest_rel(x[j], x[i])
         assert plain.pvalue[k] == pytest.approx(ref.pvalue, rel=1e-8)

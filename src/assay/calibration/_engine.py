@@ -165,33 +165,38 @@ def _rowwise_searchsorted(a: np.ndarray, q: np.ndarray, side: str) -> np.ndarray
 def mass_bins(p: Prepared, w: np.ndarray) -> np.ndarray:
     """Equal-mass bins of each resample: (3, B, n_bins) counts, confidence and outcome sums.
 
-    Position ``P_b = b * floor(N / n_bins) + min(b, N mod n_bins)``, counted from the least
-    confident copy, splits the sorted copies;
-    the sum of a value over positions below ``P`` is a prefix sum plus the part of the item
-    that straddles ``P``.
+    The bins of Kumar, Liang & Ma's ``calibration.get_equal_bins`` applied to each resample
+    (its copies of an answer being tied values): the ``N`` sorted copies are cut into runs of
+    ``numpy.array_split`` sizes (cut ``k`` at position :math:`P_k = k \\lfloor N/b \\rfloor +
+    \\min(k, N \\bmod b)` from the least confident), each edge is the midpoint of the values
+    either side of its cut, and an answer falls in the first bin whose edge is at or above its
+    confidence. A run of tied confidences at a cut therefore goes whole into the lower bin, and
+    bins whose edges coincide merge (they are empty here, which contributes nothing). With
+    fewer copies than bins every copy gets its own cut, as the package's ``num_bins = N``.
     """
     b, n = w.shape
     nb = p.n_bins
-    c_incl = np.cumsum(w, axis=1)
+    conf = p.conf[::-1]  # ascending; the weights are in descending order of confidence
+    wa = w[:, ::-1]
+    c_incl = np.cumsum(wa, axis=1)
     total = c_incl[:, -1]
     base = np.floor(total / nb)
     rem = total - base * nb
-    k = np.arange(nb + 1)
-    bounds = base[:, None] * k[None, :] + np.minimum(k[None, :], rem[:, None])  # (B, nb+1)
-    # weights run from the most confident answer down: position Q = N - P from the top
-    q = total[:, None] - bounds[:, ::-1]
-    item = _rowwise_searchsorted(c_incl, q, side="right")  # first item with C > Q
-    inside = item < n
-    safe = np.minimum(item, n - 1)
+    k = np.arange(1, nb)
+    cuts = base[:, None] * k[None, :] + np.minimum(k[None, :], rem[:, None])  # (B, nb - 1)
+    # the copy at sorted position t is the first answer whose cumulative weight exceeds t
+    last = np.minimum(_rowwise_searchsorted(c_incl, cuts - 1.0, side="right"), n - 1)
+    first = np.minimum(_rowwise_searchsorted(c_incl, cuts, side="right"), n - 1)
+    edge = (conf[last] + conf[first]) / 2.0
+    edge = np.where((cuts >= 1) & (cuts < total[:, None]), edge, np.inf)
+    upto = np.searchsorted(conf, edge, side="right")  # answers with confidence <= each edge
+    idx = np.concatenate([np.zeros((b, 1), np.intp), upto, np.full((b, 1), n, np.intp)], axis=1)
     rows = np.arange(b)[:, None]
-    c_before = c_incl[rows, safe] - w[rows, safe]
     out = np.empty((3, b, nb))
-    out[0] = np.diff(bounds, axis=1)
-    for j, v in enumerate((p.conf, p.correct)):
-        wv = w * v[None, :]
-        cv = np.cumsum(wv, axis=1)
-        f = np.where(inside, cv[rows, safe] - wv[rows, safe] + (q - c_before) * v[safe], cv[:, -1:])
-        out[j + 1] = np.diff(f, axis=1)[:, ::-1]
+    for j, v in enumerate((None, conf, p.correct[::-1])):
+        cv = c_incl if v is None else np.cumsum(wa * v[None, :], axis=1)
+        prefix = np.concatenate([np.zeros((b, 1)), cv], axis=1)
+        out[j] = np.diff(prefix[rows, idx], axis=1)
     return out
 
 

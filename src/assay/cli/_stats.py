@@ -185,7 +185,7 @@ def _print_compare(
         + (f", {res.n_samples} samples each" if res.n_samples > 1 else "")
     )
     echo(f"  {model_a}: {_pct(res.mean_a, scale)}    {model_b}: {_pct(res.mean_b, scale)}")
-    how = f"CR1 over {res.n_clusters} {cluster_by} clusters" if res.n_clusters else "paired"
+    how = f"CR2 over {res.n_clusters} {cluster_by} clusters" if res.n_clusters else "paired"
     how += f" SE, {res.df:g} df" + (
         ", score interval inside [-1, 1]" if "score" in res.method else ""
     )

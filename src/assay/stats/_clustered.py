@@ -97,23 +97,8 @@ def _se_miller(x: np.ndarray, codes: np.ndarray) -> float:
     return float(np.sqrt(max(var, 0.0)))
 
 
-def _se_cr2(x: np.ndarray, codes: np.ndarray) -> float:
-    """CR2 for a mean: :math:`\\sum_c U_c^2 / (1 - n_c/N) / N^2` (Bell & McCaffrey 2002)."""
-    sizes, sums = _cluster_sums(x - x.mean(), codes)
-    n = x.size
-    return float(np.sqrt(np.sum(sums**2 / (1.0 - sizes / n))) / n)
-
-
-def _df_imbens_kolesar(sizes: np.ndarray, rho: float) -> float:
-    """Bell-McCaffrey degrees of freedom of CR2 for a mean, working model of Imbens & Kolesar.
-
-    The working covariance is :math:`\\Omega = (1 - \\rho) I + \\rho\\,\\mathrm{blockdiag}(J)`;
-    ``rho = 0`` gives Bell & McCaffrey's original (independent errors). With
-    :math:`G_{\\cdot c} = (I - H)_{\\cdot c} A_c 1 / N = (1_c - \\frac{n_c}{N} 1)/(N\\sqrt{1 - n_c/N})`,
-    the degrees of freedom are :math:`(\\mathrm{tr} M)^2 / \\mathrm{tr}(M^2)` with
-    :math:`M = G^\\top \\Omega G`. For a mean, M is a diagonal plus a rank-3 matrix, so both traces
-    take O(G) operations (checked against the dense matrices in the tests).
-    """
+def _ik_traces(sizes: np.ndarray, rho: float) -> tuple[float, float]:
+    """:math:`\\mathrm{tr}\\,M` and :math:`\\mathrm{tr}\\,M^2` of :func:`_df_imbens_kolesar`."""
     n = sizes.astype(np.float64)
     big_n = n.sum()
     c = n / big_n
@@ -132,32 +117,147 @@ def _df_imbens_kolesar(sizes: np.ndarray, rho: float) -> float:
     fro += sum(
         a1 * a2 * float(u1 @ u2) * float(v1 @ v2) for a1, u1, v1 in terms for a2, u2, v2 in terms
     )
-    return float(tr**2 / fro) if fro > 0 else float("nan")
+    return float(tr), float(fro)
 
 
-def _effective_clusters(sizes: np.ndarray, rho: float) -> float:
+def _df_imbens_kolesar(sizes: np.ndarray, rho: Any) -> Any:
+    """Bell-McCaffrey degrees of freedom of CR2 for a mean, working model of Imbens & Kolesar.
+
+    The working covariance is :math:`\\Omega = (1 - \\rho) I + \\rho\\,\\mathrm{blockdiag}(J)`;
+    ``rho = 0`` gives Bell & McCaffrey's original (independent errors). With
+    :math:`G_{\\cdot c} = (I - H)_{\\cdot c} A_c 1 / N = (1_c - \\frac{n_c}{N} 1)/(N\\sqrt{1 - n_c/N})`,
+    the degrees of freedom are :math:`(\\mathrm{tr} M)^2 / \\mathrm{tr}(M^2)` with
+    :math:`M = G^\\top \\Omega G`. For a mean, M is a diagonal plus a rank-3 matrix, so both traces
+    take O(G) operations (checked against the dense matrices in the tests). M is linear in rho,
+    so :math:`\\mathrm{tr} M` is linear and :math:`\\mathrm{tr} M^2` quadratic in rho: an array of
+    rho (one per pair of models) costs three evaluations.
+    """
+    if np.ndim(rho) == 0:
+        tr, fro = _ik_traces(sizes, float(rho))
+        return float(tr**2 / fro) if fro > 0 else float("nan")
+    rho = np.asarray(rho, dtype=np.float64)
+    t0, f0 = _ik_traces(sizes, 0.0)
+    t1, f1 = _ik_traces(sizes, 1.0)
+    fh = _ik_traces(sizes, 0.5)[1]
+    tr = t0 + (t1 - t0) * rho
+    fro = f0 + rho * (4.0 * fh - 3.0 * f0 - f1) + rho**2 * (2.0 * f0 - 4.0 * fh + 2.0 * f1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(fro > 0, tr**2 / np.where(fro > 0, fro, 1.0), np.nan)
+
+
+def _effective_clusters(sizes: np.ndarray, rho: Any) -> Any:
     """Carter, Schnepel & Steigerwald (2017) :math:`G^* = G / (1 + \\Gamma)` for a mean.
 
     :math:`\\gamma_c = (1 - \\rho) n_c + \\rho n_c^2` (the variance of cluster c's score sum up to
     a constant) and :math:`\\Gamma = \\frac1G \\sum_c (\\gamma_c - \\bar\\gamma)^2 / \\bar\\gamma^2`.
+    ``rho`` may be an array (one per pair of models).
     """
     n = sizes.astype(np.float64)
-    gamma = (1.0 - rho) * n + rho * n**2
-    return float(n.size / (1.0 + gamma.var() / gamma.mean() ** 2))
+    if np.ndim(rho) == 0:
+        gamma = (1.0 - rho) * n + rho * n**2
+        return float(n.size / (1.0 + gamma.var() / gamma.mean() ** 2))
+    rho = np.asarray(rho, dtype=np.float64)
+    n2 = n**2
+    mean = (1.0 - rho) * n.mean() + rho * n2.mean()
+    cov = np.cov(np.vstack([n, n2]), bias=True)
+    var = (1.0 - rho) ** 2 * cov[0, 0] + 2.0 * rho * (1.0 - rho) * cov[0, 1] + rho**2 * cov[1, 1]
+    return n.size / (1.0 + var / mean**2)
 
 
-def _cr2_se_df(x: np.ndarray, codes: np.ndarray) -> tuple[float, float]:
-    """CR2 standard error of mean(x) and its Imbens-Kolesar df: for callers with their own
-    result type (a paired difference, a leaderboard row). Input trusted: codes 0..G-1, G >= 2."""
-    icc = _icc_anova(x, codes)
-    rho = min(max(icc, 0.0), 1.0) if np.isfinite(icc) else 0.0
-    return _se_cr2(x, codes), _df_imbens_kolesar(np.bincount(codes), rho)
+@dataclasses.dataclass(frozen=True)
+class _CR2:
+    """CR2 SE of a mean, its Imbens-Kolesar df, the ICC and the effective number of clusters
+    (floats, or arrays of one shape: one per pair of models)."""
+
+    se: Any
+    df: Any
+    icc: Any
+    effective_clusters: Any
 
 
-_METHODS = {"cr2": _se_cr2, "cr1": _se_cr1, "miller": _se_miller}
+def _cr2_from_sums(ss: Any, sq_w: Any, sq_n: Any, sizes: np.ndarray) -> _CR2:
+    """The one CR2 computation behind ``clustered_mean_ci``, ``compare`` and ``pairwise``.
+
+    With :math:`u_i = x_i - \\bar x` and cluster sums :math:`U_c`: ``ss`` is
+    :math:`\\sum_i u_i^2`, ``sq_w`` :math:`\\sum_c U_c^2 / (1 - n_c/N)` and ``sq_n``
+    :math:`\\sum_c U_c^2 / n_c` (elementwise arrays for many contrasts at once). CR2:
+    :math:`\\mathrm{SE}^2 = \\mathrm{sq\\_w}/N^2`; the ICC is the one-way ANOVA estimator
+    (MSB = sq_n/(G - 1), MSW = (ss - sq_n)/(N - G)); the df and :math:`G^*` are taken at the
+    ICC floored at 0 (0 where it is undefined).
+    """
+    big_n, g = float(sizes.sum()), sizes.size
+    ss, sq_w, sq_n = (np.asarray(v, dtype=np.float64) for v in (ss, sq_w, sq_n))
+    se = np.sqrt(np.clip(sq_w, 0.0, None)) / big_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        msb = sq_n / (g - 1) if g > 1 else np.full_like(sq_n, np.nan)
+        msw = (ss - sq_n) / (big_n - g) if big_n > g else np.full_like(sq_n, np.nan)
+        n0 = (big_n - np.sum(sizes.astype(float) ** 2) / big_n) / (g - 1) if g > 1 else np.nan
+        den = msb + (n0 - 1.0) * msw
+        icc = np.where(den > 0, (msb - msw) / np.where(den > 0, den, 1.0), np.nan)
+    rho = np.where(np.isfinite(icc), np.clip(icc, 0.0, 1.0), 0.0)
+    df = _df_imbens_kolesar(sizes, rho)
+    g_star = _effective_clusters(sizes, rho)
+    if se.ndim == 0:
+        return _CR2(float(se), float(df), float(icc), float(g_star))
+    return _CR2(se, df, icc, g_star)
+
+
+def _cr2_se_df(x: np.ndarray, codes: np.ndarray) -> _CR2:
+    """CR2 for mean(x) over clusters ``codes``: SE, Imbens-Kolesar df, ICC, :math:`G^*`.
+
+    Input trusted: codes 0..G-1, G >= 2. ``compare`` calls it on the paired differences."""
+    u = x - x.mean()
+    sizes, sums = _cluster_sums(u, codes)
+    n = x.size
+    return _cr2_from_sums(
+        float(u @ u), float(np.sum(sums**2 / (1.0 - sizes / n))), float(np.sum(sums**2 / sizes)),
+        sizes.astype(np.int64),
+    )  # fmt: skip
+
+
+def _cr2_pairs(x: np.ndarray, codes: np.ndarray) -> _CR2:
+    """CR2 of every difference of rows, :math:`\\overline{x_j - x_i}`, as (m, m) arrays.
+
+    By Gram matrices of the centred rows and of their cluster sums (``pairwise``)."""
+    m, n = x.shape
+    g = int(codes.max()) + 1
+    xc = x - x.mean(axis=1, keepdims=True)
+    sizes = np.bincount(codes, minlength=g).astype(np.float64)
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.intp)
+    sums = np.add.reduceat(xc[:, order], starts, axis=1)  # (m, G) cluster sums
+
+    def contrast(gram: np.ndarray) -> np.ndarray:
+        d = np.diag(gram)
+        return d[:, None] + d[None, :] - 2.0 * gram
+
+    return _cr2_from_sums(
+        contrast(xc @ xc.T),
+        contrast((sums / (1.0 - sizes / n)) @ sums.T),
+        contrast((sums / sizes) @ sums.T),
+        sizes.astype(np.int64),
+    )
+
+
+def _warn_effective_clusters(
+    g: int, g_star: float, rho: float, stacklevel: int, what: str = ""
+) -> None:
+    """Warn when the effective number of clusters is below :data:`_MIN_EFFECTIVE_CLUSTERS`."""
+    if g_star < _MIN_EFFECTIVE_CLUSTERS:
+        warnings.warn(
+            f"Only {g} clusters, worth {g_star:.1f} equal clusters (effective number of "
+            f"clusters at ICC {rho:.2f}{what}): cluster-robust intervals are unreliable with so "
+            "few.",
+            DegenerateDataWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 #: Below this effective number of clusters a warning is given (the level at which the coverage
 #: study of ``benchmarks/coverage.py`` finds CR2 with Imbens-Kolesar df still near nominal).
 _MIN_EFFECTIVE_CLUSTERS = 10.0
+
+_METHODS = {"cr2": lambda x, codes: _cr2_se_df(x, codes).se, "cr1": _se_cr1, "miller": _se_miller}
 
 
 def _clustered_iv(x, clusters, method, confidence_level, missing):
@@ -275,11 +375,14 @@ def clustered_mean_ci(
             icc=nan, df=df,
         )  # fmt: skip
     sizes = np.bincount(codes, minlength=g)
-    icc = _icc_anova(arr, codes)
-    rho = min(max(icc, 0.0), 1.0) if np.isfinite(icc) else 0.0
-    g_star = _effective_clusters(sizes, rho)
     if method == "cr2":
-        df = _df_imbens_kolesar(sizes, rho)
+        cr2 = _cr2_se_df(arr, codes)
+        icc, df, g_star, se = cr2.icc, cr2.df, cr2.effective_clusters, cr2.se
+    else:
+        icc = _icc_anova(arr, codes)
+        g_star = _effective_clusters(sizes, min(max(icc, 0.0), 1.0) if np.isfinite(icc) else 0.0)
+        se = _METHODS[method](arr, codes)
+    rho = min(max(icc, 0.0), 1.0) if np.isfinite(icc) else 0.0
     if g_star < _MIN_EFFECTIVE_CLUSTERS or (method == "cr1" and g < 30):
         warnings.warn(
             f"Only {g} clusters, worth {g_star:.1f} equal clusters (effective number of "
@@ -289,7 +392,6 @@ def clustered_mean_ci(
             stacklevel=2,
         )
     mean = float(arr.mean())
-    se = _METHODS[method](arr, codes)
     se_iid = float(arr.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
     deff = (se / se_iid) ** 2 if se_iid > 0 else float("nan")
     half = _critical(confidence_level, df) * se

@@ -22,6 +22,7 @@ from assay._core._validation import (
     check_rng,
 )
 from assay.stats._bootstrap import _bootstrap_interval, _bootstrap_means, _encode_clusters
+from assay.stats._clustered import _cr2_se_df, _warn_effective_clusters
 from assay.stats._means import bounded_interval
 from assay.stats._models import _matrix_clusters
 from assay.stats._results import BootstrapResult, TestResult
@@ -39,8 +40,6 @@ _MAX_EXACT_FLIPS = 2**16
 #: Draw the sign-flip null through binomial counts when there are at most this many |d| values.
 _MAX_DISTINCT_ABS = 512
 _CHUNK_ELEMENTS = 8_000_000
-#: Fewer clusters than this make cluster-robust SEs unreliable (Cameron & Miller 2015); warn.
-_FEW_CLUSTERS = 30
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,11 +119,11 @@ class CompareResult(Result):
     Attributes
     ----------
     estimate, ci_low, ci_high, se : float
-        Mean difference ``b - a``, its interval and paired standard error (CR1 over clusters when
+        Mean difference ``b - a``, its interval and paired standard error (CR2 over clusters when
         clusters were given).
     confidence_level : float
     method : str
-        ``"paired-t"`` or ``"paired-cr1"``, with ``"-score"`` when both score vectors lie in
+        ``"paired-t"`` or ``"paired-cr2"``, with ``"-score"`` when both score vectors lie in
         [0, 1]: the interval is then :func:`bounded_interval` on [-1, 1] (the paired SE with a
         Wilson-type form), so it never leaves the range a difference can take.
     n : int
@@ -357,27 +356,22 @@ def _margin_iv(margin: Any) -> float | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _paired_se(d: np.ndarray, codes: np.ndarray | None) -> tuple[float, float, int | None]:
-    """Standard error of mean(d) and its degrees of freedom: plain, or CR1 over clusters."""
+def _paired_se(d: np.ndarray, codes: np.ndarray | None, stacklevel: int):
+    """Standard error of mean(d) and its degrees of freedom: plain (n - 1 df), or over clusters
+    CR2 with Imbens-Kolesar df (:func:`~assay.stats._clustered._cr2_se_df`, as the clustered
+    intervals of one model), warning when the effective number of clusters is small."""
     n = d.size
     if codes is None:
         return float(d.std(ddof=1) / math.sqrt(n)), float(n - 1), None
     g = int(codes.max()) + 1
-    sums = np.bincount(codes, weights=d - d.mean(), minlength=g)
     if g < 2:
         return math.nan, math.nan, g
-    var = g / (g - 1) * np.sum(sums**2) / n**2
-    return float(math.sqrt(var)), float(g - 1), g
-
-
-def _warn_few_clusters(g: int | None, stacklevel: int) -> None:
-    if g is not None and g < _FEW_CLUSTERS:
-        warnings.warn(
-            f"Only {g} clusters: cluster-robust standard errors are unreliable with fewer than "
-            f"about {_FEW_CLUSTERS} clusters.",
-            DegenerateDataWarning,
-            stacklevel=stacklevel + 1,
-        )
+    cr2 = _cr2_se_df(d, codes)
+    rho = cr2.icc if math.isfinite(cr2.icc) else 0.0
+    _warn_effective_clusters(
+        g, cr2.effective_clusters, max(rho, 0.0), stacklevel + 1, " of the differences"
+    )
+    return cr2.se, cr2.df, g
 
 
 def _t_pvalue(t: float, df: float, alternative: str) -> float:
@@ -534,8 +528,8 @@ def compare(
         item, item means are compared; their spread already holds the within-item variance, so
         the paired SE over items is the nested SE.
     clusters : array_like of shape (n_items,), optional
-        Cluster label of each of A's items (passage, subject); the SE becomes CR1 over clusters
-        and the bootstrap resamples clusters.
+        Cluster label of each of A's items (passage, subject); the SE becomes CR2 over clusters
+        (Imbens-Kolesar df) and the bootstrap resamples clusters.
     item_ids : sequence or pair of sequences, optional
         One id per item shared by ``a`` and ``b``, or ``(ids_a, ids_b)``: B is then aligned to A by
         id, and items that are not in both make a refusal that lists them.
@@ -557,8 +551,13 @@ def compare(
     Notes
     -----
     With :math:`d_i = b_i - a_i`, the estimate is :math:`\\bar d`, the SE :math:`s_d/\\sqrt n`
-    (t with ``n - 1`` df); with clusters, CR1: :math:`V = G/(G-1) \\sum_g (\\sum_{i \\in g}
-    (d_i - \\bar d))^2 / n^2` with ``G - 1`` df (as statsmodels' cluster-robust OLS on a constant).
+    (t with ``n - 1`` df); with clusters, CR2: :math:`V = \\sum_g U_g^2 / (1 - n_g/n) / n^2` with
+    :math:`U_g = \\sum_{i \\in g} (d_i - \\bar d)` and the Imbens-Kolesar degrees of freedom at the
+    estimated ICC of the differences, as for one model's clustered interval
+    (:func:`~assay.stats.clustered_mean_ci`): CR1 (:math:`G/(G-1)` and ``G - 1`` df, statsmodels'
+    cluster-robust OLS) covered 92% on 91 unequal clusters (``benchmarks/coverage.py``). With
+    equal clusters CR2 equals CR1 and the df are ``G - 1``. A warning is given when the
+    effective number of clusters of the differences is below 10.
     McNemar's exact test is the binomial test of the B-only count among the discordant pairs.
     The sign-flip test draws the signs of the non-zero :math:`d_i` (exactly enumerated when
     :math:`2^{n_{\\ne 0}}` is small); its p-value follows ``scipy.stats.permutation_test``.
@@ -569,7 +568,8 @@ def compare(
     ----------
     McNemar (1947), Psychometrika 12:153-157. Fagerland, Lydersen & Laake (2013), BMC Med. Res.
     Methodol. 13:91 (mid-p). Schuirmann (1987), J. Pharmacokin. Biopharm. 15:657-680 (TOST).
-    Cameron & Miller (2015), J. Human Resources 50:317-372 (CR1).
+    Bell & McCaffrey (2002), Survey Methodology 28:169-181 (CR2). Imbens & Kolesar (2016),
+    Rev. Econ. Stat. 98:701-712 (df).
 
     Examples
     --------
@@ -593,8 +593,7 @@ def _compute_compare(p: _Paired, margin, level, alternative, n_resamples, rng) -
     d = p.b - p.a
     n = d.size
     est = float(d.mean())
-    se, df, g = _paired_se(d, p.codes)
-    _warn_few_clusters(g, stacklevel=3)
+    se, df, g = _paired_se(d, p.codes, stacklevel=3)
     if not se > 0:
         warnings.warn(
             f"the differences b - a have no spread (n = {n}"
@@ -626,7 +625,7 @@ def _compute_compare(p: _Paired, margin, level, alternative, n_resamples, rng) -
     ids = np.asarray(p.ids, dtype=object)
     return CompareResult(
         estimate=est, ci_low=lo, ci_high=hi, se=se, confidence_level=level,
-        method=("paired-t" if g is None else "paired-cr1") + ("-score" if bounded else ""), n=n, statistic=t, pvalue=pval,
+        method=("paired-t" if g is None else "paired-cr2") + ("-score" if bounded else ""), n=n, statistic=t, pvalue=pval,
         alternative=alternative, df=df, mean_a=float(p.a.mean()), mean_b=float(p.b.mean()),
         correlation=_correlation(p.a, p.b), effect_size=est / sd if sd > 0 else math.nan,
         n_samples=p.n_samples, n_clusters=g, n_omitted=p.n_omitted, binary=p.binary,

@@ -11,7 +11,7 @@ from scipy import stats as sps
 
 from assay._core import Result
 from assay._core._validation import check_choice, check_confidence_level
-from assay.stats._compare import _warn_few_clusters
+from assay.stats._clustered import _cr2_pairs, _warn_effective_clusters
 from assay.stats._means import bounded_interval
 from assay.stats._models import _Models, _models_iv
 from assay.stats._multiple import ADJUST_METHODS, adjust_pvalues
@@ -31,11 +31,12 @@ class PairwiseResult(Result):
     models : tuple of str
     model_a, model_b : tuple of str, one per pair
     estimate, ci_low, ci_high, se : ndarray, one per pair
-        Mean difference ``b - a`` with its unadjusted paired interval (CR1 with clusters). For
+        Mean difference ``b - a`` with its unadjusted paired interval (CR2 with clusters). For
         scores in [0, 1] the interval is :func:`bounded_interval` on [-1, 1], so it never leaves
         the range a difference can take; otherwise t.
     pvalue : ndarray
-        McNemar exact (binary, unclustered) or paired t (clustered: CR1 Wald t, ``G - 1`` df).
+        McNemar exact (binary, unclustered) or paired t (clustered: CR2 Wald t with Imbens-Kolesar
+        df per pair, as :func:`compare`).
     pvalue_adjusted : ndarray
     reject : ndarray of bool
         ``pvalue_adjusted <= alpha``.
@@ -70,26 +71,31 @@ class PairwiseResult(Result):
     n_clusters: int | None
 
 
-def _pair_se(p: _Models) -> tuple[np.ndarray, float]:
-    """(m, m) SE of mean differences (paired, or CR1 over clusters) and its df, by Gram matrices."""
+def _pair_se(p: _Models, stacklevel: int | None = None) -> tuple[np.ndarray, np.ndarray | float]:
+    """(m, m) SE of mean differences and their df: paired (n - 1 df, by the Gram matrix of
+    centred scores), or over clusters CR2 with Imbens-Kolesar df per pair
+    (:func:`~assay.stats._clustered._cr2_pairs`, the computation ``compare`` makes for one pair).
+    With ``stacklevel``, warn when the fewest effective clusters of a pair is below 10."""
     x = p.x
     n = x.shape[1]
-    xc = x - x.mean(axis=1, keepdims=True)
     if p.codes is None:
+        xc = x - x.mean(axis=1, keepdims=True)
         gram = xc @ xc.T / (n - 1)
-        df = float(n - 1)
-        scale = 1.0 / n
-    else:
-        g = int(p.codes.max()) + 1
-        onehot = np.zeros((n, g))
-        onehot[np.arange(n), p.codes] = 1.0
-        sums = xc @ onehot
-        gram = sums @ sums.T
-        df = float(g - 1)
-        scale = g / (g - 1) / n**2 if g > 1 else math.nan
-    d = np.diag(gram)
-    var = (d[:, None] + d[None, :] - 2.0 * gram) * scale
-    return np.sqrt(np.clip(var, 0.0, None)), df
+        d = np.diag(gram)
+        var = (d[:, None] + d[None, :] - 2.0 * gram) / n
+        return np.sqrt(np.clip(var, 0.0, None)), float(n - 1)
+    cr2 = _cr2_pairs(x, p.codes)
+    m = x.shape[0]
+    if stacklevel is not None and m > 1:
+        off = ~np.eye(m, dtype=bool)
+        k = int(np.argmin(np.where(off, cr2.effective_clusters, np.inf)))
+        icc = float(cr2.icc.flat[k])
+        _warn_effective_clusters(
+            int(p.codes.max()) + 1, float(cr2.effective_clusters.flat[k]),
+            max(icc, 0.0) if math.isfinite(icc) else 0.0, stacklevel + 1,
+            " of the pair's differences",
+        )  # fmt: skip
+    return cr2.se, cr2.df
 
 
 def _pair_mcnemar(x: np.ndarray, iu) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,8 +140,10 @@ def pairwise(
     -----
     Vectorised: the discordant counts of all pairs are one matrix product
     :math:`A(1 - A)^T`, and the paired variances come from the Gram matrix of centred scores
-    (of centred cluster sums with clusters). Binary scores without clusters use McNemar's exact
-    test (as :func:`compare`); other scores and clustered data the paired t-test.
+    (of centred cluster sums with clusters: CR2 with Imbens-Kolesar df for each pair, the
+    computation :func:`compare` makes). Binary scores without clusters use McNemar's exact
+    test (as :func:`compare`); other scores and clustered data the paired t-test. With clusters a
+    warning is given when a pair's differences are worth fewer than 10 equal clusters.
 
     Examples
     --------
@@ -147,18 +155,20 @@ def pairwise(
     level = check_confidence_level(confidence_level)
     adjust = check_choice(adjust, "adjust", ADJUST_METHODS)
     p = _models_iv(scores, models, clusters, cluster_by)
-    _warn_few_clusters(None if p.codes is None else int(p.codes.max()) + 1, stacklevel=2)
-    return _compute_pairwise(p, adjust=adjust, alpha=alpha, level=level)
+    return _compute_pairwise(p, adjust=adjust, alpha=alpha, level=level, stacklevel=2)
 
 
-def _compute_pairwise(p: _Models, *, adjust: str, alpha: float, level: float) -> PairwiseResult:
+def _compute_pairwise(
+    p: _Models, *, adjust: str, alpha: float, level: float, stacklevel: int | None = None
+) -> PairwiseResult:
     """All pairs of ``p`` (trusted input): estimates, in-range intervals, tests, one adjustment."""
     m = len(p.names)
     iu = np.triu_indices(m, 1)
     mu = p.x.mean(axis=1)
     est = (mu[None, :] - mu[:, None])[iu]  # b - a with a = row i, b = column j
-    se_full, df = _pair_se(p)
+    se_full, df_full = _pair_se(p, None if stacklevel is None else stacklevel + 1)
     se = se_full[iu]
+    df = df_full if np.ndim(df_full) == 0 else df_full[iu]
     n_units = p.x.shape[1] if p.codes is None else int(p.codes.max()) + 1
     if p.bounded:  # differences of scores in [0, 1] lie in [-1, 1]; so does the interval
         lo, hi = bounded_interval(
@@ -175,7 +185,7 @@ def _compute_pairwise(p: _Models, *, adjust: str, alpha: float, level: float) ->
             t = np.where(se > 0, est / np.where(se > 0, se, 1.0), 0.0)
         pv = np.minimum(1.0, 2.0 * sps.t.sf(np.abs(t), df))
         a_only = b_only = None
-        test = "paired-t" if p.codes is None else "paired-cr1"
+        test = "paired-t" if p.codes is None else "paired-cr2"
     if pv.size:
         adj = adjust_pvalues(pv, method=adjust, alpha=alpha)
         p_adj, reject, alpha = adj.pvalues_adjusted, adj.reject, adj.alpha

@@ -11,7 +11,7 @@ import numpy as np
 from assay._core import InputError
 from assay._core._validation import check_array, check_choice, check_positive_int
 from assay.stats._bootstrap import _encode_clusters
-from assay.stats._clustered import _se_cr1
+from assay.stats._clustered import _cr2_se_df
 from assay.stats._power import PowerResult, minimum_detectable_effect, sample_size
 
 __all__ = ["power_from_data"]
@@ -43,8 +43,8 @@ def power_from_data(
     k : int, optional
         Samples per item planned (default: as in the data).
     clusters : array_like, shape (n_items,), optional
-        Cluster labels: the design effect of the per-item differences is estimated (CR1 over
-        iid variance) and applied.
+        Cluster labels: the design effect of the per-item differences is estimated (the CR2
+        variance that the clustered :func:`compare` uses, over the iid variance) and applied.
     alpha, power, alternative
         As in :func:`sample_size`.
     method : {"auto", "normal", "mcnemar-exact"}, default "auto"
@@ -107,7 +107,7 @@ def power_from_data(
         if codes.max() < 1:
             raise InputError("`clusters` must hold at least 2 distinct clusters; got 1.")
         if var_d > 0:
-            deff = (_se_cr1(d, codes) ** 2) / (var_d / n_items)
+            deff = (_cr2_se_df(d, codes).se ** 2) / (var_d / n_items)
     if var_k == 0:
         raise InputError("`a` and `b` agree on every item: the difference has no variance.")
     method = check_choice(method, "method", ("auto", "normal", "mcnemar-exact"))
