@@ -35,6 +35,14 @@ class _NumpyOps:
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
 
+    def f64(self, x: Any) -> np.ndarray:
+        """``x`` in float64 (the EM keeps its small person x node and item x node arrays there)."""
+        return np.asarray(x, dtype=np.float64)
+
+    def work(self, x: Any) -> np.ndarray:
+        """``x`` in the working precision (that of the big response matrix)."""
+        return np.asarray(x, dtype=self.dtype)
+
     def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
         return np.zeros(shape, dtype=self.dtype)
 
@@ -49,7 +57,11 @@ class _NumpyOps:
 
     @staticmethod
     def log_sigmoid(x: np.ndarray) -> np.ndarray:
-        return -np.logaddexp(0.0, -x)
+        # min(x, 0) - log1p(exp(-|x|)): exact in both tails, and about 15 times faster than
+        # -np.logaddexp(0, -x) in float32 (numpy has no fast float32 logaddexp)
+        out = np.exp(-np.abs(x))
+        np.log1p(out, out=out)
+        return np.minimum(x, 0.0) - out
 
     @staticmethod
     def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
@@ -58,6 +70,14 @@ class _NumpyOps:
     @staticmethod
     def sum(x: np.ndarray, axis: int | None = None) -> np.ndarray:
         return np.sum(x, axis=axis)
+
+    @staticmethod
+    def normalise_log(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``exp(L)`` normalised to sum 1, and the rows' log-sum-exp (one ``exp`` pass)."""
+        top = L.max(1)
+        E = np.exp(L - top[:, None])
+        total = E.sum(1)
+        return E / total[:, None], top + np.log(total)
 
     @staticmethod
     def clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -73,6 +93,12 @@ class _NumpyOps:
 
     @staticmethod
     def solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.shape[-1] == 2:  # Cramer's rule: 10 times faster than a batched LAPACK solve
+            det = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
+            if np.all(np.abs(det) > 1e-6 * np.abs(a[..., 0, 0] * a[..., 1, 1])):
+                x0 = (a[..., 1, 1] * b[..., 0] - a[..., 0, 1] * b[..., 1]) / det
+                x1 = (a[..., 0, 0] * b[..., 1] - a[..., 1, 0] * b[..., 0]) / det
+                return np.stack([x0, x1], axis=-1)
         return np.linalg.solve(a, b[..., None])[..., 0]
 
     @staticmethod
@@ -106,6 +132,14 @@ class _TorchOps:
             return x.detach().to("cpu", dtype=self.torch.float64).numpy()
         return np.asarray(x, dtype=np.float64)
 
+    def f64(self, x: Any):
+        if isinstance(x, self.torch.Tensor):
+            return x.to(device=self.device, dtype=self.torch.float64)
+        return self.torch.as_tensor(np.asarray(x), device=self.device, dtype=self.torch.float64)
+
+    def work(self, x: Any):
+        return self.asarray(x)
+
     def zeros(self, shape: tuple[int, ...]):
         return self.torch.zeros(shape, device=self.device, dtype=self.dtype)
 
@@ -129,6 +163,10 @@ class _TorchOps:
 
     def logsumexp(self, x, axis: int):
         return self.torch.logsumexp(x, dim=axis)
+
+    def normalise_log(self, L):
+        lse = self.torch.logsumexp(L, dim=1)
+        return self.torch.exp(L - lse[:, None]), lse
 
     def sum(self, x, axis: int | None = None):
         return self.torch.sum(x) if axis is None else self.torch.sum(x, dim=axis)

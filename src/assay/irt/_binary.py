@@ -18,11 +18,15 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "BinarySpec",
     "Prior",
     "counts",
     "e_step",
+    "em_step",
+    "live_nodes",
     "louis_information",
     "m_step",
     "person_loglik",
@@ -87,47 +91,106 @@ def log_probs(ops: Any, a, d, c, theta):
 def e_step(ops: Any, Y, M, a, d, c, theta, logw):
     """Posterior weights over the nodes, shape (n_persons, n_nodes), and the marginal log-likelihood.
 
-    The person-by-node log-likelihood is ``Y @ (log P - log(1 - P)) + M @ log(1 - P)``: two matrix
-    products over all items at once (one when nothing is missing).
+    The person-by-node log-likelihood is ``Y @ (log P - log(1 - P)) + M @ log(1 - P)``. Without a
+    lower asymptote ``log P - log(1 - P)`` is the logit ``a theta_q + d``, so the first product is
+    ``(Y @ a) theta_q + Y @ d``: one pass over ``Y`` with two columns instead of a product with
+    every node (and the second is a column sum when nothing is missing). The products with ``Y``
+    and ``M`` run in the working precision, everything after them in float64: the log-likelihoods
+    are in the thousands, where float32 would leave the weights with errors of 1e-3.
     """
-    if c is None:  # log P - log(1 - P) is the logit itself
+    if c is None:
         z = _logits(ops, a, d, theta)
         log1mp = ops.log_sigmoid(-z)
-        L = Y @ z
+        yad = ops.f64(Y @ ops.work(ops.stack([a, d], 1)))
+        L = yad[:, 0:1] * theta[None, :] + yad[:, 1:2]
     else:
         logp, log1mp = log_probs(ops, a, d, c, theta)
-        L = Y @ (logp - log1mp)
-    L = L + (M @ log1mp if M is not None else ops.sum(log1mp, 0)[None, :])
+        L = ops.f64(Y @ ops.work(logp - log1mp))
+    L = L + (ops.f64(M @ ops.work(log1mp)) if M is not None else ops.sum(log1mp, 0)[None, :])
     L = L + logw[None, :]
-    lse = ops.logsumexp(L, 1)
-    W = ops.exp(L - lse[:, None])
+    W, lse = ops.normalise_log(L)
     return W, ops.item(ops.sum(lse))
 
 
-def counts(ops: Any, Y, M, W):
-    """Expected correct ``r`` and expected responses ``n`` per item and node, (n_items, n_nodes)."""
-    r = Y.T @ W
-    n = M.T @ W if M is not None else ops.sum(W, 0)[None, :]
-    return r, n
+def em_step(ops: Any, Y, M, params: dict, spec: BinarySpec, theta, logw, y_sum, *, n_inner=1):
+    """One EM step: the new parameters, and the marginal log-likelihood and weights at ``params``.
+
+    Without a lower asymptote the step needs two passes over ``Y`` whatever the number of nodes:
+    the E-step's ``Y @ a`` (``Y @ d`` is the same at every node, so it enters only the
+    log-likelihood, as ``y_sum @ d`` with the item totals ``y_sum``) and the M-step's
+    ``Y.T @ EAP`` (the expected correct responses weighted by the node: their plain sum over the
+    nodes is ``y_sum``). ``sigmoid(z)`` for the first Fisher step is ``exp(z + log(1 - P))`` from
+    the E-step. Nodes with no posterior mass are left out of the M-step (:func:`live_nodes`).
+    The M-step takes ``n_inner`` Fisher-scoring steps (one is enough: the fixed point of EM is
+    where the score vanishes, whatever the number of inner steps).
+    """
+    a, d = params["a"], params["d"]
+    c = ops.sigmoid(params["g"]) if "g" in params else params.get("c_fixed")
+    if c is not None:
+        W, ll = e_step(ops, Y, M, a, d, c, theta, logw)
+        r, n = counts(ops, Y, M, W)
+        live = live_nodes(ops, n)
+        r, n, theta = r[:, live], n[:, live], theta[live]
+        return m_step(ops, r, n, params, spec, theta, n_inner=n_inner), ll, W
+    z = _logits(ops, a, d, theta)
+    log1mp = ops.log_sigmoid(-z)
+    ya = ops.f64(Y @ ops.work(a))
+    L = ya[:, None] * theta[None, :] + logw[None, :]
+    L = L + (ops.f64(M @ ops.work(log1mp)) if M is not None else ops.sum(log1mp, 0)[None, :])
+    W, lse = ops.normalise_log(L)
+    ll = ops.item(ops.sum(lse)) + ops.item(ops.sum(y_sum * d))
+    r = (y_sum, ops.f64(Y.T @ ops.work(W @ theta)))
+    n = ops.f64(M.T @ ops.work(W)) if M is not None else ops.sum(W, 0)[None, :]
+    live = live_nodes(ops, n)
+    n, theta, z, log1mp = n[:, live], theta[live], z[:, live], log1mp[:, live]
+    s = ops.exp(z + log1mp)
+    return m_step(ops, r, n, params, spec, theta, s=s, n_inner=n_inner), ll, W
 
 
-def score_info(ops: Any, r, n, a, d, g, theta, cols: tuple[str, ...]):
+def live_nodes(ops: Any, n) -> slice:
+    """The range of nodes outside which no item's expected count reaches 1e-10 of the persons.
+
+    The tails of a 41-node grid carry no posterior mass (persons lie within about +-4); leaving
+    them out of the M-step changes the score by less than 1e-10 of a response and halves its work.
+    """
+    mass = ops.to_numpy(n).max(0)
+    live = np.flatnonzero(mass > 1e-10 * max(float(mass.sum()), 1.0))
+    return slice(int(live[0]), int(live[-1]) + 1) if live.size else slice(None)
+
+
+def counts(ops: Any, Y, M, W, theta=None):
+    """Expected correct ``r`` and expected responses ``n`` per item and node, (n_items, n_nodes).
+
+    With ``theta`` (models without a lower asymptote, whose item score is linear in the node) ``r``
+    comes back as its two moments ``(sum_q r_iq, sum_q theta_q r_iq)``, which is all the M-step
+    uses: ``Y.T @ [W 1, W theta]``, one pass over ``Y`` instead of a product with every node.
+    """
+    n = ops.f64(M.T @ ops.work(W)) if M is not None else ops.sum(W, 0)[None, :]
+    if theta is None:
+        return ops.f64(Y.T @ ops.work(W)), n
+    rm = ops.f64(Y.T @ ops.work(ops.stack([ops.sum(W, 1), W @ theta], 1)))
+    return (rm[:, 0], rm[:, 1]), n
+
+
+def score_info(ops: Any, r, n, a, d, g, theta, cols: tuple[str, ...], *, s=None):
     """Expected complete-data score (n_items, k) and information (n_items, k, k) of ``cols``.
 
     ``g`` is logit(c) per item, or None when there is no lower asymptote. With no asymptote the
-    logistic link is canonical and the information is the observed one.
+    logistic link is canonical and the information is the observed one. ``s`` is
+    ``sigmoid(a theta + d)`` when the caller has it already.
     """
-    z = _logits(ops, a, d, theta)
-    s = ops.sigmoid(z)
+    if s is None:
+        s = ops.sigmoid(_logits(ops, a, d, theta))
     if g is None:
-        resid = r - n * s
-        w = n * s * (1.0 - s)
-        rt, wt = resid * theta[None, :], w * theta[None, :]
-        sums = {"d": ops.sum(resid, 1), "a": ops.sum(rt, 1)}
+        r0, r1 = r if isinstance(r, tuple) else (ops.sum(r, 1), r @ theta)
+        ns = n * s
+        w = ns - ns * s
+        sums = {"d": r0 - ops.sum(ns, 1), "a": r1 - ns @ theta}
+        wt = w @ theta
         infos = {
             ("d", "d"): ops.sum(w, 1),
-            ("a", "d"): ops.sum(wt, 1),
-            ("a", "a"): ops.sum(wt * theta[None, :], 1),
+            ("a", "d"): wt,
+            ("a", "a"): w @ (theta * theta),
         }
         infos[("d", "a")] = infos[("a", "d")]
         score = ops.stack([sums[k] for k in cols], -1)
@@ -163,19 +226,22 @@ def prior_terms(ops: Any, params: dict, cols: tuple[str, ...], prior: Prior | No
     return ops.stack(grad, -1), ops.stack(prec, -1)
 
 
-def full_score(ops: Any, r, n, params: dict, spec: BinarySpec, theta):
+def full_score(ops: Any, r, n, params: dict, spec: BinarySpec, theta, *, s=None):
     """Score and information of every free parameter (per item, plus the common slope when there is one)."""
     cols = spec.cols
     g = params.get("g")
-    score, info = score_info(ops, r, n, params["a"], params["d"], g, theta, cols)
+    common = None
+    if spec.slope == "common":  # the slope's terms come from the same pass as the intercepts'
+        both = ("a",) + cols
+        score, info = score_info(ops, r, n, params["a"], params["d"], g, theta, both, s=s)
+        common = (ops.sum(score[:, 0]), ops.sum(info[:, 0, 0]))
+        score, info = score[:, 1:], info[:, 1:, 1:]
+    else:
+        score, info = score_info(ops, r, n, params["a"], params["d"], g, theta, cols, s=s)
     pg, pp = prior_terms(ops, params, cols, spec.prior, score.shape[0])
     score = score + pg
     for j in range(len(cols)):
         info[:, j, j] = info[:, j, j] + pp[:, j]
-    common = None
-    if spec.slope == "common":
-        sa, ia = score_info(ops, r, n, params["a"], params["d"], g, theta, ("a",))
-        common = (ops.sum(sa[:, 0]), ops.sum(ia[:, 0, 0]))
     return score, info, common
 
 
@@ -189,12 +255,16 @@ def m_step(
     *,
     n_inner: int = 2,
     max_step: float = 1.0,
+    s=None,
 ):
-    """Fisher-scoring steps on every item at once (no loop over items); returns new parameters."""
+    """Fisher-scoring steps on every item at once (no loop over items); returns new parameters.
+
+    ``s``: ``sigmoid(a theta + d)`` at ``params``, when the caller has it (the E-step does).
+    """
     cols = spec.cols
     params = dict(params)
-    for _ in range(n_inner):
-        score, info, common = full_score(ops, r, n, params, spec, theta)
+    for it in range(n_inner):
+        score, info, common = full_score(ops, r, n, params, spec, theta, s=s if it == 0 else None)
         step = ops.solve(info, score)
         big = ops.max_abs(step)
         scale = 1.0 if big <= max_step else max_step / big

@@ -285,23 +285,23 @@ def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, 
     Y, M = _binary_data(ops, values)
     start = _mml.start_values(Y, M, spec)
     Yo, Mo = ops.asarray(Y), None if M is None else ops.asarray(M)
-    params = {k: ops.asarray(v) for k, v in start.items()}
     theta_q, logw_q = normal_quadrature(n_quad)
-    if method == "mml":
+    if method == "mml":  # the item x node and person x node arrays of the EM stay in float64
         out = _mml.em_binary(
             ops,
             Yo,
             Mo,
             spec,
-            ops.asarray(theta_q),
-            ops.asarray(logw_q),
-            params,
+            ops.f64(theta_q),
+            ops.f64(logw_q),
+            {k: ops.f64(v) for k, v in start.items()},
             max_iter=max_iter,
             tol=tol,
         )
         params, n_iter, converged = out.params, out.n_iter, out.converged
         theta0 = ops.to_numpy(out.W) @ theta_q
     else:
+        params = {k: ops.asarray(v) for k, v in start.items()}
         params, theta0, n_iter, converged = _mml.jml_binary(
             ops, Yo, Mo, spec, params, max_iter=max_iter, tol=tol
         )

@@ -84,10 +84,10 @@ def em_binary(
     """
     keys = [k for k in ("a", "d", "g") if k in params]
 
+    y_sum = ops.f64(ops.sum(Y, 0))
+
     def step(x: dict) -> tuple[dict, float, Any]:
-        W, ll = B.e_step(ops, Y, M, x["a"], x["d"], _c_of(ops, x), theta, logw)
-        r, n = B.counts(ops, Y, M, W)
-        return B.m_step(ops, r, n, x, spec, theta), ll, W
+        return B.em_step(ops, Y, M, x, spec, theta, logw, y_sum)
 
     def change(x: dict, y: dict) -> float:
         return max(ops.max_abs(x[k] - y[k]) for k in keys)
