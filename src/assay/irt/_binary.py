@@ -324,18 +324,19 @@ def louis_information(ops: Any, Y, M, W, params: dict, spec: BinarySpec, theta, 
     return ops.stack(rows, -2)
 
 
-def person_loglik(ops: Any, Y, M, a, d, c, theta_p):
-    """Log-likelihood of each person at a person-specific ability; ``theta_p`` shape (n_persons,)."""
+def person_loglik(ops: Any, Y, M, a, d, c, theta_p, *, yad=None):
+    """Log-likelihood of each person at a person-specific ability; ``theta_p`` shape (n_persons,).
+
+    Without an asymptote ``sum_i y z`` is linear in theta (``yad = (Y @ a, Y @ d)``, which the
+    caller may pass when it evaluates several abilities) and the rest is one softplus pass.
+    """
     z = theta_p[:, None] * a[None, :] + d[None, :]
-    if (
-        c is None
-    ):  # sum_i y z is linear in theta: two matrix-vector products, one transcendental pass
-        soft = ops.log_sigmoid(-z)
-        return theta_p * (Y @ a) + Y @ d + ops.sum(soft * M if M is not None else soft, 1)
-    else:
-        s = ops.sigmoid(z)
-        p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
-        ll = Y * ops.log(p) + ops.log(1.0 - p) - Y * ops.log(1.0 - p)
+    if c is None:
+        ya, yd = (Y @ a, Y @ d) if yad is None else yad
+        return theta_p * ya + yd - ops.softplus_rowsum(z, M)
+    s = ops.sigmoid(z)
+    p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
+    ll = Y * ops.log(p) + ops.log(1.0 - p) - Y * ops.log(1.0 - p)
     if M is not None:
         ll = ll * M
     return ops.sum(ll, 1)
@@ -357,20 +358,25 @@ def person_newton(
 ):
     """MAP (or ML when ``prior_sd`` is None) abilities of all persons at once by Fisher scoring.
 
-    Returns the estimates and the information at them (likelihood plus prior precision).
+    Returns the estimates and the information at them (likelihood plus prior precision). Stops
+    when no estimate moves by ``tol`` (an estimate held at ``bound`` does not move).
     """
     theta = theta0
     prec = 0.0 if prior_sd is None else 1.0 / prior_sd**2
     info = None
+    ya = Y @ a if c is None else None
     for _ in range(n_iter):
         z = theta[:, None] * a[None, :] + d[None, :]
-        s = ops.sigmoid(z)
-        if c is None:
-            resid = Y - (M * s if M is not None else s)
-            w = s * (1.0 - s)
-            info = (M * w if M is not None else w) @ (a * a)
-            grad = resid @ a
+        if c is None:  # grad = Y @ a - (M P) @ a, info = (M P (1 - P)) @ a^2, P in place of z
+            s = ops.sigmoid_(z)
+            if M is not None:
+                s = s * M
+            grad = ya - s @ a
+            w = 1.0 - s if M is None else M - s
+            w *= s
+            info = w @ (a * a)
         else:
+            s = ops.sigmoid(z)
             p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
             v = p * (1.0 - p)
             jt = (1.0 - c[None, :]) * s * (1.0 - s) * a[None, :]
@@ -380,7 +386,9 @@ def person_newton(
         grad = grad - prec * theta
         info = info + prec
         step = ops.clip(grad / ops.maximum(info, _EPS), -1.0, 1.0)
-        theta = ops.clip(theta + step, -bound, bound)
-        if ops.max_abs(step) < tol:
+        new = ops.clip(theta + step, -bound, bound)
+        moved = ops.max_abs(new - theta)
+        theta = new
+        if moved < tol:
             break
     return theta, info

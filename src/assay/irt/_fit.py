@@ -26,7 +26,7 @@ from assay.irt._inputs import as_scores
 from assay.irt._inputs import binary_data as _binary_data
 from assay.irt._inputs import check_coverage as _check_coverage
 from assay.irt._inputs import check_values as _check_values
-from assay.irt._posterior import binary_posterior, graded_posterior, standardise
+from assay.irt._posterior import binary_posterior, graded_posterior, rescale, standardise
 from assay.irt._quadrature import normal_quadrature
 from assay.irt._results import IRTFit
 from assay.irt._stderr import binary_se as _binary_se
@@ -313,7 +313,32 @@ def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, 
     m, s = standardise(post, scale_free=spec.slope != "fixed")
     p["d"] = p["d"] + p["a"] * m
     p["a"] = p["a"] * s
-    post = _binary_post(ops, Yo, Mo, p, theta0=(post.mode - m) / s)
+    n_nodes = post.nodes.shape[1]
+    c_o = _c_of(ops, p)
+
+    def newton(theta):
+        mode, info = B.person_newton(
+            ops,
+            Yo,
+            Mo,
+            ops.asarray(p["a"]),
+            ops.asarray(p["d"]),
+            c_o,
+            ops.asarray(theta),
+            prior_sd=1.0,
+            n_iter=1,
+        )
+        return ops.to_numpy(mode), np.maximum(ops.to_numpy(info), 1e-12)
+
+    post = rescale(
+        post,
+        m,
+        s,
+        lambda rows, t0: _binary_post(
+            ops, Yo[rows], None if Mo is None else Mo[rows], p, theta0=t0, n_nodes=n_nodes
+        ),
+        newton,
+    )
     a, d = p["a"], p["d"]
     c = special.expit(p["g"]) if "g" in p else p.get("c_fixed", np.zeros_like(a))
     est = {
@@ -334,16 +359,21 @@ def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, 
     return est
 
 
-def _binary_post(ops, Yo, Mo, p: dict, theta0=None):
+def _c_of(ops, p: dict):
     c = special.expit(p["g"]) if "g" in p else p.get("c_fixed")
+    return None if c is None else ops.asarray(c)
+
+
+def _binary_post(ops, Yo, Mo, p: dict, theta0=None, n_nodes=None):
     return binary_posterior(
         ops,
         Yo,
         Mo,
         ops.asarray(p["a"]),
         ops.asarray(p["d"]),
-        None if c is None else ops.asarray(c),
+        _c_of(ops, p),
         theta0=theta0,
+        n_nodes=n_nodes,
     )
 
 
@@ -368,7 +398,13 @@ def _fit_graded(values, K, prior, n_quad, max_iter, tol, want_se) -> dict:
     post = graded_posterior(Y, a, d)
     m, s = standardise(post, scale_free=True)
     d, a = d + a[:, None] * m, a * s
-    post = graded_posterior(Y, a, d)
+    post = rescale(
+        post,
+        m,
+        s,
+        lambda rows, t0: graded_posterior(Y[rows], a, d, theta0=t0),
+        lambda t: G.person_newton(Y, a, d, t, prior_sd=1.0, n_iter=1),
+    )
     W, _ = G.e_step(G.indicators(Y, K), a, d, theta_q, logw_q)
     n_i = a.size
     nan = np.full(n_i, np.nan)
