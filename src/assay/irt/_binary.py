@@ -134,12 +134,12 @@ def em_step(ops: Any, Y, M, params: dict, spec: BinarySpec, theta, logw, y_sum, 
         return m_step(ops, r, n, params, spec, theta, n_inner=n_inner), ll, W
     z = _logits(ops, a, d, theta)
     log1mp = ops.log_sigmoid(-z)
-    ya = ops.f64(Y @ ops.work(a))
+    ya = ops.f64(ops.mv(Y, a))
     L = ya[:, None] * theta[None, :] + logw[None, :]
     L = L + (ops.f64(M @ ops.work(log1mp)) if M is not None else ops.sum(log1mp, 0)[None, :])
     W, lse = ops.normalise_log(L)
     ll = ops.item(ops.sum(lse)) + ops.item(ops.sum(y_sum * d))
-    r = (y_sum, ops.f64(Y.T @ ops.work(W @ theta)))
+    r = (y_sum, ops.f64(ops.tmv(Y, W @ theta)))
     n = ops.f64(M.T @ ops.work(W)) if M is not None else ops.sum(W, 0)[None, :]
     live = live_nodes(ops, n)
     n, theta, z, log1mp = n[:, live], theta[live], z[:, live], log1mp[:, live]
@@ -332,7 +332,7 @@ def person_loglik(ops: Any, Y, M, a, d, c, theta_p, *, yad=None):
     """
     z = theta_p[:, None] * a[None, :] + d[None, :]
     if c is None:
-        ya, yd = (Y @ a, Y @ d) if yad is None else yad
+        ya, yd = (ops.mv(Y, a), ops.mv(Y, d)) if yad is None else yad
         return theta_p * ya + yd - ops.softplus_rowsum(z, M)
     s = ops.sigmoid(z)
     p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
@@ -364,17 +364,17 @@ def person_newton(
     theta = theta0
     prec = 0.0 if prior_sd is None else 1.0 / prior_sd**2
     info = None
-    ya = Y @ a if c is None else None
+    ya = ops.mv(Y, a) if c is None else None
     for _ in range(n_iter):
         z = theta[:, None] * a[None, :] + d[None, :]
         if c is None:  # grad = Y @ a - (M P) @ a, info = (M P (1 - P)) @ a^2, P in place of z
             s = ops.sigmoid_(z)
             if M is not None:
                 s = s * M
-            grad = ya - s @ a
+            grad = ya - ops.mv(s, a)
             w = 1.0 - s if M is None else M - s
             w *= s
-            info = w @ (a * a)
+            info = ops.mv(w, a * a)
         else:
             s = ops.sigmoid(z)
             p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)

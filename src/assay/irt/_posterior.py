@@ -85,7 +85,7 @@ def rescale(
     mode the likelihood's gradient equals the mode (the N(0, 1) prior's pull) and its information
     is ``info - 1``, so at ``mode' = (mode - m) / s`` the new posterior has gradient
     ``s mode - mode'`` and information ``s^2 (info - 1) + 1``. The mapped nodes stay an adaptive
-    rule for the new posterior where that step is under 0.05 of its SD and the node spread is
+    rule for the new posterior where that step is under 0.25 of its SD and the node spread is
     within 2% of its SD (sharp posteriors, many items: the prior barely moves them); the other
     persons, and those whose old mode sat at the +-8 bound, are recomputed by
     ``recompute(rows, theta0)``. ``newton(theta)`` (one Fisher-scoring step on the responses,
@@ -122,7 +122,7 @@ def binary_posterior(
     mode, info = B.person_newton(ops, Y, M, a, d, c, start, prior_sd=1.0, tol=1e-4)
     mode_np, info_np = ops.to_numpy(mode), np.maximum(ops.to_numpy(info), 1e-12)
     nodes, logw = adaptive_nodes(mode_np, 1.0 / np.sqrt(info_np), n_nodes)
-    yad = None if c is not None else (Y @ a, Y @ d)
+    yad = None if c is not None else (ops.mv(Y, a), ops.mv(Y, d))
     ll = np.stack(
         [
             ops.to_numpy(B.person_loglik(ops, Y, M, a, d, c, ops.asarray(nodes[:, q]), yad=yad))
@@ -246,9 +246,9 @@ def _louis_logistic(Y, M, post: Posterior, a, d, cols: tuple[str, ...], dtype) -
         P += 1.0
         np.reciprocal(P, out=P)
         mP = P if Mw is None else P * Mw
-        cS += (wk.T @ mP).astype(np.float64)
-        cYS += (wk.T @ (Yw * P)).astype(np.float64)
-        cT += (wk.T @ (mP * P)).astype(np.float64)
+        cS += np.einsum("pk,pi->ki", wk, mP)  # numpy's loops, not BLAS: see _NumpyOps.mv
+        cYS += np.einsum("pk,pi->ki", wk, Yw * P)
+        cT += np.einsum("pk,pi->ki", wk, mP * P)
         for h in set(hs):
             S[h] += wk[:, h : h + 1] * P
     mu = np.stack([(W * T**k).sum(1) for k in range(3)])  # (3, n_p)
@@ -273,11 +273,11 @@ def _louis_logistic(Y, M, post: Posterior, a, d, cols: tuple[str, ...], dtype) -
             k = h + g
             cov = (mu[k] - mu[h] * mu[g]).astype(dtype)
             missing = (
-                (cov @ Y2).astype(np.float64)
+                np.einsum("p,pi->i", cov, Y2)
                 - 2 * cYS[k]
                 + cT[k]
-                + (mu[h].astype(dtype) @ YS[g]).astype(np.float64)
-                + (mu[g].astype(dtype) @ YS[h]).astype(np.float64)
+                + np.einsum("p,pi->i", mu[h].astype(dtype), YS[g])
+                + np.einsum("p,pi->i", mu[g].astype(dtype), YS[h])
                 - SS[(h, g)]
             )
             info[:, j, m_] = info[:, m_, j] = cS[k] - cT[k] - missing
