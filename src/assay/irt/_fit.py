@@ -178,8 +178,9 @@ def fit(
     out negative the scale is reflected so that ability runs the same way as the scores.
 
     EM (Bock and Aitkin 1981): the E-step's person x node log-likelihood is
-    ``Y @ (log P - log(1 - P)) + M @ log(1 - P)`` over all items at once, the M-step takes Fisher
-    scoring steps on all items at once. Item standard errors come from the inverse of the
+    ``Y @ (log P - log(1 - P)) + M @ log(1 - P)`` over all items at once (``(Y @ a) theta + Y @ d``
+    for the first term without an asymptote), the M-step takes Fisher scoring steps on all items at
+    once. Item standard errors come from the inverse of the
     numerically differentiated gradient of the marginal log-likelihood (Fisher's identity) when
     there are at most 200 free parameters and that is cheap (parameters x cells x nodes up to
     3e7) and the posteriors are wide enough for the fixed grid; otherwise from per-item blocks of
@@ -190,7 +191,8 @@ def fit(
     A fixed grid cannot resolve posteriors narrower than its spacing (thousands of items), so
     after EM each model's posterior is recomputed by adaptive Gauss-Hermite quadrature and the
     scale is standardised so that ``mean(EAP) = 0`` and ``mean(EAP^2 + PSD^2) = 1``, which holds
-    exactly at the marginal ML estimate; the reported log-likelihood uses the adaptive nodes.
+    exactly at the marginal ML estimate (the standardised posteriors reuse the adaptive nodes,
+    mapped, where the prior barely moves them); the reported log-likelihood uses the adaptive nodes.
 
     References
     ----------

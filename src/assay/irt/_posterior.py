@@ -246,9 +246,9 @@ def _louis_logistic(Y, M, post: Posterior, a, d, cols: tuple[str, ...], dtype) -
         P += 1.0
         np.reciprocal(P, out=P)
         mP = P if Mw is None else P * Mw
-        cS += np.einsum("pk,pi->ki", wk, mP)  # numpy's loops, not BLAS: see _NumpyOps.mv
-        cYS += np.einsum("pk,pi->ki", wk, Yw * P)
-        cT += np.einsum("pk,pi->ki", wk, mP * P)
+        cS += _colsums(wk, mP)
+        cYS += _colsums(wk, Yw * P)
+        cT += _colsums(wk, mP * P)
         for h in set(hs):
             S[h] += wk[:, h : h + 1] * P
     mu = np.stack([(W * T**k).sum(1) for k in range(3)])  # (3, n_p)
@@ -273,12 +273,30 @@ def _louis_logistic(Y, M, post: Posterior, a, d, cols: tuple[str, ...], dtype) -
             k = h + g
             cov = (mu[k] - mu[h] * mu[g]).astype(dtype)
             missing = (
-                np.einsum("p,pi->i", cov, Y2)
+                _colsums(cov[:, None], Y2)[0]
                 - 2 * cYS[k]
                 + cT[k]
-                + np.einsum("p,pi->i", mu[h].astype(dtype), YS[g])
-                + np.einsum("p,pi->i", mu[g].astype(dtype), YS[h])
+                + _colsums(mu[h].astype(dtype)[:, None], YS[g])[0]
+                + _colsums(mu[g].astype(dtype)[:, None], YS[h])[0]
                 - SS[(h, g)]
             )
             info[:, j, m_] = info[:, m_, j] = cS[k] - cT[k] - missing
     return info
+
+
+def _colsums(wk: np.ndarray, X: np.ndarray, block: int = 128) -> np.ndarray:
+    """``wk.T @ X`` (float64) by numpy's loops, in float64 sums of ``block``-row partial sums.
+
+    numpy's loops rather than BLAS threads (see ``_NumpyOps.mv``); they add sequentially, so in
+    float32 the partial sums are kept short.
+    """
+    k = X.shape[0] - X.shape[0] % block
+    out = np.einsum("pk,pi->ki", wk[k:], X[k:]).astype(np.float64)
+    if k:
+        part = np.einsum(
+            "bjk,bji->bki",
+            wk[:k].reshape(-1, block, wk.shape[1]),
+            X[:k].reshape(-1, block, X.shape[1]),
+        )
+        out += part.sum(0, dtype=np.float64)
+    return out
