@@ -140,9 +140,10 @@ def em_step(ops: Any, Y, M, params: dict, spec: BinarySpec, theta, logw, y_sum, 
     W, lse = ops.normalise_log(L)
     ll = ops.item(ops.sum(lse)) + ops.item(ops.sum(y_sum * d))
     r = (y_sum, ops.f64(ops.tmv(Y, W @ theta)))
-    n = ops.f64(M.T @ ops.work(W)) if M is not None else ops.sum(W, 0)[None, :]
-    live = live_nodes(ops, n)
-    n, theta, z, log1mp = n[:, live], theta[live], z[:, live], log1mp[:, live]
+    mass = ops.sum(W, 0)[None, :]  # bounds every item's expected count at each node
+    live = live_nodes(ops, mass)
+    n = ops.f64(M.T @ ops.work(W[:, live])) if M is not None else mass[:, live]
+    theta, z, log1mp = theta[live], z[:, live], log1mp[:, live]
     s = ops.exp(z + log1mp)
     return m_step(ops, r, n, params, spec, theta, s=s, n_inner=n_inner), ll, W
 
