@@ -18,7 +18,8 @@ from assay._core import InputError
 __all__ = ["BACKENDS", "get_backend"]
 
 BACKENDS = ("numpy", "torch")
-_BLOCK = 1024  # terms per float32 partial sum in _NumpyOps.mv and .tmv
+_BLOCK = 1024  # terms per float32 partial sum in _NumpyOps.mv
+_ROWS = 128  # rows per float32 partial sum in _NumpyOps.tmv
 
 
 class _NumpyOps:
@@ -81,15 +82,15 @@ class _NumpyOps:
 
     @staticmethod
     def tmv(A: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """``A.T @ x`` for a vector ``x`` (numpy's loops and float64 block sums, as :meth:`mv`)."""
+        """``A.T @ x`` for a vector ``x`` (numpy's loops, float64 sums of 128-row blocks).
+
+        A loop over blocks of rows, not over rows: each block is one vectorised product, and
+        the blocks keep the float32 partial sums short.
+        """
         x = np.asarray(x, dtype=A.dtype)
-        k = A.shape[0] - A.shape[0] % _BLOCK
-        out = np.einsum("pi,p->i", A[k:], x[k:]).astype(np.float64)
-        if k:
-            part = np.einsum(
-                "bji,bj->bi", A[:k].reshape(-1, _BLOCK, A.shape[1]), x[:k].reshape(-1, _BLOCK)
-            )
-            out += part.sum(0, dtype=np.float64)
+        out = np.zeros(A.shape[1])
+        for j in range(0, A.shape[0], _ROWS):
+            out += np.einsum("pi,p->i", A[j : j + _ROWS], x[j : j + _ROWS])
         return out.astype(A.dtype, copy=False)
 
     @staticmethod

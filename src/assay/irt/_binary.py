@@ -139,7 +139,7 @@ def em_step(ops: Any, Y, M, params: dict, spec: BinarySpec, theta, logw, y_sum, 
     L = L + (ops.f64(M @ ops.work(log1mp)) if M is not None else ops.sum(log1mp, 0)[None, :])
     W, lse = ops.normalise_log(L)
     ll = ops.item(ops.sum(lse)) + ops.item(ops.sum(y_sum * d))
-    r = (y_sum, ops.f64(ops.tmv(Y, W @ theta)))
+    r = (y_sum, ops.f64(ops.tmv(Y, ops.mv(W, theta))))
     mass = ops.sum(W, 0)[None, :]  # bounds every item's expected count at each node
     live = live_nodes(ops, mass)
     n = ops.f64(M.T @ ops.work(W[:, live])) if M is not None else mass[:, live]
@@ -183,15 +183,15 @@ def score_info(ops: Any, r, n, a, d, g, theta, cols: tuple[str, ...], *, s=None)
     if s is None:
         s = ops.sigmoid(_logits(ops, a, d, theta))
     if g is None:
-        r0, r1 = r if isinstance(r, tuple) else (ops.sum(r, 1), r @ theta)
+        r0, r1 = r if isinstance(r, tuple) else (ops.sum(r, 1), ops.mv(r, theta))
         ns = n * s
         w = ns - ns * s
-        sums = {"d": r0 - ops.sum(ns, 1), "a": r1 - ns @ theta}
-        wt = w @ theta
+        sums = {"d": r0 - ops.sum(ns, 1), "a": r1 - ops.mv(ns, theta)}
+        wt = ops.mv(w, theta)
         infos = {
             ("d", "d"): ops.sum(w, 1),
             ("a", "d"): wt,
-            ("a", "a"): w @ (theta * theta),
+            ("a", "a"): ops.mv(w, theta * theta),
         }
         infos[("d", "a")] = infos[("a", "d")]
         score = ops.stack([sums[k] for k in cols], -1)
