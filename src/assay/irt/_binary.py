@@ -159,18 +159,13 @@ def live_nodes(ops: Any, n) -> slice:
     return slice(int(live[0]), int(live[-1]) + 1) if live.size else slice(None)
 
 
-def counts(ops: Any, Y, M, W, theta=None):
+def counts(ops: Any, Y, M, W):
     """Expected correct ``r`` and expected responses ``n`` per item and node, (n_items, n_nodes).
 
-    With ``theta`` (models without a lower asymptote, whose item score is linear in the node) ``r``
-    comes back as its two moments ``(sum_q r_iq, sum_q theta_q r_iq)``, which is all the M-step
-    uses: ``Y.T @ [W 1, W theta]``, one pass over ``Y`` instead of a product with every node.
+    (:func:`em_step` needs only two moments of ``r`` without an asymptote and computes them itself.)
     """
     n = ops.f64(M.T @ ops.work(W)) if M is not None else ops.sum(W, 0)[None, :]
-    if theta is None:
-        return ops.f64(Y.T @ ops.work(W)), n
-    rm = ops.f64(Y.T @ ops.work(ops.stack([ops.sum(W, 1), W @ theta], 1)))
-    return (rm[:, 0], rm[:, 1]), n
+    return ops.f64(Y.T @ ops.work(W)), n
 
 
 def score_info(ops: Any, r, n, a, d, g, theta, cols: tuple[str, ...], *, s=None):
