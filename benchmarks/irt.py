@@ -8,6 +8,7 @@ Run from the project root:
     python benchmarks/irt.py --only-anchors --peer   # tinyBenchmarks' procedure and random subsets
     python benchmarks/irt.py --only-anchors --adaptive   # adaptive-test interval coverage
     python benchmarks/irt.py --profile  # CPU seconds by stage of the 1,000 x 10,000 fit
+    python benchmarks/irt.py --speed [--save F.npz] [--reference F.npz]   # time that fit once
 
 Simulated data: theta ~ N(0, 1), a ~ U(0.8, 2.5), b ~ N(0, 1) clipped to [-2.5, 2.5], 0/1 responses.
 Recovery is the Pearson correlation of the estimates with the generating values; ability coverage
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import time
 import warnings
 
@@ -137,8 +139,8 @@ def large() -> None:
 
 def profile_large() -> None:
     """Where the 1,000 x 10,000 fit spends its CPU time (process time, so other jobs do not count)."""
-    import assay.irt._binary as B
     import assay.irt._fit as F
+    import assay.irt._mml as E
     from assay import irt
 
     spent: dict[str, float] = {}
@@ -159,11 +161,11 @@ def profile_large() -> None:
 
     for mod, name in (
         (F._mml, "em_binary"),
+        (E.B, "em_step"),
         (F, "binary_posterior"),
+        (F, "rescale"),
         (F, "_binary_se"),
-        (B, "e_step"),
-        (B, "counts"),
-        (B, "m_step"),
+        (F, "_abilities"),
     ):
         wrap(mod, name)
     try:
@@ -174,16 +176,53 @@ def profile_large() -> None:
     finally:
         for mod, name, f0 in saved:
             setattr(mod, name, f0)
+    post = spent["binary_posterior"] + spent["rescale"]
+    other = cpu - spent["em_binary"] - post - spent["_binary_se"] - spent["_abilities"]
     print(
-        f"== 1,000 x 10,000 2PL fit: {wall:.1f} s wall, {cpu:.1f} s CPU, {f.n_iter} EM steps; "
-        "CPU seconds by stage =="
+        f"== 1,000 x 10,000 2PL fit: {wall:.1f} s wall, {cpu:.1f} s CPU, {f.n_iter} EM steps, "
+        f"load {os.getloadavg()[0]:.1f}; CPU seconds by stage =="
     )
     print(
-        f"EM {spent['em_binary']:.2f} (E-step {spent['e_step']:.2f}, expected counts "
-        f"{spent['counts']:.2f}, M-step {spent['m_step']:.2f}); adaptive posteriors (2 passes) "
-        f"{spent['binary_posterior']:.2f}; item SEs (Louis) {spent['_binary_se']:.2f}; other "
-        f"{cpu - spent['em_binary'] - spent['binary_posterior'] - spent['_binary_se']:.2f}"
+        f"EM {spent['em_binary']:.2f} (EM steps {spent['em_step']:.2f}); adaptive posteriors "
+        f"{post:.2f} (one pass; rescaling after standardisation {spent['rescale']:.2f}); "
+        f"item SEs (Louis) {spent['_binary_se']:.2f}; abilities {spent['_abilities']:.2f}; "
+        f"other {other:.2f}"
     )
+
+
+def speed(*, save: str | None = None, reference: str | None = None) -> None:
+    """Time the 1,000 x 10,000 2PL fit once (seed 1) and compare it with a saved earlier result."""
+    from assay import irt
+
+    y, theta, a, b = simulate(1000, 10_000, seed=1)
+    load0 = os.getloadavg()
+    t0, c0 = time.perf_counter(), time.process_time()
+    f = irt.fit(y)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    load1 = os.getloadavg()
+    print(
+        f"== 2PL MML on 1,000 x 10,000 (simulated, seed 1): {wall:.2f} s wall, {cpu:.2f} s CPU "
+        f"(both cores), load average {load0[0]:.2f} before / {load1[0]:.2f} after on "
+        f"{os.cpu_count()} cores; {f.n_iter} EM steps =="
+    )
+    print(f"  {recovery(f.discrimination, f.difficulty, f.ability.estimate, a, b, theta)}")
+    est = {
+        "a": f.discrimination,
+        "b": f.difficulty,
+        "a_se": f.discrimination_se,
+        "b_se": f.difficulty_se,
+        "theta": f.ability.estimate,
+        "theta_se": f.ability.se,
+        "loglik": np.array(f.loglik),
+    }
+    if reference:
+        ref = np.load(reference)
+        for k, v in est.items():
+            diff = float(np.max(np.abs(v - ref[k])))
+            print(f"  max |{k} - reference| = {diff:.2e}")
+    if save:
+        np.savez(save, **est)
+        print(f"  estimates saved to {save}")
 
 
 LOMO_METHODS = ("info-stratified", "stratified", "cluster")
@@ -555,6 +594,15 @@ def main() -> None:
         "--profile", action="store_true", help="only the CPU split of the 1,000 x 10,000 fit"
     )
     parser.add_argument(
+        "--speed",
+        action="store_true",
+        help="only time the 1,000 x 10,000 fit once, with the load average",
+    )
+    parser.add_argument("--save", default=None, help="--speed: save the estimates to this .npz")
+    parser.add_argument(
+        "--reference", default=None, help="--speed: compare with estimates saved by --save"
+    )
+    parser.add_argument(
         "--adaptive", action="store_true", help="also measure adaptive-test coverage (slow)"
     )
     parser.add_argument("--skip-peers", action="store_true", help="skip girth and py-irt")
@@ -564,6 +612,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.profile:
         profile_large()
+        return
+    if args.speed:
+        speed(save=args.save, reference=args.reference)
         return
     if args.slope_bias:
         slope_bias()

@@ -18,6 +18,8 @@ from assay._core import InputError
 __all__ = ["BACKENDS", "get_backend"]
 
 BACKENDS = ("numpy", "torch")
+_BLOCK = 1024  # terms per float32 partial sum in _NumpyOps.mv
+_ROWS = 128  # rows per float32 partial sum in _NumpyOps.tmv
 
 
 class _NumpyOps:
@@ -27,6 +29,7 @@ class _NumpyOps:
 
     def __init__(self, dtype: Any = np.float64) -> None:
         self.dtype = np.dtype(dtype)
+        self.np_dtype = self.dtype
         self.device = "cpu"
 
     def asarray(self, x: Any) -> np.ndarray:
@@ -34,6 +37,14 @@ class _NumpyOps:
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
+
+    def f64(self, x: Any) -> np.ndarray:
+        """``x`` in float64 (the EM keeps its small person x node and item x node arrays there)."""
+        return np.asarray(x, dtype=np.float64)
+
+    def work(self, x: Any) -> np.ndarray:
+        """``x`` in the working precision (that of the big response matrix)."""
+        return np.asarray(x, dtype=self.dtype)
 
     def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
         return np.zeros(shape, dtype=self.dtype)
@@ -45,11 +56,79 @@ class _NumpyOps:
 
     @staticmethod
     def sigmoid(x: np.ndarray) -> np.ndarray:
-        return special.expit(x)
+        # 1 / (1 + exp(-x)): accurate in both tails (exp(-x) = inf gives 0), twice as fast as expit
+        with np.errstate(over="ignore"):
+            out = np.exp(-x)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+    @staticmethod
+    def mv(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``A @ x`` for a vector ``x``, in ``A``'s precision with float64 sums of 1024-long blocks.
+
+        numpy's own loops rather than BLAS: a matrix-vector product is bound by memory, and on a
+        machine whose cores are busy BLAS threads wait on one another (3 times slower here).
+        numpy's loops add sequentially, so float32 sums are kept to blocks of 1024 terms.
+        """
+        x = np.asarray(x, dtype=A.dtype)
+        k = A.shape[1] - A.shape[1] % _BLOCK
+        out = np.einsum("pi,i->p", A[:, k:], x[k:]).astype(np.float64)
+        if k:
+            part = np.einsum(
+                "pbj,bj->pb", A[:, :k].reshape(A.shape[0], -1, _BLOCK), x[:k].reshape(-1, _BLOCK)
+            )
+            out += part.sum(1, dtype=np.float64)
+        return out.astype(A.dtype, copy=False)
+
+    @staticmethod
+    def tmv(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``A.T @ x`` for a vector ``x`` (numpy's loops, float64 sums of 128-row blocks).
+
+        A loop over blocks of rows, not over rows: each block is one vectorised product, and
+        the blocks keep the float32 partial sums short.
+        """
+        x = np.asarray(x, dtype=A.dtype)
+        out = np.zeros(A.shape[1])
+        for j in range(0, A.shape[0], _ROWS):
+            out += np.einsum("pi,p->i", A[j : j + _ROWS], x[j : j + _ROWS])
+        return out.astype(A.dtype, copy=False)
+
+    @staticmethod
+    def sigmoid_(x: np.ndarray) -> np.ndarray:
+        """sigmoid in place (``x`` is overwritten and returned)."""
+        np.negative(x, out=x)
+        with np.errstate(over="ignore"):
+            np.exp(x, out=x)
+        x += 1.0
+        return np.reciprocal(x, out=x)
+
+    @staticmethod
+    def softplus_rowsum(z: np.ndarray, M: np.ndarray | None) -> np.ndarray:
+        """``sum_i M_i log(1 + exp(z_i))`` per row, overwriting ``z``.
+
+        ``softplus(z) = (z + |z|) / 2 + log1p(exp(-|z|))``: exact in both tails, in place.
+        """
+
+        def rows(x):  # float64 sums: the terms run to the thousands and partly cancel
+            if M is None:
+                return x.sum(1, dtype=np.float64)
+            return np.einsum("pi,pi->p", x, M, dtype=np.float64)
+
+        out = 0.5 * rows(z)
+        np.abs(z, out=z)
+        out += 0.5 * rows(z)
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        np.log1p(z, out=z)
+        return out + rows(z)
 
     @staticmethod
     def log_sigmoid(x: np.ndarray) -> np.ndarray:
-        return -np.logaddexp(0.0, -x)
+        # min(x, 0) - log1p(exp(-|x|)): exact in both tails, and about 15 times faster than
+        # -np.logaddexp(0, -x) in float32 (numpy has no fast float32 logaddexp)
+        out = np.exp(-np.abs(x))
+        np.log1p(out, out=out)
+        return np.minimum(x, 0.0) - out
 
     @staticmethod
     def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
@@ -58,6 +137,14 @@ class _NumpyOps:
     @staticmethod
     def sum(x: np.ndarray, axis: int | None = None) -> np.ndarray:
         return np.sum(x, axis=axis)
+
+    @staticmethod
+    def normalise_log(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``exp(L)`` normalised to sum 1, and the rows' log-sum-exp (one ``exp`` pass)."""
+        top = L.max(1)
+        E = np.exp(L - top[:, None])
+        total = E.sum(1)
+        return E / total[:, None], top + np.log(total)
 
     @staticmethod
     def clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -73,6 +160,12 @@ class _NumpyOps:
 
     @staticmethod
     def solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.shape[-1] == 2:  # Cramer's rule: 10 times faster than a batched LAPACK solve
+            det = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
+            if np.all(np.abs(det) > 1e-6 * np.abs(a[..., 0, 0] * a[..., 1, 1])):
+                x0 = (a[..., 1, 1] * b[..., 0] - a[..., 0, 1] * b[..., 1]) / det
+                x1 = (a[..., 0, 0] * b[..., 1] - a[..., 1, 0] * b[..., 0]) / det
+                return np.stack([x0, x1], axis=-1)
         return np.linalg.solve(a, b[..., None])[..., 0]
 
     @staticmethod
@@ -95,6 +188,7 @@ class _TorchOps:
         self.torch = torch
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.dtype = getattr(torch, dtype)
+        self.np_dtype = np.dtype(dtype)
 
     def asarray(self, x: Any):
         if isinstance(x, self.torch.Tensor):
@@ -105,6 +199,14 @@ class _TorchOps:
         if isinstance(x, self.torch.Tensor):
             return x.detach().to("cpu", dtype=self.torch.float64).numpy()
         return np.asarray(x, dtype=np.float64)
+
+    def f64(self, x: Any):
+        if isinstance(x, self.torch.Tensor):
+            return x.to(device=self.device, dtype=self.torch.float64)
+        return self.torch.as_tensor(np.asarray(x), device=self.device, dtype=self.torch.float64)
+
+    def work(self, x: Any):
+        return self.asarray(x)
 
     def zeros(self, shape: tuple[int, ...]):
         return self.torch.zeros(shape, device=self.device, dtype=self.dtype)
@@ -127,8 +229,25 @@ class _TorchOps:
     def log_sigmoid(self, x):
         return self.torch.nn.functional.logsigmoid(x)
 
+    def sigmoid_(self, x):
+        return x.sigmoid_()
+
+    def mv(self, A, x):
+        return A @ x.to(A.dtype)
+
+    def tmv(self, A, x):
+        return A.T @ x.to(A.dtype)
+
+    def softplus_rowsum(self, z, M):
+        sp = self.torch.nn.functional.softplus(z)
+        return (sp if M is None else sp * M).sum(1)
+
     def logsumexp(self, x, axis: int):
         return self.torch.logsumexp(x, dim=axis)
+
+    def normalise_log(self, L):
+        lse = self.torch.logsumexp(L, dim=1)
+        return self.torch.exp(L - lse[:, None]), lse
 
     def sum(self, x, axis: int | None = None):
         return self.torch.sum(x) if axis is None else self.torch.sum(x, dim=axis)

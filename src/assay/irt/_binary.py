@@ -18,11 +18,15 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "BinarySpec",
     "Prior",
     "counts",
     "e_step",
+    "em_step",
+    "live_nodes",
     "louis_information",
     "m_step",
     "person_loglik",
@@ -87,47 +91,102 @@ def log_probs(ops: Any, a, d, c, theta):
 def e_step(ops: Any, Y, M, a, d, c, theta, logw):
     """Posterior weights over the nodes, shape (n_persons, n_nodes), and the marginal log-likelihood.
 
-    The person-by-node log-likelihood is ``Y @ (log P - log(1 - P)) + M @ log(1 - P)``: two matrix
-    products over all items at once (one when nothing is missing).
+    The person-by-node log-likelihood is ``Y @ (log P - log(1 - P)) + M @ log(1 - P)``. Without a
+    lower asymptote ``log P - log(1 - P)`` is the logit ``a theta_q + d``, so the first product is
+    ``(Y @ a) theta_q + Y @ d``: one pass over ``Y`` with two columns instead of a product with
+    every node (and the second is a column sum when nothing is missing). The products with ``Y``
+    and ``M`` run in the working precision, everything after them in float64: the log-likelihoods
+    are in the thousands, where float32 would leave the weights with errors of 1e-3.
     """
-    if c is None:  # log P - log(1 - P) is the logit itself
+    if c is None:
         z = _logits(ops, a, d, theta)
         log1mp = ops.log_sigmoid(-z)
-        L = Y @ z
+        yad = ops.f64(Y @ ops.work(ops.stack([a, d], 1)))
+        L = yad[:, 0:1] * theta[None, :] + yad[:, 1:2]
     else:
         logp, log1mp = log_probs(ops, a, d, c, theta)
-        L = Y @ (logp - log1mp)
-    L = L + (M @ log1mp if M is not None else ops.sum(log1mp, 0)[None, :])
+        L = ops.f64(Y @ ops.work(logp - log1mp))
+    L = L + (ops.f64(M @ ops.work(log1mp)) if M is not None else ops.sum(log1mp, 0)[None, :])
     L = L + logw[None, :]
-    lse = ops.logsumexp(L, 1)
-    W = ops.exp(L - lse[:, None])
+    W, lse = ops.normalise_log(L)
     return W, ops.item(ops.sum(lse))
 
 
+def em_step(ops: Any, Y, M, params: dict, spec: BinarySpec, theta, logw, y_sum, *, n_inner=1):
+    """One EM step: the new parameters, and the marginal log-likelihood and weights at ``params``.
+
+    Without a lower asymptote the step needs two passes over ``Y`` whatever the number of nodes:
+    the E-step's ``Y @ a`` (``Y @ d`` is the same at every node, so it enters only the
+    log-likelihood, as ``y_sum @ d`` with the item totals ``y_sum``) and the M-step's
+    ``Y.T @ EAP`` (the expected correct responses weighted by the node: their plain sum over the
+    nodes is ``y_sum``). ``sigmoid(z)`` for the first Fisher step is ``exp(z + log(1 - P))`` from
+    the E-step. Nodes with no posterior mass are left out of the M-step (:func:`live_nodes`).
+    The M-step takes ``n_inner`` Fisher-scoring steps (one is enough: the fixed point of EM is
+    where the score vanishes, whatever the number of inner steps).
+    """
+    a, d = params["a"], params["d"]
+    c = ops.sigmoid(params["g"]) if "g" in params else params.get("c_fixed")
+    if c is not None:
+        W, ll = e_step(ops, Y, M, a, d, c, theta, logw)
+        r, n = counts(ops, Y, M, W)
+        live = live_nodes(ops, n)
+        r, n, theta = r[:, live], n[:, live], theta[live]
+        return m_step(ops, r, n, params, spec, theta, n_inner=n_inner), ll, W
+    z = _logits(ops, a, d, theta)
+    log1mp = ops.log_sigmoid(-z)
+    ya = ops.f64(ops.mv(Y, a))
+    L = ya[:, None] * theta[None, :] + logw[None, :]
+    L = L + (ops.f64(M @ ops.work(log1mp)) if M is not None else ops.sum(log1mp, 0)[None, :])
+    W, lse = ops.normalise_log(L)
+    ll = ops.item(ops.sum(lse)) + ops.item(ops.sum(y_sum * d))
+    r = (y_sum, ops.f64(ops.tmv(Y, ops.mv(W, theta))))
+    mass = ops.sum(W, 0)[None, :]  # bounds every item's expected count at each node
+    live = live_nodes(ops, mass)
+    n = ops.f64(M.T @ ops.work(W[:, live])) if M is not None else mass[:, live]
+    theta, z, log1mp = theta[live], z[:, live], log1mp[:, live]
+    s = ops.exp(z + log1mp)
+    return m_step(ops, r, n, params, spec, theta, s=s, n_inner=n_inner), ll, W
+
+
+def live_nodes(ops: Any, n) -> slice:
+    """The range of nodes outside which no item's expected count reaches 1e-10 of the persons.
+
+    The tails of a 41-node grid carry no posterior mass (persons lie within about +-4); leaving
+    them out of the M-step changes the score by less than 1e-10 of a response and halves its work.
+    """
+    mass = ops.to_numpy(n).max(0)
+    live = np.flatnonzero(mass > 1e-10 * max(float(mass.sum()), 1.0))
+    return slice(int(live[0]), int(live[-1]) + 1) if live.size else slice(None)
+
+
 def counts(ops: Any, Y, M, W):
-    """Expected correct ``r`` and expected responses ``n`` per item and node, (n_items, n_nodes)."""
-    r = Y.T @ W
-    n = M.T @ W if M is not None else ops.sum(W, 0)[None, :]
-    return r, n
+    """Expected correct ``r`` and expected responses ``n`` per item and node, (n_items, n_nodes).
+
+    (:func:`em_step` needs only two moments of ``r`` without an asymptote and computes them itself.)
+    """
+    n = ops.f64(M.T @ ops.work(W)) if M is not None else ops.sum(W, 0)[None, :]
+    return ops.f64(Y.T @ ops.work(W)), n
 
 
-def score_info(ops: Any, r, n, a, d, g, theta, cols: tuple[str, ...]):
+def score_info(ops: Any, r, n, a, d, g, theta, cols: tuple[str, ...], *, s=None):
     """Expected complete-data score (n_items, k) and information (n_items, k, k) of ``cols``.
 
     ``g`` is logit(c) per item, or None when there is no lower asymptote. With no asymptote the
-    logistic link is canonical and the information is the observed one.
+    logistic link is canonical and the information is the observed one. ``s`` is
+    ``sigmoid(a theta + d)`` when the caller has it already.
     """
-    z = _logits(ops, a, d, theta)
-    s = ops.sigmoid(z)
+    if s is None:
+        s = ops.sigmoid(_logits(ops, a, d, theta))
     if g is None:
-        resid = r - n * s
-        w = n * s * (1.0 - s)
-        rt, wt = resid * theta[None, :], w * theta[None, :]
-        sums = {"d": ops.sum(resid, 1), "a": ops.sum(rt, 1)}
+        r0, r1 = r if isinstance(r, tuple) else (ops.sum(r, 1), ops.mv(r, theta))
+        ns = n * s
+        w = ns - ns * s
+        sums = {"d": r0 - ops.sum(ns, 1), "a": r1 - ops.mv(ns, theta)}
+        wt = ops.mv(w, theta)
         infos = {
             ("d", "d"): ops.sum(w, 1),
-            ("a", "d"): ops.sum(wt, 1),
-            ("a", "a"): ops.sum(wt * theta[None, :], 1),
+            ("a", "d"): wt,
+            ("a", "a"): ops.mv(w, theta * theta),
         }
         infos[("d", "a")] = infos[("a", "d")]
         score = ops.stack([sums[k] for k in cols], -1)
@@ -163,19 +222,22 @@ def prior_terms(ops: Any, params: dict, cols: tuple[str, ...], prior: Prior | No
     return ops.stack(grad, -1), ops.stack(prec, -1)
 
 
-def full_score(ops: Any, r, n, params: dict, spec: BinarySpec, theta):
+def full_score(ops: Any, r, n, params: dict, spec: BinarySpec, theta, *, s=None):
     """Score and information of every free parameter (per item, plus the common slope when there is one)."""
     cols = spec.cols
     g = params.get("g")
-    score, info = score_info(ops, r, n, params["a"], params["d"], g, theta, cols)
+    common = None
+    if spec.slope == "common":  # the slope's terms come from the same pass as the intercepts'
+        both = ("a",) + cols
+        score, info = score_info(ops, r, n, params["a"], params["d"], g, theta, both, s=s)
+        common = (ops.sum(score[:, 0]), ops.sum(info[:, 0, 0]))
+        score, info = score[:, 1:], info[:, 1:, 1:]
+    else:
+        score, info = score_info(ops, r, n, params["a"], params["d"], g, theta, cols, s=s)
     pg, pp = prior_terms(ops, params, cols, spec.prior, score.shape[0])
     score = score + pg
     for j in range(len(cols)):
         info[:, j, j] = info[:, j, j] + pp[:, j]
-    common = None
-    if spec.slope == "common":
-        sa, ia = score_info(ops, r, n, params["a"], params["d"], g, theta, ("a",))
-        common = (ops.sum(sa[:, 0]), ops.sum(ia[:, 0, 0]))
     return score, info, common
 
 
@@ -189,12 +251,16 @@ def m_step(
     *,
     n_inner: int = 2,
     max_step: float = 1.0,
+    s=None,
 ):
-    """Fisher-scoring steps on every item at once (no loop over items); returns new parameters."""
+    """Fisher-scoring steps on every item at once (no loop over items); returns new parameters.
+
+    ``s``: ``sigmoid(a theta + d)`` at ``params``, when the caller has it (the E-step does).
+    """
     cols = spec.cols
     params = dict(params)
-    for _ in range(n_inner):
-        score, info, common = full_score(ops, r, n, params, spec, theta)
+    for it in range(n_inner):
+        score, info, common = full_score(ops, r, n, params, spec, theta, s=s if it == 0 else None)
         step = ops.solve(info, score)
         big = ops.max_abs(step)
         scale = 1.0 if big <= max_step else max_step / big
@@ -254,18 +320,19 @@ def louis_information(ops: Any, Y, M, W, params: dict, spec: BinarySpec, theta, 
     return ops.stack(rows, -2)
 
 
-def person_loglik(ops: Any, Y, M, a, d, c, theta_p):
-    """Log-likelihood of each person at a person-specific ability; ``theta_p`` shape (n_persons,)."""
+def person_loglik(ops: Any, Y, M, a, d, c, theta_p, *, yad=None):
+    """Log-likelihood of each person at a person-specific ability; ``theta_p`` shape (n_persons,).
+
+    Without an asymptote ``sum_i y z`` is linear in theta (``yad = (Y @ a, Y @ d)``, which the
+    caller may pass when it evaluates several abilities) and the rest is one softplus pass.
+    """
     z = theta_p[:, None] * a[None, :] + d[None, :]
-    if (
-        c is None
-    ):  # sum_i y z is linear in theta: two matrix-vector products, one transcendental pass
-        soft = ops.log_sigmoid(-z)
-        return theta_p * (Y @ a) + Y @ d + ops.sum(soft * M if M is not None else soft, 1)
-    else:
-        s = ops.sigmoid(z)
-        p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
-        ll = Y * ops.log(p) + ops.log(1.0 - p) - Y * ops.log(1.0 - p)
+    if c is None:
+        ya, yd = (ops.mv(Y, a), ops.mv(Y, d)) if yad is None else yad
+        return theta_p * ya + yd - ops.softplus_rowsum(z, M)
+    s = ops.sigmoid(z)
+    p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
+    ll = Y * ops.log(p) + ops.log(1.0 - p) - Y * ops.log(1.0 - p)
     if M is not None:
         ll = ll * M
     return ops.sum(ll, 1)
@@ -287,20 +354,25 @@ def person_newton(
 ):
     """MAP (or ML when ``prior_sd`` is None) abilities of all persons at once by Fisher scoring.
 
-    Returns the estimates and the information at them (likelihood plus prior precision).
+    Returns the estimates and the information at them (likelihood plus prior precision). Stops
+    when no estimate moves by ``tol`` (an estimate held at ``bound`` does not move).
     """
     theta = theta0
     prec = 0.0 if prior_sd is None else 1.0 / prior_sd**2
     info = None
+    ya = ops.mv(Y, a) if c is None else None
     for _ in range(n_iter):
         z = theta[:, None] * a[None, :] + d[None, :]
-        s = ops.sigmoid(z)
-        if c is None:
-            resid = Y - (M * s if M is not None else s)
-            w = s * (1.0 - s)
-            info = (M * w if M is not None else w) @ (a * a)
-            grad = resid @ a
+        if c is None:  # grad = Y @ a - (M P) @ a, info = (M P (1 - P)) @ a^2, P in place of z
+            s = ops.sigmoid_(z)
+            if M is not None:
+                s = s * M
+            grad = ya - ops.mv(s, a)
+            w = 1.0 - s if M is None else M - s
+            w *= s
+            info = ops.mv(w, a * a)
         else:
+            s = ops.sigmoid(z)
             p = ops.clip(c[None, :] + (1.0 - c[None, :]) * s, _EPS, 1.0 - _EPS)
             v = p * (1.0 - p)
             jt = (1.0 - c[None, :]) * s * (1.0 - s) * a[None, :]
@@ -310,7 +382,9 @@ def person_newton(
         grad = grad - prec * theta
         info = info + prec
         step = ops.clip(grad / ops.maximum(info, _EPS), -1.0, 1.0)
-        theta = ops.clip(theta + step, -bound, bound)
-        if ops.max_abs(step) < tol:
+        new = ops.clip(theta + step, -bound, bound)
+        moved = ops.max_abs(new - theta)
+        theta = new
+        if moved < tol:
             break
     return theta, info

@@ -26,7 +26,7 @@ from assay.irt._inputs import as_scores
 from assay.irt._inputs import binary_data as _binary_data
 from assay.irt._inputs import check_coverage as _check_coverage
 from assay.irt._inputs import check_values as _check_values
-from assay.irt._posterior import binary_posterior, graded_posterior, standardise
+from assay.irt._posterior import binary_posterior, graded_posterior, rescale, standardise
 from assay.irt._quadrature import normal_quadrature
 from assay.irt._results import IRTFit
 from assay.irt._stderr import binary_se as _binary_se
@@ -178,8 +178,9 @@ def fit(
     out negative the scale is reflected so that ability runs the same way as the scores.
 
     EM (Bock and Aitkin 1981): the E-step's person x node log-likelihood is
-    ``Y @ (log P - log(1 - P)) + M @ log(1 - P)`` over all items at once, the M-step takes Fisher
-    scoring steps on all items at once. Item standard errors come from the inverse of the
+    ``Y @ (log P - log(1 - P)) + M @ log(1 - P)`` over all items at once (``(Y @ a) theta + Y @ d``
+    for the first term without an asymptote), the M-step takes Fisher scoring steps on all items at
+    once. Item standard errors come from the inverse of the
     numerically differentiated gradient of the marginal log-likelihood (Fisher's identity) when
     there are at most 200 free parameters and that is cheap (parameters x cells x nodes up to
     3e7) and the posteriors are wide enough for the fixed grid; otherwise from per-item blocks of
@@ -190,7 +191,8 @@ def fit(
     A fixed grid cannot resolve posteriors narrower than its spacing (thousands of items), so
     after EM each model's posterior is recomputed by adaptive Gauss-Hermite quadrature and the
     scale is standardised so that ``mean(EAP) = 0`` and ``mean(EAP^2 + PSD^2) = 1``, which holds
-    exactly at the marginal ML estimate; the reported log-likelihood uses the adaptive nodes.
+    exactly at the marginal ML estimate (the standardised posteriors reuse the adaptive nodes,
+    mapped, where the prior barely moves them); the reported log-likelihood uses the adaptive nodes.
 
     References
     ----------
@@ -285,23 +287,23 @@ def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, 
     Y, M = _binary_data(ops, values)
     start = _mml.start_values(Y, M, spec)
     Yo, Mo = ops.asarray(Y), None if M is None else ops.asarray(M)
-    params = {k: ops.asarray(v) for k, v in start.items()}
     theta_q, logw_q = normal_quadrature(n_quad)
-    if method == "mml":
+    if method == "mml":  # the item x node and person x node arrays of the EM stay in float64
         out = _mml.em_binary(
             ops,
             Yo,
             Mo,
             spec,
-            ops.asarray(theta_q),
-            ops.asarray(logw_q),
-            params,
+            ops.f64(theta_q),
+            ops.f64(logw_q),
+            {k: ops.f64(v) for k, v in start.items()},
             max_iter=max_iter,
             tol=tol,
         )
         params, n_iter, converged = out.params, out.n_iter, out.converged
         theta0 = ops.to_numpy(out.W) @ theta_q
     else:
+        params = {k: ops.asarray(v) for k, v in start.items()}
         params, theta0, n_iter, converged = _mml.jml_binary(
             ops, Yo, Mo, spec, params, max_iter=max_iter, tol=tol
         )
@@ -313,7 +315,32 @@ def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, 
     m, s = standardise(post, scale_free=spec.slope != "fixed")
     p["d"] = p["d"] + p["a"] * m
     p["a"] = p["a"] * s
-    post = _binary_post(ops, Yo, Mo, p, theta0=(post.mode - m) / s)
+    n_nodes = post.nodes.shape[1]
+    c_o = _c_of(ops, p)
+
+    def newton(theta):
+        mode, info = B.person_newton(
+            ops,
+            Yo,
+            Mo,
+            ops.asarray(p["a"]),
+            ops.asarray(p["d"]),
+            c_o,
+            ops.asarray(theta),
+            prior_sd=1.0,
+            n_iter=1,
+        )
+        return ops.to_numpy(mode), np.maximum(ops.to_numpy(info), 1e-12)
+
+    post = rescale(
+        post,
+        m,
+        s,
+        lambda rows, t0: _binary_post(
+            ops, Yo[rows], None if Mo is None else Mo[rows], p, theta0=t0, n_nodes=n_nodes
+        ),
+        newton,
+    )
     a, d = p["a"], p["d"]
     c = special.expit(p["g"]) if "g" in p else p.get("c_fixed", np.zeros_like(a))
     est = {
@@ -334,16 +361,21 @@ def _fit_binary(ops, values, spec: B.BinarySpec, method, n_quad, max_iter, tol, 
     return est
 
 
-def _binary_post(ops, Yo, Mo, p: dict, theta0=None):
+def _c_of(ops, p: dict):
     c = special.expit(p["g"]) if "g" in p else p.get("c_fixed")
+    return None if c is None else ops.asarray(c)
+
+
+def _binary_post(ops, Yo, Mo, p: dict, theta0=None, n_nodes=None):
     return binary_posterior(
         ops,
         Yo,
         Mo,
         ops.asarray(p["a"]),
         ops.asarray(p["d"]),
-        None if c is None else ops.asarray(c),
+        _c_of(ops, p),
         theta0=theta0,
+        n_nodes=n_nodes,
     )
 
 
@@ -368,7 +400,13 @@ def _fit_graded(values, K, prior, n_quad, max_iter, tol, want_se) -> dict:
     post = graded_posterior(Y, a, d)
     m, s = standardise(post, scale_free=True)
     d, a = d + a[:, None] * m, a * s
-    post = graded_posterior(Y, a, d)
+    post = rescale(
+        post,
+        m,
+        s,
+        lambda rows, t0: graded_posterior(Y[rows], a, d, theta0=t0),
+        lambda t: G.person_newton(Y, a, d, t, prior_sd=1.0, n_iter=1),
+    )
     W, _ = G.e_step(G.indicators(Y, K), a, d, theta_q, logw_q)
     n_i = a.size
     nan = np.full(n_i, np.nan)

@@ -1,9 +1,10 @@
 """Marginal maximum likelihood by EM over quadrature, and joint ML with a weak prior.
 
 EM (Bock and Aitkin 1981): the E-step computes, for every person and quadrature node, the posterior
-weight of the node from the log-likelihood of the person's responses (two matrix products over all
-items at once); the M-step takes Fisher-scoring steps on every item at once from the expected
-counts. Joint ML (for very large matrices) alternates Newton steps on all abilities and all items,
+weight of the node from the log-likelihood of the person's responses (matrix products over all
+items at once; for logistic items two passes over the responses per step, see
+:func:`assay.irt._binary.em_step`); the M-step takes Fisher-scoring steps on every item at once
+from the expected counts. Joint ML (for very large matrices) alternates Newton steps on all abilities and all items,
 with N(0, 1) and the item priors acting as weak priors, and rescales to mean 0, SD 1 at the end.
 """
 
@@ -84,10 +85,10 @@ def em_binary(
     """
     keys = [k for k in ("a", "d", "g") if k in params]
 
+    y_sum = ops.f64(ops.sum(Y, 0))
+
     def step(x: dict) -> tuple[dict, float, Any]:
-        W, ll = B.e_step(ops, Y, M, x["a"], x["d"], _c_of(ops, x), theta, logw)
-        r, n = B.counts(ops, Y, M, W)
-        return B.m_step(ops, r, n, x, spec, theta), ll, W
+        return B.em_step(ops, Y, M, x, spec, theta, logw, y_sum)
 
     def change(x: dict, y: dict) -> float:
         return max(ops.max_abs(x[k] - y[k]) for k in keys)

@@ -73,7 +73,7 @@ def binary_se(ops, Y, M, spec: B.BinarySpec, theta_q, logw_q, p: dict, method: s
         method_name = "observed information (numerical Hessian of the marginal log-likelihood)"
     else:
         lcols = ("a",) + cols if common else cols
-        info = louis_adaptive(np_ops, Y, M, post, p, lcols)
+        info = louis_adaptive(np_ops, Y, M, post, p, lcols, dtype=ops.np_dtype)
         if spec.prior is not None:
             _, prec = B.prior_terms(np_ops, p, lcols, spec.prior, n_i)
             info = info + np.einsum("ik,kl->ikl", prec, np.eye(len(lcols)))
