@@ -105,9 +105,7 @@ def _block(
         _THETA, fit.information(_THETA).sum(1), abilities=fit.ability.estimate
     )
     block = {
-        "subset_sizes": _subset_sizes(ctx, values, matrix)
-        if ctx.options.irt_subset_sizes
-        else None,
+        "subset_sizes": _subset_sizes(ctx, values, matrix, fit),
         "key": key,
         "task": task,
         "metric": metric,
@@ -147,11 +145,18 @@ def _rates_note(rates: dict) -> str:
     return f"Measured on simulations ({sim}): " + "; ".join(parts) + "."
 
 
-def _subset_sizes(ctx: ReportContext, values: np.ndarray, matrix) -> dict | None:
-    """How many items would have told the same story (leave-one-model-out; see irt.subset_sizes)."""
+def _subset_sizes(ctx: ReportContext, values: np.ndarray, matrix, fit) -> dict | None:
+    """How many items would have told the same story (leave-one-model-out; see irt.subset_sizes).
+
+    By default each fold's items are re-estimated at the audit fit's abilities and one anchor
+    seed is drawn (seconds on MMLU-Pro); ``irt_subset_sizes`` asks for a new fit per fold and
+    three seeds (minutes).
+    """
     ks = tuple(k for k in SUBSET_SIZES if k < matrix.n_items)
     if not ks:
         return None
+    full = ctx.options.irt_subset_sizes
+    seed = ctx.options.seed
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         res = subset_sizes(
@@ -159,6 +164,9 @@ def _subset_sizes(ctx: ReportContext, values: np.ndarray, matrix) -> dict | None
             ks,
             items=matrix.items,
             models=matrix.models,
+            seeds=(seed, seed + 1, seed + 2) if full else (seed,),
+            refit="full" if full else "items",
+            fit=None if full else fit,
             confidence_level=ctx.options.confidence_level,
         )
     out = res.to_dict()
