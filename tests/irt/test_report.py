@@ -83,13 +83,13 @@ def test_subset_sizes_by_default_and_equal_to_the_library():
 
     result, y = _result(n_models=8, n_items=120, reversed_items=())
     names = {"items": [f"q{i:03d}" for i in range(120)], "models": [f"m{k:02d}" for k in range(8)]}
-    # default: each fold's items re-estimated at the audit fit's abilities, one anchor seed
+    # default: each fold's items re-estimated at the audit fit's abilities
     quick = build_report(result, sections=["irt"]).section("irt").data["tasks"][0]["subset_sizes"]
     au = irt.audit(y, **names)
-    lib = irt.subset_sizes(y, (50, 100), seeds=(0,), fit=au.fit, **names)
-    assert quick["refit"] == "items" and quick["seeds"] == [0]
+    lib = irt.subset_sizes(y, (50, 100), fit=au.fit, **names)
+    assert quick["refit"] == "items" and quick["seeds"] == [0, 1, 2]
     assert [r["mae"] for r in quick["rows"]] == pytest.approx(list(lib.mae))
-    # the option: a new fit per held-out model and three seeds
+    # the option: a new fit per held-out model
     model = build_report(result, sections=["irt"], options=ReportOptions(irt_subset_sizes=True))
     block = model.section("irt").data["tasks"][0]
     ss = block["subset_sizes"]

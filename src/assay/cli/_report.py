@@ -143,8 +143,8 @@ def _run(
     "--irt-subset-sizes",
     is_flag=True,
     help="In the IRT section, say how many items would have told the same story with a new IRT "
-    "fit per held-out model and three anchor seeds (minutes on large benchmarks; by default each "
-    "fold's items are re-estimated at the fit's abilities, one seed).",
+    "fit per held-out model (minutes on large benchmarks; by default each fold's items are "
+    "re-estimated at the fit's abilities, seconds).",
 )
 @_report_options
 @read_options

@@ -91,9 +91,9 @@ class ReportOptions:
         The n-gram recipe of the contamination scan.
     irt_subset_sizes : bool, default False
         In the IRT section, say how many items would have told the same story with a new IRT
-        fit per held-out model and three anchor seeds (:func:`assay.irt.subset_sizes` with
-        ``refit='full'``: minutes of CPU on MMLU-Pro); by default each fold's items are
-        re-estimated at the fit's abilities and one seed is drawn (seconds).
+        fit per held-out model (:func:`assay.irt.subset_sizes` with ``refit='full'``: minutes
+        of CPU on MMLU-Pro); by default each fold's items are re-estimated at the fit's
+        abilities (``refit='items'``: seconds).
     """
 
     baseline: str | None = None
