@@ -96,6 +96,11 @@ def test_a_bank_from_few_models_without_its_scores_warns():
         warnings.simplefilter("error", DegenerateDataWarning)
         res = irt.adaptive_test(small, y[0], scores=y, max_items=3)
     assert res.item_uncertainty == "posterior" and "posterior-predictive" in res.method
+    # a weak slope prior (SD 2) undercovers even with the item posteriors: refit it
+    weak = irt.fit(y, standard_errors=False)
+    with pytest.warns(DegenerateDataWarning, match="tight slope prior") as rec:
+        irt.adaptive_test(weak, y[0], scores=y, max_items=3)
+    assert "scores=" not in str(rec[0].message)
 
 
 def test_posterior_predictive_curve_matches_scipy_double_integral():

@@ -31,6 +31,7 @@ _GH_W = _GH_W / _GH_W.sum()
 # intervals (benchmarks/irt.py --adaptive: 28 models, 95% intervals from the point curves cover
 # 87% of simulated abilities; from the item-posterior curves, 95%).
 _FEW_MODELS = 200
+_TIGHT_SLOPE_SD = 0.5  # with a vaguer slope prior even the item posteriors undercover
 # the next item is the most informative at the current ability rounded to this step; the
 # information of all items at each such ability is computed once per bank (at most this many)
 _STEP = 0.02
@@ -88,6 +89,32 @@ def _curves(nodes, c: np.ndarray, idx: np.ndarray, theta: np.ndarray):
     p = (w[None] * s).sum(2)
     dp = (w[None] * a[None] * s * (1 - s)).sum(2)
     return c[idx] + (1 - c[idx]) * p, (1 - c[idx]) * dp
+
+
+def _warn_few_models(fit: IRTFit, mode: str) -> None:
+    """Warn when a bank from few models is used in a way measured to undercover."""
+    if fit.n_models >= _FEW_MODELS or np.ptp(fit.discrimination) == 0:
+        return
+    slope_sd = float((fit.prior or {}).get("a_sd", np.inf))
+    fixes = []
+    if mode != "posterior":
+        fixes.append(
+            "pass the reference models' scores as `scores=` to score with each item's posterior"
+        )
+    if slope_sd > _TIGHT_SLOPE_SD:
+        fixes.append(
+            f"refit the bank with a tight slope prior (its slope prior SD is {slope_sd:g}), "
+            "prior={'a_mean': 1.0, 'a_sd': 0.5, 'd_sd': 2.0}"
+        )
+    if fixes:
+        warnings.warn(
+            f"the item bank was estimated from {fit.n_models} models: the items that look most "
+            "informative are those whose slopes were overestimated, so the ability interval "
+            "covers less often than stated; " + " and ".join(fixes) + " (docs/irt.md, "
+            "'Adaptive tests: coverage').",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
 
 
 class _Bank:
@@ -245,17 +272,7 @@ def adaptive_test(
     n = fit.n_items
     max_items = n if max_items is None else min(check_positive_int(max_items, "max_items"), n)
     mode, bank = _bank(fit, scores, item_uncertainty)
-    if mode != "posterior" and fit.n_models < _FEW_MODELS and np.ptp(fit.discrimination) > 0:
-        warnings.warn(
-            f"the item bank was estimated from {fit.n_models} models: the items that look most "
-            "informative are those whose slopes were overestimated, so without the items' "
-            "uncertainty the ability interval covers less often than stated (95% intervals "
-            "covered 87% in simulation with 28 models); pass the reference models' scores as "
-            "`scores=` to score with each item's posterior (docs/irt.md, 'Adaptive tests: "
-            "coverage').",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
+    _warn_few_models(fit, mode)
     if callable(answer):
         ask: Callable[[int], float] = answer
     else:

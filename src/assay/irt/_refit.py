@@ -55,9 +55,9 @@ def prior_of(prior: Any) -> tuple[float, float, float]:
     """``(a_mean, a_sd, d_sd)`` of a ``prior=`` option of :func:`assay.irt.fit` (inf: no prior)."""
     if prior is None:
         return 1.0, math.inf, math.inf
-    if isinstance(prior, dict):
+    if isinstance(prior, dict) and set(prior) <= {"a_mean", "a_sd", "d_sd"}:
         p = B.Prior(**{k: float(v) for k, v in prior.items()})
-    elif prior == "weak":
+    elif isinstance(prior, str) and prior == "weak":
         p = B.Prior()
     else:
         raise InputError(
