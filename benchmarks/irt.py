@@ -462,6 +462,7 @@ def adaptive(
                 truth = (full[name].estimate[m] - mu) / sd
                 run(("real", name, kw), banks[name], ref[:, ok], [(ans, truth)])
             if m not in sim_folds:
+                _adaptive_table(rec, m, t0, target_se, n_sim)
                 continue
             # simulation with known truth: the subset-prior bank generates the data
             gen = banks["subset"]
