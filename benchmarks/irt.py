@@ -9,6 +9,7 @@ Run from the project root:
     python benchmarks/irt.py --only-anchors --adaptive   # adaptive-test interval coverage
     python benchmarks/irt.py --profile  # CPU seconds by stage of the 1,000 x 10,000 fit
     python benchmarks/irt.py --speed [--save F.npz] [--reference F.npz]   # time that fit once
+    python benchmarks/irt.py --sizes    # subset_sizes as the report runs it: time and result
 
 Simulated data: theta ~ N(0, 1), a ~ U(0.8, 2.5), b ~ N(0, 1) clipped to [-2.5, 2.5], 0/1 responses.
 Recovery is the Pearson correlation of the estimates with the generating values; ability coverage
@@ -435,26 +436,30 @@ def peer(ks=(50, 100, 200, 400), *, epochs=2000, dims=(5, 10), folds=None, log=N
 
 
 ADAPTIVE_VARIANTS = (
-    ("weak", {}),
-    ("weak", {"item_uncertainty": True, "min_items": 30}),
-    ("subset", {}),
-    ("subset", {"min_items": 30}),
-    ("subset", {"item_uncertainty": True}),
-    ("subset", {"item_uncertainty": True, "min_items": 30}),
+    ("weak", {"item_uncertainty": "none"}),
+    ("weak", {"item_uncertainty": "posterior"}),
+    ("subset", {"item_uncertainty": "none"}),
+    ("subset", {"item_uncertainty": "normal"}),
+    ("subset", {"item_uncertainty": "posterior"}),
+    ("subset", {"item_uncertainty": "posterior", "min_items": 30}),
 )
 
 
-def adaptive(*, n_sim: int = 20, folds=None, sim_every: int = 3, target_se: float = 0.3) -> None:
+def adaptive(
+    *, n_sim: int = 100, folds=None, sim_folds=(0, 6, 12, 18, 24), target_se: float = 0.3
+) -> None:
     """Coverage of ``irt.adaptive_test``'s 95% ability interval, simulated and on MMLU-Pro.
 
     Real: each MMLU-Pro model in turn is held out; the item bank is fitted to the other 28
     (default weak prior, or the subset prior ``a ~ N(1, 0.5^2)``), and the held-out model's
-    adaptive interval should cover its ability fitted on all 29 models with the same prior.
-    Simulated (known truth): the subset-prior fit to the 28 references generates fresh
+    adaptive interval should cover its ability fitted on all 29 models with the same prior,
+    put on the 28-model scale (the bank standardises abilities over its own 28 models: the
+    all-models abilities are linked by the mean and SD of the other 28). Simulated (known
+    truth): on ``sim_folds`` the subset-prior fit to the 28 references generates fresh
     references (their real missing pattern) and ``n_sim`` new models at abilities drawn from
     N(0, 1); the bank is refitted to the simulated references and the intervals of the new
-    models should cover their generating abilities. The simulation runs on every
-    ``sim_every``-th fold (each costs two more fits).
+    models should cover their generating abilities. Every variant gets the bank's reference
+    scores; ``item_uncertainty`` says whether they are used.
     """
     from assay import irt
     from assay.irt._subset import SUBSET_PRIOR
@@ -468,24 +473,34 @@ def adaptive(*, n_sim: int = 20, folds=None, sim_every: int = 3, target_se: floa
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, prior in priors.items():
-            full[name] = irt.fit(values, prior=prior, standard_errors=False).ability.estimate
+            full[name] = irt.fit(values, prior=prior, standard_errors=False).ability
     rec: dict = {}
+
+    def run(key, bank, scores, tests):
+        for ans, truth in tests:
+            r = irt.adaptive_test(bank, ans, scores=scores, target_se=target_se, **key[2])
+            rec.setdefault((key[0], key[1], tuple(key[2].items())), []).append(
+                (r.ci_low <= truth <= r.ci_high, r.n, r.estimate - truth)
+            )
+
     for m in folds:
         keep = np.arange(n) != m
         ref = values[keep]
         ok = ~np.isnan(ref).all(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            banks = {name: irt.fit(ref[:, ok], prior=p) for name, p in priors.items()}
+            banks = {
+                name: irt.fit(ref[:, ok], prior=p, standard_errors=name == "subset")
+                for name, p in priors.items()
+            }
             y_new = values[m, ok]
+            ans = np.where(np.isnan(y_new), 0.0, y_new)  # unanswered counts as wrong
             for name, kw in ADAPTIVE_VARIANTS:
-                ans = np.where(np.isnan(y_new), 0.0, y_new)  # unanswered counts as wrong
-                r = irt.adaptive_test(banks[name], ans, target_se=target_se, **kw)
-                key = ("real", name, tuple(sorted(kw.items())))
-                rec.setdefault(key, []).append(
-                    (r.ci_low <= full[name][m] <= r.ci_high, r.n, r.estimate - full[name][m])
-                )
-            if m % sim_every != 0:
+                e, s = full[name].estimate[keep], full[name].se[keep]
+                mu, sd = e.mean(), np.sqrt(np.mean(e**2 + s**2) - e.mean() ** 2)
+                truth = (full[name].estimate[m] - mu) / sd
+                run(("real", name, kw), banks[name], ref[:, ok], [(ans, truth)])
+            if m not in sim_folds:
                 _adaptive_table(rec, m, t0, target_se, n_sim)
                 continue
             # simulation with known truth: the subset-prior bank generates the data
@@ -496,14 +511,13 @@ def adaptive(*, n_sim: int = 20, folds=None, sim_every: int = 3, target_se: floa
             sim = (rng.random(p.shape) < p).astype(float)
             sim_ref = sim[: n - 1]
             sim_ref[np.isnan(ref[:, ok])] = np.nan
-            sbanks = {name: irt.fit(sim_ref, prior=pr) for name, pr in priors.items()}
+            sbanks = {
+                name: irt.fit(sim_ref, prior=pr, standard_errors=name == "subset")
+                for name, pr in priors.items()
+            }
+            tests = [(sim[n - 1 + j], th_new[j]) for j in range(n_sim)]
             for name, kw in ADAPTIVE_VARIANTS:
-                key = ("simulated", name, tuple(sorted(kw.items())))
-                for j in range(n_sim):
-                    r = irt.adaptive_test(sbanks[name], sim[n - 1 + j], target_se=target_se, **kw)
-                    rec.setdefault(key, []).append(
-                        (r.ci_low <= th_new[j] <= r.ci_high, r.n, r.estimate - th_new[j])
-                    )
+                run(("simulated", name, kw), sbanks[name], sim_ref, tests)
         _adaptive_table(rec, m, t0, target_se, n_sim)
 
 
@@ -515,12 +529,12 @@ def _adaptive_table(rec, m, t0, target_se, n_sim) -> None:
         f"fold; {time.perf_counter() - t0:.0f} s) =="
     )
     print(f"{'data':10} {'bank prior':10} {'options':42} {'coverage':>8} {'items':>6} {'RMSE':>6}")
-    for (data, name, kw), v in rec.items():
+    for (data, name, kw), v in sorted(rec.items(), key=lambda kv: kv[0][0]):
         cov, k, err = (np.array(x, dtype=float) for x in zip(*v, strict=True))
         opts = ", ".join(f"{a}={b}" for a, b in kw) or "-"
         print(
             f"{data:10} {name:10} {opts:42} {100 * cov.mean():7.1f}% {np.median(k):6.0f} "
-            f"{np.sqrt(np.mean(err**2)):6.2f}",
+            f"{np.sqrt(np.mean(err**2)):6.2f}  (n={cov.size})",
             flush=True,
         )
 
@@ -556,6 +570,52 @@ def slope_bias() -> None:
         f"(1 if the SEs were right); the 200 largest estimated slopes: mean estimate "
         f"{f.discrimination[top].mean():.2f}, true {a_t[top].mean():.2f} =="
     )
+
+
+def sizes(*, full: bool = False) -> None:
+    """How many items tell the same story on MMLU-Pro: the fast folds (report default) and their cost.
+
+    Times ``irt.subset_sizes`` as the report's IRT section runs it (each fold's items
+    re-estimated at the abilities of one fit of all models, the audit's weak-prior fit; one
+    anchor seed), the same with three seeds, and with ``full`` the exact scheme (a new fit per
+    fold, three seeds), in one process. CPU seconds are the process's, so other jobs on the
+    machine do not count.
+    """
+    from assay import irt
+    from assay.report._sections.irt import SUBSET_SIZES
+
+    values, items, models = _mmlu_pro_values()
+    ks = tuple(k for k in SUBSET_SIZES if k < values.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c0, t0 = time.process_time(), time.perf_counter()
+        fit = irt.fit(values, items=items, models=models)  # the audit's fit (weak prior)
+        print(f"all-models fit (the audit's): {time.process_time() - c0:.1f} s CPU", flush=True)
+        variants = [("items", (0,)), ("items", (0, 1, 2))] + ([("full", (0, 1, 2))] if full else [])
+        for refit, seeds in variants:
+            c0, t0 = time.process_time(), time.perf_counter()
+            res = irt.subset_sizes(
+                values,
+                ks,
+                items=items,
+                models=models,
+                seeds=seeds,
+                refit=refit,
+                fit=fit if refit == "items" else None,
+            )
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+            print(
+                f"== refit={refit!r}, seeds {seeds}: {cpu:.1f} s CPU, {wall:.1f} s wall; "
+                f"{res.n_separated} separated pairs; k_needed {res.k_needed}, MAE there "
+                f"{100 * (res.error_at_k or float('nan')):.2f} points =="
+            )
+            for r in res.rows():
+                print(
+                    f"  k={r['k']:5d}  MAE {100 * r['mae']:5.2f}  RMSE {100 * r['rmse']:5.2f}  "
+                    f"max {100 * r['max_abs']:5.1f}  pairs kept {100 * (r['pairs_kept'] or 0):5.1f}%"
+                    f"  tau {r['kendall_tau']:.2f}",
+                    flush=True,
+                )
 
 
 def _version(dist: str) -> str:
@@ -605,6 +665,14 @@ def main() -> None:
     parser.add_argument(
         "--adaptive", action="store_true", help="also measure adaptive-test coverage (slow)"
     )
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="only the cost and result of subset_sizes as the report runs it (add --sizes-full)",
+    )
+    parser.add_argument(
+        "--sizes-full", action="store_true", help="with --sizes: also a new fit per fold (slow)"
+    )
     parser.add_argument("--skip-peers", action="store_true", help="skip girth and py-irt")
     parser.add_argument(
         "--only-anchors", action="store_true", help="run only --lomo/--bound (skip the timings)"
@@ -619,6 +687,9 @@ def main() -> None:
     if args.slope_bias:
         slope_bias()
         return
+    if args.sizes:
+        sizes(full=args.sizes_full)
+        return
     if not args.only_anchors:
         if not args.skip_peers:
             head_to_head()
@@ -628,9 +699,7 @@ def main() -> None:
     if args.bound:
         bound()
     if args.adaptive:
-        adaptive(
-            folds=range(0, 29, 2) if args.folds is None else [int(f) for f in args.folds.split(",")]
-        )
+        adaptive(folds=None if args.folds is None else [int(f) for f in args.folds.split(",")])
     if args.peer:
         peer(
             epochs=args.peer_epochs,

@@ -78,23 +78,24 @@ def test_section_absent_with_few_models():
     assert s.status == "absent" and "at least 5 models" in s.reason
 
 
-def test_subset_sizes_only_on_the_option_and_equal_to_the_library():
+def test_subset_sizes_by_default_and_equal_to_the_library():
     from assay.report import ReportOptions
 
     result, y = _result(n_models=8, n_items=120, reversed_items=())
-    off = build_report(result, sections=["irt"]).section("irt").data["tasks"][0]
-    assert off["subset_sizes"] is None
+    names = {"items": [f"q{i:03d}" for i in range(120)], "models": [f"m{k:02d}" for k in range(8)]}
+    # default: each fold's items re-estimated at the audit fit's abilities
+    quick = build_report(result, sections=["irt"]).section("irt").data["tasks"][0]["subset_sizes"]
+    au = irt.audit(y, **names)
+    lib = irt.subset_sizes(y, (50, 100), fit=au.fit, **names)
+    assert quick["refit"] == "items" and quick["seeds"] == [0, 1, 2]
+    assert [r["mae"] for r in quick["rows"]] == pytest.approx(list(lib.mae))
+    # the option: a new fit per held-out model
     model = build_report(result, sections=["irt"], options=ReportOptions(irt_subset_sizes=True))
     block = model.section("irt").data["tasks"][0]
     ss = block["subset_sizes"]
-    lib = irt.subset_sizes(
-        y,
-        (50, 100),
-        items=[f"q{i:03d}" for i in range(120)],
-        models=[f"m{k:02d}" for k in range(8)],
-    )
+    lib = irt.subset_sizes(y, (50, 100), refit="full", **names)
     assert ss["ks"] == [50, 100] or tuple(ss["ks"]) == (50, 100)
-    assert ss["k_needed"] == lib.k_needed
+    assert ss["refit"] == "full" and ss["k_needed"] == lib.k_needed
     assert [r["mae"] for r in ss["rows"]] == pytest.approx(list(lib.mae))
     html = render_html(model)
     assert "How many items would have told the same story" in html

@@ -21,11 +21,14 @@ from scipy import stats
 from assay._core import InputError, Result
 from assay._core._validation import check_choice, check_confidence_level
 from assay.irt._inputs import as_scores
+from assay.irt._refit import lomo_errors_fast
+from assay.irt._results import IRTFit
 from assay.irt._subset import ANCHOR_METHODS, DEFAULT_ANCHOR_METHOD, ESTIMATORS, _lomo_errors
 
 __all__ = ["SubsetSizes", "subset_sizes"]
 
 DEFAULT_SIZES = (50, 100, 200, 400, 800, 1600)
+REFITS = ("items", "full")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -58,6 +61,7 @@ class SubsetSizes(Result):
     ks: tuple[int, ...]
     method: str
     estimator: str
+    refit: str
     seeds: tuple[int, ...]
     truth: np.ndarray
     mae: np.ndarray
@@ -113,6 +117,8 @@ def subset_sizes(
     method: str = DEFAULT_ANCHOR_METHOD,
     estimator: str = "irt",
     seeds: Any = (0, 1, 2),
+    refit: str = "items",
+    fit: IRTFit | None = None,
     confidence_level: float = 0.95,
     min_pairs_kept: float = 0.95,
     tolerance: float | None = None,
@@ -135,6 +141,19 @@ def subset_sizes(
         How a held-out model's score is estimated from its anchor answers.
     seeds : sequence of int, default (0, 1, 2)
         Anchor draws per size (the fits are shared, so more seeds cost little).
+    refit : {'items', 'full'}, default 'items'
+        How each fold's item parameters are made without the held-out model. 'full': a new
+        marginal-ML fit of the other models (exact, one fit per model). 'items': one fit of all
+        models gives every model's ability posterior, and each fold re-estimates only the item
+        parameters from the other models' answers at those posteriors (the EM M-step, a few
+        Newton steps on all items at once). The held-out model's answers still play no part in
+        its fold's item parameters or anchors; they enter only through the other models'
+        abilities, which with hundreds of items one model barely moves. 'items' needs a 2PL or
+        continuous model (``fit_options``).
+    fit : IRTFit, optional
+        With ``refit='items'``: a marginal-ML fit of ``scores`` on all models (the same models
+        and items) to take the ability posteriors from, e.g. the audit's; default: one fit with
+        ``fit_options``.
     confidence_level : float, default 0.95
         Level of the paired z tests that decide which pairs the full benchmark separates.
     min_pairs_kept : float, default 0.95
@@ -152,14 +171,21 @@ def subset_sizes(
 
     Notes
     -----
-    Cost: one IRT fit per model (29 fits of 28 x 12,032 on MMLU-Pro: 293 s of CPU measured on a
-    busy 2-core machine), whatever the number of sizes; seeds add only anchor draws. The errors are those of the
-    leave-one-model-out scheme, so they describe a new model scored on the subset by a fit
-    made without it.
+    Cost with ``refit='full'``: one IRT fit per model (29 fits of 28 x 12,032 on MMLU-Pro: 293
+    s of CPU measured on a busy 2-core machine), whatever the number of sizes; seeds add only
+    anchor draws. With ``refit='items'`` one fit plus three Newton steps per fold (see
+    benchmarks/README.md, "IRT: how many items tell the same story", for the time and the
+    agreement of the two). The errors are those of the leave-one-model-out scheme, so they
+    describe a new model scored on the subset by a fit made without it.
     """
     values, items, models = as_scores(scores, items=items, models=models)
     check_choice(method, "method", ANCHOR_METHODS)
     check_choice(estimator, "estimator", ESTIMATORS)
+    check_choice(refit, "refit", REFITS)
+    if fit is not None and not isinstance(fit, IRTFit):
+        raise InputError(f"`fit` must be an IRTFit or None; got {type(fit).__name__}.")
+    if fit is not None and refit != "items":
+        raise InputError("`fit` is used only with refit='items'; got refit='full'.")
     confidence_level = check_confidence_level(confidence_level)
     if not (0.0 < float(min_pairs_kept) <= 1.0):
         raise InputError(f"`min_pairs_kept` must be in (0, 1]; got {min_pairs_kept!r}.")
@@ -183,7 +209,19 @@ def subset_sizes(
             f"every size in `ks` ({ks_all}) is not below the number of items ({n_items})."
         )
     runs = [(k, method, s) for k in ks_ok for s in seeds]
-    truth, errors = _lomo_errors(values, items, models, runs, progress=progress, **fit_options)
+    if refit == "items":
+        truth, errors = lomo_errors_fast(
+            values,
+            items,
+            models,
+            runs,
+            fit=fit,
+            mix=estimator == "gp-irt",
+            progress=progress,
+            **fit_options,
+        )
+    else:
+        truth, errors = _lomo_errors(values, items, models, runs, progress=progress, **fit_options)
     z = float(stats.norm.ppf(0.5 + confidence_level / 2))
     pairs = _separated(values, z)
     n_k = len(ks_ok)
@@ -215,6 +253,7 @@ def subset_sizes(
         ks=ks_ok,
         method=method,
         estimator=estimator,
+        refit=refit,
         seeds=seeds,
         truth=truth,
         mae=mae,

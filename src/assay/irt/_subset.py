@@ -230,7 +230,7 @@ def _difficulty_strata(values):
     return np.searchsorted(edges, mean, side="right").astype(str)
 
 
-def _info_stratified(values, fit, strata, k, rng):
+def _info_stratified(values, fit, strata, k, rng, info=None):
     """Difficulty strata; within each, draws with probability proportional to expected information.
 
     The size measure of item i is its Fisher information averaged over the reference abilities,
@@ -240,7 +240,7 @@ def _info_stratified(values, fit, strata, k, rng):
     """
     if strata is None:
         strata = _difficulty_strata(values)
-    info = fit.information(fit.ability.estimate).mean(0)
+    info = _mean_information(fit) if info is None else info
     info = np.where(np.isfinite(info) & (info > 0), info, 0.0) + 1e-12
     labels, inv = np.unique(np.asarray(strata, dtype=str), return_inverse=True)
     sizes = np.bincount(inv, minlength=labels.size)
@@ -257,8 +257,8 @@ def _info_stratified(values, fit, strata, k, rng):
     return np.asarray(idx), np.asarray(w)
 
 
-def _information(values, fit, k):
-    info = fit.information(fit.ability.estimate).mean(0)
+def _information(values, fit, k, info=None):
+    info = _mean_information(fit) if info is None else info
     idx = np.argsort(-info, kind="stable")[:k]
     return idx, np.full(k, 1.0 / k)
 
@@ -343,19 +343,29 @@ def select_anchors(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
             fit = _fit(values, items=items, models=models, standard_errors=False, **fit_options)
+    idx, w = _choose(values, k, method, fit, strata, rng)
+    sub = _new_subset(idx, w, method, seed, items, models, fit, strata is not None)
+    errors = _in_sample_errors(sub, values)
+    return dataclasses.replace(sub, **_error_summary(errors))
+
+
+def _choose(values, k, method, fit, strata, rng, info=None):
+    """Anchor indices and weights (``info``: the items' mean information, if already computed)."""
     if method == "stratified":
-        idx, w = _stratified(values, strata, k, rng)
-    elif method == "info-stratified":
-        idx, w = _info_stratified(values, fit, strata, k, rng)
-    elif method == "information":
-        idx, w = _information(values, fit, k)
-    else:
-        idx, w = _cluster(values, k, rng)
-    w = w / w.sum()
-    sub = Subset(
+        return _stratified(values, strata, k, rng)
+    if method == "info-stratified":
+        return _info_stratified(values, fit, strata, k, rng, info)
+    if method == "information":
+        return _information(values, fit, k, info)
+    return _cluster(values, k, rng)
+
+
+def _new_subset(idx, w, method, seed, items, models, fit, strata_given) -> Subset:
+    """A Subset of the chosen anchors, without its validated errors."""
+    return Subset(
         items=tuple(items[i] for i in idx),
         indices=idx,
-        weights=w,
+        weights=w / w.sum(),
         method=method,
         k=int(idx.size),
         seed=seed,
@@ -366,10 +376,13 @@ def select_anchors(
         irt_model=fit.model,
         reference_models=models,
         mse={},
-        strata=None if strata is None else "given",
+        strata="given" if strata_given else None,
     )
-    errors = _in_sample_errors(sub, values)
-    return dataclasses.replace(sub, **_error_summary(errors))
+
+
+def _mean_information(fit: IRTFit) -> np.ndarray:
+    """Each item's Fisher information averaged over the reference abilities."""
+    return fit.information(fit.ability.estimate).mean(0)
 
 
 def _in_sample_errors(sub: Subset, values: np.ndarray) -> dict[str, np.ndarray]:
@@ -416,9 +429,18 @@ def _mix_weight(sub: Subset) -> float:
 
 
 # ----------------------------------------------------------------------------------- estimates
-def _subset_fit(sub: Subset) -> IRTFit:
+def _subset_fit(sub: Subset, idx: np.ndarray | None = None) -> IRTFit:
+    """The subset's item parameters as an IRTFit (of the items ``idx`` only, if given)."""
     from assay.irt._results import AbilityResult
 
+    if idx is not None:
+        sub = dataclasses.replace(
+            sub,
+            all_items=tuple(sub.all_items[i] for i in idx),
+            discrimination=sub.discrimination[idx],
+            intercept=sub.intercept[idx],
+            guessing=sub.guessing[idx],
+        )
     n = len(sub.all_items)
     nan = np.full(n, np.nan)
     empty = AbilityResult(
@@ -469,7 +491,8 @@ def _estimates(sub: Subset, anchor_values: np.ndarray) -> dict[str, np.ndarray]:
     fit = _subset_fit(sub)
     full = np.full((anchor_values.shape[0], len(sub.all_items)), np.nan)
     full[:, sub.indices] = anchor_values
-    theta = _abilities(fit, full, method="eap").estimate
+    # the ability from the anchors alone (unanswered items add nothing to the likelihood)
+    theta = _abilities(_subset_fit(sub, sub.indices), anchor_values, method="eap").estimate
     p = fit.probability(theta)
     rest = np.ones(len(sub.all_items), bool)
     rest[sub.indices] = False

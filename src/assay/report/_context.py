@@ -105,8 +105,10 @@ class ReportOptions:
     contamination_known_source : str, optional
         Where ``contamination_known`` comes from, named in the report.
     irt_subset_sizes : bool, default False
-        In the IRT section, also say how many items would have told the same story
-        (:func:`assay.irt.subset_sizes`: one IRT fit per model, minutes of CPU on MMLU-Pro).
+        In the IRT section, say how many items would have told the same story with a new IRT
+        fit per held-out model (:func:`assay.irt.subset_sizes` with ``refit='full'``: minutes
+        of CPU on MMLU-Pro); by default each fold's items are re-estimated at the fit's
+        abilities (``refit='items'``: seconds).
     curve_target : float, optional
         The score whose time to target the training-curves section reports (in the score's
         units); default each run's final level.
