@@ -23,6 +23,7 @@ MIN_ITEMS = 10
 MAX_ROWS = 100
 N_CURVES = 6
 MAX_FOREST_MODELS = 40  # as the leaderboard's figure
+MAX_SUBSET_MODELS = 60  # the subset-size folds by default (one per model)
 _ORDER = {
     "negative discrimination": 0,
     "near-zero discrimination": 1,
@@ -80,8 +81,17 @@ def _block(
     ]
     worst = worst[:N_CURVES]
     figures = _figures(fit, values, abilities, worst, key, level) if ctx.figure_allowed(ID) else {}
+    run_sizes = ctx.options.irt_subset_sizes or matrix.n_models <= MAX_SUBSET_MODELS
     block = {
-        "subset_sizes": _subset_sizes(ctx, values, matrix, fit),
+        "subset_sizes": _subset_sizes(ctx, values, matrix, fit) if run_sizes else None,
+        "subset_sizes_skipped": None
+        if run_sizes
+        else (
+            "How many items would have told the same story is computed by default for up to "
+            f"{MAX_SUBSET_MODELS} models (one leave-one-model-out fold per model: about 10 s of "
+            "CPU at 29 models, 580 s at 290); `assay report --irt-subset-sizes` runs it for "
+            f"these {matrix.n_models}."
+        ),
         "key": key,
         "task": task,
         "metric": metric,
