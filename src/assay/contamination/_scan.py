@@ -16,8 +16,11 @@ import numpy as np
 
 from assay._core import InputError
 from assay._core._validation import check_positive_int
+from assay.contamination import _fast
 from assay.contamination._hashing import (
+    EncodedTexts,
     TokenBatch,
+    _power_tables,
     gram_hashes,
     grams_at,
     hash_texts,
@@ -168,8 +171,8 @@ def scan_texts(
 
     Parameters
     ----------
-    texts : sequence of str
-        The documents.
+    texts : sequence of str, or EncodedTexts
+        The documents (a reader may pass their UTF-8 as :class:`EncodedTexts`).
     index : TestIndex
         From :func:`build_index`.
     ref : DocRef, optional
@@ -200,13 +203,13 @@ def scan_texts(
     texts = _scan_iv(texts, index, max_evidence, answer_window)
     ref = ref or DocRef()
     batch = hash_texts(texts)
+    pos, key, k = _gram_hits(batch, index)  # (the compiled kernel also counts the words)
     out = ScanPartial(
         n_docs=len(texts),
         n_bytes=batch.n_bytes,
         n_words=batch.n_words,
         max_evidence=max_evidence,
     )
-    pos, key, k = _gram_hits(batch, index)
     if pos.size:
         out.found = np.unique(key)
         _collect_items(out, texts, batch.doc_start, index, ref, pos, key, k, answer_window)
@@ -222,6 +225,8 @@ def _scan_iv(texts, index, max_evidence, answer_window) -> list[str]:
         )
     check_positive_int(max_evidence, "max_evidence")
     check_positive_int(answer_window, "answer_window", minimum=0)
+    if isinstance(texts, EncodedTexts):
+        return texts
     texts = list(texts)
     for i, t in enumerate(texts):
         if not isinstance(t, str):
@@ -239,12 +244,16 @@ def _gram_hits(batch: TokenBatch, index: TestIndex):
     empty = np.zeros(0, np.int64)
     keys = index.keys
     probe = index.probe
-    if len(keys) == 0 or batch.n_words == 0:
+    if len(keys) == 0:
         return empty, empty, empty
     if probe is None:
         return _gram_hits_every_length(batch.hashes, batch.doc_start, index)
     k0, probe_keys, (table, shift) = probe
-    if batch.n_words < k0 or len(probe_keys) == 0:
+    if len(probe_keys) == 0:
+        return empty, empty, empty
+    if _fast.enabled():
+        return _gram_hits_compiled(batch, index)
+    if batch.n_words < k0 or batch.n_words == 0:
         return empty, empty, empty
     grams = value_grams(batch.values, k0)
     cand = np.flatnonzero(table[grams >> np.uint64(shift)])
@@ -269,6 +278,24 @@ def _gram_hits(batch: TokenBatch, index: TestIndex):
     if not pos_l:
         return empty, empty, empty
     return np.concatenate(pos_l), np.concatenate(key_l), np.concatenate(k_l)
+
+
+def _gram_hits_compiled(batch: TokenBatch, index: TestIndex):
+    """:func:`_gram_hits` in one compiled pass over the bytes (the same hits, same order)."""
+    k0, probe_keys, _ = index.probe
+    filt = index.__dict__.get("_bit_filter")
+    if filt is None:  # derived from the probe keys, cached with the index (as the probe is)
+        filt = _fast.bit_filter(probe_keys)
+        object.__setattr__(index, "_bit_filter", filt)
+    lengths = (index.recipe.n, *index.short_lengths)
+    pw, inv = _power_tables(max(*lengths, k0) + 1)
+    n_buf = batch.n_bytes + max(batch.n_docs - 1, 0)
+    n_words, doc_start, pos, key, ki = _fast.probe_hits(
+        batch.buf, n_buf, batch.doc_bytes, k0, probe_keys, filt, index.keys, lengths, pw, inv[1]
+    )
+    batch.set_words(n_words, doc_start)
+    order = np.lexsort((pos, ki))  # the numpy path's order: by length, then by position
+    return pos[order], key[order], np.asarray(lengths, np.int64)[ki[order]]
 
 
 def _gram_hits_every_length(hashes: np.ndarray, doc_start: np.ndarray, index: TestIndex):
