@@ -136,3 +136,29 @@ def test_bit_filter_passes_every_key():
         assert np.all(word & bit)
     top = (keys >> np.uint64(shift)).astype(np.int64)
     assert np.all((table[top >> 3] >> (top & 7)) & 1)
+
+
+def test_lowercase_table_matches_str_lower():
+    _, lower = _fast._tables()
+    for c in range(0x80, len(lower)):
+        if 0xD800 <= c < 0xE000:
+            continue
+        ch = chr(c)
+        low = ch.lower()
+        want = c if low == ch else (ord(low) if len(low) == 1 and c != 0x3A3 else -1)
+        if ch.isspace():
+            want = -2  # Unicode white space: str.split splits there
+        assert lower[c] == want, hex(c)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\n\x1c\xa0\u3000.,!-'aZé中ΣİK\u2028", max_size=40), st.integers(0, 5))
+def test_word_spans_are_the_normalised_words(text, stop):
+    # the spans' words, normalised one by one, are the words of normalize(text)
+    from assay.contamination import tokenize, word_spans
+
+    words = tokenize(text)
+    spans = word_spans(text)
+    assert [tokenize(text[a:b]) for a, b in spans] == [[w] for w in words]
+    assert all(text[a:b] == text[a:b].strip() and " " not in text[a:b] for a, b in spans)
+    assert word_spans(text, stop) == spans[:stop]

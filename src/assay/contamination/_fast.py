@@ -62,11 +62,11 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
     Unicode whitespace that ``str.split`` knows."""
     lower = np.arange(_TABLE_CPS, dtype=np.int32)
     lower[0xD800:0xE000] = -1  # surrogates: never in valid UTF-8
-    for c in range(0x80, _TABLE_CPS):
-        if 0xD800 <= c < 0xE000:
-            continue
-        ch = chr(c)
-        low = ch.lower()
+    cps = [c for c in range(0x80, _TABLE_CPS) if not 0xD800 <= c < 0xE000]
+    chars = list(map(chr, cps))
+    # one str.lower over all of them, NUL-separated (NUL is not cased: no context leaks)
+    lows = "\x00".join(chars).lower().split("\x00")
+    for c, ch, low in zip(cps, chars, lows, strict=True):
         if low != ch:
             lower[c] = ord(low) if len(low) == 1 and c != 0x3A3 else -1
     for c in _SPACES:
@@ -97,7 +97,29 @@ if HAVE_NUMBA:
         return o + 4
 
     @_njit
-    def _normalize_kernel(buf, offsets, ascii_t, lower, out, out_off, python_docs):
+    def _plain8(x):
+        """(ok, normalised x): ok when the 8 ASCII bytes of ``x`` are letters, digits or spaces
+        (SWAR range tests; upper case lowered by adding 0x20)."""
+        high = np.uint64(0x8080808080808080)
+        if x & high:
+            return False, x
+        ones = np.uint64(0x0101010101010101)
+        lo_a = x + ones * np.uint64(0x80 - 0x61)
+        hi_z = x + ones * np.uint64(0x7F - 0x7A)
+        lower = lo_a & ~hi_z
+        lo_cap = x + ones * np.uint64(0x80 - 0x41)
+        hi_cap = x + ones * np.uint64(0x7F - 0x5A)
+        upper = lo_cap & ~hi_cap & high
+        lo_0 = x + ones * np.uint64(0x80 - 0x30)
+        hi_9 = x + ones * np.uint64(0x7F - 0x39)
+        digit = lo_0 & ~hi_9
+        sp = x ^ (ones * np.uint64(0x20))
+        space = ~((sp & ~high) + ~high) & ~sp  # high bit set where the byte is 0x20
+        ok = (lower | upper | digit | space) & high
+        return ok == high, x + (upper >> np.uint64(2))
+
+    @_njit
+    def _normalize_kernel(buf, offsets, ascii_t, lower, out, out_off, python_docs, u64, o64):
         """Returns (bytes written, documents left to Python, 1 if a NUL was seen else 0)."""
         n = len(offsets) - 1
         o = 0
@@ -110,7 +132,16 @@ if HAVE_NUMBA:
             p = offsets[d]
             end = offsets[d + 1]
             start_o = o
+            chunk_end = p
             while p < end:
+                if p >= chunk_end and p + 8 <= end:
+                    ok, x = _plain8(u64[p])
+                    if ok:
+                        o64[o] = x
+                        o += 8
+                        p += 8
+                        continue
+                    chunk_end = p + 8  # one character at a time to here
                 c = buf[p]
                 if c < 0x80:
                     if c == 0:
@@ -334,6 +365,14 @@ if HAVE_NUMBA:
         return n_hits
 
 
+def _u64_view(a: np.ndarray) -> np.ndarray:
+    """Unaligned 8-byte view of ``a``: element ``i`` is bytes ``i .. i + 7`` (little-endian)."""
+    n = max(len(a) - 7, 0)
+    if n == 0:
+        return np.zeros(0, "<u8")
+    return np.ndarray(shape=(n,), dtype="<u8", buffer=a, strides=(1,))
+
+
 def normalize_utf8(buf, offsets: np.ndarray):
     """Normalise documents given as UTF-8 (``buf[offsets[d]:offsets[d + 1]]``), as
     :func:`assay.contamination._hashing._normalized_batch` does.
@@ -349,7 +388,11 @@ def normalize_utf8(buf, offsets: np.ndarray):
     out = np.empty(len(a) + len(a) // 2 + n + 16, np.uint8)
     out_off = np.empty(n + 1, np.int64)
     python_docs = np.empty(n, np.int64)
-    o, n_py, nul = _normalize_kernel(a, offsets, ascii_t, lower, out, out_off, python_docs)
+    u64 = _u64_view(a)
+    o64 = _u64_view(out)
+    o, n_py, nul = _normalize_kernel(
+        a, offsets, ascii_t, lower, out, out_off, python_docs, u64, o64
+    )
     if nul:
         return None
     out_off[n] = o + 1  # the numpy path's convention: one past a separator after the last
@@ -396,8 +439,10 @@ def probe_hits(buf, n_buf: int, doc_bytes, k0, probe_keys, filt, keys, lengths, 
     bloom, wbits, table, shift = filt
     a = np.frombuffer(buf, np.uint8)
     u64 = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
-    starts = np.empty(n_buf // 2 + 2, np.int64)
-    ends = np.empty(n_buf // 2 + 2, np.int64)
+    # int32 halves the memory traffic of this pass (a batch is far below 2**31 bytes)
+    idx_t = np.int32 if len(a) < 2**31 - 16 else np.int64
+    starts = np.empty(n_buf // 2 + 2, idx_t)
+    ends = np.empty(n_buf // 2 + 2, idx_t)
     nw = _word_bounds(a, n_buf, starts, ends)
     starts, ends = starts[:nw], ends[:nw]
     doc_start = np.searchsorted(starts, doc_bytes)

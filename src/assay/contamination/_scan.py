@@ -8,6 +8,7 @@ to the same answer.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -34,8 +35,10 @@ from assay.contamination._normalize import tokenize
 __all__ = ["DocRef", "ScanPartial", "scan_texts", "word_spans"]
 
 _SNIPPET = 300
-_WORD = re.compile(r"\S+")
-_STRIP = str.maketrans("", "", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+# a run of non-space characters holding at least one that is not ASCII punctuation: exactly the
+# runs that leave a word after normalisation (str.lower never empties a character)
+_WORD = re.compile(r"(?<!\S)\S*[^\s" + re.escape(_PUNCT) + r"]\S*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,13 +152,10 @@ def _top_near(records: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
     return sorted(records, key=lambda e: (-e["jaccard"], e["shard"], e["row"]))[:cap]
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans in ``text`` of the words of ``normalize(text)``, in order."""
-    spans = []
-    for m in _WORD.finditer(text):
-        if m.group().lower().translate(_STRIP):
-            spans.append(m.span())
-    return spans
+def word_spans(text: str, stop: int | None = None) -> list[tuple[int, int]]:
+    """Character spans in ``text`` of the words of ``normalize(text)``, in order (the first
+    ``stop`` words only, when given)."""
+    return [m.span() for m in itertools.islice(_WORD.finditer(text), stop)]
 
 
 def scan_texts(
@@ -395,15 +395,21 @@ def _collect_items(out, texts, doc_start, index, ref, pos, key, k, answer_window
                 "_doc": d,
             }
         )
+    kept = []
     for rec in out.items.values():
         rec["evidence"] = _top_evidence(rec["evidence"], out.max_evidence)
+        kept += [e for e in rec["evidence"] if "_doc" in e]
+    need: dict[int, int] = {}  # words of each document the kept evidence reaches
+    for e in kept:
+        need[e["_doc"]] = max(need.get(e["_doc"], 0), e["word_start"] + e["longest"])
+    for rec in out.items.values():
         for e in rec["evidence"]:
             d = e.pop("_doc", None)
             if d is None:
                 continue
             spans = spans_cache.get(d)
             if spans is None:
-                spans = spans_cache[d] = word_spans(texts[d])
+                spans = spans_cache[d] = word_spans(texts[d], need[d])
             a, b = spans[e["word_start"]][0], spans[e["word_start"] + e["longest"] - 1][1]
             e["start"], e["end"] = a, b
             e["snippet"] = texts[d][a:b][:_SNIPPET]

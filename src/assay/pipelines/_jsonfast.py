@@ -102,6 +102,21 @@ if HAVE_NUMBA:
         return (special & high) == 0
 
     @_njit
+    def _newline(a, a64, p, n):
+        """Position of the first \\n at or after ``p``, or ``n`` (eight bytes at a time)."""
+        ones = np.uint64(0x0101010101010101)
+        high = np.uint64(0x8080808080808080)
+        nl = np.uint64(0x0A0A0A0A0A0A0A0A)
+        while p + 8 <= n:
+            y = a64[p] ^ nl
+            if ((y - ones) & ~y & high) != 0:
+                break
+            p += 8
+        while p < n and a[p] != 10:
+            p += 1
+        return p
+
+    @_njit
     def _string(a, p, e, out, o, write, a64, o64):
         """Read the JSON string whose opening quote is at ``p``.
 
@@ -401,9 +416,9 @@ if HAVE_NUMBA:
         line = 0
         o = 0
         while True:
-            e = p
-            while e < n and a[e] != 10:
-                e += 1
+            if line == len(status):
+                return -1  # more lines than room: the caller counts them and runs again
+            e = _newline(a, a64, p, n)
             lstart[line] = p
             lend[line] = e
             st, s0, s1, nc = _line(a, p, e, field, out, o, stack, a64, o64)
@@ -435,14 +450,15 @@ def json_field_utf8(block: bytes, field: str):
     ``block[line_start:line_end]``, another way).
     """
     a = np.frombuffer(block, np.uint8)
-    n = block.count(b"\n") + 1
     out = np.empty(len(a), np.uint8)
-    status = np.empty(n, np.int8)
-    t0 = np.empty(n, np.int64)
-    t1 = np.empty(n, np.int64)
-    nch = np.empty(n, np.int64)
-    ls = np.empty(n, np.int64)
-    le = np.empty(n, np.int64)
     f = np.frombuffer(field.encode("utf-8"), np.uint8)
-    _block(a, f, out, status, t0, t1, nch, ls, le, *_views(a, out))
-    return out, status, t0, t1, nch, ls, le
+    views = _views(a, out)
+    n = len(a) // 256 + 64  # a guess (corpus lines are long); counted when it is too small
+    for _ in range(2):
+        status = np.empty(n, np.int8)
+        t0, t1, nch, ls, le = (np.empty(n, np.int64) for _ in range(5))
+        got = _block(a, f, out, status, t0, t1, nch, ls, le, *views)
+        if got >= 0:
+            break
+        n = block.count(b"\n") + 1
+    return out, status[:got], t0[:got], t1[:got], nch[:got], ls[:got], le[:got]
