@@ -25,7 +25,9 @@ try:  # pragma: no cover - depends on the environment
 
     _njit = functools.partial(numba.njit, cache=True, nogil=True, boundscheck=False)
     HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - depends on the environment
+except Exception:  # pragma: no cover - not installed, or broken: the numpy path runs
+    # (any error: a numba that fails to import, e.g. because a local coverage.py shadows the
+    # coverage package it probes for, must not take the scan down with it)
     numba = None
     HAVE_NUMBA = False
 
@@ -134,14 +136,18 @@ if HAVE_NUMBA:
             start_o = o
             chunk_end = p
             while p < end:
-                if p >= chunk_end and p + 8 <= end:
-                    ok, x = _plain8(u64[p])
-                    if ok:
+                if p >= chunk_end:
+                    # eight letters, digits or spaces at a time (a tight loop: the common case)
+                    while p + 8 <= end:
+                        ok, x = _plain8(u64[p])
+                        if not ok:
+                            break
                         o64[o] = x
                         o += 8
                         p += 8
-                        continue
-                    chunk_end = p + 8  # one character at a time to here
+                    if p >= end:
+                        break
+                    chunk_end = p + 8  # then one character at a time to here
                 c = buf[p]
                 if c < 0x80:
                     if c == 0:

@@ -127,15 +127,22 @@ if HAVE_NUMBA:
         p += 1
         nch = 0
         while p < e:
-            if p + 8 <= e:
-                x = a64[p]
-                if _plain8(x):
-                    if write:
-                        o64[o] = x
-                        o += 8
-                    nch += 8
+            # eight plain ASCII bytes at a time (tight loops: the common case)
+            p0 = p
+            if write:
+                while p + 8 <= e:
+                    x = a64[p]
+                    if not _plain8(x):
+                        break
+                    o64[o] = x
+                    o += 8
                     p += 8
-                    continue
+            else:
+                while p + 8 <= e and _plain8(a64[p]):
+                    p += 8
+            nch += p - p0
+            if p >= e:
+                break
             c = a[p]
             if c == 34:  # "
                 return p + 1, o, nch
