@@ -283,10 +283,7 @@ def _gram_hits(batch: TokenBatch, index: TestIndex):
 def _gram_hits_compiled(batch: TokenBatch, index: TestIndex):
     """:func:`_gram_hits` in one compiled pass over the bytes (the same hits, same order)."""
     k0, probe_keys, _ = index.probe
-    filt = index.__dict__.get("_bit_filter")
-    if filt is None:  # derived from the probe keys, cached with the index (as the probe is)
-        filt = _fast.bit_filter(probe_keys)
-        object.__setattr__(index, "_bit_filter", filt)
+    filt = index.kernel_filter
     lengths = (index.recipe.n, *index.short_lengths)
     pw, inv = _power_tables(max(*lengths, k0) + 1)
     n_buf = batch.n_bytes + max(batch.n_docs - 1, 0)
