@@ -51,9 +51,11 @@ import numpy as np
 N_ITEMS = 10_000
 N = 13
 
-# this folder holds a coverage.py, which would shadow the coverage package that numba imports
+# run as a script (or as one's spawned child), this folder is on sys.path, and its coverage.py
+# would shadow the coverage package that numba imports
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if __name__ in ("__main__", "__mp_main__"):
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 # ------------------------------------------------------------------------------ data generation
