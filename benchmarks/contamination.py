@@ -9,7 +9,9 @@ carry a planted fragment of one. Then measures, each in its own process (so that
 its own):
 
 1. assay's scan of the single file, end to end (read JSONL, normalise, hash, look up, collect
-   evidence), with one worker: MB/s of document text per core (CPU time) and wall clock;
+   evidence), with one worker: MB/s of document text per core (CPU time) and wall clock; once
+   with the compiled kernels (numba, ``assay[fast]``) and once on the numpy path
+   (``ASSAY_NO_NUMBA=1``), results checked identical;
 2. the same file with every core (the file is split into ranges, issue 22): wall clock;
 3. assay's scan of texts already in memory (the n-gram stage alone), on a slice;
 4. a plain Python set of hashed word 13-grams (``hash(" ".join(gram)) in test_set``), on a slice;
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
+import hashlib
 import importlib.util
 import json
 import multiprocessing as mp
@@ -47,6 +50,12 @@ import numpy as np
 
 N_ITEMS = 10_000
 N = 13
+
+# run as a script (or as one's spawned child), this folder is on sys.path, and its coverage.py
+# would shadow the coverage package that numba imports
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if __name__ in ("__main__", "__mp_main__"):
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 # ------------------------------------------------------------------------------ data generation
@@ -148,13 +157,26 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_assay_corpus(items, path, workers, q):
-    from assay.contamination import build_index
+def run_assay_corpus(items, path, workers, compiled, q):
+    if not compiled:  # before assay is imported (spawned workers inherit the environment)
+        os.environ["ASSAY_NO_NUMBA"] = "1"
+    from assay.contamination import _fast, build_index, scan_texts
     from assay.pipelines import ScanOptions, scan_corpus
 
     t0 = time.perf_counter()
     idx = build_index(items, preset="gpt3")
     t_index = time.perf_counter() - t0
+    # load every compiled kernel (from numba's cache; compiled on the first run) before the clock
+    c0 = time.process_time()
+    warm = "warm up the kernels " * 5
+    scan_texts([warm], idx)
+    if _fast.enabled():
+        from assay.contamination import EncodedTexts
+        from assay.pipelines._jsonfast import json_field_utf8
+
+        scan_texts(EncodedTexts(warm.encode(), np.array([0, len(warm)])), idx)
+        json_field_utf8(json.dumps({"text": warm}).encode(), "text")
+    start_s = time.process_time() - c0
     t1, c1 = time.perf_counter(), time.process_time()
     run = scan_corpus(
         path, idx, workers=workers, progress=False, options=ScanOptions(near_duplicates=False)
@@ -174,6 +196,12 @@ def run_assay_corpus(items, path, workers, q):
             "flagged_items": len(run.partial.items),
             "ranges": len(run.ranges),
             "peak_mb": _peak_mb(),
+            "compiled": _fast.enabled(),
+            "digest": hashlib.sha256(
+                json.dumps(run.partial.to_dict(), sort_keys=True).encode()
+            ).hexdigest(),
+            "start_s": start_s,
+            "load": os.getloadavg(),
         }
     )
 
@@ -184,6 +212,7 @@ def run_assay_memory(items, path, mb, q):
     texts = read_slice(path, mb)
     idx = build_index(items, preset="gpt3")
     _ = idx.probe  # built once per process, like the index
+    scan_texts(texts[:10], idx)  # kernels loaded before the clock
     c0 = time.process_time()
     for lo in range(0, len(texts), 2000):
         scan_texts(texts[lo : lo + 2000], idx)
@@ -471,8 +500,10 @@ def main() -> None:
             f"items in {time.perf_counter() - t0:.0f} s",
             flush=True,
         )
-        one = in_process(run_assay_corpus, items, path, 1)
-        many = in_process(run_assay_corpus, items, path, args.workers)
+        print(f"load average before: {os.getloadavg()}", flush=True)
+        one = in_process(run_assay_corpus, items, path, 1, True)
+        numpy_one = in_process(run_assay_corpus, items, path, 1, False)
+        many = in_process(run_assay_corpus, items, path, args.workers, True)
         mem = in_process(run_assay_memory, items, path, args.slice_mb)
         plain = in_process(run_plain_set, items, path, args.slice_mb)
         if have("datatrove", "spacy", "xxhash"):
@@ -482,10 +513,11 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    report(one, many, mem, plain, dt, total_mb, args.workers)
+    print(f"load average after: {os.getloadavg()}", flush=True)
+    report(one, many, mem, plain, dt, total_mb, args.workers, numpy_one)
 
 
-def report(one, many, mem, plain, dt, total_mb, workers) -> None:
+def report(one, many, mem, plain, dt, total_mb, workers, numpy_one=None) -> None:
     if one is None or mem is None or plain is None:
         print("assay or the plain set did not finish; nothing to compare")
         return
@@ -493,8 +525,14 @@ def report(one, many, mem, plain, dt, total_mb, workers) -> None:
         f"test index: {one['n_keys']:,} distinct 13-grams, {one['index_mb']:.0f} MB, built in "
         f"{one['index_s']:.1f} s; the file is {one['ranges']} ranges of 64 MiB"
     )
+    print(
+        f"compiled kernels (numba): {one['compiled']}; loading them took {one['start_s']:.2f} s "
+        f"of CPU per process, before the clock; load average during the 1-worker run: "
+        f"{one['load'][0]:.1f}"
+    )
     rows = [
         ("assay scan_corpus, 1 worker (read JSONL + scan)", total_mb, one, True),
+        ("assay scan_corpus, 1 worker, numpy path (no numba)", total_mb, numpy_one, True),
         (f"assay scan_corpus, {workers} workers, same file", total_mb, many, True),
         ("assay scan_texts (texts in memory), slice", mem and mem["mb"], mem, False),
         ("plain Python set of hashed 13-grams, slice", plain["mb"], plain, False),
@@ -515,6 +553,11 @@ def report(one, many, mem, plain, dt, total_mb, workers) -> None:
     if many is not None:
         line += f"; {workers} workers on one file: {one['wall'] / many['wall']:.2f}x the wall rate"
     print(line + " of one worker")
+    same = [r["digest"] == one["digest"] for r in (numpy_one, many) if r is not None]
+    print(
+        f"scan_corpus results identical (compiled, numpy path, {workers} workers): {all(same)} "
+        f"({one['flagged_items']:,} items matched in {one['docs']:,} documents)"
+    )
     same_plain = mem["flags"] == plain["flags"]
     print(
         f"flags: assay and the plain set agree on all {len(plain['flags']):,} documents of the "

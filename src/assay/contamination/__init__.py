@@ -10,7 +10,13 @@ running scans over shards (locally or on Dask) lives in :mod:`assay.pipelines`.
 
 from assay.contamination._clean import CLEAN_MODES, CleanedText, clean_texts
 from assay.contamination._embedding import TopK, cosine_topk
-from assay.contamination._hashing import TokenBatch, gram_hashes, hash_texts, same_document
+from assay.contamination._hashing import (
+    EncodedTexts,
+    TokenBatch,
+    gram_hashes,
+    hash_texts,
+    same_document,
+)
 from assay.contamination._index import TestIndex, build_index
 from assay.contamination._minhash import MinHasher, lsh_candidates
 from assay.contamination._normalize import PRESETS, Recipe, normalize, recipe, tokenize
@@ -46,6 +52,7 @@ __all__ = [
     "Recipe",
     "ScanPartial",
     "TestIndex",
+    "EncodedTexts",
     "TokenBatch",
     "TopK",
     "build_index",

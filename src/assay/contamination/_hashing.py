@@ -13,12 +13,15 @@ machine (no Python ``hash()``, which is salted per process).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 
+from assay.contamination import _fast
 from assay.contamination._normalize import _BYTES_DELETE, _BYTES_TABLE, normalized_bytes
 
 __all__ = [
+    "EncodedTexts",
     "TokenBatch",
     "gram_hashes",
     "grams_at",
@@ -91,26 +94,75 @@ class TokenBatch:
         ``hashes[doc_start[d]:doc_start[d + 1]]`` are the words of document ``d``.
     n_bytes : int
         Bytes of normalised text hashed (separators between documents not counted).
-    buf : bytes or bytearray
+    buf : bytes, bytearray or ndarray of uint8
         The normalised text (words separated by spaces, padded).
+    doc_bytes : ndarray of int64, shape (n_docs + 1,)
+        Document ``d`` is ``buf[doc_bytes[d]:doc_bytes[d + 1] - 1]``.
     starts, lengths : ndarray of int64, shape (n_words,)
-        Each word's first byte in ``buf`` and its length in bytes.
+        Each word's first byte in ``buf`` and its length in bytes (found on first use; the
+        compiled scan needs only the word count and ``doc_start``, which it sets).
     """
 
-    __slots__ = ("_hashes", "_values", "buf", "doc_start", "lengths", "n_bytes", "starts")
+    __slots__ = (
+        "_doc_start",
+        "_hashes",
+        "_lengths",
+        "_n_words",
+        "_starts",
+        "_values",
+        "buf",
+        "doc_bytes",
+        "n_bytes",
+    )
 
-    def __init__(self, buf, starts, lengths, doc_start, n_bytes) -> None:
-        self.buf, self.starts, self.lengths = buf, starts, lengths
-        self.doc_start, self.n_bytes = doc_start, n_bytes
+    def __init__(self, buf, doc_bytes, n_bytes) -> None:
+        self.buf, self.doc_bytes, self.n_bytes = buf, doc_bytes, n_bytes
         self._hashes = self._values = None
+        self._starts = self._lengths = self._doc_start = self._n_words = None
+
+    def _bounds(self) -> None:
+        a = np.frombuffer(self.buf, np.uint8)
+        space = a == 32  # after the table, every separator is a space
+        edges = np.flatnonzero(space[1:] != space[:-1]) + 1
+        if len(a) and not space[0]:
+            edges = np.concatenate([np.zeros(1, np.int64), edges])
+        self._starts, ends = edges[0::2], edges[1::2]
+        self._lengths = ends - self._starts
+        if self._doc_start is None:
+            self._doc_start = np.searchsorted(self._starts, self.doc_bytes)
+            self._n_words = len(self._starts)
+
+    def set_words(self, n_words: int, doc_start: np.ndarray) -> None:
+        """Record the word count and document starts found by a compiled kernel."""
+        self._n_words, self._doc_start = int(n_words), doc_start
+
+    @property
+    def starts(self) -> np.ndarray:
+        if self._starts is None:
+            self._bounds()
+        return self._starts
+
+    @property
+    def lengths(self) -> np.ndarray:
+        if self._lengths is None:
+            self._bounds()
+        return self._lengths
+
+    @property
+    def doc_start(self) -> np.ndarray:
+        if self._doc_start is None:
+            self._bounds()
+        return self._doc_start
 
     @property
     def n_docs(self) -> int:
-        return len(self.doc_start) - 1
+        return len(self.doc_bytes) - 1
 
     @property
     def n_words(self) -> int:
-        return len(self.starts)
+        if self._n_words is None:
+            self._bounds()
+        return self._n_words
 
     @property
     def hashes(self) -> np.ndarray:
@@ -130,6 +182,42 @@ class TokenBatch:
         if self._values is None:
             self._values = _word_values(self.buf, self.starts, self.lengths)
         return self._values
+
+
+class EncodedTexts(Sequence):
+    """Documents held as their UTF-8 bytes, one after another, decoded to str only when asked.
+
+    A reader that decodes JSON straight to bytes (see :mod:`assay.pipelines`) hands these to
+    :func:`~assay.contamination.scan_texts`, so that the scan normalises the bytes without
+    building a Python string per document; only the documents with a match are decoded.
+
+    Parameters
+    ----------
+    buf : bytes or ndarray of uint8
+        The documents' UTF-8 (valid UTF-8: the reader checks it).
+    offsets : ndarray of int64, shape (n_docs + 1,)
+        Document ``d`` is ``buf[offsets[d]:offsets[d + 1]]``.
+    """
+
+    __slots__ = ("buf", "offsets")
+
+    def __init__(self, buf, offsets: np.ndarray) -> None:
+        self.buf = buf
+        self.offsets = np.asarray(offsets, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, d):
+        if isinstance(d, slice):
+            return [self[i] for i in range(*d.indices(len(self)))]
+        n = len(self)
+        if d < 0:
+            d += n
+        if not 0 <= d < n:
+            raise IndexError(d)
+        a, b = int(self.offsets[d]), int(self.offsets[d + 1])
+        return bytes(self.buf[a:b]).decode("utf-8")
 
 
 # Characters other than ASCII that str.split() treats as whitespace, by their UTF-8 lead byte
@@ -247,20 +335,56 @@ def _unicode_spaces(a: np.ndarray, lead: np.ndarray) -> None:
             a[hit + j] = 32
 
 
-def hash_texts(texts: list[str]) -> TokenBatch:
-    """Normalise and hash the words of ``texts`` (a list of str), vectorised over the batch."""
-    buf, doc_bytes = _normalized_batch(list(texts))
-    a = np.frombuffer(buf, np.uint8)
-    space = a == 32  # after the table, every separator is a space
-    edges = np.flatnonzero(space[1:] != space[:-1]) + 1
-    if len(a) and not space[0]:
-        edges = np.concatenate([np.zeros(1, np.int64), edges])
-    starts, ends = edges[0::2], edges[1::2]
-    doc_start = np.searchsorted(starts, doc_bytes)
+def hash_texts(texts) -> TokenBatch:
+    """Normalise and hash the words of ``texts`` (a list of str, or :class:`EncodedTexts`),
+    vectorised over the batch."""
+    if isinstance(texts, EncodedTexts):
+        out = _normalized_encoded(texts)
+        if out is not None:
+            buf, doc_bytes = out
+            return TokenBatch(buf, doc_bytes, len(buf) - len(_PAD) - max(len(texts) - 1, 0))
+    texts = list(texts)
+    buf, doc_bytes = _normalized_batch(texts)
     # the separators between documents are not counted, so that the total does not depend on how
     # documents were batched
     n_bytes = len(buf) - len(_PAD) - max(len(texts) - 1, 0)
-    return TokenBatch(buf, starts, ends - starts, doc_start, n_bytes)
+    return TokenBatch(buf, doc_bytes, n_bytes)
+
+
+def _normalized_encoded(texts: EncodedTexts):
+    """:func:`_normalized_batch` of encoded texts by the compiled kernel, or None (no kernel, no
+    documents, or a NUL in one: then the caller decodes and takes the numpy path)."""
+    if not _fast.enabled() or len(texts) == 0:
+        return None
+    res = _fast.normalize_utf8(texts.buf, texts.offsets)
+    if res is None:
+        return None
+    out, offsets, python_docs = res
+    if python_docs.size == 0:
+        return out, offsets
+    # documents holding a character whose lowercase Python decides (several code points, or
+    # the capital sigma): lowered in Python, as the numpy path does, and spliced in
+    pieces, prev = [], 0
+    n = len(texts)
+    ends = np.r_[offsets[1:n] - 1, offsets[n] - 1]
+    for d in python_docs.tolist():
+        pieces.append(out[prev : offsets[d]].tobytes())
+        low = bytearray(texts[d].lower().encode("utf-8").translate(_BYTES_TABLE, _BYTES_DELETE))
+        low += _PAD
+        a = np.frombuffer(low, np.uint8)
+        lead = np.flatnonzero(a >= 0xC0)
+        if lead.size:
+            _unicode_spaces(a, lead)
+        pieces.append(bytes(low[: len(low) - len(_PAD)]))
+        prev = int(ends[d])
+    pieces.append(out[prev:].tobytes())
+    lens = np.diff(offsets) - 1  # each document's bytes (the separator after it not counted)
+    for d, piece in zip(python_docs.tolist(), pieces[1::2], strict=True):
+        lens[d] = len(piece)
+    new = np.empty(n + 1, np.int64)
+    new[0] = 0
+    np.cumsum(lens + 1, out=new[1:])
+    return np.frombuffer(b"".join(pieces), np.uint8), new
 
 
 def _word_hashes(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from assay._core import InputError, Result
 from assay._core._validation import check_positive_int
+from assay.contamination import _fast
 from assay.contamination._hashing import gram_hashes, hash_texts, same_document, value_grams
 from assay.contamination._minhash import MinHasher
 from assay.contamination._normalize import Recipe, normalize, recipe
@@ -91,7 +92,19 @@ class TestIndex(Result):
         probe = self.probe
         if probe is not None:
             extra += probe[1].nbytes + probe[2][0].nbytes
+            bloom, _, table, _ = self.kernel_filter
+            extra += bloom.nbytes + table.nbytes
         return int(sum(a.nbytes for a in arrays) + extra + self.bitmap[0].nbytes)
+
+    @property
+    def kernel_filter(self):
+        """The compiled scan's filters over the probe keys (see
+        :func:`assay.contamination._fast.bit_filter`); None without a probe."""
+        if "_kernel_filter" not in self.__dict__:
+            probe = self.probe
+            filt = None if probe is None else _fast.bit_filter(probe[1])
+            object.__setattr__(self, "_kernel_filter", filt)
+        return self.__dict__["_kernel_filter"]
 
     @property
     def bitmap(self) -> tuple[np.ndarray, int]:

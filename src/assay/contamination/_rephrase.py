@@ -22,7 +22,6 @@ import dataclasses
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from assay._core import InputError, Result
 from assay._core._validation import check_confidence_level, check_positive_int
@@ -107,7 +106,7 @@ def spacing_pvalues(scores: Any) -> np.ndarray:
         if b <= 0:
             out[i] = 1.0 if gap <= 0 else 0.0
             continue
-        out[i] = float(stats.f.sf(gap / b, 2, 2 * (k - 2)))
+        out[i] = float(_f_sf(gap / b, 2, 2 * (k - 2)))
     return out
 
 
@@ -220,3 +219,11 @@ def rephrase_probability(
         confidence_level=confidence_level,
         n_probable=int(np.sum(prob[tested] >= 0.5)),
     )
+
+
+def _f_sf(x, d1, d2):
+    """The F distribution's survival function; scipy imported on first use (a scan worker never
+    needs it and starts about a second faster without it)."""
+    from scipy import stats
+
+    return stats.f.sf(x, d1, d2)

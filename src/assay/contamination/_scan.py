@@ -8,6 +8,7 @@ to the same answer.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -16,8 +17,11 @@ import numpy as np
 
 from assay._core import InputError
 from assay._core._validation import check_positive_int
+from assay.contamination import _fast
 from assay.contamination._hashing import (
+    EncodedTexts,
     TokenBatch,
+    _power_tables,
     gram_hashes,
     grams_at,
     hash_texts,
@@ -31,8 +35,10 @@ from assay.contamination._normalize import tokenize
 __all__ = ["DocRef", "ScanPartial", "scan_texts", "word_spans"]
 
 _SNIPPET = 300
-_WORD = re.compile(r"\S+")
-_STRIP = str.maketrans("", "", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+# a run of non-space characters holding at least one that is not ASCII punctuation: exactly the
+# runs that leave a word after normalisation (str.lower never empties a character)
+_WORD = re.compile(r"(?<!\S)\S*[^\s" + re.escape(_PUNCT) + r"]\S*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,13 +152,10 @@ def _top_near(records: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
     return sorted(records, key=lambda e: (-e["jaccard"], e["shard"], e["row"]))[:cap]
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans in ``text`` of the words of ``normalize(text)``, in order."""
-    spans = []
-    for m in _WORD.finditer(text):
-        if m.group().lower().translate(_STRIP):
-            spans.append(m.span())
-    return spans
+def word_spans(text: str, stop: int | None = None) -> list[tuple[int, int]]:
+    """Character spans in ``text`` of the words of ``normalize(text)``, in order (the first
+    ``stop`` words only, when given)."""
+    return [m.span() for m in itertools.islice(_WORD.finditer(text), stop)]
 
 
 def scan_texts(
@@ -168,8 +171,8 @@ def scan_texts(
 
     Parameters
     ----------
-    texts : sequence of str
-        The documents.
+    texts : sequence of str, or EncodedTexts
+        The documents (a reader may pass their UTF-8 as :class:`EncodedTexts`).
     index : TestIndex
         From :func:`build_index`.
     ref : DocRef, optional
@@ -200,13 +203,13 @@ def scan_texts(
     texts = _scan_iv(texts, index, max_evidence, answer_window)
     ref = ref or DocRef()
     batch = hash_texts(texts)
+    pos, key, k = _gram_hits(batch, index)  # (the compiled kernel also counts the words)
     out = ScanPartial(
         n_docs=len(texts),
         n_bytes=batch.n_bytes,
         n_words=batch.n_words,
         max_evidence=max_evidence,
     )
-    pos, key, k = _gram_hits(batch, index)
     if pos.size:
         out.found = np.unique(key)
         _collect_items(out, texts, batch.doc_start, index, ref, pos, key, k, answer_window)
@@ -222,6 +225,8 @@ def _scan_iv(texts, index, max_evidence, answer_window) -> list[str]:
         )
     check_positive_int(max_evidence, "max_evidence")
     check_positive_int(answer_window, "answer_window", minimum=0)
+    if isinstance(texts, EncodedTexts):
+        return texts
     texts = list(texts)
     for i, t in enumerate(texts):
         if not isinstance(t, str):
@@ -239,12 +244,16 @@ def _gram_hits(batch: TokenBatch, index: TestIndex):
     empty = np.zeros(0, np.int64)
     keys = index.keys
     probe = index.probe
-    if len(keys) == 0 or batch.n_words == 0:
+    if len(keys) == 0:
         return empty, empty, empty
     if probe is None:
         return _gram_hits_every_length(batch.hashes, batch.doc_start, index)
     k0, probe_keys, (table, shift) = probe
-    if batch.n_words < k0 or len(probe_keys) == 0:
+    if len(probe_keys) == 0:
+        return empty, empty, empty
+    if _fast.enabled():
+        return _gram_hits_compiled(batch, index)
+    if batch.n_words < k0 or batch.n_words == 0:
         return empty, empty, empty
     grams = value_grams(batch.values, k0)
     cand = np.flatnonzero(table[grams >> np.uint64(shift)])
@@ -269,6 +278,21 @@ def _gram_hits(batch: TokenBatch, index: TestIndex):
     if not pos_l:
         return empty, empty, empty
     return np.concatenate(pos_l), np.concatenate(key_l), np.concatenate(k_l)
+
+
+def _gram_hits_compiled(batch: TokenBatch, index: TestIndex):
+    """:func:`_gram_hits` in one compiled pass over the bytes (the same hits, same order)."""
+    k0, probe_keys, _ = index.probe
+    filt = index.kernel_filter
+    lengths = (index.recipe.n, *index.short_lengths)
+    pw, inv = _power_tables(max(*lengths, k0) + 1)
+    n_buf = batch.n_bytes + max(batch.n_docs - 1, 0)
+    n_words, doc_start, pos, key, ki = _fast.probe_hits(
+        batch.buf, n_buf, batch.doc_bytes, k0, probe_keys, filt, index.keys, lengths, pw, inv[1]
+    )
+    batch.set_words(n_words, doc_start)
+    order = np.lexsort((pos, ki))  # the numpy path's order: by length, then by position
+    return pos[order], key[order], np.asarray(lengths, np.int64)[ki[order]]
 
 
 def _gram_hits_every_length(hashes: np.ndarray, doc_start: np.ndarray, index: TestIndex):
@@ -368,15 +392,21 @@ def _collect_items(out, texts, doc_start, index, ref, pos, key, k, answer_window
                 "_doc": d,
             }
         )
+    kept = []
     for rec in out.items.values():
         rec["evidence"] = _top_evidence(rec["evidence"], out.max_evidence)
+        kept += [e for e in rec["evidence"] if "_doc" in e]
+    need: dict[int, int] = {}  # words of each document the kept evidence reaches
+    for e in kept:
+        need[e["_doc"]] = max(need.get(e["_doc"], 0), e["word_start"] + e["longest"])
+    for rec in out.items.values():
         for e in rec["evidence"]:
             d = e.pop("_doc", None)
             if d is None:
                 continue
             spans = spans_cache.get(d)
             if spans is None:
-                spans = spans_cache[d] = word_spans(texts[d])
+                spans = spans_cache[d] = word_spans(texts[d], need[d])
             a, b = spans[e["word_start"]][0], spans[e["word_start"] + e["longest"] - 1][1]
             e["start"], e["end"] = a, b
             e["snippet"] = texts[d][a:b][:_SNIPPET]

@@ -14,7 +14,6 @@ from assay.contamination._index import INPUT, TARGET, TestIndex
 from assay.contamination._rates import flag_rates
 from assay.contamination._rephrase import RephraseResult, rephrase_probability
 from assay.contamination._scan import ScanPartial
-from assay.stats import proportion_ci
 
 __all__ = ["STATUSES", "BenchmarkRate", "ContaminationResult", "ItemVerdict", "summarize"]
 
@@ -336,6 +335,8 @@ def _rates(
         vs = [v for v in verdicts if v.benchmark == bench]
         n_in = sum(v.status == "input" for v in vs)
         n_ia = sum(v.status == "input_and_answer" for v in vs)
+        from assay.stats import proportion_ci  # (scipy: imported when needed, not by workers)
+
         ci = proportion_ci(n_in + n_ia, len(vs), method="wilson", confidence_level=confidence_level)
         out.append(
             BenchmarkRate(

@@ -25,7 +25,11 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
 from assay._core import InputError
+from assay.contamination import EncodedTexts
+from assay.pipelines import _jsonfast
 from assay.pipelines._corpus import Batch, CorpusOptions, _batcher, _field, corpus_format
 
 try:  # orjson decodes JSON lines several times faster; the stdlib module is the fallback
@@ -221,8 +225,9 @@ def _stream_chunks(stream) -> Iterator[bytes]:
 
 def _owned_lines(
     region: Iterator[bytes], tail: Callable[[], Iterator[bytes]], first: bool
-) -> Iterator[list[bytes]]:
-    """Lists of complete lines (without ``\\n``) starting in the region (see the module notes)."""
+) -> Iterator[bytes]:
+    """Blocks of complete lines starting in the region (see the module notes), joined by
+    ``\\n``, without the last line's ``\\n``."""
     carry = b""
     skipping = not first
     for data in region:
@@ -237,21 +242,21 @@ def _owned_lines(
         if cut < 0:
             carry = data
             continue
-        yield data[:cut].split(b"\n")
+        yield data[:cut]
         carry = data[cut + 1 :]
     if skipping:  # no line starts inside the region
         return
     for data in tail():  # finish the last line (or read the one starting at the region's end)
         i = data.find(b"\n")
         if i >= 0:
-            yield [carry + data[:i]]
+            yield carry + data[:i]
             return
         carry += data
     if carry:
-        yield [carry]
+        yield carry
 
 
-def _lines(rng: Range, compression: str | None) -> Iterator[list[bytes]]:
+def _lines(rng: Range, compression: str | None) -> Iterator[bytes]:
     if rng.kind == "bytes":
         with open(rng.path, "rb") as fh, open(rng.path, "rb") as fh2:
             yield from _owned_lines(
@@ -380,11 +385,15 @@ def _text_file(rng, compression, options, counts) -> Iterator[Batch]:
 
 
 def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
+    if fmt == "jsonl" and options.id_field is None and _jsonfast.enabled():
+        yield from _json_encoded(rng, compression, options, counts)
+        return
     add, flush = _batcher(options)
     row = 0
     n_lines = 0
     jsonl = fmt == "jsonl"
-    for lines in _lines(rng, compression):
+    for block in _lines(rng, compression):
+        lines = block.split(b"\n")
         if jsonl:
             docs = _fast_json(lines, options) or _exact_json(
                 lines, rng, compression, options, n_lines
@@ -401,6 +410,91 @@ def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
     b = flush()
     if b:
         yield b
+
+
+def _json_encoded(rng, compression, options, counts) -> Iterator[Batch]:
+    """JSON lines read by the compiled kernel: batches of :class:`EncodedTexts`, cut where
+    :func:`_batcher` cuts (after the document that brings the characters to ``batch_bytes``)."""
+    field = options.text_field
+    limit = options.batch_bytes
+    pieces: list[np.ndarray] = []  # UTF-8 of the pending documents
+    lens: list[np.ndarray] = []  # their byte lengths
+    size = 0  # characters pending
+    row = first = 0
+    n_lines = 0
+
+    def flush():
+        nonlocal pieces, lens, first
+        n = sum(len(x) for x in lens)
+        if n == 0:
+            return None
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.concatenate(lens), out=offsets[1:])
+        buf = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        b = Batch(first, EncodedTexts(buf, offsets), None)
+        pieces, lens, first = [], [], row
+        return b
+
+    for block in _lines(rng, compression):
+        out, status, t0, t1, nch, ls, le = _jsonfast.json_field_utf8(block, field)
+        keep = status != _jsonfast.BLANK
+        fb = np.flatnonzero(status == _jsonfast.FALLBACK)
+        if fb.size:
+            buf, blens, bch = _with_fallbacks(
+                block, out, status, t0, t1, nch, ls, le, fb, rng, compression, options, n_lines
+            )
+        else:
+            buf = out[: int(t1[keep][-1])] if keep.any() else out[:0]
+            blens, bch = (t1 - t0)[keep], nch[keep]
+        n_lines += len(status)
+        # cut into batches where the characters reach the limit
+        start_doc, start_byte = 0, 0
+        cum = np.cumsum(bch)
+        byte_cum = np.cumsum(blens)
+        while start_doc < len(bch):
+            base = cum[start_doc - 1] if start_doc else 0
+            j = int(np.searchsorted(cum, base + (limit - size), side="left"))
+            if j >= len(bch):  # no cut in this block
+                size += int(cum[-1] - base)
+                pieces.append(buf[start_byte:])
+                lens.append(blens[start_doc:])
+                row += len(bch) - start_doc
+                break
+            end_byte = int(byte_cum[j])
+            pieces.append(buf[start_byte:end_byte])
+            lens.append(blens[start_doc : j + 1])
+            row += j + 1 - start_doc
+            size = 0
+            b = flush()
+            if b:
+                yield b
+            start_doc, start_byte = j + 1, end_byte
+    counts["rows"] = row
+    b = flush()
+    if b:
+        yield b
+
+
+def _with_fallbacks(block, out, status, t0, t1, nch, ls, le, fb, rng, compression, options, before):
+    """A block's documents when some lines need the exact decoder (in line order)."""
+    parts, blens, bch = [], [], []
+    done = set(fb.tolist())
+    for i in np.flatnonzero(status != _jsonfast.BLANK).tolist():
+        if i in done:
+            docs = _exact_json([block[ls[i] : le[i]]], rng, compression, options, before + i)
+            if not docs:
+                continue
+            text = docs[0][0]
+            data = text.encode("utf-8")  # (checked by _exact_json)
+            parts.append(np.frombuffer(data, np.uint8))
+            blens.append(len(data))
+            bch.append(len(text))
+        else:
+            parts.append(out[t0[i] : t1[i]])
+            blens.append(int(t1[i] - t0[i]))
+            bch.append(int(nch[i]))
+    buf = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+    return buf, np.asarray(blens, np.int64), np.asarray(bch, np.int64)
 
 
 def _text_lines(lines: list[bytes]) -> Iterator[tuple[str, None]]:
@@ -444,6 +538,17 @@ def _exact_json(lines, rng, compression, options, n_before) -> list[tuple[str, A
             text = _field(
                 rec, text_field, rng.path, _line_number(rng, compression, index), required=True
             )
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputError(
+                    f"holds a lone surrogate (\\u{ord(text[exc.start]):04x} at character "
+                    f"{exc.start}); it is not Unicode text.",
+                    path=rng.path,
+                    record=_line_number(rng, compression, index),
+                    field=text_field,
+                ) from None
         doc_id = None
         if id_field:
             doc_id = rec.get(id_field)

@@ -250,6 +250,9 @@ def scan_corpus(
     if not isinstance(workers, int) or workers < 1:
         raise InputError(f"`workers` must be a positive integer; got {workers!r}.")
     ranges, notes = plan_ranges(files, options.corpus)
+    # the scan filters derived from the index, built once here and shipped with it to every
+    # worker (instead of once per worker process)
+    _ = index.probe, index.kernel_filter
     item_emb = None
     if options.embed:
         from assay.pipelines._embed import encode

@@ -1,0 +1,208 @@
+"""The compiled JSON-lines reader (numba, optional) against orjson and the standard library: what
+it accepts has the value they give; what they refuse it hands back; a scan reads the same rows and
+finds the same matches with it and without it."""
+
+import json
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assay._core import InputError
+from assay.contamination import _fast, build_index
+from assay.pipelines import CorpusOptions, ScanOptions, iter_range_batches, plan_ranges, scan_corpus
+from assay.pipelines import _jsonfast as jf
+
+pytestmark = pytest.mark.skipif(not _fast.HAVE_NUMBA, reason="numba (assay[fast]) not installed")
+
+# lines the kernel must take itself (plain records as corpora write them)
+ACCEPTED = [
+    b'{"text": "plain"}',
+    b'{"id": 3, "text": "a\\nb\\t\\"q\\" \\\\ \\/ \\b\\f\\r", "meta": {"a": [1, 2.5e-3, -0, true]}}',
+    b'{"text":"caf\\u00e9 \\u20ac \\ud83d\\ude42 \\u0041"}',
+    '{"text": "café € 🙂 中文", "x": null}'.encode(),
+    b'  {"meta": [], "text": "", "n": false}  \r',
+    b'{"a": {"b": {"c": [[], {}, [{"text": 1}]]}}, "text": "nested keys named text do not count"}',
+    b'{"text": "\\u0000 nul"}',
+    b'{"text": "a\x7fb"}',
+]
+# lines the kernel must hand back (valid or not: the exact path decides)
+HANDED_BACK = [
+    b'["text", "array"]',
+    b'{"text": 5}',
+    b'{"text": null}',
+    b'{"body": "no text field"}',
+    b'{"text": "a", "text": "b"}',
+    b'{"te\\u0078t": "escaped key"}',
+    b'{"text": "lone \\ud800 surrogate"}',
+    b'{"text": "lone \\udc00"}',
+    b'{"text": "bad \\x escape"}',
+    b'{"text": "raw\ttab"}',
+    b'{"text": "bad utf8 \xff"}',
+    b'{"text": "overlong \xc0\xaf"}',
+    b'{"text": "surrogate in utf8 \xed\xa0\x80"}',
+    b'{"text": "unterminated}',
+    b'{"text": "x",}',
+    b'{"text": "x"} trailing',
+    b'{"text": "x", "n": 01}',
+    b'{"text": "x", "n": NaN}',
+    b'{"text": "x", "n": 1.}',
+    b'{"text": "x", "n": tru}',
+    b'\xef\xbb\xbf{"text": "bom"}',
+    b'{"text": "x", "deep": ' + b"[" * 70 + b"]" * 70 + b"}",
+    b"{}",
+    b"{",
+]
+
+
+def run(lines: list[bytes]):
+    block = b"\n".join(lines)
+    out, status, t0, t1, nch, ls, le = jf.json_field_utf8(block, "text")
+    return block, out, status, t0, t1, nch, ls, le
+
+
+def test_accepted_lines_have_orjsons_value():
+    block, out, status, t0, t1, nch, ls, le = run(ACCEPTED)
+    assert status.tolist() == [jf.OK] * len(ACCEPTED)
+    for i, line in enumerate(ACCEPTED):
+        want = orjson.loads(line)["text"]
+        assert bytes(out[t0[i] : t1[i]]).decode("utf-8") == want
+        assert nch[i] == len(want)
+        assert block[ls[i] : le[i]] == line
+
+
+def test_doubtful_lines_are_handed_back():
+    _, _, status, *_ = run(HANDED_BACK)
+    assert status.tolist() == [jf.FALLBACK] * len(HANDED_BACK)
+
+
+def test_blank_lines():
+    _, _, status, *_ = run([b"", b"  \t\x0b\x0c\r", b'{"text": "x"}', b""])
+    assert status.tolist() == [jf.BLANK, jf.BLANK, jf.OK, jf.BLANK]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=5), kids, max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.text(max_size=6), json_values, max_size=4),
+    st.text(),
+    st.booleans(),
+    st.integers(0, 4),
+)
+def test_random_records_agree_with_the_standard_library(rec, text, ascii_only, at):
+    items = list(rec.items())
+    items.insert(min(at, len(items)), ("text", text))
+    line = json.dumps(dict(items), ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    out, status, t0, t1, nch, *_ = jf.json_field_utf8(line, "text")
+    want = json.loads(line.decode("utf-8", "surrogatepass"))["text"]
+    if status[0] == jf.OK:
+        assert bytes(out[t0[0] : t1[0]]).decode("utf-8") == want
+        assert nch[0] == len(want)
+    else:
+        # handed back only for a lone surrogate (orjson refuses it), a repeated text key, or a
+        # top-level key that is not plain printable ASCII (compared as raw bytes, or not at all)
+        plain = lambda k: all(0x20 <= ord(c) < 0x7F and c not in '"\\' for c in k)  # noqa: E731
+        surrogate = any(0xD800 <= ord(c) < 0xE000 for c in line.decode("utf-8", "surrogatepass"))
+        assert surrogate or "text" in rec or not all(map(plain, rec))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=60))
+def test_garbage_is_never_accepted_unless_valid(noise):
+    line = b'{"text": "' + noise + b'"}'
+    out, status, t0, t1, *_ = jf.json_field_utf8(line.replace(b"\n", b" "), "text")
+    if status[0] == jf.OK:
+        assert (
+            bytes(out[t0[0] : t1[0]]).decode("utf-8")
+            == orjson.loads(line.replace(b"\n", b" "))["text"]
+        )
+
+
+# -- the reader and the scan, with and without the kernels -------------------------------------
+
+
+def corpus_lines(seed=0, n=400):
+    rng = np.random.default_rng(seed)
+    words = ["alpha", "Beta", "γάμμα", "ΣΟΦΙΑ", "İz", "naïve", "🙂", "x\u3000y", "k,", "end."]
+    lines = []
+    for i in range(n):
+        text = " ".join(rng.choice(words, int(rng.integers(0, 40))))
+        if i % 9 == 0:
+            text += " the planted test item sentence with thirteen words in it for the scan"
+        rec = {"id": i, "text": text} if i % 2 else {"text": text, "meta": {"k": [i, None]}}
+        lines.append(json.dumps(rec, ensure_ascii=bool(i % 3)))
+        if i % 37 == 5:
+            lines.append("")  # blank
+        if i % 41 == 7:
+            lines.append('{"text": "a", "text": "repeated key, exact path"}')
+        if i % 43 == 8:
+            lines.append('{"text": "number 1e400 for orjson", "n": 1e400}')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def read_all(path, monkeypatch, on, **kw):
+    monkeypatch.setattr(_fast, "ENABLED", on)
+    opts = CorpusOptions(**kw)
+    ranges, _ = plan_ranges([str(path)], opts)
+    out = []
+    for r in ranges:
+        counts = {}
+        for b in iter_range_batches(r, opts, counts):
+            out.append((r.part, b.first_row, list(b.texts)))
+        out.append((r.part, "rows", counts["rows"]))
+    return out
+
+
+@pytest.mark.parametrize("batch_bytes,range_bytes", [(1 << 20, 1 << 20), (300, 4000), (1, 2500)])
+def test_reader_gives_the_same_batches(tmp_path, monkeypatch, batch_bytes, range_bytes):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(corpus_lines())
+    kw = {"batch_bytes": batch_bytes, "range_bytes": range_bytes}
+    assert read_all(path, monkeypatch, True, **kw) == read_all(path, monkeypatch, False, **kw)
+
+
+def test_errors_name_the_same_line(tmp_path, monkeypatch):
+    path = tmp_path / "c.jsonl"
+    data = corpus_lines()
+    data = data[: data.index(b"\n", 3000) + 1]
+    path.write_bytes(data + b'{"text": "ok"}\n{"text": [7]}\n')
+    msgs = []
+    for on in (True, False):
+        with pytest.raises(InputError) as err:
+            read_all(path, monkeypatch, on)
+        msgs.append(str(err.value))
+    line = data.count(b"\n") + 2
+    assert msgs[0] == msgs[1] and f"line {line}" in msgs[0] and "text" in msgs[0]
+
+
+def test_lone_surrogate_is_an_input_error(tmp_path, monkeypatch):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"text": "fine"}\n{"text": "bad \\ud800 here"}\n')
+    for on in (True, False):
+        with pytest.raises(InputError, match="lone surrogate") as err:
+            read_all(path, monkeypatch, on)
+        assert "line 2" in str(err.value)
+
+
+def test_scan_is_the_same(tmp_path, monkeypatch):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(corpus_lines(1, 900))
+    idx = build_index(
+        ["The planted test item sentence with thirteen words in it for the scan, indeed."]
+    )
+    runs = []
+    for on in (True, False):
+        monkeypatch.setattr(_fast, "ENABLED", on)
+        opts = ScanOptions(corpus=CorpusOptions(range_bytes=9000, batch_bytes=5000))
+        run = scan_corpus(str(path), idx, options=opts, workers=1, progress=False)
+        runs.append(run.partial.to_dict())
+    assert runs[0] == runs[1]
+    assert runs[0]["items"]["0"]["n_docs"] == 100
