@@ -22,6 +22,14 @@ class MissingItemsWarning(UserWarning):
 _MATRIX_COLUMNS = ("model", "task", "item", "sample", "metric", "score", "cluster", "subject")
 
 
+def _rows_equal(table: pa.Table, column: str, value: str) -> pa.Table:
+    """The rows whose ``column`` is ``value``; the table itself (no copy) when every row is."""
+    mask = pc.equal(table.column(column), value)
+    if mask.null_count == 0 and pc.all(mask).as_py():
+        return table
+    return table.filter(mask)
+
+
 def build_matrix(
     responses: pa.Table,
     task: str | None = None,
@@ -56,9 +64,9 @@ def build_matrix(
     task = _pick(responses, "task", task)
     # only the columns a matrix needs: filtering would otherwise copy every prediction and input
     keep = [c for c in _MATRIX_COLUMNS if c in responses.column_names]
-    table = responses.select(keep).filter(pc.equal(responses.column("task"), task))
+    table = _rows_equal(responses.select(keep), "task", task)
     metric = _pick(table, "metric", metric, context=f" for task {task!r}")
-    table = table.filter(pc.equal(table.column("metric"), metric))
+    table = _rows_equal(table, "metric", metric)
     if models is not None:
         table = table.filter(pc.is_in(table.column("model"), pa.array(list(models), pa.string())))
         absent = sorted(set(models) - set(table.column("model").unique().to_pylist()))

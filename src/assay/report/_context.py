@@ -281,7 +281,9 @@ class ReportContext:
             pc.and_(pc.equal(r.column("task"), task), pc.equal(r.column("metric"), metric)),
             pc.equal(r.column("sample"), 0),
         )
-        t = r.filter(mask).select(["model", "item", "prediction", "target"])
+        t = r.select(["model", "item", "prediction", "target"])
+        if mask.null_count or not pc.all(mask).as_py():  # else every row: no copy
+            t = t.filter(mask)
         codes, names = [], []
         for name in ("model", "item"):
             enc = pc.dictionary_encode(t.column(name)).combine_chunks()
