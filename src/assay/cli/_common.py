@@ -306,15 +306,20 @@ def step_progress(description: str, total: int) -> Iterator[Callable[[str], None
         bars.update(task, completed=total)
 
 
-def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    """A rich table on a terminal; tab-separated lines (title, header, rows) in a pipe."""
+def print_table(
+    title: str, columns: list[str], rows: list[list[str]], *, left: tuple[str, ...] = ()
+) -> None:
+    """A rich table on a terminal; tab-separated lines (title, header, rows) in a pipe.
+
+    The first column and the columns named in ``left`` are left-aligned, the rest right-aligned.
+    """
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
 
         table = Table(title=title)
         for k, c in enumerate(columns):
-            table.add_column(c, justify="left" if k == 0 else "right")
+            table.add_column(c, justify="left" if k == 0 or c in left else "right")
         for r in rows:
             table.add_row(*r)
         Console(highlight=False).print(table)

@@ -19,6 +19,7 @@ from assay.cli._common import (
     handle_errors,
     load_responses,
     load_result,
+    print_table,
     read_options,
     store_option,
 )
@@ -65,23 +66,7 @@ def _pct(x: float | None) -> str:
 
 
 def _print(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    import sys
-
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for c in columns:
-            table.add_column(c, justify="left" if c in ("model", "run", "checkpoint") else "right")
-        for r in rows:
-            table.add_row(*r)
-        Console(highlight=False).print(table)
-        return
-    click.echo(title)
-    click.echo("\t".join(columns))
-    for r in rows:
-        click.echo("\t".join(r))
+    print_table(title, columns, rows, left=("model", "run", "checkpoint"))
 
 
 # ------------------------------------------------------------------------------------- passk
