@@ -31,8 +31,13 @@ pytestmark = pytest.mark.slow
 
 CHILD = textwrap.dedent(
     """
+    import signal
     import sys
     import assay.store._ingest as ingest
+
+    # a parent that ignores SIGINT (a pytest-xdist worker may) passes that on to its children:
+    # restore Python's handler so that SIGINT raises KeyboardInterrupt here, whoever started us
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from assay.store import Store
 
     store_path, hold, *files = sys.argv[1:]
