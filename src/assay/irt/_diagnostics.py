@@ -311,6 +311,7 @@ def _mean_square_z(fit, e, v, obs, infit, outfit, rng, n_sim: int = _N_SIM):
     d = np.where(obs, (1.0 - e) ** 2, 0.0) - r0
     r0_in, r0_out = r0.sum(0), (r0 / v).sum(0)
     dv = d / v
+    del r0  # n_models x n_items arrays: keep only what the draws use
     for s in range(n_sim):
         y = rng.random(e.shape) < e
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -365,6 +366,7 @@ def item_fit(fit: IRTFit, scores: Any, *, rng: Any = 0) -> ItemFit:
     with np.errstate(invalid="ignore", divide="ignore"):
         outfit = (r2 / v).sum(0) / n
         infit = r2.sum(0) / vo.sum(0)
+    del r2, vo  # the bootstrap below allocates several more of these
     infit_z, outfit_z = _mean_square_z(fit, e, v, obs, infit, outfit, check_rng(rng))
     sx2, df, pv, note = _sx2(fit, values)
     return ItemFit(
