@@ -14,6 +14,8 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from assay._core import AssayError, DegenerateDataWarning, InputError
 from assay.report._context import ReportContext
@@ -99,13 +101,23 @@ def _item_texts(ctx: ReportContext) -> dict[tuple[str, str], tuple[str | None, s
     items = getattr(ctx, "contamination_items", None)
     source = ctx.responses if items is None else items
     out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-    tasks = sorted(set(source.column("task").to_pylist())) if source.num_rows else []
+    tasks = sorted(v for v in pc.unique(source.column("task")).to_pylist() if v is not None)
     targets: dict[tuple[str, str], str] = {}
-    if "target" in source.column_names:
-        cols = [source.column(c).to_pylist() for c in ("task", "item", "target")]
-        for task, item, target in zip(*cols, strict=True):
-            if target:
-                targets.setdefault((task, str(item)), target)
+    if "target" in source.column_names and source.num_rows:
+        # the first non-empty target of each item, grouped in Arrow (one Python object per item,
+        # not per response: a store holds millions)
+        t = source.select(["task", "item", "target"])
+        t = t.set_column(2, "target", t["target"].cast(pa.string()))  # an all-null column
+        t = t.set_column(1, "item", t["item"].cast(pa.string()))
+        t = t.filter(pc.and_(pc.invert(pc.is_null(t["target"])), pc.not_equal(t["target"], "")))
+        g = t.group_by(["task", "item"], use_threads=False).aggregate([("target", "first")])
+        targets = {
+            (task, str(item)): target
+            for task, item, target in zip(
+                g["task"].to_pylist(), g["item"].to_pylist(), g["target_first"].to_pylist(),
+                strict=True,
+            )
+        }  # fmt: skip
     if items is None:
         for task in tasks:
             for item, text in ctx.item_text(task).items():
