@@ -73,31 +73,34 @@ def test_round_trip_and_only_missing_texts_are_encoded(tmp_path, monkeypatch):
     np.testing.assert_allclose(out[0], fresh[0], atol=2e-3)
 
 
+def _npz(path, **arrays):
+    """An .npz written by hand (numpy's own format), to hold what save_embeddings never would."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, arr in arrays.items():
+            with zf.open(f"{name}.npy", "w") as fh:
+                np.save(fh, arr)
+    return path
+
+
 def test_bad_cache_files_name_the_file(tmp_path):
     bad = tmp_path / "not.npz"
     bad.write_text(json.dumps({"a": 1}))
     with pytest.raises(InputError, match=r"not\.npz: not a file of precomputed embeddings"):
         _embed.encode(["x"], cache=str(bad))
-    other = tmp_path / "other.npz"
-    with zipfile.ZipFile(other, "w") as zf:
-        for name, arr in {
-            "model": np.array("some/other-model"),
-            "keys": np.array(["k"], dtype="U64"),
-            "vectors": np.zeros((1, 384), np.float16),
-        }.items():
-            with zf.open(f"{name}.npy", "w") as fh:
-                np.save(fh, arr)
+    other = _npz(
+        tmp_path / "other.npz",
+        model=np.array("some/other-model"),
+        keys=np.array(["k"], dtype="U64"),
+        vectors=np.zeros((1, 384), np.float16),
+    )
     with pytest.raises(InputError, match="embeddings of model 'some/other-model'"):
         _embed.encode(["x"], cache=str(other))
-    shape = tmp_path / "shape.npz"
-    with zipfile.ZipFile(shape, "w") as zf:
-        for name, arr in {
-            "model": np.array(_embed.MODEL_NAME),
-            "keys": np.array(["k", "j"], dtype="U64"),
-            "vectors": np.zeros((2, 10), np.float16),
-        }.items():
-            with zf.open(f"{name}.npy", "w") as fh:
-                np.save(fh, arr)
+    shape = _npz(
+        tmp_path / "shape.npz",
+        model=np.array(_embed.MODEL_NAME),
+        keys=np.array(["k", "j"], dtype="U64"),
+        vectors=np.zeros((2, 10), np.float16),
+    )
     with pytest.raises(
         InputError, match=r"field 'vectors' must have shape \(2, 384\); got \(2, 10\)"
     ):

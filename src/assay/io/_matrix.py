@@ -22,12 +22,16 @@ class MissingItemsWarning(UserWarning):
 _MATRIX_COLUMNS = ("model", "task", "item", "sample", "metric", "score", "cluster", "subject")
 
 
-def _rows_equal(table: pa.Table, column: str, value: str) -> pa.Table:
-    """The rows whose ``column`` is ``value``; the table itself (no copy) when every row is."""
-    mask = pc.equal(table.column(column), value)
+def keep_rows(table: pa.Table, mask: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """``table.filter(mask)``, but the table itself (no copy) when the mask keeps every row."""
     if mask.null_count == 0 and pc.all(mask).as_py():
         return table
     return table.filter(mask)
+
+
+def _rows_equal(table: pa.Table, column: str, value: str) -> pa.Table:
+    """The rows whose ``column`` is ``value``."""
+    return keep_rows(table, pc.equal(table.column(column), value))
 
 
 def build_matrix(

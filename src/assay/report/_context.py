@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from assay._core import DegenerateDataWarning, InputError, ScoreMatrix, ScoreScale
 from assay.io import MissingItemsWarning, ReadResult, build_matrix
+from assay.io._matrix import keep_rows
 from assay.stats import LeaderboardResult, leaderboard
 
 __all__ = ["ReportContext", "ReportOptions", "TaskClaims"]
@@ -281,9 +282,7 @@ class ReportContext:
             pc.and_(pc.equal(r.column("task"), task), pc.equal(r.column("metric"), metric)),
             pc.equal(r.column("sample"), 0),
         )
-        t = r.select(["model", "item", "prediction", "target"])
-        if mask.null_count or not pc.all(mask).as_py():  # else every row: no copy
-            t = t.filter(mask)
+        t = keep_rows(r.select(["model", "item", "prediction", "target"]), mask)
         codes, names = [], []
         for name in ("model", "item"):
             enc = pc.dictionary_encode(t.column(name)).combine_chunks()

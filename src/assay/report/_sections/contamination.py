@@ -101,7 +101,6 @@ def _item_texts(ctx: ReportContext) -> dict[tuple[str, str], tuple[str | None, s
     items = getattr(ctx, "contamination_items", None)
     source = ctx.responses if items is None else items
     out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-    tasks = sorted(v for v in pc.unique(source.column("task")).to_pylist() if v is not None)
     targets: dict[tuple[str, str], str] = {}
     if "target" in source.column_names and source.num_rows:
         # the first non-empty target of each item, grouped in Arrow (one Python object per item,
@@ -119,7 +118,9 @@ def _item_texts(ctx: ReportContext) -> dict[tuple[str, str], tuple[str | None, s
             )
         }  # fmt: skip
     if items is None:
-        for task in tasks:
+        for task in sorted(
+            v for v in pc.unique(source.column("task")).to_pylist() if v is not None
+        ):
             for item, text in ctx.item_text(task).items():
                 out[(task, str(item))] = (text, targets.get((task, str(item))))
         return out

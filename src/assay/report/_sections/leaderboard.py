@@ -17,6 +17,7 @@ from assay.report._figures import forest_plot
 from assay.report._model import SectionModel
 from assay.report._sections._common import level_pct
 from assay.stats import bounded_interval, clustered_mean_ci, mean_ci, power_from_data
+from assay.stats._bootstrap import _encode_clusters
 
 ID = "leaderboard"
 TITLE = "Leaderboard"
@@ -54,7 +55,10 @@ def _clustered(matrix: ScoreMatrix, level: float) -> dict[str, dict] | None:
     items = matrix.item_scores()
     bounded = matrix.scale.bounded
     # integer codes once per task (labels are strings; encoding them per model cost O(models))
-    codes = np.unique(np.asarray(matrix.cluster, dtype=object).astype(str), return_inverse=True)[1]
+    try:
+        codes = _encode_clusters(matrix.cluster, matrix.n_items)
+    except InputError:
+        return None
     out = {}
     for k, model in enumerate(matrix.models):
         with warnings.catch_warnings():
