@@ -157,7 +157,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_assay_corpus(items, path, workers, compiled, q):
+def run_assay_corpus(items, path, workers, compiled, q, scheduler=None):
     if not compiled:  # before assay is imported (spawned workers inherit the environment)
         os.environ["ASSAY_NO_NUMBA"] = "1"
     from assay.contamination import _fast, build_index, scan_texts
@@ -179,10 +179,15 @@ def run_assay_corpus(items, path, workers, compiled, q):
     start_s = time.process_time() - c0
     t1, c1 = time.perf_counter(), time.process_time()
     run = scan_corpus(
-        path, idx, workers=workers, progress=False, options=ScanOptions(near_duplicates=False)
+        path,
+        idx,
+        workers=workers,
+        scheduler=scheduler,
+        progress=False,
+        options=ScanOptions(near_duplicates=False),
     )
     wall, cpu = time.perf_counter() - t1, time.process_time() - c1
-    if workers > 1:  # CPU time of the worker processes
+    if workers > 1 and scheduler is None:  # CPU time of the worker processes
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu += ru.ru_utime + ru.ru_stime
     q.put(
@@ -277,11 +282,11 @@ def run_datatrove(items, path, mb, q):
     q.put({"cpu": cpu, "mb": sum(map(len, texts)) / 1e6, "flags": flags, "peak_mb": _peak_mb()})
 
 
-def in_process(target, *args, timeout: float = 7200):
+def in_process(target, *args, timeout: float = 7200, **kwargs):
     """Run ``target`` in a spawned process; its result, or None (with a note) when it died."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=target, args=(*args, q))
+    p = ctx.Process(target=target, args=(*args, q), kwargs=kwargs)
     p.start()
     deadline = time.monotonic() + timeout
     try:

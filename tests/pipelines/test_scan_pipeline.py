@@ -74,6 +74,28 @@ def test_dask_cluster_gives_identical_results(tmp_path, corpus, he_texts):
     assert result_text(tmp_path / "local") == result_text(tmp_path / "dask-local")
 
 
+@pytest.mark.slow
+def test_dask_scan_sends_a_large_index_without_distributeds_warning(tmp_path):
+    # the index enters the graph as a task on purpose (a killed worker's copy is recomputed);
+    # distributed's "Sending large graph ... consider scattering" advice must not reach the user
+    import warnings
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    vocab = np.array([f"w{i}" for i in range(5000)])
+    items = [" ".join(rng.choice(vocab, 40)) for _ in range(4000)]
+    idx = build_index(items)
+    assert idx.nbytes > 10e6  # above distributed's 10 MB threshold for that warning
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"text": items[7]}) + "\n" + json.dumps({"text": "x y"}) + "\n")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        run = scan_corpus(str(path), idx, scheduler="local", workers=1)
+    assert [str(w.message)[:60] for w in seen if "large graph" in str(w.message)] == []
+    assert set(run.partial.items) == {7}
+
+
 def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, corpus, he_texts, capfd):
     folder, _ = corpus
     idx = build_index(he_texts[:5])

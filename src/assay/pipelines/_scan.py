@@ -10,6 +10,7 @@ import os
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -339,10 +340,13 @@ def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> N
         # the index (and item embeddings) enter the graph as tasks, not scattered data: when the
         # worker holding them dies the scheduler recomputes them from the task, where scattered
         # data would be lost and every scan task with it
-        idx = client.submit(_same, index, key=f"assay-index-{token}")
-        emb = None
-        if item_emb is not None:
-            emb = client.submit(_same, item_emb, key=f"assay-embeddings-{token}")
+        # (so distributed's "Sending large graph" advice is deliberately declined, not shown)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            idx = client.submit(_same, index, key=f"assay-index-{token}")
+            emb = None
+            if item_emb is not None:
+                emb = client.submit(_same, item_emb, key=f"assay-embeddings-{token}")
         futures = [
             client.submit(scan_range, rng, idx, options, emb, key=f"assay-scan-{token}-{i}")
             for i, rng in todo
