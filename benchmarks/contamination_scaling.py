@@ -16,6 +16,7 @@ printed beside each row (a load of 1 on 2 cores leaves one core to the scan).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -58,8 +59,6 @@ def _dask_cluster(workers: int) -> tuple[str, list[subprocess.Popen]] | None:
         )
         for _ in range(workers)
     ]
-    import json
-
     with open(info) as fh:
         address = json.load(fh)["address"]
     from distributed import Client
@@ -80,7 +79,14 @@ def main() -> None:
     folder = args.keep or tempfile.mkdtemp(prefix="assay-scaling-")
     os.makedirs(folder, exist_ok=True)
     t0 = time.perf_counter()
-    items, path, size, planted = generate(folder, args.gb)
+    meta = os.path.join(folder, f"corpus-{args.gb:g}gb.json")
+    if os.path.exists(meta):  # a corpus kept by an earlier run (--keep)
+        with open(meta) as fh:
+            items, path, size, planted = json.load(fh)
+    else:
+        items, path, size, planted = generate(folder, args.gb)
+        with open(meta, "w") as fh:
+            json.dump([items, path, size, planted], fh)
     print(f"corpus: {size / 1e6:,.0f} MB of text in one file ({time.perf_counter() - t0:.0f} s)")
     mb = size / 1e6
     rows = []
