@@ -126,25 +126,24 @@ def _read_results(path: Path, options: ReadOptions) -> ReadResult:
     builder = ResponseBuilder()
     runs: list[RunInfo] = []
     notes: list[str] = []
+
+    def run_of(task: str, extra: dict[str, Any], task_group: str | None = None) -> RunInfo:
+        return RunInfo(
+            run_id=run_id,
+            model=model,
+            task=task,
+            harness=NAME,
+            source=str(path),
+            sha256=sha,
+            created=created,
+            config={"config_general": general, "results": results.get(task), **extra},
+            task_group=task_group,
+        )
+
     for task, details_path in details:
         _read_details(details_path, task, model, run_id, options, builder, notes)
-        runs.append(
-            RunInfo(
-                run_id=run_id,
-                model=model,
-                task=task,
-                harness=NAME,
-                source=str(path),
-                sha256=sha,
-                created=created,
-                config={
-                    "config_general": general,
-                    "results": results.get(task),
-                    "version": (data.get("versions") or {}).get(task),
-                },
-                task_group=_group_of(task, results),
-            )
-        )
+        version = {"version": (data.get("versions") or {}).get(task)}
+        runs.append(run_of(task, version, _group_of(task, results)))
     read_tasks = {t for t, _ in details}
     missing = sorted(t for t in results if t not in read_tasks and not _AGGREGATE_TASK.search(t))
     if missing:
@@ -163,18 +162,7 @@ def _read_results(path: Path, options: ReadOptions) -> ReadResult:
         is_group=lambda t: bool(_AGGREGATE_TASK.search(t)),
     )
     for task in (t for t in with_rows if t not in read_tasks):  # a run row per task read
-        runs.append(
-            RunInfo(
-                run_id=run_id,
-                model=model,
-                task=task,
-                harness=NAME,
-                source=str(path),
-                sha256=sha,
-                created=created,
-                config={"config_general": general, "results": results.get(task)},
-            )
-        )
+        runs.append(run_of(task, {}))
     sources = [str(path), *[str(f) for _, f in details]]
     return ReadResult.from_parts(builder, runs, notes=notes, sources=sources, aggregates=aggregates)
 
