@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from assay._core import InputError
 from assay.contamination import TopK, build_index, summarize
 from assay.pipelines import CorpusOptions, ScanOptions, _embed, run_scan, scan_corpus
 
@@ -92,3 +93,11 @@ def test_verdicts_use_the_corpus_null(corpus, tmp_path):
         path, index, workers=1, options=ScanOptions(embed=True, embed_k=10, embed_null=0)
     )
     assert f_null.benchmarks[0].rephrase_null == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True, "500"])
+def test_embed_null_must_be_a_count(bad):
+    with pytest.raises(
+        InputError, match=rf"`embed_null` must be a non-negative integer; got {bad!r}"
+    ):
+        ScanOptions(embed=True, embed_null=bad)

@@ -78,6 +78,16 @@ class ScanOptions:
     embed_cache: str | None = None
     embed_null: int = 500
 
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.embed_null, bool)
+            or not isinstance(self.embed_null, int)
+            or self.embed_null < 0
+        ):
+            raise InputError(
+                f"`embed_null` must be a non-negative integer; got {self.embed_null!r}."
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
