@@ -95,6 +95,29 @@ def test_lower_bound_inverts_scipys_binomial_test():
     assert _lower_bound(p, 0.95, 0) == want > 10
 
 
+def test_bound_claims_nothing_at_its_level_when_nothing_is_rephrased():
+    """Known truth: no item rephrased; items and pseudo-queries from one distribution (normal
+    similarities, and a heavier Student-t one where the F null is wrong). The bound is above 0 in
+    at most 5% of 100 draws (plus two binomial standard errors), for the F null where it holds and for
+    the empirical null of 100 pseudo-queries."""
+    rng = np.random.default_rng(5)
+    above = {"f": [], "empirical": [], "t empirical": []}
+    f_heavy = []
+    for _ in range(100):
+        top = simulated_scores(rng, 100, 300, 20, np.zeros(100, bool), 0)
+        null = simulated_scores(rng, 100, 300, 20, np.zeros(100, bool), 0)
+        above["f"].append(rephrase_probability(top).ci_low > 0)
+        above["empirical"].append(rephrase_probability(top, null_scores=null).ci_low > 0)
+        heavy = -np.sort(-rng.standard_t(3, (200, 300)), axis=1)[:, :20]
+        res = rephrase_probability(heavy[:100], null_scores=heavy[100:])
+        above["t empirical"].append(res.ci_low > 0)
+        f_heavy.append(rephrase_probability(heavy[:100]).ci_low > 0)
+    for key, hits in above.items():
+        assert np.mean(hits) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 100), (key, np.mean(hits))
+    # a heavy tail is outside the F test's model: its bound claims rephrasings in every draw
+    assert np.mean(f_heavy) > 0.9
+
+
 def simulated_mixed(rng, n_items, truth, share_seen=0.6):
     """Rephrased items of which only ``share_seen`` stand out (lift 0.25); the rest are rephrased
     so far from the item that they sit among the unrelated documents: not identifiable."""

@@ -11,8 +11,8 @@ tail of unrelated documents.
 The F distribution is only the statistic's model. Where corpus documents themselves are given as
 pseudo-queries (their own neighbours in the same corpus, themselves and exact copies left out:
 ``null_scores``), each item's p-value is the empirical one against that null: the share of
-pseudo-queries whose nearest neighbour stands out at least as far (Davison and Hinkley 1997,
-eq. 4.11). A corpus whose documents have similar siblings gets a heavier null.
+pseudo-queries whose nearest neighbour stands out at least as far, ``(1 + b) / (m + 1)`` (Phipson
+and Smyth 2010). A corpus whose documents have similar siblings gets a heavier null.
 
 Across a benchmark's items the p-values are a two-group mixture. Each item's probability of having
 been rephrased into the corpus is one minus its local false discovery rate ``pi0 / f(p)``, ``f``
@@ -22,8 +22,9 @@ indistinguishable from none. What the p-values support is a one-sided lower conf
 with ``R(t)`` items at p <= t and the nulls' count below ``t`` at most binomial, the smallest
 number of rephrased items not rejected by the binomial tail, the largest such bound over a grid of
 ``t`` with a Bonferroni correction (and, for an empirical null, the null sample's own error bound
-by a beta quantile). ``(1 - pi0) n`` is reported beside it as the number of items whose
-rephrasing stands out, an estimate that errs low by the rephrasings the test misses.
+by a beta quantile), a bound of the family of Meinshausen and Rice (2006). ``(1 - pi0) n`` is
+reported beside it as the number of items whose rephrasing stands out, an estimate that errs low
+by the rephrasings the test misses.
 """
 
 from __future__ import annotations
@@ -201,7 +202,9 @@ def _lower_bound(p: np.ndarray, confidence_level: float, n_null: int) -> int:
     for t in _GRID:
         rate = t
         if n_null:
-            j = int(np.floor(t * (n_null + 1) - 1e-9))  # p_emp <= t: below null order stat j
+            # p_emp <= t exactly when the item's statistic is below the null's order statistic
+            # j = floor(t (m + 1)), whose distribution function value is Beta(j, m + 1 - j)
+            j = int(np.floor(t * (n_null + 1) + 1e-9))
             rate = 0.0 if j < 1 else float(stats.beta.ppf(1 - a, j, n_null + 1 - j))
         r = int(np.sum(p <= t))
         n1 = np.arange(r + 1)
