@@ -130,7 +130,7 @@ def test_count_interval_covers_when_rephrasings_hide(share):
     """Known truth: a share of the items rephrased, 60% of those standing out. The one-sided
     interval [ci_low, n] covers the number rephrased at least at its level, and the lower bound
     still finds most of what stands out. The old estimator's bootstrap interval of (1 - pi0) n
-    missed from above (it estimates what stands out, not what is there): it covered 0 of 20
+    fell below the truth (it estimates what stands out, not what is there): it covered 0 of 20
     draws at a 60% share, and its interval is what this test checks."""
     rng = np.random.default_rng(7)
     cover, lows, seen_share, precision, mean_prob = [], [], [], [], []
