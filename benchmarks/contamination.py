@@ -402,48 +402,77 @@ def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | Non
         emb = {"he": encode(he), "py": encode(py), "clean": encode(clean)}
         if cache:
             np.savez(cache, **emb)
-    k = 20
+    k, n_null = 20, 500
     out["rephrase"] = {
         "threshold": 0.5,
         "draws": draws,
         "n_items": n,
+        "n_null": n_null,
+        "confidence_level": 0.95,
         "data": "HumanEval (164) with the paper's Python rephrasings of a random share of the "
         "items planted into clean code: CRUXEval (different problems), or CRUXEval and the "
         "CodeAlpaca samples the paper's judge did not confirm (similar problems); "
-        "all-MiniLM-L6-v2, 20 neighbours",
+        "all-MiniLM-L6-v2, 20 neighbours; null: 500 corpus documents as pseudo-queries",
     }
+    f_null: dict = {}
     for name, base in (
         ("unrelated_code", emb["clean"][:n_crux]),
         ("similar_problems", emb["clean"]),
     ):
-        rows = {}
+        rows: dict = {}
+        f_rows: dict = {}
         for share in (0.0, 0.1, 0.5, 1.0):
-            rec, false, est, cover = [], [], [], []
+            got: dict = {"corpus": [], "f": []}
             for d in range(draws):
                 g = np.random.default_rng(1000 + d)
                 plant = g.random(n) < share if 0 < share < 1 else np.full(n, share == 1.0)
                 docs = np.vstack([base, emb["py"][plant]])
                 top = -np.sort(-(emb["he"] @ docs.T), axis=1)[:, :k]
-                res = rephrase_probability(top, rng=d)
-                flag = res.probability >= 0.5
-                if plant.any():
-                    rec.append(flag[plant].mean())
-                if (~plant).any():
-                    false.append(flag[~plant].mean())
-                est.append(res.n_rephrased - plant.sum())
-                cover.append(res.ci_low <= plant.sum() <= res.ci_high)
+                null = _pseudo_queries(docs, g.choice(len(docs), n_null, replace=False), k)
+                for key, res in (
+                    ("corpus", rephrase_probability(top, null_scores=null)),
+                    ("f", rephrase_probability(top)),
+                ):
+                    got[key].append(_rephrase_row(res, plant))
                 if share in (0.0, 1.0):
-                    break  # nothing random to redraw
-            rows[f"{share:.0%}"] = {
-                "recall": float(np.mean(rec)) if rec else None,
-                "false_flag_rate": float(np.mean(false)) if false else None,
-                "count_bias": float(np.mean(est)),
-                "interval_coverage": float(np.mean(cover)),
-            }
+                    break  # nothing random to redraw (the pseudo-queries' draw aside)
+            rows[f"{share:.0%}"] = _mean_rows(got["corpus"])
+            f_rows[f"{share:.0%}"] = _mean_rows(got["f"])
         out["rephrase"][name] = rows
+        f_null[name] = f_rows
+    out["rephrase"]["f_null"] = f_null
     out["rephrase"]["false_flag_rate"] = max(
         out["rephrase"][c]["0%"]["false_flag_rate"] for c in ("unrelated_code", "similar_problems")
     )
+    return out
+
+
+def _pseudo_queries(docs: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Top-k cosines of corpus documents against the rest of the corpus (themselves and exact
+    copies left out), -inf-padded: the empirical null of the rephrase test."""
+    sims = docs[rows] @ docs.T
+    sims[sims >= 1 - 1e-4] = -np.inf
+    return -np.sort(-sims, axis=1)[:, :k]
+
+
+def _rephrase_row(res, plant: np.ndarray) -> dict:
+    flag = res.probability >= 0.5
+    truth = int(plant.sum())
+    return {
+        "recall": flag[plant].mean() if plant.any() else None,
+        "false_flag_rate": flag[~plant].mean() if (~plant).any() else None,
+        "count_bias": res.n_rephrased - truth,
+        "lower_bound": res.ci_low,
+        "lower_bound_coverage": res.ci_low <= truth,
+        "planted": truth,
+    }
+
+
+def _mean_rows(rows: list[dict]) -> dict:
+    out = {}
+    for key in rows[0]:
+        vals = [r[key] for r in rows if r[key] is not None]
+        out[key] = float(np.mean(vals)) if vals else None
     return out
 
 
@@ -457,18 +486,21 @@ def print_flag_rates(rates: dict) -> None:
     r = rates["near_duplicate"]
     recall = f"2% edited {r['recall_edited_2pct']:.3f}, 10% edited {r['recall_edited_10pct']:.3f}"
     print(f"{'near_duplicate':24s} {r['false_flag_rate']:20.3f} {recall:>40s}")
-    for corpus in ("unrelated_code", "similar_problems"):
-        print(f"\nrephrase (probability >= 0.5) in {corpus}, by share of items rephrased into it:")
-        print(
-            f"{'share':>8s} {'recall':>8s} {'false flags':>12s} {'count bias':>11s} {'CI covers':>10s}"
-        )
-        for share, r in rates["rephrase"][corpus].items():
-            rec = "-" if r["recall"] is None else f"{r['recall']:.3f}"
-            fal = "-" if r["false_flag_rate"] is None else f"{r['false_flag_rate']:.3f}"
+    rp = rates["rephrase"]
+    for null, table in (("corpus pseudo-queries", rp), ("F distribution", rp["f_null"])):
+        for corpus in ("unrelated_code", "similar_problems"):
+            print(f"\nrephrase in {corpus}, null: {null}; by share of items rephrased into it:")
             print(
-                f"{share:>8s} {rec:>8s} {fal:>12s} {r['count_bias']:11.1f} "
-                f"{r['interval_coverage']:10.2f}"
+                f"{'share':>6s} {'planted':>8s} {'recall':>7s} {'false flags':>12s} "
+                f"{'stands out - planted':>21s} {'95% lower bound':>16s} {'bound covers':>13s}"
             )
+            for share, r in table[corpus].items():
+                rec = "-" if r["recall"] is None else f"{r['recall']:.3f}"
+                fal = "-" if r["false_flag_rate"] is None else f"{r['false_flag_rate']:.3f}"
+                print(
+                    f"{share:>6s} {r['planted']:8.1f} {rec:>7s} {fal:>12s} {r['count_bias']:21.1f} "
+                    f"{r['lower_bound']:16.1f} {r['lower_bound_coverage']:13.2f}"
+                )
     print("\nas JSON (FLAG_RATES in src/assay/contamination/_rates.py):")
     print(json.dumps(rates, indent=1, sort_keys=True))
 

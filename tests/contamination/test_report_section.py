@@ -154,7 +154,14 @@ def test_flags_cite_their_measured_rates_and_rephrasings_are_estimated(tmp_path)
     assert sec.data["n_rephrased_flags"] == sum(
         v.rephrase_probability >= 0.5 and not v.contaminated for v in lib.items
     )
-    assert any("probably rephrased into the corpus" in h for h in sec.headline)
+    # known truth: 50 items rephrased; the headline claims a lower bound at or below it, and says
+    # that the upper end is not identified, with the measured numbers carried on the result
+    assert 0 < bench.rephrased_ci_low <= 50 and bench.rephrased_ci_high == n
+    line = next(h for h in sec.headline if "rephrased into the corpus" in h)
+    assert f"at least {bench.rephrased_ci_low} of {n} items" in line
+    full = FLAG_RATES["rephrase"]["unrelated_code"]["100%"]
+    assert "upper end is not identified" in line
+    assert f"a bound of {full['lower_bound']:.0f}" in line
     ng = FLAG_RATES["ngram_13"]
     cited = sec.data["items"][0]["flag_rates"][0]
     assert f"{100 * ng['false_flag_rate']:.1f}% false flags" in cited

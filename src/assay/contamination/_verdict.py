@@ -82,10 +82,13 @@ class ItemVerdict(Result):
 class BenchmarkRate(Result):
     """Share of a benchmark's items found contaminated, with a Wilson interval.
 
-    ``rephrased`` (with ``rephrased_ci_low`` and ``rephrased_ci_high``, a bootstrap interval at
-    ``confidence_level``) is the estimated number of the benchmark's items rephrased into the
-    corpus, from the embedding stage (NaN without it); ``n_rephrase_flags`` the items whose
-    rephrase probability is at least 0.5.
+    From the embedding stage (NaN without it): ``rephrased_ci_low`` is a one-sided lower bound,
+    at ``confidence_level``, on the number of the benchmark's items with a rephrasing (or a
+    document as close as one) in the corpus; ``rephrased_ci_high`` is the number tested, as the
+    upper end is not identified; ``rephrased`` the number whose rephrasing stands out (an
+    estimate that errs low by the rephrasings the test misses); ``n_rephrase_flags`` the items
+    whose rephrase probability is at least 0.5; ``rephrase_null`` the corpus pseudo-queries the
+    p-values were calibrated against (0: the F distribution).
     """
 
     benchmark: str
@@ -103,6 +106,7 @@ class BenchmarkRate(Result):
     rephrased_ci_low: float = float("nan")
     rephrased_ci_high: float = float("nan")
     n_rephrase_flags: int = 0
+    rephrase_null: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +157,14 @@ class ContaminationResult(Result):
 
 
 def _summarize_iv(
-    index, partial, embedding, judge, min_share, embedding_threshold, confidence_level
+    index,
+    partial,
+    embedding,
+    embedding_null,
+    judge,
+    min_share,
+    embedding_threshold,
+    confidence_level,
 ):
     if not isinstance(index, TestIndex):
         raise InputError(f"`index` must be a TestIndex; got {type(index).__name__}.")
@@ -163,6 +174,12 @@ def _summarize_iv(
         not isinstance(embedding, TopK) or len(embedding.refs) != index.n_items
     ):
         raise InputError("`embedding` must be a TopK with one row per test item.")
+    if embedding_null is not None and (
+        embedding is None or not isinstance(embedding_null, TopK) or embedding_null.k != embedding.k
+    ):
+        raise InputError(
+            "`embedding_null` must be a TopK with the `embedding` stage's k, given with it."
+        )
     if min_share is not None:
         check_probability(min_share, "min_share")
     check_probability(embedding_threshold, "embedding_threshold")
@@ -178,11 +195,11 @@ def summarize(
     partial: ScanPartial,
     *,
     embedding: TopK | None = None,
+    embedding_null: TopK | None = None,
     judge: dict[int, list[dict[str, Any]]] | None = None,
     min_share: float | None = None,
     embedding_threshold: float = 0.8,
     confidence_level: float = 0.95,
-    rng: np.random.Generator | int | None = 0,
 ) -> ContaminationResult:
     """Turn a scan's matches into per-item verdicts and per-benchmark rates.
 
@@ -193,6 +210,10 @@ def summarize(
         The merged scan of the whole corpus.
     embedding : TopK, optional
         Embedding neighbours per item (from the embedding stage).
+    embedding_null : TopK, optional
+        Neighbours of corpus documents used as pseudo-queries against the rest of the corpus
+        (themselves and exact copies left out): the null that the rephrase p-values are
+        calibrated against (see :func:`rephrase_probability`); without it, the F distribution.
     judge : dict of int to list of dict, optional
         Judge verdicts per item index (from the judge stage).
     min_share : float, optional
@@ -202,23 +223,27 @@ def summarize(
         Top-1 cosine similarity at or above which an item is an embedding candidate. Candidates are
         reported, and count as contaminated only when the judge confirms them.
     confidence_level : float, default 0.95
-        Level of the per-benchmark Wilson intervals and of the rephrase-count intervals.
-    rng : numpy Generator, int or None, default 0
-        Random source of the bootstrap of the rephrase counts (fixed by default, so that the
-        same scan gives the same result).
+        Level of the per-benchmark Wilson intervals and of the rephrase-count lower bounds.
 
     Returns
     -------
     ContaminationResult
     """
     _summarize_iv(
-        index, partial, embedding, judge, min_share, embedding_threshold, confidence_level
+        index,
+        partial,
+        embedding,
+        embedding_null,
+        judge,
+        min_share,
+        embedding_threshold,
+        confidence_level,
     )
     judge = judge or {}
     found = np.zeros(len(index.keys), bool)
     found[partial.found] = True
     share = _shares(index, found)
-    rephrase = _rephrase(index, embedding, confidence_level, np.random.default_rng(rng))
+    rephrase = _rephrase(index, embedding, embedding_null, confidence_level)
     prob = rephrase[0]
     verdicts = []
     for i in range(index.n_items):
@@ -255,8 +280,8 @@ def summarize(
     )
 
 
-def _rephrase(index, embedding, level, gen):
-    """Per-item rephrase probabilities, and per benchmark the estimated count with its interval."""
+def _rephrase(index, embedding, embedding_null, level):
+    """Per-item rephrase probabilities, and per benchmark the count's lower bound."""
     prob = np.full(index.n_items, np.nan)
     per_bench: dict[str, RephraseResult] = {}
     if embedding is None:
@@ -264,7 +289,11 @@ def _rephrase(index, embedding, level, gen):
     benches = np.asarray(index.benchmarks, dtype=object)
     for bench in sorted(set(index.benchmarks)):
         rows = np.flatnonzero(benches == bench)
-        res = rephrase_probability(embedding.scores[rows], confidence_level=level, rng=gen)
+        res = rephrase_probability(
+            embedding.scores[rows],
+            null_scores=None if embedding_null is None else embedding_null.scores,
+            confidence_level=level,
+        )
         prob[rows] = res.probability
         per_bench[bench] = res
     return prob, per_bench
@@ -364,4 +393,5 @@ def _rephrase_fields(res: RephraseResult | None) -> dict[str, Any]:
         "rephrased_ci_low": res.ci_low,
         "rephrased_ci_high": res.ci_high,
         "n_rephrase_flags": res.n_probable,
+        "rephrase_null": res.n_null,
     }

@@ -35,6 +35,8 @@ from assay.pipelines._ranges import Range, iter_batches, iter_range_batches, pla
 __all__ = ["ScanOptions", "ScanRun", "run_scan", "scan_corpus", "scan_range", "scan_shard"]
 
 _TEXT_CHARS = 2000
+_NULL_EXTRA = 5  # neighbours a pseudo-query keeps beyond k, for itself and its exact copies
+_COPY = 1 - 1e-4  # a pseudo-query's neighbour at least this similar is itself or a copy of it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +63,10 @@ class ScanOptions:
     embed_cache : str, optional
         A file of precomputed embeddings (:func:`assay.pipelines.save_embeddings`): texts found
         there are not encoded again (the model loads only for the rest).
+    embed_null : int, default 500
+        Corpus documents used as pseudo-queries against the rest of the corpus (the first this
+        many in file and row order; themselves and exact copies left out): the null that the
+        rephrase p-values are calibrated against. 0: the F distribution is the null.
     """
 
     corpus: CorpusOptions = CorpusOptions()
@@ -71,6 +77,17 @@ class ScanOptions:
     embed_k: int = 20
     keep_text_min: float = 0.5
     embed_cache: str | None = None
+    embed_null: int = 500
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.embed_null, bool)
+            or not isinstance(self.embed_null, int)
+            or self.embed_null < 0
+        ):
+            raise InputError(
+                f"`embed_null` must be a non-negative integer; got {self.embed_null!r}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -89,6 +106,9 @@ class ScanRun:
     seconds : float
     n_ranges_resumed : int
         Ranges taken from the manifest instead of scanned.
+    null_neighbours : TopK or None
+        The pseudo-queries' ``k`` nearest other documents (scores only, no references): the
+        rephrase test's empirical null (see ``ScanOptions.embed_null``).
     ranges : list of Range
         The units of work (see :func:`assay.pipelines.plan_ranges`).
     notes : list of str
@@ -102,6 +122,7 @@ class ScanRun:
     n_ranges_resumed: int = 0
     ranges: list[Range] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    null_neighbours: TopK | None = None
 
 
 # -- one range ----------------------------------------------------------------------------------
@@ -152,8 +173,14 @@ def scan_shard(
 
 
 def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict[str, Any]:
+    """``item_embeddings`` holds the items' rows, then the pseudo-queries' (if any)."""
     partial = ScanPartial(max_evidence=options.max_evidence)
     top = TopK.empty(index.n_items, options.embed_k) if item_embeddings is not None else None
+    null = None
+    if item_embeddings is not None and len(item_embeddings) > index.n_items:
+        null = np.full(
+            (len(item_embeddings) - index.n_items, options.embed_k + _NULL_EXTRA), -np.inf
+        )
     for batch in batches:
         ref = DocRef(shard=shard, source=path, first_row=batch.first_row, doc_ids=batch.ids)
         part = scan_texts(
@@ -169,20 +196,66 @@ def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict
             from assay.pipelines._embed import encode
 
             refs = [{**ref.ref(d), "text": t[:_TEXT_CHARS]} for d, t in enumerate(batch.texts)]
+            emb = encode(batch.texts, cache=options.embed_cache)
             top = top.merge(
-                cosine_topk(
-                    item_embeddings,
-                    encode(batch.texts, cache=options.embed_cache),
-                    k=options.embed_k,
-                    refs=refs,
-                )
+                cosine_topk(item_embeddings[: index.n_items], emb, k=options.embed_k, refs=refs)
             )
+            if null is not None:
+                null = _null_merge(null, _null_sims(item_embeddings[index.n_items :], emb))
     if top is not None:
         for scores, refs in zip(top.scores, top.refs, strict=True):
             for s, r in zip(scores, refs, strict=False):
                 if s < options.keep_text_min:
                     r.pop("text", None)
-    return {"partial": partial.to_dict(), "neighbours": None if top is None else top.to_dict()}
+    return {
+        "partial": partial.to_dict(),
+        "neighbours": None if top is None else top.to_dict(),
+        "null": None if null is None else [row[np.isfinite(row)].tolist() for row in null],
+    }
+
+
+def _null_sims(queries: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Cosines in float64, rounded to float32: the same bits whatever the batch's shape (a float32
+    product's last bits depend on how BLAS blocks it), so any split of the corpus agrees."""
+    q, d = (np.asarray(x, dtype=np.float64) for x in (queries, docs))
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-300)
+    d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-300)
+    return (q @ d.T).astype(np.float32)
+
+
+def _null_merge(best: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    """The ``best.shape[1]`` largest similarities per row of both (best first)."""
+    both = np.concatenate([best, np.asarray(sims, dtype=np.float64)], axis=1)
+    return -np.sort(-both, axis=1)[:, : best.shape[1]]
+
+
+def _null_rows(data: list[list[float]], width: int) -> np.ndarray:
+    out = np.full((len(data), width), -np.inf)
+    for i, row in enumerate(data):
+        out[i, : len(row)] = row
+    return out
+
+
+def _null_neighbours(best: np.ndarray, k: int) -> TopK:
+    """The pseudo-queries' ``k`` nearest documents other than themselves and their copies."""
+    best = np.where(best >= _COPY, -np.inf, best)
+    scores = -np.sort(-best, axis=1)[:, :k]
+    return TopK(scores, [[] for _ in range(len(scores))])
+
+
+def _null_documents(ranges: list[Range], options: ScanOptions) -> list[str]:
+    """The first ``options.embed_null`` documents of the corpus, in file and row order."""
+    texts: list[str] = []
+    for rng in ranges:
+        batches = iter_range_batches(rng, options.corpus, {})
+        try:
+            for batch in batches:
+                texts.extend(batch.texts[: options.embed_null - len(texts)])
+                if len(texts) >= options.embed_null:
+                    return texts
+        finally:
+            batches.close()
+    return texts
 
 
 def _shift_rows(data: dict[str, Any], offset: int) -> None:
@@ -259,6 +332,10 @@ def scan_corpus(
         from assay.pipelines._embed import encode
 
         item_emb = encode(list(index.inputs), cache=options.embed_cache)
+        if options.embed_null:
+            null_texts = _null_documents(ranges, options)
+            if null_texts:
+                item_emb = np.vstack([item_emb, encode(null_texts, cache=options.embed_cache)])
     manifest = (
         Manifest.open(out, ranges, index.fingerprint, options.to_dict(), restart=restart)
         if out
@@ -285,6 +362,10 @@ def scan_corpus(
             _run_processes(todo, index, options, item_emb, workers, finished)
     partial = ScanPartial(max_evidence=options.max_evidence)
     neighbours = TopK.empty(index.n_items, options.embed_k) if options.embed else None
+    width = options.embed_k + _NULL_EXTRA
+    null = None
+    if item_emb is not None and len(item_emb) > index.n_items:
+        null = np.full((len(item_emb) - index.n_items, width), -np.inf)
     offset, shard = 0, -1
     for i, rng in enumerate(ranges):
         if rng.shard != shard:
@@ -295,7 +376,18 @@ def scan_corpus(
         partial = partial.merge(ScanPartial.from_dict(data["partial"]))
         if neighbours is not None:
             neighbours = neighbours.merge(TopK.from_dict(data["neighbours"]))
-    return ScanRun(partial, neighbours, files, time.perf_counter() - start, resumed, ranges, notes)
+        if null is not None:
+            null = _null_merge(null, _null_rows(data["null"], width))
+    return ScanRun(
+        partial,
+        neighbours,
+        files,
+        time.perf_counter() - start,
+        resumed,
+        ranges,
+        notes,
+        null_neighbours=None if null is None else _null_neighbours(null, options.embed_k),
+    )
 
 
 def _run_processes(todo, index, options, item_emb, workers, finished) -> None:
@@ -442,6 +534,7 @@ def run_scan(
         index,
         run.partial,
         embedding=run.neighbours,
+        embedding_null=run.null_neighbours,
         judge=verdicts,
         min_share=min_share,
         embedding_threshold=embedding_threshold,

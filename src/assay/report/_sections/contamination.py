@@ -197,6 +197,20 @@ def _flag_rate_texts(rates: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _unidentified_text(rp: dict[str, Any] | None) -> str:
+    """What the lower bound leaves out, in words, from the measured rates on the result."""
+    text = "The upper end is not identified: a rephrasing that does not stand out looks like none"
+    full = ((rp or {}).get("unrelated_code") or {}).get("100%") or {}
+    if full.get("lower_bound") is not None and full.get("recall") is not None:
+        n = rp.get("n_items")
+        text += (
+            f" (measured with every one of {n} HumanEval items' rephrasings planted in unrelated "
+            f"code: a bound of {full['lower_bound']:.0f} and {_pct(full['recall'])} of the "
+            "items at probability 0.5 or more)"
+        )
+    return text + "."
+
+
 def _gaps(ctx: ReportContext, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from assay.contamination import clean_vs_dirty
 
@@ -253,6 +267,7 @@ def build(ctx: ReportContext) -> SectionModel:
         r["rephrased_ci_low"] = b.get("rephrased_ci_low")
         r["rephrased_ci_high"] = b.get("rephrased_ci_high")
         r["n_rephrase_flags"] = b.get("n_rephrase_flags", 0)
+        r["rephrase_null"] = b.get("rephrase_null", 0)
     flag_rates = facts.get("flag_rates") or {}
     rate_texts = _flag_rate_texts(flag_rates)
     flagged = [v for v in items if v["status"] in ("input", "input_and_answer")]
@@ -314,13 +329,14 @@ def build(ctx: ReportContext) -> SectionModel:
                 f"corpus ({100 * r['estimate']:.1f}%, {level_pct(level)} CI "
                 f"{100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f}%)."
             )
+    unidentified = _unidentified_text(flag_rates.get("rephrase"))
     for r in rates:
-        if r["rephrased"] is not None and r["rephrased"] >= 0.5:
+        if r["rephrased_ci_low"] is not None and r["rephrased_ci_low"] >= 1:
             headline.append(
-                f"{r['benchmark'] or 'test set'}: about {r['rephrased']:.0f} of {r['n']} items were "
-                f"probably rephrased into the corpus ({level_pct(level)} bootstrap interval "
-                f"{r['rephrased_ci_low']:.0f}-{r['rephrased_ci_high']:.0f}; from embedding "
-                f"similarity alone, {r['n_rephrase_flags']} items at probability 0.5 or more)."
+                f"{r['benchmark'] or 'test set'}: at least {r['rephrased_ci_low']:.0f} of "
+                f"{r['n']} items were rephrased into the corpus or have a document as close as a "
+                f"rephrasing there ({level_pct(level)} lower bound, from embedding similarity "
+                f"alone; {r['n_rephrase_flags']} items at probability 0.5 or more). {unidentified}"
             )
     for g in gaps:
         for row in g["rows"]:
@@ -343,10 +359,13 @@ def build(ctx: ReportContext) -> SectionModel:
     if "rephrase" in facts.get("stages", []):
         notes.append(
             "Rephrase probability: how far each item's nearest embedding neighbour stands above "
-            "its other neighbours (unrelated documents of the same corpus), as a spacing test of "
-            "the top order statistics; the share of items without a rephrasing by Storey's "
-            "estimator and each item's probability as one minus its local false discovery rate. "
-            "It does not change the status; the count errs low (see docs/contamination.md)."
+            "its other neighbours, as a spacing statistic of the top order statistics, with an "
+            "empirical p-value against corpus documents used as pseudo-queries (the F "
+            "distribution where there are none); each item's probability is one minus its local "
+            "false discovery rate (Storey's null share). The count is a one-sided lower bound "
+            "(binomial, Bonferroni over five thresholds): the number rephrased is not identified "
+            "from above, and a document as close as a rephrasing (a similar problem) counts. It "
+            "does not change the status (see docs/contamination.md)."
         )
     if rate_texts:
         notes.append(
