@@ -23,7 +23,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -413,75 +413,131 @@ def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
 
 
 def _json_encoded(rng, compression, options, counts) -> Iterator[Batch]:
-    """JSON lines read by the compiled kernel: batches of :class:`EncodedTexts`, cut where
-    :func:`_batcher` cuts (after the document that brings the characters to ``batch_bytes``)."""
+    """JSON lines read by the compiled kernel: batches of :class:`EncodedTexts` (with the
+    normalised text the same pass wrote), cut where :func:`_batcher` cuts (after the document
+    that brings the characters to ``batch_bytes``)."""
     field = options.text_field
     limit = options.batch_bytes
-    pieces: list[np.ndarray] = []  # UTF-8 of the pending documents
-    lens: list[np.ndarray] = []  # their byte lengths
+    pending = _Pending()
     size = 0  # characters pending
-    row = first = 0
+    row = 0
     n_lines = 0
+    for block in _lines(rng, compression):
+        docs = _block_docs(block, field, rng, compression, options, n_lines)
+        n_lines += docs.n_lines
+        # cut into batches where the characters reach the limit
+        start = 0
+        cum = np.cumsum(docs.n_chars)
+        while start < len(cum):
+            base = cum[start - 1] if start else 0
+            j = int(np.searchsorted(cum, base + (limit - size), side="left"))
+            if j >= len(cum):  # no cut in this block
+                size += int(cum[-1] - base)
+                pending.add(docs, start, len(cum))
+                row += len(cum) - start
+                break
+            pending.add(docs, start, j + 1)
+            row += j + 1 - start
+            size = 0
+            yield pending.flush()
+            pending.first = row
+            start = j + 1
+    counts["rows"] = row
+    if pending.n_docs:
+        yield pending.flush()
 
-    def flush():
-        nonlocal pieces, lens, first
-        n = sum(len(x) for x in lens)
-        if n == 0:
-            return None
+
+class _Docs(NamedTuple):
+    """A block's documents: UTF-8 and normalised text, one after another, with per-document
+    byte lengths (the normalised ones with their separator), characters and flags."""
+
+    raw: np.ndarray
+    raw_len: np.ndarray
+    norm: np.ndarray
+    norm_len: np.ndarray
+    n_chars: np.ndarray
+    flags: np.ndarray
+    n_lines: int
+
+
+def _block_docs(block, field, rng, compression, options, before) -> _Docs:
+    res = _jsonfast.json_lines(block, field)
+    status = res.status
+    ok = status == _jsonfast.OK
+    fb = np.flatnonzero(status == _jsonfast.FALLBACK)
+    norm_len = np.diff(res.norm_end, prepend=0)
+    if fb.size:
+        return _with_fallbacks(block, res, fb, rng, compression, options, before)
+    raw_end = int(res.end[ok][-1]) if ok.any() else 0
+    return _Docs(
+        res.out[:raw_end],
+        (res.end - res.start)[ok],
+        res.norm[: int(res.norm_end[-1]) if len(status) else 0],
+        norm_len[ok],
+        res.n_chars[ok],
+        res.norm_flags[ok],
+        len(status),
+    )
+
+
+class _Pending:
+    """Documents read but not yet handed out as a batch (slices of the blocks' buffers)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[_Docs, int, int]] = []
+        self.n_docs = 0
+        self.first = 0
+
+    def add(self, docs: _Docs, lo: int, hi: int) -> None:
+        self.parts.append((docs, lo, hi))
+        self.n_docs += hi - lo
+
+    def flush(self) -> Batch:
+        n = self.n_docs
+        raw_len = np.concatenate([d.raw_len[lo:hi] for d, lo, hi in self.parts])
+        norm_len = np.concatenate([d.norm_len[lo:hi] for d, lo, hi in self.parts])
+        flags = np.concatenate([d.flags[lo:hi] for d, lo, hi in self.parts])
         offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.concatenate(lens), out=offsets[1:])
-        buf = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-        b = Batch(first, EncodedTexts(buf, offsets), None)
-        pieces, lens, first = [], [], row
+        np.cumsum(raw_len, out=offsets[1:])
+        raw = np.empty(int(offsets[-1]), np.uint8)
+        norm_off = np.zeros(n + 1, np.int64)
+        np.cumsum(norm_len, out=norm_off[1:])
+        norm = np.empty(int(norm_off[-1]) + _PAD_AFTER, np.uint8)
+        o = no = 0
+        for d, lo, hi in self.parts:
+            r0 = int(d.raw_len[:lo].sum()) if lo else 0
+            r1 = r0 + int(d.raw_len[lo:hi].sum())
+            raw[o : o + r1 - r0] = d.raw[r0:r1]
+            o += r1 - r0
+            n0 = int(d.norm_len[:lo].sum()) if lo else 0
+            n1 = n0 + int(d.norm_len[lo:hi].sum())
+            norm[no : no + n1 - n0] = d.norm[n0:n1]
+            no += n1 - n0
+        norm[no:] = 32
+        normalized = None  # a NUL: the scan normalises the batch the numpy way
+        if not (flags & _jsonfast.NUL).any():
+            python_docs = np.flatnonzero(flags & _jsonfast.PYTHON).astype(np.int64)
+            normalized = (norm, norm_off, python_docs)
+        b = Batch(self.first, EncodedTexts(raw, offsets, normalized), None)
+        self.parts, self.n_docs = [], 0
         return b
 
-    for block in _lines(rng, compression):
-        out, status, t0, t1, nch, ls, le = _jsonfast.json_field_utf8(block, field)
-        keep = status != _jsonfast.BLANK
-        fb = np.flatnonzero(status == _jsonfast.FALLBACK)
-        if fb.size:
-            buf, blens, bch = _with_fallbacks(
-                block, out, status, t0, t1, nch, ls, le, fb, rng, compression, options, n_lines
-            )
-        else:
-            buf = out[: int(t1[keep][-1])] if keep.any() else out[:0]
-            blens, bch = (t1 - t0)[keep], nch[keep]
-        n_lines += len(status)
-        # cut into batches where the characters reach the limit
-        start_doc, start_byte = 0, 0
-        cum = np.cumsum(bch)
-        byte_cum = np.cumsum(blens)
-        while start_doc < len(bch):
-            base = cum[start_doc - 1] if start_doc else 0
-            j = int(np.searchsorted(cum, base + (limit - size), side="left"))
-            if j >= len(bch):  # no cut in this block
-                size += int(cum[-1] - base)
-                pieces.append(buf[start_byte:])
-                lens.append(blens[start_doc:])
-                row += len(bch) - start_doc
-                break
-            end_byte = int(byte_cum[j])
-            pieces.append(buf[start_byte:end_byte])
-            lens.append(blens[start_doc : j + 1])
-            row += j + 1 - start_doc
-            size = 0
-            b = flush()
-            if b:
-                yield b
-            start_doc, start_byte = j + 1, end_byte
-    counts["rows"] = row
-    b = flush()
-    if b:
-        yield b
+
+# spaces after the last normalised document and its separator (the scan reads 8 bytes at a time)
+_PAD_AFTER = 15
 
 
-def _with_fallbacks(block, out, status, t0, t1, nch, ls, le, fb, rng, compression, options, before):
-    """A block's documents when some lines need the exact decoder (in line order)."""
-    parts, blens, bch = [], [], []
+def _with_fallbacks(block, res, fb, rng, compression, options, before) -> _Docs:
+    """A block's documents when some lines need the exact decoder (in line order); their
+    normalised text is left to Python (flagged :data:`~assay.pipelines._jsonfast.PYTHON`)."""
+    parts, nparts, blens, nlens, bch, flags = [], [], [], [], [], []
     done = set(fb.tolist())
-    for i in np.flatnonzero(status != _jsonfast.BLANK).tolist():
+    norm_start = np.r_[0, res.norm_end[:-1]]
+    sep = np.full(1, 32, np.uint8)
+    for i in np.flatnonzero(res.status != _jsonfast.BLANK).tolist():
         if i in done:
-            docs = _exact_json([block[ls[i] : le[i]]], rng, compression, options, before + i)
+            docs = _exact_json([bytes(block[res.line_start[i] : res.line_end[i]])], rng,
+                               compression, options, before + i)  # fmt: skip
             if not docs:
                 continue
             text = docs[0][0]
@@ -489,12 +545,26 @@ def _with_fallbacks(block, out, status, t0, t1, nch, ls, le, fb, rng, compressio
             parts.append(np.frombuffer(data, np.uint8))
             blens.append(len(data))
             bch.append(len(text))
+            nparts.append(sep)
+            nlens.append(1)
+            flags.append(_jsonfast.PYTHON | (_jsonfast.NUL if "\x00" in text else 0))
         else:
-            parts.append(out[t0[i] : t1[i]])
-            blens.append(int(t1[i] - t0[i]))
-            bch.append(int(nch[i]))
-    buf = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-    return buf, np.asarray(blens, np.int64), np.asarray(bch, np.int64)
+            parts.append(res.out[res.start[i] : res.end[i]])
+            blens.append(int(res.end[i] - res.start[i]))
+            bch.append(int(res.n_chars[i]))
+            nparts.append(res.norm[norm_start[i] : res.norm_end[i]])
+            nlens.append(int(res.norm_end[i] - norm_start[i]))
+            flags.append(int(res.norm_flags[i]))
+    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.uint8)  # noqa: E731
+    return _Docs(
+        cat(parts),
+        np.asarray(blens, np.int64),
+        cat(nparts),
+        np.asarray(nlens, np.int64),
+        np.asarray(bch, np.int64),
+        np.asarray(flags, np.int8),
+        len(res.status),
+    )
 
 
 def _text_lines(lines: list[bytes]) -> Iterator[tuple[str, None]]:
