@@ -26,6 +26,7 @@ __all__ = [
     "NUL",
     "OK",
     "PYTHON",
+    "BatchWriter",
     "Lines",
     "enabled",
     "json_field_utf8",
@@ -37,6 +38,8 @@ OK, BLANK, FALLBACK = 0, 1, 2
 # code points or depends on context, or one past the kernel's table), or it holds NUL (the scan then
 # normalises its whole batch the numpy way, which treats such batches apart)
 PYTHON, NUL = 1, 2
+# why :func:`_fill` stopped
+STOP_END, STOP_BUDGET, STOP_FALLBACK, STOP_ROOM = 0, 1, 2, 3
 _MAX_DEPTH = 64
 _TRUE = np.frombuffer(b"true", np.uint8).copy()
 _FALSE = np.frombuffer(b"false", np.uint8).copy()
@@ -591,6 +594,64 @@ if HAVE_NUMBA:
                 return line
             p = e + 1
 
+    @_njit
+    def _fill(
+        a,
+        p,
+        field,
+        out,
+        o,
+        nout,
+        no,
+        budget,
+        raw_end,
+        norm_end,
+        flags,
+        n_chars,
+        a64,
+        o64,
+        n64,
+        ascii_t,
+        lower,
+    ):
+        """The lines of ``a`` from ``p`` (split at \\n), each document's UTF-8 written at
+        ``out[o:]`` and its normalised text at ``nout[no:]``, until the characters reach
+        ``budget`` (after that document: :data:`STOP_BUDGET`), a line needs the exact decoder
+        (:data:`STOP_FALLBACK`), the next line may not fit (:data:`STOP_ROOM`) or the block
+        ends (:data:`STOP_END`). Per document: its ends in ``out`` and ``nout``, flags and
+        characters. Returns (stop, where to go on, end of the line stopped at, documents,
+        lines done)."""
+        stack = np.zeros(_MAX_DEPTH, np.uint8)
+        n = len(a)
+        nd = 0
+        nl = 0
+        chars = 0
+        while True:
+            e = _newline(a, a64, p, n)
+            ln = e - p
+            if nd == len(raw_end) or o + ln > len(out) or no + ln + ln // 2 + 64 > len(nout):
+                return STOP_ROOM, p, e, nd, nl
+            st, s0, s1, nc, ne, fl = _line(
+                a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
+            )
+            if st == FALLBACK:
+                return STOP_FALLBACK, p, e, nd, nl
+            nl += 1
+            if st == OK:
+                o = s1
+                no = ne
+                raw_end[nd] = o
+                norm_end[nd] = no
+                flags[nd] = fl
+                n_chars[nd] = nc
+                nd += 1
+                chars += nc
+                if chars >= budget:
+                    return STOP_BUDGET, e + 1, e, nd, nl
+            if e >= n:
+                return STOP_END, e + 1, e, nd, nl
+            p = e + 1
+
 
 def _view(a: np.ndarray) -> np.ndarray:
     """Unaligned 8-byte view of ``a`` (element ``i`` is bytes ``i .. i + 7``)."""
@@ -654,3 +715,100 @@ def json_field_utf8(block, field: str):
     """:func:`json_lines` without the normalised text: ``(out, status, start, end, n_chars,
     line_start, line_end)``."""
     return json_lines(block, field)[:7]
+
+
+class BatchWriter:
+    """Documents of JSON lines written straight into the buffers of the batch they belong to
+    (UTF-8 and normalised text), so that a batch is handed out without a copy.
+
+    :meth:`fill` runs :func:`_fill` on a block; the reader handles what it stops at (a line for
+    the exact decoder: :meth:`append`; a full batch: :meth:`take`).
+    """
+
+    def __init__(self, budget: int, field: str, size_hint: int) -> None:
+        self.budget = budget
+        self.field = np.frombuffer(field.encode("utf-8"), np.uint8)
+        self.hint = max(size_hint, 1 << 16)
+        self.tables = _fast._tables()
+        self._new()
+
+    def _new(self) -> None:
+        self.raw = np.empty(self.hint, np.uint8)
+        self.norm = np.empty(self.hint + self.hint // 2 + 64, np.uint8)
+        docs = max(self.hint // 512, 64)
+        self.raw_end = np.empty(docs, np.int64)
+        self.norm_end = np.empty(docs, np.int64)
+        self.flags = np.empty(docs, np.int8)
+        self.n_chars = np.empty(docs, np.int64)
+        self.o = self.no = self.n_docs = self.chars = 0
+
+    def grow(self, line_bytes: int) -> None:
+        """Room for a line of ``line_bytes`` more (the buffers and the per-document arrays)."""
+        need = self.o + line_bytes + 64
+        if need > len(self.raw) or self.no + line_bytes + line_bytes // 2 + 64 > len(self.norm):
+            cap = max(2 * len(self.raw), need)
+            raw = np.empty(cap, np.uint8)
+            raw[: self.o] = self.raw[: self.o]
+            norm = np.empty(cap + cap // 2 + 64, np.uint8)
+            norm[: self.no] = self.norm[: self.no]
+            self.raw, self.norm = raw, norm
+        if self.n_docs == len(self.raw_end):
+            k = 2 * len(self.raw_end)
+            for name in ("raw_end", "norm_end", "flags", "n_chars"):
+                old = getattr(self, name)
+                new = np.empty(k, old.dtype)
+                new[: self.n_docs] = old[: self.n_docs]
+                setattr(self, name, new)
+
+    def fill(self, a: np.ndarray, a64: np.ndarray, p: int):
+        """:func:`_fill` from ``p``; returns (stop, where to go on, line end, lines done)."""
+        nd = self.n_docs
+        ascii_t, lower = self.tables
+        stop, q, e, got, nl = _fill(
+            a, p, self.field, self.raw, self.o, self.norm, self.no, self.budget - self.chars,
+            self.raw_end[nd:], self.norm_end[nd:], self.flags[nd:], self.n_chars[nd:], a64,
+            _view(self.raw), _view(self.norm), ascii_t, lower,
+        )  # fmt: skip
+        if got:
+            self.n_docs += got
+            self.o = int(self.raw_end[self.n_docs - 1])
+            self.no = int(self.norm_end[self.n_docs - 1])
+            self.chars += int(self.n_chars[nd : self.n_docs].sum())
+        return stop, q, e, nl
+
+    def append(self, text: str) -> None:
+        """A document decoded by the exact path (its normalised text is left to Python)."""
+        data = text.encode("utf-8")  # (valid: the exact path checked it)
+        self.grow(len(data))
+        self.raw[self.o : self.o + len(data)] = np.frombuffer(data, np.uint8)
+        self.o += len(data)
+        self.norm[self.no] = 32  # an empty normalised text and its separator
+        self.no += 1
+        nd = self.n_docs
+        self.raw_end[nd], self.norm_end[nd] = self.o, self.no
+        self.flags[nd] = PYTHON | (NUL if "\x00" in text else 0)
+        self.n_chars[nd] = len(text)
+        self.n_docs += 1
+        self.chars += len(text)
+
+    @property
+    def full(self) -> bool:
+        return self.chars >= self.budget
+
+    def take(self):
+        """The batch's UTF-8, offsets and ``normalized`` (see
+        :class:`~assay.contamination.EncodedTexts`); the writer starts a new batch."""
+        n = self.n_docs
+        offsets = np.zeros(n + 1, np.int64)
+        offsets[1:] = self.raw_end[:n]
+        norm_off = np.zeros(n + 1, np.int64)
+        norm_off[1:] = self.norm_end[:n]
+        self.norm[self.no : self.no + 15] = 32  # the numpy path's padding
+        flags = self.flags[:n]
+        normalized = None  # a NUL: the scan normalises the batch the numpy way
+        if not (flags & NUL).any():
+            python_docs = np.flatnonzero(flags & PYTHON).astype(np.int64)
+            normalized = (self.norm[: self.no + 15], norm_off, python_docs)
+        raw = self.raw[: self.o]
+        self._new()
+        return raw, offsets, normalized

@@ -23,7 +23,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -415,156 +415,38 @@ def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
 def _json_encoded(rng, compression, options, counts) -> Iterator[Batch]:
     """JSON lines read by the compiled kernel: batches of :class:`EncodedTexts` (with the
     normalised text the same pass wrote), cut where :func:`_batcher` cuts (after the document
-    that brings the characters to ``batch_bytes``)."""
-    field = options.text_field
-    limit = options.batch_bytes
-    pending = _Pending()
-    size = 0  # characters pending
-    row = 0
-    n_lines = 0
+    that brings the characters to ``batch_bytes``). The kernel writes every document straight
+    into its batch's buffers and stops where a batch is full or a line needs the exact decoder."""
+    w = _jsonfast.BatchWriter(options.batch_bytes, options.text_field, options.batch_bytes + _READ)
+    first = row = n_lines = 0
     for block in _lines(rng, compression):
-        docs = _block_docs(block, field, rng, compression, options, n_lines)
-        n_lines += docs.n_lines
-        # cut into batches where the characters reach the limit
-        start = 0
-        cum = np.cumsum(docs.n_chars)
-        while start < len(cum):
-            base = cum[start - 1] if start else 0
-            j = int(np.searchsorted(cum, base + (limit - size), side="left"))
-            if j >= len(cum):  # no cut in this block
-                size += int(cum[-1] - base)
-                pending.add(docs, start, len(cum))
-                row += len(cum) - start
-                break
-            pending.add(docs, start, j + 1)
-            row += j + 1 - start
-            size = 0
-            yield pending.flush()
-            pending.first = row
-            start = j + 1
-    counts["rows"] = row
-    if pending.n_docs:
-        yield pending.flush()
-
-
-class _Docs(NamedTuple):
-    """A block's documents: UTF-8 and normalised text, one after another, with per-document
-    byte lengths (the normalised ones with their separator), characters and flags."""
-
-    raw: np.ndarray
-    raw_len: np.ndarray
-    norm: np.ndarray
-    norm_len: np.ndarray
-    n_chars: np.ndarray
-    flags: np.ndarray
-    n_lines: int
-
-
-def _block_docs(block, field, rng, compression, options, before) -> _Docs:
-    res = _jsonfast.json_lines(block, field)
-    status = res.status
-    ok = status == _jsonfast.OK
-    fb = np.flatnonzero(status == _jsonfast.FALLBACK)
-    norm_len = np.diff(res.norm_end, prepend=0)
-    if fb.size:
-        return _with_fallbacks(block, res, fb, rng, compression, options, before)
-    raw_end = int(res.end[ok][-1]) if ok.any() else 0
-    return _Docs(
-        res.out[:raw_end],
-        (res.end - res.start)[ok],
-        res.norm[: int(res.norm_end[-1]) if len(status) else 0],
-        norm_len[ok],
-        res.n_chars[ok],
-        res.norm_flags[ok],
-        len(status),
-    )
-
-
-class _Pending:
-    """Documents read but not yet handed out as a batch (slices of the blocks' buffers)."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[_Docs, int, int]] = []
-        self.n_docs = 0
-        self.first = 0
-
-    def add(self, docs: _Docs, lo: int, hi: int) -> None:
-        self.parts.append((docs, lo, hi))
-        self.n_docs += hi - lo
-
-    def flush(self) -> Batch:
-        n = self.n_docs
-        raw_len = np.concatenate([d.raw_len[lo:hi] for d, lo, hi in self.parts])
-        norm_len = np.concatenate([d.norm_len[lo:hi] for d, lo, hi in self.parts])
-        flags = np.concatenate([d.flags[lo:hi] for d, lo, hi in self.parts])
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(raw_len, out=offsets[1:])
-        raw = np.empty(int(offsets[-1]), np.uint8)
-        norm_off = np.zeros(n + 1, np.int64)
-        np.cumsum(norm_len, out=norm_off[1:])
-        norm = np.empty(int(norm_off[-1]) + _PAD_AFTER, np.uint8)
-        o = no = 0
-        for d, lo, hi in self.parts:
-            r0 = int(d.raw_len[:lo].sum()) if lo else 0
-            r1 = r0 + int(d.raw_len[lo:hi].sum())
-            raw[o : o + r1 - r0] = d.raw[r0:r1]
-            o += r1 - r0
-            n0 = int(d.norm_len[:lo].sum()) if lo else 0
-            n1 = n0 + int(d.norm_len[lo:hi].sum())
-            norm[no : no + n1 - n0] = d.norm[n0:n1]
-            no += n1 - n0
-        norm[no:] = 32
-        normalized = None  # a NUL: the scan normalises the batch the numpy way
-        if not (flags & _jsonfast.NUL).any():
-            python_docs = np.flatnonzero(flags & _jsonfast.PYTHON).astype(np.int64)
-            normalized = (norm, norm_off, python_docs)
-        b = Batch(self.first, EncodedTexts(raw, offsets, normalized), None)
-        self.parts, self.n_docs = [], 0
-        return b
-
-
-# spaces after the last normalised document and its separator (the scan reads 8 bytes at a time)
-_PAD_AFTER = 15
-
-
-def _with_fallbacks(block, res, fb, rng, compression, options, before) -> _Docs:
-    """A block's documents when some lines need the exact decoder (in line order); their
-    normalised text is left to Python (flagged :data:`~assay.pipelines._jsonfast.PYTHON`)."""
-    parts, nparts, blens, nlens, bch, flags = [], [], [], [], [], []
-    done = set(fb.tolist())
-    norm_start = np.r_[0, res.norm_end[:-1]]
-    sep = np.full(1, 32, np.uint8)
-    for i in np.flatnonzero(res.status != _jsonfast.BLANK).tolist():
-        if i in done:
-            docs = _exact_json([bytes(block[res.line_start[i] : res.line_end[i]])], rng,
-                               compression, options, before + i)  # fmt: skip
-            if not docs:
+        a = np.frombuffer(block, np.uint8)
+        a64 = _jsonfast._view(a)
+        p = 0
+        while True:
+            before = w.n_docs
+            stop, q, e, nl = w.fill(a, a64, p)
+            row += w.n_docs - before
+            n_lines += nl
+            if stop == _jsonfast.STOP_ROOM:
+                w.grow(e - q)
+                p = q
                 continue
-            text = docs[0][0]
-            data = text.encode("utf-8")  # (checked by _exact_json)
-            parts.append(np.frombuffer(data, np.uint8))
-            blens.append(len(data))
-            bch.append(len(text))
-            nparts.append(sep)
-            nlens.append(1)
-            flags.append(_jsonfast.PYTHON | (_jsonfast.NUL if "\x00" in text else 0))
-        else:
-            parts.append(res.out[res.start[i] : res.end[i]])
-            blens.append(int(res.end[i] - res.start[i]))
-            bch.append(int(res.n_chars[i]))
-            nparts.append(res.norm[norm_start[i] : res.norm_end[i]])
-            nlens.append(int(res.norm_end[i] - norm_start[i]))
-            flags.append(int(res.norm_flags[i]))
-    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.uint8)  # noqa: E731
-    return _Docs(
-        cat(parts),
-        np.asarray(blens, np.int64),
-        cat(nparts),
-        np.asarray(nlens, np.int64),
-        np.asarray(bch, np.int64),
-        np.asarray(flags, np.int8),
-        len(res.status),
-    )
+            if stop == _jsonfast.STOP_FALLBACK:
+                docs = _exact_json([bytes(block[q:e])], rng, compression, options, n_lines)
+                n_lines += 1
+                if docs:
+                    w.append(docs[0][0])
+                    row += 1
+            if w.full:
+                yield Batch(first, EncodedTexts(*w.take()), None)
+                first = row
+            if stop == _jsonfast.STOP_END or e >= len(a):
+                break
+            p = e + 1
+    counts["rows"] = row
+    if w.n_docs:
+        yield Batch(first, EncodedTexts(*w.take()), None)
 
 
 def _text_lines(lines: list[bytes]) -> Iterator[tuple[str, None]]:
