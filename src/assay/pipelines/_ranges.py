@@ -256,7 +256,70 @@ def _owned_lines(
         yield carry
 
 
-def _lines(rng: Range, compression: str | None) -> Iterator[bytes]:
+def _file_views(path: str, start: int, end: int) -> Iterator[memoryview]:
+    """:func:`_owned_lines` of the byte range ``[start, end)`` of an uncompressed file, without
+    copying: the file is read into one buffer, whose unfinished last line is moved to its
+    front before the next read, and each block is a view of it, valid only until the next
+    block is asked for (a consumer copies what it keeps)."""
+    buf = bytearray(_READ)
+    keep = 0  # bytes of an unfinished line at the front of buf
+    skipping = start != 0
+    pos = start
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while True:
+            if keep > len(buf) // 2:  # a long line: a bigger buffer (the old one may be viewed)
+                bigger = bytearray(2 * len(buf))
+                bigger[:keep] = buf[:keep]
+                buf = bigger
+            mv = memoryview(buf)
+            room = len(buf) - keep
+            in_region = pos < end
+            n = fh.readinto(mv[keep : keep + (min(room, end - pos) if in_region else room)])
+            pos += n
+            have = keep + n
+            if in_region:
+                if n == 0:  # the file ends inside the range
+                    if keep and not skipping:
+                        yield mv[:keep]
+                    return
+                if skipping:  # the line that started before the range is the last one's
+                    i = buf.find(b"\n", 0, have)
+                    if i < 0:
+                        keep = 0
+                        if pos >= end:
+                            return  # no line starts inside the range
+                        continue
+                    buf[: have - i - 1] = buf[i + 1 : have]
+                    have, skipping = have - i - 1, False
+                cut = buf.rfind(b"\n", 0, have)
+                if cut < 0:
+                    keep = have
+                    continue
+                yield mv[:cut]
+                buf[: have - cut - 1] = buf[cut + 1 : have]
+                keep = have - cut - 1
+                continue
+            # after the range: finish its last line (or read the one starting at its end)
+            i = buf.find(b"\n", keep, have)
+            if i >= 0:
+                yield mv[:i]
+                return
+            if n == 0:
+                if keep:
+                    yield mv[:keep]
+                return
+            keep = have
+
+
+def _lines(
+    rng: Range, compression: str | None, views: bool = False
+) -> Iterator[bytes | memoryview]:
+    """Blocks of the complete lines of a range (see :func:`_owned_lines`); ``views``: an
+    uncompressed range may come as views of a reused buffer (see :func:`_file_views`)."""
+    if rng.kind == "bytes" and views:
+        yield from _file_views(rng.path, rng.start, rng.end)
+        return
     if rng.kind == "bytes":
         with open(rng.path, "rb") as fh, open(rng.path, "rb") as fh2:
             yield from _owned_lines(
@@ -419,7 +482,7 @@ def _json_encoded(rng, compression, options, counts) -> Iterator[Batch]:
     into its batch's buffers and stops where a batch is full or a line needs the exact decoder."""
     w = _jsonfast.BatchWriter(options.batch_bytes, options.text_field, options.batch_bytes + _READ)
     first = row = n_lines = 0
-    for block in _lines(rng, compression):
+    for block in _lines(rng, compression, views=True):
         a = np.frombuffer(block, np.uint8)
         a64 = _jsonfast._view(a)
         p = 0
