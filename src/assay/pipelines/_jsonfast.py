@@ -52,9 +52,11 @@ if HAVE_NUMBA:
 
     @_njit
     def _ws(a, p, e):
+        """The first position from ``p`` that is not JSON white space, a line feed excepted (a
+        record is one line: parsing never goes past one)."""
         while p < e:
             c = a[p]
-            if c == 32 or c == 9 or c == 13 or c == 10:
+            if c == 32 or c == 9 or c == 13:
                 p += 1
             else:
                 break
@@ -471,41 +473,43 @@ if HAVE_NUMBA:
 
     @_njit
     def _line(a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower):
-        """One line: (status, text start, text end, characters, normalised end, flags); the
-        normalised text starts at ``no`` and is followed by one space."""
+        """The line from ``p``: (status, text start, text end, characters, normalised end, flags,
+        the line's end). The normalised text starts at ``no`` and is followed by one space. The
+        line ends at the first line feed, or at ``e``; that end is found by the parse (-1 for a
+        line handed back), so a caller may pass the block's end as ``e``."""
         o0 = o  # where this line's text starts (and where the next starts when it fails)
         n0 = n1 = no
         q = p
         while q < e:
             c = a[q]
-            if c == 32 or c == 9 or c == 13 or c == 11 or c == 12 or c == 10:
+            if c == 32 or c == 9 or c == 13 or c == 11 or c == 12:
                 q += 1
             else:
                 break
-        if q == e:
-            return BLANK, o, o, 0, no, 0
+        if q == e or a[q] == 10:
+            return BLANK, o, o, 0, no, 0, q
         p = _ws(a, p, e)
         if a[p] != 123:
-            return FALLBACK, o0, o0, 0, n0, 0
+            return FALLBACK, o0, o0, 0, n0, 0, -1
         p = _ws(a, p + 1, e)
         t0 = -1
         t1 = -1
         nch = 0
         flag = 0
         if p < e and a[p] == 125:
-            return FALLBACK, o0, o0, 0, n0, 0
+            return FALLBACK, o0, o0, 0, n0, 0, -1
         while True:
             if p >= e or a[p] != 34:
-                return FALLBACK, o0, o0, 0, n0, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             # the key: compared as raw bytes; an escaped key goes to the exact path
             k0 = p + 1
             k1 = k0
             while k1 < e and a[k1] != 34:
                 if a[k1] == 92 or a[k1] < 0x20 or a[k1] >= 0x80:
-                    return FALLBACK, o0, o0, 0, n0, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
                 k1 += 1
             if k1 >= e:
-                return FALLBACK, o0, o0, 0, n0, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             is_field = k1 - k0 == len(field)
             if is_field:
                 for j in range(len(field)):
@@ -514,36 +518,36 @@ if HAVE_NUMBA:
                         break
             p = _ws(a, k1 + 1, e)
             if p >= e or a[p] != 58:
-                return FALLBACK, o0, o0, 0, n0, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             p = _ws(a, p + 1, e)
             if is_field:
                 if t0 >= 0 or p >= e or a[p] != 34:  # repeated, or not a string
-                    return FALLBACK, o0, o0, 0, n0, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
                 t0 = o
                 p, o, nch, n1, flag = _text(
                     a, p, e, out, o, nout, no, a64, o64, n64, ascii_t, lower
                 )
                 if p < 0:
-                    return FALLBACK, o0, o0, 0, n0, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
                 t1 = o
             else:
                 p = _value(a, p, e, out, stack, a64, o64)
                 if p < 0:
-                    return FALLBACK, o0, o0, 0, n0, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
             p = _ws(a, p, e)
             if p >= e:
-                return FALLBACK, o0, o0, 0, n0, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             if a[p] == 44:
                 p = _ws(a, p + 1, e)
                 continue
             if a[p] == 125:
                 p = _ws(a, p + 1, e)
                 break
-            return FALLBACK, o0, o0, 0, n0, 0
-        if p != e or t0 < 0:
-            return FALLBACK, o0, o0, 0, n0, 0
+            return FALLBACK, o0, o0, 0, n0, 0, -1
+        if (p != e and a[p] != 10) or t0 < 0:
+            return FALLBACK, o0, o0, 0, n0, 0, -1
         nout[n1] = 32  # the separator
-        return OK, t0, t1, nch, n1 + 1, flag
+        return OK, t0, t1, nch, n1 + 1, flag, p
 
     @_njit
     def _block(
@@ -578,7 +582,7 @@ if HAVE_NUMBA:
             e = _newline(a, a64, p, n)
             lstart[line] = p
             lend[line] = e
-            st, s0, s1, nc, ne, fl = _line(
+            st, s0, s1, nc, ne, fl, _ = _line(
                 a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
             )
             status[line] = st
@@ -626,16 +630,18 @@ if HAVE_NUMBA:
         nd = 0
         nl = 0
         chars = 0
+        rest = n - p  # (the buffers have room for the rest of the block, or the caller grows them)
+        if o + rest + 64 > len(out) or no + rest + rest // 2 + 64 > len(nout):
+            return STOP_ROOM, p, n, nd, nl
         while True:
-            e = _newline(a, a64, p, n)
-            ln = e - p
-            if nd == len(raw_end) or o + ln > len(out) or no + ln + ln // 2 + 64 > len(nout):
-                return STOP_ROOM, p, e, nd, nl
-            st, s0, s1, nc, ne, fl = _line(
-                a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
+            if nd == len(raw_end):
+                return STOP_ROOM, p, p, nd, nl
+            # the line's end is where its parse ends: no separate search for the line feed
+            st, s0, s1, nc, ne, fl, e = _line(
+                a, p, n, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
             )
             if st == FALLBACK:
-                return STOP_FALLBACK, p, e, nd, nl
+                return STOP_FALLBACK, p, _newline(a, a64, p, n), nd, nl
             nl += 1
             if st == OK:
                 o = s1
@@ -743,15 +749,17 @@ class BatchWriter:
         self.o = self.no = self.n_docs = self.chars = 0
 
     def grow(self, line_bytes: int) -> None:
-        """Room for a line of ``line_bytes`` more (the buffers and the per-document arrays)."""
-        need = self.o + line_bytes + 64
-        if need > len(self.raw) or self.no + line_bytes + line_bytes // 2 + 64 > len(self.norm):
-            cap = max(2 * len(self.raw), need)
-            raw = np.empty(cap, np.uint8)
+        """Room for ``line_bytes`` more bytes of JSON (the buffers and, when they are full, the
+        per-document arrays); later batches start with the grown sizes."""
+        need_raw = self.o + line_bytes + 64
+        need_norm = self.no + line_bytes + line_bytes // 2 + 64
+        if need_raw > len(self.raw) or need_norm > len(self.norm):
+            raw = np.empty(max(2 * len(self.raw), need_raw), np.uint8)
             raw[: self.o] = self.raw[: self.o]
-            norm = np.empty(cap + cap // 2 + 64, np.uint8)
+            norm = np.empty(max(2 * len(self.norm), need_norm), np.uint8)
             norm[: self.no] = self.norm[: self.no]
             self.raw, self.norm = raw, norm
+            self.hint = len(raw)
         if self.n_docs == len(self.raw_end):
             k = 2 * len(self.raw_end)
             for name in ("raw_end", "norm_end", "flags", "n_chars"):
