@@ -175,7 +175,10 @@ if HAVE_NUMBA:
                     )
                     ln = 4
                 m = lower[cp] if cp < len(lower) else -1
-                if m == -1:  # Python lowers this document
+                if m == -1:  # Python lowers this document (unless a NUL comes later in it)
+                    for q in range(p + ln, end):
+                        if buf[q] == 0:
+                            return o, n_py, 1
                     python_docs[n_py] = d
                     n_py += 1
                     o = start_o
