@@ -183,3 +183,19 @@ def test_word_bounds_eight_bytes_at_a_time(body):
     nw = _fast._word_bounds(a, u64, n, starts, ends, _fast._POSITIONS)
     want = [(m.start(), m.end()) for m in re.finditer(rb"[^ ]+", bytes(body))]
     assert list(zip(starts[:nw].tolist(), ends[:nw].tolist(), strict=True)) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(list(" \t\n\x1c\xa0\u3000\u2028\x85.,!-'aZé中ΣİK🙂\u200b\u3001")), min_size=60, max_size=400),
+    st.sampled_from([None, 0, 5, 10_000]),
+)  # fmt: skip
+def test_word_spans_with_numpy_are_the_regexs(chars, stop):
+    # long texts take the numpy path; the regular expression is the reference
+    import itertools
+
+    from assay.contamination._scan import _WORD, word_spans
+
+    text = "".join(chars)
+    want = [m.span() for m in itertools.islice(_WORD.finditer(text), stop)]
+    assert word_spans(text, stop) == want
