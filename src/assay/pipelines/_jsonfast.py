@@ -1,12 +1,19 @@
-"""JSON lines to the UTF-8 of one string field, in one compiled pass (numba, optional).
+"""JSON lines to the UTF-8 of one string field and its normalised text, in one compiled pass
+(numba, optional).
 
-:func:`json_field_utf8` reads a block of JSON lines and writes, for every line it can vouch for,
-the UTF-8 of the field's string value (escapes decoded) into one buffer, without building a
+For every line it can vouch for, the kernel writes the UTF-8 of the field's string value (escapes
+decoded) and, in the same pass over the bytes, its normalised text for the n-gram scan (the bytes
+:func:`assay.contamination._fast.normalize_utf8` would write from that UTF-8), without building a
 Python object per line. A line it cannot vouch for (not an object, the field missing, repeated
 or not a string, an escaped key, invalid JSON or UTF-8, a lone surrogate, nesting deeper than
 64) is handed back: the reader decodes it with orjson or the standard library, which accept it
 or raise the error that names the line. The check is stricter than RFC 8259 parsers, never
 looser: what it accepts, they accept with the same value.
+
+:class:`BatchWriter` is what the reader uses: the kernel (:func:`_fill`) writes each document
+straight into the buffers of its batch and stops where the batch's characters are reached or a
+line must go to the exact decoder. :func:`json_lines` (and :func:`json_field_utf8`) run the same
+line parser over a whole block and report every line, for tests and diagnostics.
 
 Without numba (``pip install 'assay[fast]'``) the reader decodes every line with orjson.
 """
