@@ -225,6 +225,9 @@ def one_pass_batches(tmp_path, monkeypatch, lines: list[bytes], batch_bytes: int
 
     monkeypatch.setattr(_fast, "ENABLED", True)
     monkeypatch.setattr(_ranges, "_READ", read)
+    # batch buffers that start tiny: the kernel stops for room and the writer grows them
+    monkeypatch.setattr(jf, "_MIN_BYTES", 1)
+    monkeypatch.setattr(jf, "_MIN_DOCS", 1)
     path = tmp_path / "c.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     opts = CorpusOptions(batch_bytes=batch_bytes)

@@ -730,6 +730,10 @@ def json_field_utf8(block, field: str):
     return json_lines(block, field)[:7]
 
 
+# the smallest buffers a batch starts with (they grow for long lines; tests make them tiny)
+_MIN_BYTES, _MIN_DOCS = 1 << 16, 64
+
+
 class BatchWriter:
     """Documents of JSON lines written straight into the buffers of the batch they belong to
     (UTF-8 and normalised text), so that a batch is handed out without a copy.
@@ -741,14 +745,14 @@ class BatchWriter:
     def __init__(self, budget: int, field: str, size_hint: int) -> None:
         self.budget = budget
         self.field = np.frombuffer(field.encode("utf-8"), np.uint8)
-        self.hint = max(size_hint, 1 << 16)
+        self.hint = max(size_hint, _MIN_BYTES)
         self.tables = _fast._tables()
         self._new()
 
     def _new(self) -> None:
         self.raw = np.empty(self.hint, np.uint8)
         self.norm = np.empty(self.hint + self.hint // 2 + 64, np.uint8)
-        docs = max(self.hint // 512, 64)
+        docs = max(self.hint // 512, _MIN_DOCS)
         self.raw_end = np.empty(docs, np.int64)
         self.norm_end = np.empty(docs, np.int64)
         self.flags = np.empty(docs, np.int8)
