@@ -176,6 +176,12 @@ def run_assay_corpus(items, path, workers, compiled, q, scheduler=None):
 
         scan_texts(EncodedTexts(warm.encode(), np.array([0, len(warm)])), idx)
         json_field_utf8(json.dumps({"text": warm}).encode(), "text")
+    # the reader's kernel too (it decodes, normalises and cuts batches in one pass)
+    small = os.path.join(os.path.dirname(path), f"warm-{os.getpid()}.jsonl")
+    with open(small, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"text": warm}) + "\n")
+    scan_corpus(small, idx, workers=1, progress=False, options=ScanOptions(near_duplicates=False))
+    os.remove(small)
     start_s = time.process_time() - c0
     t1, c1 = time.perf_counter(), time.process_time()
     run = scan_corpus(

@@ -1,6 +1,8 @@
 """The compiled kernels (numba, optional) against the numpy path and a plain Python set: the same
 normalised bytes, the same words, the same hits, on text chosen to hit every special case."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -20,6 +22,7 @@ WORDS = [
     "the", "Cat", "SAT", "on-the", "mat.", "it's", "4:30", "a\tb", "x\x1cy", "q\x0bz", "naïve",
     "café", "Élan", "ДОМ", "\u212akelvin", "\u023a", "\u0130stanbul", "ΟΔΟΣ", "ς", "🙂", "\U00020000",
     "a\u3000b", "c\xa0d", "e\u2028f", "g\x85h", "“quoted”", "—", "€5", "abcdefghijklmnopqrstu",
+    "nul\x00",
 ]  # fmt: skip
 
 
@@ -69,6 +72,11 @@ def test_nul_batches_take_the_numpy_path():
     assert _fast.normalize_utf8(np.frombuffer(b"a\x00b", np.uint8), np.array([0, 3])) is None
     texts = ["a\x00b c", "Élan d"]
     assert hash_texts(encode(texts)).n_bytes == hash_texts(texts).n_bytes
+    # a NUL after a character that Python lowers (İ) in the same document: the kernel used to
+    # stop reading the document at the İ and miss the NUL (the U+3000 then gave three spaces
+    # where the numpy path, which treats NUL batches apart, gives one)
+    texts = ["İstanbul a\u3000b \x00", "x"]
+    assert bytes(hash_texts(encode(texts)).buf) == bytes(hash_texts(texts).buf)
 
 
 def corpus(seed: int, n_items=40, n_docs=150):
@@ -162,3 +170,32 @@ def test_word_spans_are_the_normalised_words(text, stop):
     assert [tokenize(text[a:b]) for a, b in spans] == [[w] for w in words]
     assert all(text[a:b] == text[a:b].strip() and " " not in text[a:b] for a, b in spans)
     assert word_spans(text, stop) == spans[:stop]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([32, 32, 97, 0xC3, 0xA9, 0x20 ^ 0x80, 0x00]), max_size=70))
+def test_word_bounds_eight_bytes_at_a_time(body):
+    # the SWAR pass against the words that split() finds, at every length mod 8
+    a = np.frombuffer(bytes(body) + b" " * 16, np.uint8)
+    n = len(body)
+    u64 = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
+    starts, ends = (np.full(n // 2 + 8, -1, np.int32) for _ in range(2))
+    nw = _fast._word_bounds(a, u64, n, starts, ends, _fast._POSITIONS)
+    want = [(m.start(), m.end()) for m in re.finditer(rb"[^ ]+", bytes(body))]
+    assert list(zip(starts[:nw].tolist(), ends[:nw].tolist(), strict=True)) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(list(" \t\n\x1c\xa0\u3000\u2028\x85.,!-'aZé中ΣİK🙂\u200b\u3001")), min_size=60, max_size=400),
+    st.sampled_from([None, 0, 5, 10_000]),
+)  # fmt: skip
+def test_word_spans_with_numpy_are_the_regexs(chars, stop):
+    # long texts take the numpy path; the regular expression is the reference
+    import itertools
+
+    from assay.contamination._scan import _WORD, word_spans
+
+    text = "".join(chars)
+    want = [m.span() for m in itertools.islice(_WORD.finditer(text), stop)]
+    assert word_spans(text, stop) == want

@@ -206,3 +206,120 @@ def test_scan_is_the_same(tmp_path, monkeypatch):
         runs.append(run.partial.to_dict())
     assert runs[0] == runs[1]
     assert runs[0]["items"]["0"]["n_docs"] == 100
+
+
+# -- one pass: the reader's kernel decodes and normalises; the scan starts from its bytes -------
+
+SPECIAL = [
+    "the", "Cat", "SAT", "on-the", "mat.", "it's", "4:30", "a\tb", "x\x1cy", "q\x0bz", "naïve",
+    "café", "Élan", "ДОМ", "\u212akelvin", "\u023a", "\u0130stanbul", "ΟΔΟΣ", "ς", "🙂",
+    "\U00020000", "a\u3000b", "c\xa0d", "e\u2028f", "g\x85h", "“quoted”", "—", "€5", 'q"uo\\te',
+    "line\nfeed", "abcdefghijklmnopqrstu", "ABCDEFGHIJ,KLMNOP", "\x00", "nul\x00in",
+]  # fmt: skip
+texts_st = st.lists(st.lists(st.sampled_from(SPECIAL), max_size=30).map(" ".join), max_size=12)
+
+
+def one_pass_batches(tmp_path, monkeypatch, lines: list[bytes], batch_bytes: int, read: int):
+    """The reader's batches with the kernels on, blocks of ``read`` bytes."""
+    from assay.pipelines import _ranges
+
+    monkeypatch.setattr(_fast, "ENABLED", True)
+    monkeypatch.setattr(_ranges, "_READ", read)
+    # batch buffers that start tiny: the kernel stops for room and the writer grows them
+    monkeypatch.setattr(jf, "_MIN_BYTES", 1)
+    monkeypatch.setattr(jf, "_MIN_DOCS", 1)
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    opts = CorpusOptions(batch_bytes=batch_bytes)
+    ranges, _ = plan_ranges([str(path)], opts)
+    return [b for r in ranges for b in iter_range_batches(r, opts)]
+
+
+def assert_same_tokens(texts):
+    """The batch's words as the scan sees them: from the reader's normalised bytes, from the
+    normalising kernel and from the numpy path (str)."""
+    from assay.contamination._hashing import EncodedTexts, hash_texts
+
+    got = hash_texts(texts)
+    kernel = hash_texts(EncodedTexts(texts.buf, texts.offsets))
+    numpy_path = _fast.ENABLED
+    try:
+        _fast.ENABLED = False
+        want = hash_texts(list(texts))
+    finally:
+        _fast.ENABLED = numpy_path
+    for other in (kernel, want):
+        assert bytes(got.buf) == bytes(other.buf)
+        assert got.doc_bytes.tolist() == other.doc_bytes.tolist()
+        assert got.n_bytes == other.n_bytes and got.n_words == other.n_words
+        assert np.array_equal(got.hashes, other.hashes)
+
+
+@settings(max_examples=120, deadline=None)
+@given(texts_st, st.booleans(), st.sampled_from([1, 40, 1 << 20]), st.sampled_from([16, 97, 4096]))
+def test_one_pass_normalises_as_the_scan_does(tmp_path_factory, texts, ascii_only, batch, read):
+    # escapes (ensure_ascii writes \uXXXX, surrogate pairs, \u0000), non-ASCII, İ and Σ (Python
+    # lowers them), NUL (the batch goes the numpy way), lines for the exact path, small blocks
+    # (the unfinished line moved to the front, the batch buffers grown) and small batches
+    lines = []
+    for i, t in enumerate(texts):
+        rec = {"text": t, "id": i} if i % 2 else {"meta": [i, {"a": None}], "text": t}
+        lines.append(json.dumps(rec, ensure_ascii=ascii_only).encode())
+        if i % 5 == 3:
+            lines.append(b'{"text": ' + json.dumps(t).encode() + b', "text": "repeated"}')
+        if i % 4 == 1:
+            lines.append(b"  ")
+    mp = pytest.MonkeyPatch()
+    try:
+        tmp = tmp_path_factory.mktemp("one_pass")
+        batches = one_pass_batches(tmp, mp, lines, batch, read)
+    finally:
+        mp.undo()
+    want = []
+    for line in lines:
+        if line.strip():
+            want.append(json.loads(line)["text"])
+    assert [t for b in batches for t in b.texts] == want
+    for b in batches:
+        nul = any("\x00" in t for t in b.texts)
+        assert (b.texts.normalized is None) == nul
+        assert_same_tokens(b.texts)
+
+
+def test_one_pass_flags_python_lowered_and_nul_documents(tmp_path, monkeypatch):
+    lines = [
+        json.dumps({"text": t}).encode()
+        for t in ["plain words", "İstanbul ΣΟΦΙΑ", "\U00020000 astral", "no flag", "a\x00b"]
+    ]
+    b1, b2 = one_pass_batches(tmp_path, monkeypatch, lines, 40, 1 << 20)
+    # documents 1 and 2 are lowered by Python (İ lowers to two code points, Σ by context,
+    # U+20000 is past the kernel's table); the batch with NUL is left to the numpy path
+    assert b1.texts.normalized[2].tolist() == [1, 2] and len(b1.texts) == 4
+    assert b2.texts.normalized is None and list(b2.texts) == ["a\x00b"]
+    assert_same_tokens(b1.texts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["", "x", "xyz", "x" * 9, "x" * 30]), max_size=12),
+       st.sampled_from(["", "\n", "\n\n"]), st.integers(1, 70), st.data())  # fmt: skip
+def test_views_reader_gives_the_same_lines(tmp_path_factory, lines, tail, read, data):
+    # the reused buffer (the unfinished line moved to the front) against the copying reader, on
+    # every range boundary: before, on and after a line feed
+    from assay.pipelines import _ranges
+    from assay.pipelines._ranges import Range, _lines
+
+    raw = ("\n".join(lines) + tail).encode()
+    path = tmp_path_factory.mktemp("views") / "f.jsonl"
+    path.write_bytes(raw)
+    cuts = sorted({0, len(raw), *data.draw(st.lists(st.integers(0, len(raw)), max_size=3))})
+    mp = pytest.MonkeyPatch()
+    mp.setattr(_ranges, "_READ", read)
+    try:
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            rng = Range(0, str(path), 0, "bytes", a, b)
+            old = [bytes(x) for x in _lines(rng, None)]
+            new = [bytes(x) for x in _lines(rng, None, views=True)]
+            assert b"\n".join(new).split(b"\n") == b"\n".join(old).split(b"\n")
+            assert len(b"\n".join(new)) == len(b"\n".join(old))
+    finally:
+        mp.undo()

@@ -175,7 +175,10 @@ if HAVE_NUMBA:
                     )
                     ln = 4
                 m = lower[cp] if cp < len(lower) else -1
-                if m == -1:  # Python lowers this document
+                if m == -1:  # Python lowers this document (unless a NUL comes later in it)
+                    for q in range(p + ln, end):
+                        if buf[q] == 0:
+                            return o, n_py, 1
                     python_docs[n_py] = d
                     n_py += 1
                     o = start_o
@@ -248,19 +251,44 @@ if HAVE_NUMBA:
         return -1
 
     @_njit
-    def _word_bounds(a, n_buf, starts, ends):
-        """Starts and ends of the words in ``a[:n_buf]`` (space-separated), without branches."""
+    def _word_bounds(a, u64, n_buf, starts, ends, positions):
+        """Starts and ends of the words in ``a[:n_buf]`` (space-separated), eight bytes at a
+        time and without branches: a bit per space byte (SWAR, gathered by one multiply), the
+        bits where a word starts and ends, and their positions from a table (at most four of
+        each in eight bytes) stored whether or not they are there (``starts`` and ``ends``
+        hold 8 entries of slack)."""
+        low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+        sp8 = np.uint64(0x2020202020202020)
+        gather = np.uint64(0x0102040810204080)
+        byte = np.uint64(0xFF)
         nw = 0
         ne = 0
-        prev = 1  # 1 when the byte before was a space
-        for i in range(n_buf):
+        prev = np.uint64(1)  # 1 when the byte before was a space
+        p = 0
+        while p + 8 <= n_buf:
+            y = u64[p] ^ sp8
+            nz = (((y & low7) + low7) | y) & ~low7  # high bit of each byte that is not a space
+            m = (((~nz & ~low7) >> np.uint64(7)) * gather) >> np.uint64(56)  # bit j: a space
+            before = ((m << np.uint64(1)) | prev) & byte  # bit j: byte j - 1 is a space
+            prev = m >> np.uint64(7)
+            t = positions[~m & before & byte]
+            for k in range(4):
+                starts[nw + k] = p + np.int64((t >> np.uint64(8 * k)) & byte)
+            nw += np.int64(t >> np.uint64(32))
+            t = positions[m & ~before & byte]
+            for k in range(4):
+                ends[ne + k] = p + np.int64((t >> np.uint64(8 * k)) & byte)
+            ne += np.int64(t >> np.uint64(32))
+            p += 8
+        pv = np.int64(prev)
+        for i in range(p, n_buf):
             sp = np.int64(a[i] == 32)
             starts[nw] = i
-            nw += prev & (1 - sp)
+            nw += pv & (1 - sp)
             ends[ne] = i
-            ne += sp & (1 - prev)
-            prev = sp
-        if prev == 0:  # a word runs to the end
+            ne += sp & (1 - pv)
+            pv = sp
+        if pv == 0:  # a word runs to the end
             ends[ne] = n_buf
             ne += 1
         return nw
@@ -407,6 +435,17 @@ def normalize_utf8(buf, offsets: np.ndarray):
     return out[: o + 16], out_off, python_docs[:n_py]
 
 
+def _positions() -> np.ndarray:
+    """Per 8-bit mask: the positions of its first four set bits, a byte each, and the number
+    of set bits in bits 32 and up (for :func:`_word_bounds`)."""
+    t = np.zeros(256, np.uint64)
+    for m in range(256):
+        pos = [j for j in range(8) if (m >> j) & 1]
+        t[m] = sum(j << (8 * k) for k, j in enumerate(pos[:4])) | (len(pos) << 32)
+    return t
+
+
+_POSITIONS = _positions()
 _MASKS = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], np.uint64)
 
 
@@ -461,8 +500,8 @@ def probe_hits(buf, n_buf: int, doc_bytes, k0, probe_keys, filt, keys, lengths, 
     u64 = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
     # int32 halves the memory traffic of this pass (a batch is far below 2**31 bytes)
     idx_t = np.int32 if len(a) < 2**31 - 16 else np.int64
-    starts, ends = _scratch(n_buf // 2 + 2, idx_t)
-    nw = _word_bounds(a, n_buf, starts, ends)
+    starts, ends = _scratch(n_buf // 2 + 8, idx_t)
+    nw = _word_bounds(a, u64, n_buf, starts, ends, _POSITIONS)
     starts, ends = starts[:nw], ends[:nw]
     doc_start = np.searchsorted(starts, doc_bytes.astype(starts.dtype)).astype(np.int64)
     lengths = np.asarray(lengths, np.int64)

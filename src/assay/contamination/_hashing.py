@@ -197,13 +197,19 @@ class EncodedTexts(Sequence):
         The documents' UTF-8 (valid UTF-8: the reader checks it).
     offsets : ndarray of int64, shape (n_docs + 1,)
         Document ``d`` is ``buf[offsets[d]:offsets[d + 1]]``.
+    normalized : tuple, optional
+        The documents already normalised by the reader (its one pass over the JSON decodes and
+        normalises, see :func:`assay.pipelines._jsonfast.json_lines`): ``(norm, norm_offsets,
+        python_docs)`` as :func:`assay.contamination._fast.normalize_utf8` returns them. The
+        scan then starts from these bytes; they must be those that the kernel would write.
     """
 
-    __slots__ = ("buf", "offsets")
+    __slots__ = ("buf", "normalized", "offsets")
 
-    def __init__(self, buf, offsets: np.ndarray) -> None:
+    def __init__(self, buf, offsets: np.ndarray, normalized=None) -> None:
         self.buf = buf
         self.offsets = np.asarray(offsets, np.int64)
+        self.normalized = normalized
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -352,18 +358,26 @@ def hash_texts(texts) -> TokenBatch:
 
 
 def _normalized_encoded(texts: EncodedTexts):
-    """:func:`_normalized_batch` of encoded texts by the compiled kernel, or None (no kernel, no
-    documents, or a NUL in one: then the caller decodes and takes the numpy path)."""
+    """:func:`_normalized_batch` of encoded texts by the compiled kernel (or as the reader
+    normalised them), or None (no kernel, no documents, or a NUL in one: then the caller
+    decodes and takes the numpy path)."""
     if not _fast.enabled() or len(texts) == 0:
         return None
-    res = _fast.normalize_utf8(texts.buf, texts.offsets)
+    res = texts.normalized
+    if res is None:
+        res = _fast.normalize_utf8(texts.buf, texts.offsets)
     if res is None:
         return None
     out, offsets, python_docs = res
     if python_docs.size == 0:
         return out, offsets
-    # documents holding a character whose lowercase Python decides (several code points, or
-    # the capital sigma): lowered in Python, as the numpy path does, and spliced in
+    return _splice_lowered(texts, out, offsets, python_docs)
+
+
+def _splice_lowered(texts: EncodedTexts, out, offsets, python_docs):
+    """Documents holding a character whose lowercase Python decides (several code points, or
+    the capital sigma), lowered in Python as the numpy path does and spliced into the
+    normalised buffer ``out`` (where they are left empty)."""
     pieces, prev = [], 0
     n = len(texts)
     ends = np.r_[offsets[1:n] - 1, offsets[n] - 1]

@@ -1,25 +1,52 @@
-"""JSON lines to the UTF-8 of one string field, in one compiled pass (numba, optional).
+"""JSON lines to the UTF-8 of one string field and its normalised text, in one compiled pass
+(numba, optional).
 
-:func:`json_field_utf8` reads a block of JSON lines and writes, for every line it can vouch for,
-the UTF-8 of the field's string value (escapes decoded) into one buffer, without building a
+For every line it can vouch for, the kernel writes the UTF-8 of the field's string value (escapes
+decoded) and, in the same pass over the bytes, its normalised text for the n-gram scan (the bytes
+:func:`assay.contamination._fast.normalize_utf8` would write from that UTF-8), without building a
 Python object per line. A line it cannot vouch for (not an object, the field missing, repeated
 or not a string, an escaped key, invalid JSON or UTF-8, a lone surrogate, nesting deeper than
 64) is handed back: the reader decodes it with orjson or the standard library, which accept it
 or raise the error that names the line. The check is stricter than RFC 8259 parsers, never
 looser: what it accepts, they accept with the same value.
 
+:class:`BatchWriter` is what the reader uses: the kernel (:func:`_fill`) writes each document
+straight into the buffers of its batch and stops where the batch's characters are reached or a
+line must go to the exact decoder. :func:`json_lines` (and :func:`json_field_utf8`) run the same
+line parser over a whole block and report every line, for tests and diagnostics.
+
 Without numba (``pip install 'assay[fast]'``) the reader decodes every line with orjson.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from assay.contamination import _fast
 from assay.contamination._fast import HAVE_NUMBA, enabled
 
-__all__ = ["BLANK", "FALLBACK", "OK", "enabled", "json_field_utf8"]
+__all__ = [
+    "BLANK",
+    "FALLBACK",
+    "NUL",
+    "OK",
+    "PYTHON",
+    "BatchWriter",
+    "Lines",
+    "enabled",
+    "json_field_utf8",
+    "json_lines",
+]
 
 OK, BLANK, FALLBACK = 0, 1, 2
+# flags of a document's normalised form: Python lowers it (a character whose lower case is several
+# code points or depends on context, or one past the kernel's table), or it holds NUL (the scan then
+# normalises its whole batch the numpy way, which treats such batches apart)
+PYTHON, NUL = 1, 2
+# why :func:`_fill` stopped
+STOP_END, STOP_BUDGET, STOP_FALLBACK, STOP_ROOM = 0, 1, 2, 3
 _MAX_DEPTH = 64
 _TRUE = np.frombuffer(b"true", np.uint8).copy()
 _FALSE = np.frombuffer(b"false", np.uint8).copy()
@@ -32,9 +59,11 @@ if HAVE_NUMBA:
 
     @_njit
     def _ws(a, p, e):
+        """The first position from ``p`` that is not JSON white space, a line feed excepted (a
+        record is one line: parsing never goes past one)."""
         while p < e:
             c = a[p]
-            if c == 32 or c == 9 or c == 13 or c == 10:
+            if c == 32 or c == 9 or c == 13:
                 p += 1
             else:
                 break
@@ -147,65 +176,12 @@ if HAVE_NUMBA:
             if c == 34:  # "
                 return p + 1, o, nch
             if c == 92:  # backslash
-                if p + 1 >= e:
-                    return -1, o, nch
-                x = a[p + 1]
-                ch = -1
-                if x == 34 or x == 92 or x == 47:
-                    ch = x
-                elif x == 98:
-                    ch = 8
-                elif x == 102:
-                    ch = 12
-                elif x == 110:
-                    ch = 10
-                elif x == 114:
-                    ch = 13
-                elif x == 116:
-                    ch = 9
-                elif x == 117:
-                    cp = _hex4(a, p + 2, e)
-                    if cp < 0:
-                        return -1, o, nch
-                    p += 6
-                    if 0xDC00 <= cp <= 0xDFFF:
-                        return -1, o, nch
-                    if 0xD800 <= cp <= 0xDBFF:
-                        if p + 1 >= e or a[p] != 92 or a[p + 1] != 117:
-                            return -1, o, nch
-                        lo = _hex4(a, p + 2, e)
-                        if lo < 0xDC00 or lo > 0xDFFF:
-                            return -1, o, nch
-                        p += 6
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-                    if write:
-                        if cp < 0x80:
-                            out[o] = cp
-                            o += 1
-                        elif cp < 0x800:
-                            out[o] = 0xC0 | (cp >> 6)
-                            out[o + 1] = 0x80 | (cp & 0x3F)
-                            o += 2
-                        elif cp < 0x10000:
-                            out[o] = 0xE0 | (cp >> 12)
-                            out[o + 1] = 0x80 | ((cp >> 6) & 0x3F)
-                            out[o + 2] = 0x80 | (cp & 0x3F)
-                            o += 3
-                        else:
-                            out[o] = 0xF0 | (cp >> 18)
-                            out[o + 1] = 0x80 | ((cp >> 12) & 0x3F)
-                            out[o + 2] = 0x80 | ((cp >> 6) & 0x3F)
-                            out[o + 3] = 0x80 | (cp & 0x3F)
-                            o += 4
-                    nch += 1
-                    continue
-                else:
+                cp, p = _escape(a, p, e)
+                if cp < 0:
                     return -1, o, nch
                 if write:
-                    out[o] = ch
-                    o += 1
+                    o = _put_cp(out, o, cp)
                 nch += 1
-                p += 2
                 continue
             if c < 0x20:
                 return -1, o, nch
@@ -226,6 +202,163 @@ if HAVE_NUMBA:
             nch += 1
             p += n
         return -1, o, nch
+
+    _put_cp = _fast._put_cp
+    _norm_plain8 = _fast._plain8
+
+    @_njit
+    def _escape(a, p, e):
+        """The code point of the escape at ``p`` (a backslash) and the position after it, or
+        (-1, p) when it is not one this module vouches for (a lone surrogate among them)."""
+        if p + 1 >= e:
+            return -1, p
+        x = a[p + 1]
+        if x == 34 or x == 92 or x == 47:
+            return x, p + 2
+        if x == 98:
+            return 8, p + 2
+        if x == 102:
+            return 12, p + 2
+        if x == 110:
+            return 10, p + 2
+        if x == 114:
+            return 13, p + 2
+        if x == 116:
+            return 9, p + 2
+        if x != 117:
+            return -1, p
+        cp = _hex4(a, p + 2, e)
+        if cp < 0 or 0xDC00 <= cp <= 0xDFFF:
+            return -1, p
+        p += 6
+        if 0xD800 <= cp <= 0xDBFF:
+            if p + 1 >= e or a[p] != 92 or a[p + 1] != 117:
+                return -1, p
+            lo = _hex4(a, p + 2, e)
+            if lo < 0xDC00 or lo > 0xDFFF:
+                return -1, p
+            p += 6
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+        return cp, p
+
+    @_njit
+    def _norm_cp(nout, no, cp, ascii_t, lower):
+        """Append the normalised form of code point ``cp`` (as
+        :func:`assay.contamination._fast._normalize_kernel` writes it). Returns (position,
+        flag): :data:`PYTHON` when Python must lower the document, :data:`NUL` for NUL."""
+        if cp < 0x80:
+            if cp == 0:
+                return no, NUL
+            t = ascii_t[cp]
+            if t >= 0:
+                nout[no] = t
+                no += 1
+            return no, 0
+        m = lower[cp] if cp < len(lower) else -1
+        if m == -1:
+            return no, PYTHON
+        if m == -2:  # Unicode white space: one space per byte of its UTF-8
+            for _ in range(2 if cp < 0x800 else (3 if cp < 0x10000 else 4)):
+                nout[no] = 32
+                no += 1
+            return no, 0
+        if m < 0x80:
+            t = ascii_t[m]
+            if t >= 0:
+                nout[no] = t
+                no += 1
+            return no, 0
+        lm = lower[m] if m < len(lower) else m
+        if lm == -2:
+            for _ in range(2 if m < 0x800 else (3 if m < 0x10000 else 4)):
+                nout[no] = 32
+                no += 1
+            return no, 0
+        return _put_cp(nout, no, m), 0
+
+    @_njit
+    def _text(a, p, e, out, o, nout, no, a64, o64, n64, ascii_t, lower):
+        """The text field's JSON string at ``p``: its UTF-8 to ``out`` and its normalised form
+        to ``nout``, in one pass. Returns (position after the closing quote or -1, end in
+        ``out``, characters, end in ``nout``, flags)."""
+        p += 1
+        nch = 0
+        flag = 0
+        chunk_end = p
+        while p < e:
+            if p >= chunk_end:
+                p0 = p
+                while p + 8 <= e:
+                    x = a64[p]
+                    ok, y = _norm_plain8(x)
+                    if ok:  # eight letters, digits or spaces (the common case)
+                        o64[o] = x
+                        n64[no] = y
+                        o += 8
+                        no += 8
+                        p += 8
+                        continue
+                    if not _plain8(x):
+                        break
+                    # eight ASCII bytes with punctuation among them: the table, without branches
+                    o64[o] = x
+                    for j in range(8):
+                        t = np.int64(ascii_t[(x >> np.uint64(8 * j)) & np.uint64(0xFF)])
+                        nout[no] = t
+                        no += (t >> 15) + 1  # 0 for a deleted byte (t = -1)
+                    o += 8
+                    p += 8
+                nch += p - p0
+                if p >= e:
+                    break
+                chunk_end = p + 8  # one character at a time to here
+            c = a[p]
+            if c == 34:  # "
+                return p + 1, o, nch, no, flag
+            if c == 92:  # backslash
+                cp, q = _escape(a, p, e)
+                if cp < 0:
+                    return -1, o, nch, no, flag
+                o = _put_cp(out, o, cp)
+                no, f = _norm_cp(nout, no, cp, ascii_t, lower)
+                flag |= f
+                nch += 1
+                p = q
+                continue
+            if c < 0x20:
+                return -1, o, nch, no, flag
+            if c < 0x80:
+                out[o] = c
+                o += 1
+                t = ascii_t[c]
+                if t >= 0:
+                    nout[no] = t
+                    no += 1
+                nch += 1
+                p += 1
+                continue
+            n = _utf8_len(a, p, e)
+            if n < 0:
+                return -1, o, nch, no, flag
+            for j in range(n):
+                out[o + j] = a[p + j]
+            o += n
+            if n == 2:
+                cp = ((c & 0x1F) << 6) | (a[p + 1] & 0x3F)
+            elif n == 3:
+                cp = ((c & 0x0F) << 12) | ((a[p + 1] & 0x3F) << 6) | (a[p + 2] & 0x3F)
+            else:
+                cp = (
+                    ((c & 0x07) << 18)
+                    | ((a[p + 1] & 0x3F) << 12)
+                    | ((a[p + 2] & 0x3F) << 6)
+                    | (a[p + 3] & 0x3F)
+                )
+            no, f = _norm_cp(nout, no, cp, ascii_t, lower)
+            flag |= f
+            nch += 1
+            p += n
+        return -1, o, nch, no, flag
 
     @_njit
     def _number(a, p, e):
@@ -346,38 +479,44 @@ if HAVE_NUMBA:
                 return -1
 
     @_njit
-    def _line(a, p, e, field, out, o, stack, a64, o64):
-        """One line: (status, text start, text end, characters)."""
+    def _line(a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower):
+        """The line from ``p``: (status, text start, text end, characters, normalised end, flags,
+        the line's end). The normalised text starts at ``no`` and is followed by one space. The
+        line ends at the first line feed, or at ``e``; that end is found by the parse (-1 for a
+        line handed back), so a caller may pass the block's end as ``e``."""
+        o0 = o  # where this line's text starts (and where the next starts when it fails)
+        n0 = n1 = no
         q = p
         while q < e:
             c = a[q]
-            if c == 32 or c == 9 or c == 13 or c == 11 or c == 12 or c == 10:
+            if c == 32 or c == 9 or c == 13 or c == 11 or c == 12:
                 q += 1
             else:
                 break
-        if q == e:
-            return BLANK, o, o, 0
+        if q == e or a[q] == 10:
+            return BLANK, o, o, 0, no, 0, q
         p = _ws(a, p, e)
         if a[p] != 123:
-            return FALLBACK, o, o, 0
+            return FALLBACK, o0, o0, 0, n0, 0, -1
         p = _ws(a, p + 1, e)
         t0 = -1
         t1 = -1
         nch = 0
+        flag = 0
         if p < e and a[p] == 125:
-            return FALLBACK, o, o, 0
+            return FALLBACK, o0, o0, 0, n0, 0, -1
         while True:
             if p >= e or a[p] != 34:
-                return FALLBACK, o, o, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             # the key: compared as raw bytes; an escaped key goes to the exact path
             k0 = p + 1
             k1 = k0
             while k1 < e and a[k1] != 34:
                 if a[k1] == 92 or a[k1] < 0x20 or a[k1] >= 0x80:
-                    return FALLBACK, o, o, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
                 k1 += 1
             if k1 >= e:
-                return FALLBACK, o, o, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             is_field = k1 - k0 == len(field)
             if is_field:
                 for j in range(len(field)):
@@ -386,86 +525,309 @@ if HAVE_NUMBA:
                         break
             p = _ws(a, k1 + 1, e)
             if p >= e or a[p] != 58:
-                return FALLBACK, o, o, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             p = _ws(a, p + 1, e)
             if is_field:
                 if t0 >= 0 or p >= e or a[p] != 34:  # repeated, or not a string
-                    return FALLBACK, o, o, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
                 t0 = o
-                p, o, nch = _string(a, p, e, out, o, True, a64, o64)
+                p, o, nch, n1, flag = _text(
+                    a, p, e, out, o, nout, no, a64, o64, n64, ascii_t, lower
+                )
                 if p < 0:
-                    return FALLBACK, t0, t0, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
                 t1 = o
             else:
                 p = _value(a, p, e, out, stack, a64, o64)
                 if p < 0:
-                    return FALLBACK, o if t0 < 0 else t0, o if t0 < 0 else t0, 0
+                    return FALLBACK, o0, o0, 0, n0, 0, -1
             p = _ws(a, p, e)
             if p >= e:
-                return FALLBACK, o if t0 < 0 else t0, o if t0 < 0 else t0, 0
+                return FALLBACK, o0, o0, 0, n0, 0, -1
             if a[p] == 44:
                 p = _ws(a, p + 1, e)
                 continue
             if a[p] == 125:
                 p = _ws(a, p + 1, e)
                 break
-            return FALLBACK, o if t0 < 0 else t0, o if t0 < 0 else t0, 0
-        if p != e or t0 < 0:
-            return FALLBACK, o if t0 < 0 else t0, o if t0 < 0 else t0, 0
-        return OK, t0, t1, nch
+            return FALLBACK, o0, o0, 0, n0, 0, -1
+        if (p != e and a[p] != 10) or t0 < 0:
+            return FALLBACK, o0, o0, 0, n0, 0, -1
+        nout[n1] = 32  # the separator
+        return OK, t0, t1, nch, n1 + 1, flag, p
 
     @_njit
-    def _block(a, field, out, status, t0, t1, nch, lstart, lend, a64, o64):
+    def _block(
+        a,
+        field,
+        out,
+        status,
+        t0,
+        t1,
+        nch,
+        lstart,
+        lend,
+        a64,
+        o64,
+        nout,
+        nend,
+        nflag,
+        n64,
+        ascii_t,
+        lower,
+    ):
         """Every line of ``a`` (lines split at \\n). Returns the number of lines."""
         stack = np.zeros(_MAX_DEPTH, np.uint8)
         n = len(a)
         p = 0
         line = 0
         o = 0
+        no = 0
         while True:
             if line == len(status):
                 return -1  # more lines than room: the caller counts them and runs again
             e = _newline(a, a64, p, n)
             lstart[line] = p
             lend[line] = e
-            st, s0, s1, nc = _line(a, p, e, field, out, o, stack, a64, o64)
+            st, s0, s1, nc, ne, fl, _ = _line(
+                a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
+            )
             status[line] = st
             t0[line] = s0
             t1[line] = s1
             nch[line] = nc
+            nend[line] = ne
+            nflag[line] = fl
             o = s1 if st == OK else s0
+            no = ne
             line += 1
             if e >= n:
                 return line
             p = e + 1
 
+    @_njit
+    def _fill(
+        a,
+        p,
+        field,
+        out,
+        o,
+        nout,
+        no,
+        budget,
+        raw_end,
+        norm_end,
+        flags,
+        n_chars,
+        a64,
+        o64,
+        n64,
+        ascii_t,
+        lower,
+    ):
+        """The lines of ``a`` from ``p`` (split at \\n), each document's UTF-8 written at
+        ``out[o:]`` and its normalised text at ``nout[no:]``, until the characters reach
+        ``budget`` (after that document: :data:`STOP_BUDGET`), a line needs the exact decoder
+        (:data:`STOP_FALLBACK`), the next line may not fit (:data:`STOP_ROOM`) or the block
+        ends (:data:`STOP_END`). Per document: its ends in ``out`` and ``nout``, flags and
+        characters. Returns (stop, where to go on, end of the line stopped at, documents,
+        lines done)."""
+        stack = np.zeros(_MAX_DEPTH, np.uint8)
+        n = len(a)
+        nd = 0
+        nl = 0
+        chars = 0
+        rest = n - p  # (the buffers have room for the rest of the block, or the caller grows them)
+        if o + rest + 64 > len(out) or no + rest + rest // 2 + 64 > len(nout):
+            return STOP_ROOM, p, n, nd, nl
+        while True:
+            if nd == len(raw_end):
+                return STOP_ROOM, p, p, nd, nl
+            # the line's end is where its parse ends: no separate search for the line feed
+            st, s0, s1, nc, ne, fl, e = _line(
+                a, p, n, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
+            )
+            if st == FALLBACK:
+                return STOP_FALLBACK, p, _newline(a, a64, p, n), nd, nl
+            nl += 1
+            if st == OK:
+                o = s1
+                no = ne
+                raw_end[nd] = o
+                norm_end[nd] = no
+                flags[nd] = fl
+                n_chars[nd] = nc
+                nd += 1
+                chars += nc
+                if chars >= budget:
+                    return STOP_BUDGET, e + 1, e, nd, nl
+            if e >= n:
+                return STOP_END, e + 1, e, nd, nl
+            p = e + 1
 
-def _views(a: np.ndarray, out: np.ndarray):
-    """Unaligned 8-byte views of ``a`` and ``out`` (element ``i`` is bytes ``i .. i + 7``)."""
+
+def _view(a: np.ndarray) -> np.ndarray:
+    """Unaligned 8-byte view of ``a`` (element ``i`` is bytes ``i .. i + 7``)."""
     n = max(len(a) - 7, 0)
-    a64 = np.ndarray(shape=(n,), dtype="<u8", buffer=a, strides=(1,)) if n else np.zeros(0, "<u8")
-    o64 = np.ndarray(shape=(n,), dtype="<u8", buffer=out, strides=(1,)) if n else np.zeros(0, "<u8")
-    return a64, o64
+    return np.ndarray(shape=(n,), dtype="<u8", buffer=a, strides=(1,)) if n else np.zeros(0, "<u8")
 
 
-def json_field_utf8(block: bytes, field: str):
-    """The UTF-8 of ``field`` in each JSON line of ``block`` (lines split at ``\\n``).
+class Lines(NamedTuple):
+    """What :func:`json_lines` found in a block, one entry per line (see there)."""
 
-    Returns ``(out, status, start, end, n_chars, line_start, line_end)``, one entry per line:
-    status :data:`OK` (the text is ``out[start:end]``, ``n_chars`` characters long),
-    :data:`BLANK` (white space only: no document) or :data:`FALLBACK` (decode the line,
-    ``block[line_start:line_end]``, another way).
+    out: np.ndarray
+    status: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    n_chars: np.ndarray
+    line_start: np.ndarray
+    line_end: np.ndarray
+    norm: np.ndarray
+    norm_end: np.ndarray
+    norm_flags: np.ndarray
+
+
+def json_lines(block, field: str) -> Lines:
+    """The UTF-8 of ``field`` in each JSON line of ``block`` (lines split at ``\\n``), and its
+    normalised form for the n-gram scan, in one pass over the bytes.
+
+    One entry per line: ``status`` :data:`OK` (the text is ``out[start:end]``, ``n_chars``
+    characters long), :data:`BLANK` (white space only: no document) or :data:`FALLBACK` (decode
+    the line, ``block[line_start:line_end]``, another way). The normalised texts of the OK lines
+    follow one another in ``norm``, each followed by one space, the line's ending at
+    ``norm_end`` (a line that is not OK ends where the one before it ended); ``norm_flags``
+    says which of them :data:`PYTHON` must lower or hold :data:`NUL`
+    (see :func:`assay.contamination._fast.normalize_utf8`, whose bytes these are).
     """
     a = np.frombuffer(block, np.uint8)
     out = np.empty(len(a), np.uint8)
+    # the normalised text is at most 1.5 times the UTF-8 (a character that grows when lowered),
+    # plus a separator per line (a line that is not blank holds at least 11 bytes)
+    norm = np.empty(len(a) + len(a) // 2 + len(a) // 11 + 16, np.uint8)
     f = np.frombuffer(field.encode("utf-8"), np.uint8)
-    views = _views(a, out)
+    ascii_t, lower = _fast._tables()
+    views = (_view(a), _view(out))
     n = len(a) // 256 + 64  # a guess (corpus lines are long); counted when it is too small
     for _ in range(2):
-        status = np.empty(n, np.int8)
-        t0, t1, nch, ls, le = (np.empty(n, np.int64) for _ in range(5))
-        got = _block(a, f, out, status, t0, t1, nch, ls, le, *views)
+        status, nflag = np.empty(n, np.int8), np.empty(n, np.int8)
+        t0, t1, nch, ls, le, ne = (np.empty(n, np.int64) for _ in range(6))
+        got = _block(
+            a, f, out, status, t0, t1, nch, ls, le, *views, norm, ne, nflag, _view(norm),
+            ascii_t, lower,
+        )  # fmt: skip
         if got >= 0:
             break
-        n = block.count(b"\n") + 1
-    return out, status[:got], t0[:got], t1[:got], nch[:got], ls[:got], le[:got]
+        n = bytes(block).count(b"\n") + 1
+    return Lines(
+        out, status[:got], t0[:got], t1[:got], nch[:got], ls[:got], le[:got], norm, ne[:got],
+        nflag[:got],
+    )  # fmt: skip
+
+
+def json_field_utf8(block, field: str):
+    """:func:`json_lines` without the normalised text: ``(out, status, start, end, n_chars,
+    line_start, line_end)``."""
+    return json_lines(block, field)[:7]
+
+
+# the smallest buffers a batch starts with (they grow for long lines; tests make them tiny)
+_MIN_BYTES, _MIN_DOCS = 1 << 16, 64
+
+
+class BatchWriter:
+    """Documents of JSON lines written straight into the buffers of the batch they belong to
+    (UTF-8 and normalised text), so that a batch is handed out without a copy.
+
+    :meth:`fill` runs :func:`_fill` on a block; the reader handles what it stops at (a line for
+    the exact decoder: :meth:`append`; a full batch: :meth:`take`).
+    """
+
+    def __init__(self, budget: int, field: str, size_hint: int) -> None:
+        self.budget = budget
+        self.field = np.frombuffer(field.encode("utf-8"), np.uint8)
+        self.hint = max(size_hint, _MIN_BYTES)
+        self.tables = _fast._tables()
+        self._new()
+
+    def _new(self) -> None:
+        self.raw = np.empty(self.hint, np.uint8)
+        self.norm = np.empty(self.hint + self.hint // 2 + 64, np.uint8)
+        docs = max(self.hint // 512, _MIN_DOCS)
+        self.raw_end = np.empty(docs, np.int64)
+        self.norm_end = np.empty(docs, np.int64)
+        self.flags = np.empty(docs, np.int8)
+        self.n_chars = np.empty(docs, np.int64)
+        self.o = self.no = self.n_docs = self.chars = 0
+
+    def grow(self, line_bytes: int) -> None:
+        """Room for ``line_bytes`` more bytes of JSON (the buffers and, when they are full, the
+        per-document arrays); later batches start with the grown sizes."""
+        need_raw = self.o + line_bytes + 64
+        need_norm = self.no + line_bytes + line_bytes // 2 + 64
+        if need_raw > len(self.raw) or need_norm > len(self.norm):
+            raw = np.empty(max(2 * len(self.raw), need_raw), np.uint8)
+            raw[: self.o] = self.raw[: self.o]
+            norm = np.empty(max(2 * len(self.norm), need_norm), np.uint8)
+            norm[: self.no] = self.norm[: self.no]
+            self.raw, self.norm = raw, norm
+            self.hint = len(raw)
+        if self.n_docs == len(self.raw_end):
+            k = 2 * len(self.raw_end)
+            for name in ("raw_end", "norm_end", "flags", "n_chars"):
+                old = getattr(self, name)
+                new = np.empty(k, old.dtype)
+                new[: self.n_docs] = old[: self.n_docs]
+                setattr(self, name, new)
+
+    def fill(self, a: np.ndarray, a64: np.ndarray, p: int):
+        """:func:`_fill` from ``p``; returns (stop, where to go on, line end, lines done)."""
+        nd = self.n_docs
+        ascii_t, lower = self.tables
+        stop, q, e, got, nl = _fill(
+            a, p, self.field, self.raw, self.o, self.norm, self.no, self.budget - self.chars,
+            self.raw_end[nd:], self.norm_end[nd:], self.flags[nd:], self.n_chars[nd:], a64,
+            _view(self.raw), _view(self.norm), ascii_t, lower,
+        )  # fmt: skip
+        if got:
+            self.n_docs += got
+            self.o = int(self.raw_end[self.n_docs - 1])
+            self.no = int(self.norm_end[self.n_docs - 1])
+            self.chars += int(self.n_chars[nd : self.n_docs].sum())
+        return stop, q, e, nl
+
+    def append(self, text: str) -> None:
+        """A document decoded by the exact path (its normalised text is left to Python)."""
+        data = text.encode("utf-8")  # (valid: the exact path checked it)
+        self.grow(len(data))
+        self.raw[self.o : self.o + len(data)] = np.frombuffer(data, np.uint8)
+        self.o += len(data)
+        self.norm[self.no] = 32  # an empty normalised text and its separator
+        self.no += 1
+        nd = self.n_docs
+        self.raw_end[nd], self.norm_end[nd] = self.o, self.no
+        self.flags[nd] = PYTHON | (NUL if "\x00" in text else 0)
+        self.n_chars[nd] = len(text)
+        self.n_docs += 1
+        self.chars += len(text)
+
+    @property
+    def full(self) -> bool:
+        return self.chars >= self.budget
+
+    def take(self):
+        """The batch's UTF-8, offsets and ``normalized`` (see
+        :class:`~assay.contamination.EncodedTexts`); the writer starts a new batch."""
+        n = self.n_docs
+        offsets = np.zeros(n + 1, np.int64)
+        offsets[1:] = self.raw_end[:n]
+        norm_off = np.zeros(n + 1, np.int64)
+        norm_off[1:] = self.norm_end[:n]
+        self.norm[self.no : self.no + 15] = 32  # the numpy path's padding
+        flags = self.flags[:n]
+        normalized = None  # a NUL: the scan normalises the batch the numpy way
+        if not (flags & NUL).any():
+            python_docs = np.flatnonzero(flags & PYTHON).astype(np.int64)
+            normalized = (self.norm[: self.no + 15], norm_off, python_docs)
+        raw = self.raw[: self.o]
+        self._new()
+        return raw, offsets, normalized

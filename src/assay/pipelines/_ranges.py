@@ -256,7 +256,70 @@ def _owned_lines(
         yield carry
 
 
-def _lines(rng: Range, compression: str | None) -> Iterator[bytes]:
+def _file_views(path: str, start: int, end: int) -> Iterator[memoryview]:
+    """:func:`_owned_lines` of the byte range ``[start, end)`` of an uncompressed file, without
+    copying: the file is read into one buffer, whose unfinished last line is moved to its
+    front before the next read, and each block is a view of it, valid only until the next
+    block is asked for (a consumer copies what it keeps)."""
+    buf = bytearray(_READ)
+    keep = 0  # bytes of an unfinished line at the front of buf
+    skipping = start != 0
+    pos = start
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while True:
+            if keep > len(buf) // 2:  # a long line: a bigger buffer (the old one may be viewed)
+                bigger = bytearray(2 * len(buf))
+                bigger[:keep] = buf[:keep]
+                buf = bigger
+            mv = memoryview(buf)
+            room = len(buf) - keep
+            in_region = pos < end
+            n = fh.readinto(mv[keep : keep + (min(room, end - pos) if in_region else room)])
+            pos += n
+            have = keep + n
+            if in_region:
+                if n == 0:  # the file ends inside the range
+                    if keep and not skipping:
+                        yield mv[:keep]
+                    return
+                if skipping:  # the line that started before the range is the last one's
+                    i = buf.find(b"\n", 0, have)
+                    if i < 0:
+                        keep = 0
+                        if pos >= end:
+                            return  # no line starts inside the range
+                        continue
+                    buf[: have - i - 1] = buf[i + 1 : have]
+                    have, skipping = have - i - 1, False
+                cut = buf.rfind(b"\n", 0, have)
+                if cut < 0:
+                    keep = have
+                    continue
+                yield mv[:cut]
+                buf[: have - cut - 1] = buf[cut + 1 : have]
+                keep = have - cut - 1
+                continue
+            # after the range: finish its last line (or read the one starting at its end)
+            i = buf.find(b"\n", keep, have)
+            if i >= 0:
+                yield mv[:i]
+                return
+            if n == 0:
+                if keep:
+                    yield mv[:keep]
+                return
+            keep = have
+
+
+def _lines(
+    rng: Range, compression: str | None, views: bool = False
+) -> Iterator[bytes | memoryview]:
+    """Blocks of the complete lines of a range (see :func:`_owned_lines`); ``views``: an
+    uncompressed range may come as views of a reused buffer (see :func:`_file_views`)."""
+    if rng.kind == "bytes" and views:
+        yield from _file_views(rng.path, rng.start, rng.end)
+        return
     if rng.kind == "bytes":
         with open(rng.path, "rb") as fh, open(rng.path, "rb") as fh2:
             yield from _owned_lines(
@@ -413,88 +476,40 @@ def _line_records(rng, fmt, compression, options, counts) -> Iterator[Batch]:
 
 
 def _json_encoded(rng, compression, options, counts) -> Iterator[Batch]:
-    """JSON lines read by the compiled kernel: batches of :class:`EncodedTexts`, cut where
-    :func:`_batcher` cuts (after the document that brings the characters to ``batch_bytes``)."""
-    field = options.text_field
-    limit = options.batch_bytes
-    pieces: list[np.ndarray] = []  # UTF-8 of the pending documents
-    lens: list[np.ndarray] = []  # their byte lengths
-    size = 0  # characters pending
-    row = first = 0
-    n_lines = 0
-
-    def flush():
-        nonlocal pieces, lens, first
-        n = sum(len(x) for x in lens)
-        if n == 0:
-            return None
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.concatenate(lens), out=offsets[1:])
-        buf = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-        b = Batch(first, EncodedTexts(buf, offsets), None)
-        pieces, lens, first = [], [], row
-        return b
-
-    for block in _lines(rng, compression):
-        out, status, t0, t1, nch, ls, le = _jsonfast.json_field_utf8(block, field)
-        keep = status != _jsonfast.BLANK
-        fb = np.flatnonzero(status == _jsonfast.FALLBACK)
-        if fb.size:
-            buf, blens, bch = _with_fallbacks(
-                block, out, status, t0, t1, nch, ls, le, fb, rng, compression, options, n_lines
-            )
-        else:
-            buf = out[: int(t1[keep][-1])] if keep.any() else out[:0]
-            blens, bch = (t1 - t0)[keep], nch[keep]
-        n_lines += len(status)
-        # cut into batches where the characters reach the limit
-        start_doc, start_byte = 0, 0
-        cum = np.cumsum(bch)
-        byte_cum = np.cumsum(blens)
-        while start_doc < len(bch):
-            base = cum[start_doc - 1] if start_doc else 0
-            j = int(np.searchsorted(cum, base + (limit - size), side="left"))
-            if j >= len(bch):  # no cut in this block
-                size += int(cum[-1] - base)
-                pieces.append(buf[start_byte:])
-                lens.append(blens[start_doc:])
-                row += len(bch) - start_doc
-                break
-            end_byte = int(byte_cum[j])
-            pieces.append(buf[start_byte:end_byte])
-            lens.append(blens[start_doc : j + 1])
-            row += j + 1 - start_doc
-            size = 0
-            b = flush()
-            if b:
-                yield b
-            start_doc, start_byte = j + 1, end_byte
-    counts["rows"] = row
-    b = flush()
-    if b:
-        yield b
-
-
-def _with_fallbacks(block, out, status, t0, t1, nch, ls, le, fb, rng, compression, options, before):
-    """A block's documents when some lines need the exact decoder (in line order)."""
-    parts, blens, bch = [], [], []
-    done = set(fb.tolist())
-    for i in np.flatnonzero(status != _jsonfast.BLANK).tolist():
-        if i in done:
-            docs = _exact_json([block[ls[i] : le[i]]], rng, compression, options, before + i)
-            if not docs:
+    """JSON lines read by the compiled kernel: batches of :class:`EncodedTexts` (with the
+    normalised text the same pass wrote), cut where :func:`_batcher` cuts (after the document
+    that brings the characters to ``batch_bytes``). The kernel writes every document straight
+    into its batch's buffers and stops where a batch is full or a line needs the exact decoder."""
+    w = _jsonfast.BatchWriter(options.batch_bytes, options.text_field, options.batch_bytes + _READ)
+    first = row = n_lines = 0
+    for block in _lines(rng, compression, views=True):
+        a = np.frombuffer(block, np.uint8)
+        a64 = _jsonfast._view(a)
+        p = 0
+        while True:
+            before = w.n_docs
+            stop, q, e, nl = w.fill(a, a64, p)
+            row += w.n_docs - before
+            n_lines += nl
+            if stop == _jsonfast.STOP_ROOM:
+                w.grow(e - q)
+                p = q
                 continue
-            text = docs[0][0]
-            data = text.encode("utf-8")  # (checked by _exact_json)
-            parts.append(np.frombuffer(data, np.uint8))
-            blens.append(len(data))
-            bch.append(len(text))
-        else:
-            parts.append(out[t0[i] : t1[i]])
-            blens.append(int(t1[i] - t0[i]))
-            bch.append(int(nch[i]))
-    buf = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-    return buf, np.asarray(blens, np.int64), np.asarray(bch, np.int64)
+            if stop == _jsonfast.STOP_FALLBACK:
+                docs = _exact_json([bytes(block[q:e])], rng, compression, options, n_lines)
+                n_lines += 1
+                if docs:
+                    w.append(docs[0][0])
+                    row += 1
+            if w.full:
+                yield Batch(first, EncodedTexts(*w.take()), None)
+                first = row
+            if stop == _jsonfast.STOP_END or e >= len(a):
+                break
+            p = e + 1
+    counts["rows"] = row
+    if w.n_docs:
+        yield Batch(first, EncodedTexts(*w.take()), None)
 
 
 def _text_lines(lines: list[bytes]) -> Iterator[tuple[str, None]]:
