@@ -263,6 +263,29 @@ def _information(values, fit, k, info=None):
     return idx, np.full(k, 1.0 / k)
 
 
+def _kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding (Arthur and Vassilvitskii 2007), as ``kmeans2(minit='++')`` draws it.
+
+    The same random draws as scipy's ``_kpp`` (one integer, then one uniform per centroid), so
+    the same centroids, but with a running minimum of the squared distances: O(n k d) instead
+    of scipy's O(n k^2 d), which made 400 clusters of 12,032 items take about 28 s.
+    """
+    init = np.empty((k, x.shape[1]))
+    first = int(rng.integers(x.shape[0]))
+    init[0] = x[first]
+    d2 = ((x - x[first]) ** 2).sum(1)
+    for i in range(1, k):
+        total = d2.sum()
+        r = rng.uniform()
+        if total > 0:
+            j = int(np.searchsorted((d2 / total).cumsum(), r))
+        else:  # fewer distinct patterns than clusters: any point will do
+            j = int(r * x.shape[0])
+        init[i] = x[min(j, x.shape[0] - 1)]
+        np.minimum(d2, ((x - init[i]) ** 2).sum(1), out=d2)
+    return init
+
+
 def _cluster(values, k, rng):
     x = np.where(
         np.isnan(values), np.nanmean(values, axis=0, keepdims=True), values
@@ -270,7 +293,7 @@ def _cluster(values, k, rng):
     x = np.nan_to_num(x, nan=0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # empty clusters are handled below
-        centroids, label = kmeans2(x, k, minit="++", seed=rng)
+        centroids, label = kmeans2(x, _kmeans_pp(x, k, rng), minit="matrix")
     idx, w = [], []
     N = x.shape[0]
     for c in range(k):
