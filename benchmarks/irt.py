@@ -4,6 +4,8 @@ Run from the project root:
 
     python benchmarks/irt.py            # 200 x 500 vs girth and py-irt, then 1,000 x 10,000
     python benchmarks/irt.py --lomo     # also leave-one-model-out anchor errors on MMLU-Pro (slow)
+    python benchmarks/irt.py --only-anchors --lomo --lomo-seeds 5,6,7,8,9 --lomo-methods auto
+                                        # the default design on fresh anchor seeds
     python benchmarks/irt.py --bound    # anchor errors when the 2PL is true (simulation, known truth)
     python benchmarks/irt.py --only-anchors --peer   # tinyBenchmarks' procedure and random subsets
     python benchmarks/irt.py --only-anchors --adaptive   # adaptive-test interval coverage
@@ -226,48 +228,52 @@ def speed(*, save: str | None = None, reference: str | None = None) -> None:
         print(f"  estimates saved to {save}")
 
 
-LOMO_METHODS = ("info-stratified", "stratified", "cluster")
+LOMO_METHODS = ("auto", "info-stratified", "info-cluster", "cluster-info", "stratified", "cluster")
 LOMO_SEEDS = (0, 1, 2, 3, 4)
 
 
-def lomo(ks=(50, 100, 200, 400)) -> None:
+def lomo(ks=(50, 100, 200, 400), *, methods=LOMO_METHODS, seeds=LOMO_SEEDS) -> None:
     """Leave-one-model-out MAE on MMLU-Pro: mean (and SD) over anchor seeds, every method and k.
 
     Each fold's 2PL reference fit (28 models) is made once and shared by every design; the
-    held-out model plays no part in it, in the anchors or in gp-IRT's mix.
+    held-out model plays no part in it, in the anchors or in gp-IRT's mix. 'auto' is run under
+    its own name (the library resolves it per k, as ``select_anchors`` does).
     """
     from assay import datasets
     from assay.io import build_matrix
     from assay.irt._inputs import as_scores
     from assay.irt._subset import _lomo_errors
 
+    load0 = os.getloadavg()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
         values, items, models = as_scores(m)
-        runs = [(k, meth, s) for meth in LOMO_METHODS for k in ks for s in LOMO_SEEDS]
-        runs += [(200, "information", 0)]  # deterministic: one seed
+        runs = [(k, meth, s) for meth in methods for k in ks for s in seeds]
+        if "information" in methods:  # deterministic: one seed, k = 200
+            runs = [r for r in runs if r[1] != "information"] + [(200, "information", seeds[0])]
         t0 = time.perf_counter()
         _, errors = _lomo_errors(values, items, models, runs)
     print(
         f"== MMLU-Pro, {len(models)} models: leave-one-model-out MAE of anchor estimates "
-        f"(accuracy points; mean over seeds {LOMO_SEEDS}, SD across seeds in brackets; "
-        f"{time.perf_counter() - t0:.0f} s) =="
+        f"(accuracy points; mean over seeds {tuple(seeds)}, SD across seeds in brackets; "
+        f"{time.perf_counter() - t0:.0f} s; load average {load0:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores) =="
     )
     print(
         f"{'k':>4} {'anchors':16} {'p-IRT':>12} {'gp-IRT':>12} {'mean':>12} {'max |err| p-IRT':>16}"
     )
-    for meth in (*LOMO_METHODS, "information"):
+    for meth in methods:
         for k in ks:
-            seeds = [s for (kk, mm, s) in runs if kk == k and mm == meth]
-            if not seeds:
+            ss = [s for (kk, mm, s) in runs if kk == k and mm == meth]
+            if not ss:
                 continue
             cells = []
             for e in ("irt", "gp-irt", "mean"):
-                maes = [100 * np.mean(np.abs(errors[(k, meth, s)][e])) for s in seeds]
+                maes = [100 * np.mean(np.abs(errors[(k, meth, s)][e])) for s in ss]
                 sd = f"({np.std(maes, ddof=1):.2f})" if len(maes) > 1 else ""
                 cells.append(f"{np.mean(maes):6.2f} {sd:>6}")
-            mx = max(100 * np.max(np.abs(errors[(k, meth, s)]["irt"])) for s in seeds)
+            mx = max(100 * np.max(np.abs(errors[(k, meth, s)]["irt"])) for s in ss)
             print(f"{k:4d} {meth:16} " + " ".join(cells) + f" {mx:16.1f}", flush=True)
 
 
@@ -633,6 +639,14 @@ def main() -> None:
         "--lomo", action="store_true", help="also run the MMLU-Pro anchor validation (slow)"
     )
     parser.add_argument(
+        "--lomo-methods",
+        default=",".join(LOMO_METHODS),
+        help="--lomo: anchor designs to run (comma-separated; add 'information' for k = 200)",
+    )
+    parser.add_argument(
+        "--lomo-seeds", default="0,1,2,3,4", help="--lomo: anchor seeds (e.g. 5,6,7,8,9)"
+    )
+    parser.add_argument(
         "--bound",
         action="store_true",
         help="also run the MMLU-Pro-shaped simulation in which the 2PL is true",
@@ -695,7 +709,10 @@ def main() -> None:
             head_to_head()
         large()
     if args.lomo:
-        lomo()
+        lomo(
+            methods=tuple(args.lomo_methods.split(",")),
+            seeds=tuple(int(x) for x in args.lomo_seeds.split(",")),
+        )
     if args.bound:
         bound()
     if args.adaptive:

@@ -74,7 +74,7 @@ def test_subset_build_and_estimate(results, tmp_path):
     assert (
         record["format"] == "assay.subset/1"
         and record["seed"] == 3
-        and record["method"] == "info-stratified"  # the default anchor method
+        and record["method"] == "cluster-info"  # the default 'auto' at k = 40
     )
     out = runner.invoke(main, ["subset", "estimate", path, "--subset", str(sub_path), "--json"])
     assert out.exit_code == 0, out.output
@@ -89,6 +89,15 @@ def test_subset_build_and_estimate(results, tmp_path):
         assert got[m] == pytest.approx(e, abs=1e-9)
     out = runner.invoke(main, ["subset", "estimate", path, "--subset", str(sub_path)])
     assert out.exit_code == 0 and out.output.startswith("model\testimate\tse")
+
+
+def test_cli_anchor_methods_are_the_librarys():
+    # the CLI spells the choices out (it loads assay.irt lazily); they must stay the library's
+    from assay.cli._irt import build_cmd
+
+    opt = next(p for p in build_cmd.params if p.name == "method")
+    assert tuple(opt.type.choices) == irt.ANCHOR_METHODS
+    assert opt.default == irt.DEFAULT_ANCHOR_METHOD
 
 
 def test_cli_errors(results, tmp_path):

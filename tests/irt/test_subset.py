@@ -20,7 +20,7 @@ def bench():
     return y[:60], y[60:]
 
 
-@pytest.mark.parametrize("method", ["stratified", "cluster", "information"])
+@pytest.mark.parametrize("method", ["stratified", "cluster", "cluster-info", "information"])
 def test_select_anchors(bench, method):
     ref, _ = bench
     sub = irt.select_anchors(ref, 100, method=method, rng=0)

@@ -12,11 +12,10 @@ import pytest
 
 from assay import irt
 from assay._core import DegenerateDataWarning, InputError
+from assay.irt._anchors import _info_stratified
 from assay.irt._subset import (
-    DEFAULT_ANCHOR_METHOD,
     ESTIMATORS,
     SUBSET_PRIOR,
-    _info_stratified,
     _lomo_errors,
 )
 
@@ -33,13 +32,13 @@ def varied():
     return y[:70], y[70:], fit
 
 
-def test_default_method_is_info_stratified(varied):
+def test_info_stratified_anchors(varied):
     ref, _, fit = varied
-    sub = irt.select_anchors(ref, 60, fit=fit, rng=0)
-    assert sub.method == "info-stratified" == DEFAULT_ANCHOR_METHOD
+    sub = irt.select_anchors(ref, 60, method="info-stratified", fit=fit, rng=0)
+    assert sub.method == "info-stratified"
     assert sub.k == 60 == len(set(sub.indices.tolist()))
     assert sub.weights.sum() == pytest.approx(1.0) and np.all(sub.weights > 0)
-    again = irt.select_anchors(ref, 60, fit=fit, rng=0)
+    again = irt.select_anchors(ref, 60, method="info-stratified", fit=fit, rng=0)
     np.testing.assert_array_equal(sub.indices, again.indices)  # reproducible from the seed
 
 

@@ -281,8 +281,18 @@ def subset() -> None:
 @click.option("--k", type=int, required=True, help="Number of anchor items.")
 @click.option(
     "--method",
-    type=click.Choice(["info-stratified", "stratified", "cluster", "information"]),
-    default="info-stratified",
+    type=click.Choice(
+        [
+            "auto",
+            "info-stratified",
+            "info-cluster",
+            "stratified",
+            "cluster",
+            "cluster-info",
+            "information",
+        ]
+    ),
+    default="auto",  # irt.ANCHOR_METHODS and its default, spelled out: irt loads lazily
     show_default=True,
     help="How anchors are chosen (see docs/irt.md for the error of each on MMLU-Pro).",
 )

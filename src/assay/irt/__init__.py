@@ -7,6 +7,7 @@ per-topic abilities; split gaps; and efficient evaluation on anchor subsets.
 
 from assay.irt._abilities import abilities
 from assay.irt._adaptive import AdaptiveResult, adaptive_test
+from assay.irt._anchors import ANCHOR_METHODS, DEFAULT_ANCHOR_METHOD
 from assay.irt._compare import (
     AbilityComparison,
     SplitGap,
@@ -20,7 +21,6 @@ from assay.irt._fit import MODELS, fit
 from assay.irt._results import AbilityResult, IRTFit
 from assay.irt._sizes import SubsetSizes, subset_sizes
 from assay.irt._subset import (
-    ANCHOR_METHODS,
     ESTIMATORS,
     AccuracyEstimate,
     Subset,
@@ -37,6 +37,7 @@ __all__ = [
     "AbilityResult",
     "AccuracyEstimate",
     "AdaptiveResult",
+    "DEFAULT_ANCHOR_METHOD",
     "ESTIMATORS",
     "IRTFit",
     "ItemAudit",

@@ -24,18 +24,21 @@ from scipy import special
 from assay._core import DegenerateDataWarning, InputError
 from assay._core._validation import check_choice, check_positive_int, check_rng
 from assay.irt import _binary as B
+from assay.irt._anchors import (
+    ANCHOR_METHODS,
+    _choose,
+    _difficulty_strata,
+    _mean_information,
+    resolve_method,
+)
 from assay.irt._fit import fit as _fit
 from assay.irt._results import AbilityResult, IRTFit
 from assay.irt._subset import (
-    ANCHOR_METHODS,
     ESTIMATORS,
     SUBSET_PRIOR,
-    _choose,
-    _difficulty_strata,
     _error_summary,
     _estimates,
     _in_sample_errors,
-    _mean_information,
     _new_subset,
 )
 
@@ -204,7 +207,8 @@ def lomo_errors_fast(
             k, method, rng = run
             seed = rng if isinstance(rng, int) else None
             idx, w = _choose(ref[:, ok], k, method, fold, strata, check_rng(rng), info)
-            sub = _new_subset(idx, w, method, seed, fold.items, fold.models, fold, False)
+            used = resolve_method(method, k)
+            sub = _new_subset(idx, w, used, seed, fold.items, fold.models, fold, False)
             if mix:
                 sub = dataclasses.replace(sub, **_error_summary(_in_sample_errors(sub, ref[:, ok])))
             est = _estimates(sub, values[m : m + 1, ok][:, sub.indices])

@@ -20,10 +20,11 @@ from scipy import stats
 
 from assay._core import InputError, Result
 from assay._core._validation import check_choice, check_confidence_level
+from assay.irt._anchors import ANCHOR_METHODS, DEFAULT_ANCHOR_METHOD
 from assay.irt._inputs import as_scores
 from assay.irt._refit import lomo_errors_fast
 from assay.irt._results import IRTFit
-from assay.irt._subset import ANCHOR_METHODS, DEFAULT_ANCHOR_METHOD, ESTIMATORS, _lomo_errors
+from assay.irt._subset import ESTIMATORS, _lomo_errors
 
 __all__ = ["SubsetSizes", "subset_sizes"]
 
@@ -135,8 +136,8 @@ def subset_sizes(
         Scores in [0, 1]; NaN where a model did not answer.
     ks : sequence of int, default (50, 100, 200, 400, 800, 1600)
         Subset sizes to try; sizes not below the number of items are dropped.
-    method : str, default 'info-stratified'
-        How anchors are chosen (see :func:`select_anchors`).
+    method : str, default 'auto'
+        How anchors are chosen (see :func:`select_anchors`; 'auto' picks the design by size).
     estimator : {'irt', 'gp-irt', 'mean'}, default 'irt'
         How a held-out model's score is estimated from its anchor answers.
     seeds : sequence of int, default (0, 1, 2)

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from scipy.cluster.vq import kmeans2
 
 from assay._core import DegenerateDataWarning, InputError, Result
 from assay._core._validation import (
@@ -28,6 +27,7 @@ from assay._core._validation import (
     check_rng,
 )
 from assay.irt._abilities import abilities as _abilities
+from assay.irt._anchors import ANCHOR_METHODS, DEFAULT_ANCHOR_METHOD, _choose, resolve_method
 from assay.irt._fit import fit as _fit
 from assay.irt._inputs import as_scores
 from assay.irt._results import IRTFit, per_model_rows
@@ -44,14 +44,11 @@ __all__ = [
     "validate_subset",
 ]
 
-ANCHOR_METHODS = ("info-stratified", "stratified", "cluster", "information")
-DEFAULT_ANCHOR_METHOD = "info-stratified"
 ESTIMATORS = ("gp-irt", "irt", "mean")
 SUBSET_FORMAT = "assay.subset/1"
 SUBSET_PRIOR = {"a_mean": 1.0, "a_sd": 0.5, "d_sd": 2.0}
 """Item prior of the reference fit (few reference models: shrink slopes toward 1; validated on
 MMLU-Pro, where it halves the leave-one-model-out error of p-IRT against the weak prior)."""
-_N_DIFFICULTY_BINS = 20
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -196,93 +193,6 @@ class SubsetValidation(Result):
 
 
 # ------------------------------------------------------------------------------------- anchors
-def _allocate(sizes: np.ndarray, k: int) -> np.ndarray:
-    """Largest-remainder proportional allocation of k draws over strata, at least 1 where possible."""
-    share = sizes / sizes.sum() * k
-    alloc = np.floor(share).astype(int)
-    order = np.argsort(-(share - alloc), kind="stable")
-    alloc[order[: k - alloc.sum()]] += 1
-    return np.minimum(alloc, sizes)
-
-
-def _stratified(values, strata, k, rng):
-    if strata is None:  # difficulty strata: 20 quantile bins of the reference models' mean score
-        strata = _difficulty_strata(values)
-    labels, inv = np.unique(np.asarray(strata, dtype=str), return_inverse=True)
-    sizes = np.bincount(inv, minlength=labels.size)
-    alloc = _allocate(sizes, k)
-    idx, w = [], []
-    N = values.shape[1]
-    for s in range(labels.size):
-        if alloc[s] == 0:
-            continue
-        members = np.flatnonzero(inv == s)
-        pick = rng.choice(members, size=alloc[s], replace=False)
-        idx.extend(pick.tolist())
-        w.extend([sizes[s] / N / alloc[s]] * alloc[s])
-    return np.asarray(idx), np.asarray(w)
-
-
-def _difficulty_strata(values):
-    """20 quantile bins of the reference models' mean score per item."""
-    mean = np.nanmean(values, axis=0)
-    edges = np.nanquantile(mean, np.linspace(0, 1, _N_DIFFICULTY_BINS + 1)[1:-1])
-    return np.searchsorted(edges, mean, side="right").astype(str)
-
-
-def _info_stratified(values, fit, strata, k, rng, info=None):
-    """Difficulty strata; within each, draws with probability proportional to expected information.
-
-    The size measure of item i is its Fisher information averaged over the reference abilities,
-    ``mean_j a_i^2 P_ij (1 - P_ij)`` (fixed a priori, not tuned). Weights for the anchor mean are
-    the stratum's share times the inverse of the item's relative size (Hansen-Hurwitz), so the
-    weighted mean stays (approximately) unbiased.
-    """
-    if strata is None:
-        strata = _difficulty_strata(values)
-    info = _mean_information(fit) if info is None else info
-    info = np.where(np.isfinite(info) & (info > 0), info, 0.0) + 1e-12
-    labels, inv = np.unique(np.asarray(strata, dtype=str), return_inverse=True)
-    sizes = np.bincount(inv, minlength=labels.size)
-    alloc = _allocate(sizes, k)
-    idx, w = [], []
-    N = values.shape[1]
-    for s in np.flatnonzero(alloc):
-        members = np.flatnonzero(inv == s)
-        prob = info[members] / info[members].sum()
-        pick = rng.choice(members, size=alloc[s], replace=False, p=prob)
-        idx.extend(pick.tolist())
-        rel = info[pick] / info[members].mean()  # relative size; 1 for an average item
-        w.extend((sizes[s] / N / alloc[s] / rel).tolist())
-    return np.asarray(idx), np.asarray(w)
-
-
-def _information(values, fit, k, info=None):
-    info = _mean_information(fit) if info is None else info
-    idx = np.argsort(-info, kind="stable")[:k]
-    return idx, np.full(k, 1.0 / k)
-
-
-def _cluster(values, k, rng):
-    x = np.where(
-        np.isnan(values), np.nanmean(values, axis=0, keepdims=True), values
-    ).T  # items x models
-    x = np.nan_to_num(x, nan=0.5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # empty clusters are handled below
-        centroids, label = kmeans2(x, k, minit="++", seed=rng)
-    idx, w = [], []
-    N = x.shape[0]
-    for c in range(k):
-        members = np.flatnonzero(label == c)
-        if members.size == 0:
-            continue
-        dist = ((x[members] - centroids[c]) ** 2).sum(1)
-        idx.append(int(members[np.argmin(dist)]))
-        w.append(members.size / N)
-    return np.asarray(idx), np.asarray(w)
-
-
 def select_anchors(
     scores: Any,
     k: int,
@@ -303,26 +213,35 @@ def select_anchors(
         Reference models' scores (NaN where missing).
     k : int
         Anchors to choose (less than the number of items).
-    method : {'info-stratified', 'stratified', 'cluster', 'information'}, default 'info-stratified'
+    method : {'auto', 'info-stratified', 'info-cluster', 'stratified', 'cluster', 'cluster-info', 'information'}, default 'auto'
+        'auto': 'cluster-info' for k up to 100, 'info-stratified' above and whenever ``strata``
+        are given (on MMLU-Pro's leave-one-model-out folds, confirmed on fresh anchor seeds,
+        'cluster-info' had the smaller p-IRT error at k = 50 and 100, and no design tried beat
+        'info-stratified' at 200 and 400; docs/irt.md); the subset records the design used.
+        'info-cluster': as 'info-stratified', with ``k // 4`` k-means clusters of the items'
+        response patterns across the reference models as the strata (items the same reference
+        models solve) instead of difficulty bins.
+        'cluster-info': k-means (k-means++ start) on the items' response patterns across the
+        reference models; from each cluster, the most informative item (Fisher information
+        averaged over the reference abilities) among the quarter of its items nearest the
+        centroid, weighted by its cluster's share of the items. 'cluster': the same clusters,
+        the item nearest each centroid (tinyBenchmarks' "correctness" anchors).
         'info-stratified': as 'stratified' (proportional allocation over ``strata``), but within
         each stratum items are drawn with probability proportional to their Fisher information
         averaged over the reference abilities, and weighted by the inverse of that relative
         probability for the anchor mean; informative items make the ability, hence p-IRT, more
-        precise (on MMLU-Pro it lowers the leave-one-model-out error at k = 50, 200 and 400; see
-        docs/irt.md). 'stratified': proportional stratified random sample over ``strata`` (default: 20
+        precise. 'stratified': proportional stratified random sample over ``strata`` (default: 20
         quantile bins of the item's mean score over the reference models, so that easy, middling
         and hard items are represented in proportion), each anchor weighted by its stratum's share
-        over its draws. 'cluster': k-means (k-means++ start) on the items' response patterns across
-        the reference models; the item nearest each centroid is an anchor weighted by its
-        cluster's share of the items (tinyBenchmarks' "correctness" anchors). 'information': the
-        k items with the largest Fisher information averaged over the reference models' abilities
-        (equal weights; their plain mean is biased, so use the IRT estimators; with few reference
-        models the largest estimated slopes are partly noise, which this choice amplifies).
+        over its draws. 'information': the k items with the largest Fisher information averaged
+        over the reference models' abilities (equal weights; their plain mean is biased, so use
+        the IRT estimators; with few reference models the largest estimated slopes are partly
+        noise, which this choice amplifies).
     fit : IRTFit, optional
         An IRT fit of the reference scores (default: a 2PL with ``prior=SUBSET_PRIOR``; pass
         ``prior=...`` among ``fit_options`` to change it).
     strata : array_like (n_items,), optional
-        Stratum of each item for 'stratified' (e.g. subjects).
+        Stratum of each item for the stratified designs (e.g. subjects).
     rng : Generator, int or None
     """
     check_choice(method, "method", ANCHOR_METHODS)
@@ -343,21 +262,11 @@ def select_anchors(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
             fit = _fit(values, items=items, models=models, standard_errors=False, **fit_options)
+    method = resolve_method(method, k, strata_given=strata is not None)
     idx, w = _choose(values, k, method, fit, strata, rng)
     sub = _new_subset(idx, w, method, seed, items, models, fit, strata is not None)
     errors = _in_sample_errors(sub, values)
     return dataclasses.replace(sub, **_error_summary(errors))
-
-
-def _choose(values, k, method, fit, strata, rng, info=None):
-    """Anchor indices and weights (``info``: the items' mean information, if already computed)."""
-    if method == "stratified":
-        return _stratified(values, strata, k, rng)
-    if method == "info-stratified":
-        return _info_stratified(values, fit, strata, k, rng, info)
-    if method == "information":
-        return _information(values, fit, k, info)
-    return _cluster(values, k, rng)
 
 
 def _new_subset(idx, w, method, seed, items, models, fit, strata_given) -> Subset:
@@ -378,11 +287,6 @@ def _new_subset(idx, w, method, seed, items, models, fit, strata_given) -> Subse
         mse={},
         strata="given" if strata_given else None,
     )
-
-
-def _mean_information(fit: IRTFit) -> np.ndarray:
-    """Each item's Fisher information averaged over the reference abilities."""
-    return fit.information(fit.ability.estimate).mean(0)
 
 
 def _in_sample_errors(sub: Subset, values: np.ndarray) -> dict[str, np.ndarray]:

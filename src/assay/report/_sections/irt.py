@@ -88,8 +88,9 @@ def _block(
         if run_sizes
         else (
             "How many items would have told the same story is computed by default for up to "
-            f"{MAX_SUBSET_MODELS} models (one leave-one-model-out fold per model: about 10 s of "
-            "CPU at 29 models, 580 s at 290); `assay report --irt-subset-sizes` runs it for "
+            f"{MAX_SUBSET_MODELS} models (one leave-one-model-out fold per model: about 60 s of "
+            "CPU at 29 models, growing faster than the number of models); "
+            "`assay report --irt-subset-sizes` runs it for "
             f"these {matrix.n_models}."
         ),
         "key": key,
@@ -166,7 +167,7 @@ def _rates_note(rates: dict) -> str:
 def _subset_sizes(ctx: ReportContext, values: np.ndarray, matrix, fit) -> dict | None:
     """How many items would have told the same story (leave-one-model-out; see irt.subset_sizes).
 
-    By default each fold's items are re-estimated at the audit fit's abilities (10 s of CPU on
+    By default each fold's items are re-estimated at the audit fit's abilities (60 s of CPU on
     MMLU-Pro, 29 x 12,032); ``irt_subset_sizes`` asks for a new fit per fold (minutes). Three
     anchor seeds either way.
     """
