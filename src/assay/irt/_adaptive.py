@@ -203,29 +203,31 @@ def adaptive_test(
     [-7, 7]) is updated and the unused item with the largest Fisher information at the
     posterior mean (rounded to 0.02) is given next (Lord 1980). The bank (the item curves and
     their information at each ability visited) is kept for the next call with the same fit,
-    scores and ``item_uncertainty``, so that many tests on one bank compute it once. ``accuracy`` is the predicted full-benchmark
-    accuracy: observed answers plus ``P_i(theta_hat)`` for the rest. The interval is
-    ``estimate -/+ z * se``. With item parameters estimated from few reference models the
-    point-estimate interval undercovers: items are chosen because their estimated slopes are
-    large, and those are the overestimated ones. Scoring with each item's posterior-predictive
-    curve makes the posterior of the ability exact given the references (selection on observed
-    answers is ignorable), up to the references' abilities being treated as known; on
-    MMLU-Pro-shaped simulations with 28 reference models the 95% interval then covers 95.8%
-    (point curves: 86.6%). On real held-out MMLU-Pro models the posterior interval alone covers
-    less (86.2%): the answers are not exactly 2PL, and the ability the test's few items measure
-    differs from the one all items measure. The misfit term (``misfit='references'``) measures
-    that on the reference models, cross-fitted: reference ``r`` takes the same test (same
-    selection and stopping rule) on the bank with its own answers divided out of every item's
-    posterior, and ``d_r = theta_r,test - theta_r,all`` is compared with the test's posterior
-    SD ``s_r``. With an additive variance ``E d^2 = s^2 + tau^2`` (on MMLU-Pro ``mean d^2 - s^2``
-    stays near 0.03 to 0.05 from 20 to 120 items while ``mean (d / s)^2`` grows, so the misfit
-    is additive, not a multiple of ``s^2``), ``tau^2`` is the smallest value whose moment
-    estimate at the references' stopping points (stopping when ``sqrt(s^2 + tau^2) <=
-    target_se``) is at most itself. The interval is ``estimate -/+ q * se`` with ``q`` the
+    scores and ``item_uncertainty``, so that many tests on one bank compute it once. Items
+    within 0.1% of the largest information are tied and the first in the bank's order is given.
+    ``accuracy`` is the predicted full-benchmark accuracy: observed answers plus
+    ``P_i(theta_hat)`` for the rest. With item parameters estimated from few reference models
+    the point-estimate interval undercovers: items are chosen because their estimated slopes
+    are large, and those are the overestimated ones. Scoring with each item's
+    posterior-predictive curve makes the posterior of the ability exact given the references
+    (selection on observed answers is ignorable), up to the references' abilities being
+    treated as known; on MMLU-Pro-shaped simulations with 28 reference models the 95% interval
+    then covers 95.8% (point curves: 86.6%). On real held-out MMLU-Pro models the posterior
+    interval alone covers less (86.2%): the answers are not exactly 2PL, and the ability the
+    test's few items measure differs from the one all items measure. The misfit term
+    (``misfit='references'``) measures that on the reference models, cross-fitted: reference
+    ``r`` takes the same test (same selection and stopping rule) on the bank with its own
+    answers divided out of every item's posterior, and ``d_r = theta_r,test - theta_r,all`` is
+    compared with the test's posterior SD ``s_r``. With an additive variance
+    ``E d^2 = s^2 + tau^2`` (on MMLU-Pro ``mean d^2 - s^2`` is about 0 up to 30 items and 0.04
+    to 0.05 from 60 to 120 while ``mean (d / s)^2`` grows from 1.0 to 2.6, so the misfit is not
+    a multiple of ``s^2``), ``tau^2`` is the smallest value whose moment estimate at the
+    references' stopping points (stopping when ``sqrt(s^2 + tau^2) <= target_se``) is at most
+    itself. ``se = sqrt(s^2 + tau^2)`` and the interval is ``estimate -/+ q * se``, ``q`` the
     Student t quantile at the Satterthwaite degrees of freedom of ``s^2 + tau^2`` (``tau^2``
-    estimated from the references; the normal quantile when ``tau^2 = 0``). The references'
-    tests are run once per bank and test settings and kept with the bank. See docs/irt.md,
-    "Adaptive tests: person misfit".
+    estimated from the references; the normal quantile when ``tau^2 = 0`` or without the
+    misfit term). The references' tests are run once per bank and test settings and kept with
+    the bank. See docs/irt.md, "Adaptive tests: person misfit".
 
     Examples
     --------
@@ -252,7 +254,8 @@ def adaptive_test(
     check_choice(misfit, "misfit", MISFIT)
     if misfit == "references" and scores is None:
         raise InputError(
-            "`misfit='references'` needs `scores`, the reference models' scores the fit was made from."
+            "`misfit='references'` needs `scores`, the reference models' scores the fit was "
+            "made from."
         )
     mode, bank, values = _bank(fit, scores, item_uncertainty)
     _warn_few_models(fit, mode)
