@@ -501,8 +501,9 @@ def adaptive(
     models should cover their generating abilities. Simulated-md (the 2PL false, known
     truth): the same, but every model's ability differs by MMLU-Pro subject (14 abilities
     correlated ``MD_CORRELATION`` around its general one); the truth is the ability all items
-    measure (each new model's posterior mode on all its answers under the generating items,
-    linked to the references' scale as on real data). Every variant gets the bank's reference
+    measure on the bank's scale (each new model's posterior mode on all its answers under the
+    subset-prior bank fitted to the simulated references, as a reference's own truth in the
+    misfit calibration is its ability in the bank's fit). Every variant gets the bank's reference
     scores; ``item_uncertainty`` and ``misfit`` say whether they are used.
     """
     from assay import irt
@@ -570,15 +571,14 @@ def adaptive(
             md = _md_answers(gen, general, subjects[ok], rng)
             md_ref = md[: n - 1]
             md_ref[np.isnan(ref[:, ok])] = np.nan
-            t_all = _mode_abilities(
-                gen.discrimination, gen.intercept, np.vstack([md_ref, md[n - 1 :]])
-            )
-            mu, sd = t_all[: n - 1].mean(), t_all[: n - 1].std()
-            truth_md = (t_all[n - 1 :] - mu) / sd
             mbanks = {
                 name: irt.fit(md_ref, prior=pr, standard_errors=with_se and name == "subset")
                 for name, pr in priors.items()
             }
+            # the ability all items measure, on the bank's scale: as each reference's own
+            # (its ability in the bank's fit), the new model's posterior mode on all items
+            mb = mbanks["subset"]
+            truth_md = _mode_abilities(mb.discrimination, mb.intercept, md[n - 1 :])
             tests = [(md[n - 1 + j], truth_md[j]) for j in range(n_sim)]
             for name, kw in variants:
                 run(("simulated-md", name, kw), mbanks[name], md_ref, tests)
