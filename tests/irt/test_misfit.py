@@ -143,3 +143,20 @@ def test_bad_misfit_options():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         r = irt.adaptive_test(bank, new[0])
     assert r.misfit == "none"
+
+
+def test_point_and_normal_banks_are_refitted_without_each_reference():
+    # item_uncertainty 'none'/'normal': each reference's items are refitted without it; the
+    # 2PL is true, so the misfit is small (a 3PL bank cannot be refitted: warned, not invented)
+    bank, y, new, _ = _world(5, rho=1.0, n_ref=20, n_new=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        with_se = irt.fit(y, prior=SUBSET_PRIOR)
+        for mode in ("none", "normal"):
+            r = irt.adaptive_test(with_se, new[0], scores=y, item_uncertainty=mode, target_se=0.5)
+            assert r.misfit == "references" and r.n_references == 20
+            assert 0 <= r.misfit_sd < 0.3
+        three = irt.fit(y, model="3pl", guessing="fixed", n_choices=4, standard_errors=False)
+    with pytest.warns(DegenerateDataWarning, match="2PL marginal-ML banks only"):
+        r = irt.adaptive_test(three, new[0], scores=y, target_se=0.5)
+    assert r.misfit == "none" and np.isnan(r.misfit_sd)
