@@ -8,6 +8,7 @@ Run from the project root:
     python benchmarks/irt.py --only-anchors --peer   # tinyBenchmarks' procedure and random subsets
     python benchmarks/irt.py --only-anchors --adaptive   # adaptive-test interval coverage
     python benchmarks/irt.py --only-anchors --adaptive --misfit   # ... with/without person misfit
+    python benchmarks/irt.py --misfit-by-length   # person misfit by test length on MMLU-Pro
     python benchmarks/irt.py --profile  # CPU seconds by stage of the 1,000 x 10,000 fit
     python benchmarks/irt.py --speed [--save F.npz] [--reference F.npz]   # time that fit once
     python benchmarks/irt.py --sizes    # subset_sizes as the report runs it: time and result
@@ -585,6 +586,42 @@ def adaptive(
         _adaptive_table(rec, m, t0, target_se, n_sim)
 
 
+def misfit_by_length(lengths=(5, 10, 15, 20, 30, 40, 60, 80, 100, 120)) -> None:
+    """How person misfit depends on test length on MMLU-Pro: additive or multiplicative?
+
+    The 29-model ``SUBSET_PRIOR`` bank with its scores (item posteriors); each model takes the
+    adaptive test on the bank without its answers (the calibration of ``adaptive_test``'s
+    misfit term, run to 120 items), and its estimate after ``k`` items is compared with its
+    ability in the bank's fit: ``d = theta_k - theta_all``, ``sd`` the test's posterior SD.
+    """
+    from assay import irt
+    from assay.irt import _adaptive, _misfit
+    from assay.irt._subset import SUBSET_PRIOR
+
+    values, items, models = _mmlu_pro_values()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = irt.fit(values, items=items, models=models, prior=SUBSET_PRIOR, standard_errors=False)
+    mode, bank, vals = _adaptive._bank(fit, values, "posterior")
+    paths = _misfit.reference_paths(fit, vals, mode, bank, se_floor=0.0, length=max(lengths))
+    print(
+        f"== MMLU-Pro, {paths.length.size} models each tested on the bank without it "
+        f"({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f}) =="
+    )
+    print(
+        f"{'items':>5} {'RMS sd':>7} {'RMS d':>6} {'mean d2 - sd2':>13} {'mean z2':>7} {'|z| < 1.96':>10}"
+    )
+    for k in lengths:
+        d, sd = paths.diff[:, k - 1], paths.se[:, k - 1]
+        print(
+            f"{k:5d} {np.sqrt(np.mean(sd**2)):7.3f} {np.sqrt(np.mean(d**2)):6.3f} "
+            f"{np.mean(d**2 - sd**2):13.4f} {np.mean((d / sd) ** 2):7.2f} "
+            f"{100 * np.mean(np.abs(d / sd) < 1.96):9.1f}%",
+            flush=True,
+        )
+
+
 def _mmlu_pro_subjects():
     from assay import datasets
     from assay.io import build_matrix
@@ -752,6 +789,11 @@ def main() -> None:
         "--sim-folds", default="0,6,12,18,24", help="with --adaptive: the simulated folds"
     )
     parser.add_argument(
+        "--misfit-by-length",
+        action="store_true",
+        help="only: person misfit on MMLU-Pro by adaptive-test length (a few minutes)",
+    )
+    parser.add_argument(
         "--sizes",
         action="store_true",
         help="only the cost and result of subset_sizes as the report runs it (add --sizes-full)",
@@ -772,6 +814,9 @@ def main() -> None:
         return
     if args.slope_bias:
         slope_bias()
+        return
+    if args.misfit_by_length:
+        misfit_by_length()
         return
     if args.sizes:
         sizes(full=args.sizes_full)
