@@ -9,6 +9,8 @@ Run from the project root:
     python benchmarks/irt.py --bound    # anchor errors when the 2PL is true (simulation, known truth)
     python benchmarks/irt.py --only-anchors --peer   # tinyBenchmarks' procedure and random subsets
     python benchmarks/irt.py --only-anchors --adaptive   # adaptive-test interval coverage
+    python benchmarks/irt.py --only-anchors --adaptive --misfit   # ... with/without person misfit
+    python benchmarks/irt.py --misfit-by-length   # person misfit by test length on MMLU-Pro
     python benchmarks/irt.py --profile  # CPU seconds by stage of the 1,000 x 10,000 fit
     python benchmarks/irt.py --speed [--save F.npz] [--reference F.npz]   # time that fit once
     python benchmarks/irt.py --sizes    # subset_sizes as the report runs it: time and result
@@ -442,17 +444,56 @@ def peer(ks=(50, 100, 200, 400), *, epochs=2000, dims=(5, 10), folds=None, log=N
 
 
 ADAPTIVE_VARIANTS = (
-    ("weak", {"item_uncertainty": "none"}),
-    ("weak", {"item_uncertainty": "posterior"}),
-    ("subset", {"item_uncertainty": "none"}),
-    ("subset", {"item_uncertainty": "normal"}),
-    ("subset", {"item_uncertainty": "posterior"}),
-    ("subset", {"item_uncertainty": "posterior", "min_items": 30}),
+    ("weak", {"item_uncertainty": "none", "misfit": "none"}),
+    ("weak", {"item_uncertainty": "posterior", "misfit": "none"}),
+    ("subset", {"item_uncertainty": "none", "misfit": "none"}),
+    ("subset", {"item_uncertainty": "normal", "misfit": "none"}),
+    ("subset", {"item_uncertainty": "posterior", "misfit": "none"}),
+    ("subset", {"item_uncertainty": "posterior", "misfit": "none", "min_items": 30}),
+    ("subset", {"item_uncertainty": "posterior", "misfit": "references"}),
 )
+# --misfit: only the default with scores (item posteriors + person misfit) and the same without
+MISFIT_VARIANTS = (
+    ("subset", {"item_uncertainty": "posterior", "misfit": "none"}),
+    ("subset", {"item_uncertainty": "posterior", "misfit": "references"}),
+)
+MD_CORRELATION = 0.8  # simulated-md: subject abilities correlated 0.8 (14 MMLU-Pro subjects)
+
+
+def _mode_abilities(a, d, y, prior_sd=1.0, iters=30):
+    """Posterior modes under N(0, prior_sd^2) of every row of ``y`` (NaN: unanswered), Newton."""
+    from scipy import special
+
+    obs = ~np.isnan(y)
+    yy = np.where(obs, y, 0.0)
+    t = np.zeros(y.shape[0])
+    for _ in range(iters):
+        p = special.expit(t[:, None] * a[None] + d[None])
+        g = (obs * (yy - p) * a).sum(1) - t / prior_sd**2
+        h = (obs * p * (1 - p) * a * a).sum(1) + 1 / prior_sd**2
+        t = t + np.clip(g / h, -1, 1)
+    return t
+
+
+def _md_answers(gen, general, subjects, rng):
+    """Answers when each model's ability differs by subject (correlation ``MD_CORRELATION``)."""
+    from scipy import special
+
+    _, code = np.unique(subjects.astype(str), return_inverse=True)
+    rho = MD_CORRELATION
+    dev = rng.normal(size=(general.size, code.max() + 1))
+    th = np.sqrt(rho) * general[:, None] + np.sqrt(1 - rho) * dev  # (models, subjects)
+    p = special.expit(gen.discrimination[None] * th[:, code] + gen.intercept[None])
+    return (rng.random(p.shape) < p).astype(float)
 
 
 def adaptive(
-    *, n_sim: int = 100, folds=None, sim_folds=(0, 6, 12, 18, 24), target_se: float = 0.3
+    *,
+    n_sim: int = 100,
+    folds=None,
+    sim_folds=(0, 6, 12, 18, 24),
+    target_se: float = 0.3,
+    variants=ADAPTIVE_VARIANTS,
 ) -> None:
     """Coverage of ``irt.adaptive_test``'s 95% ability interval, simulated and on MMLU-Pro.
 
@@ -464,14 +505,21 @@ def adaptive(
     truth): on ``sim_folds`` the subset-prior fit to the 28 references generates fresh
     references (their real missing pattern) and ``n_sim`` new models at abilities drawn from
     N(0, 1); the bank is refitted to the simulated references and the intervals of the new
-    models should cover their generating abilities. Every variant gets the bank's reference
-    scores; ``item_uncertainty`` says whether they are used.
+    models should cover their generating abilities. Simulated-md (the 2PL false, known
+    truth): the same, but every model's ability differs by MMLU-Pro subject (14 abilities
+    correlated ``MD_CORRELATION`` around its general one); the truth is the ability all items
+    measure on the bank's scale (each new model's posterior mode on all its answers under the
+    subset-prior bank fitted to the simulated references, as a reference's own truth in the
+    misfit calibration is its ability in the bank's fit). Every variant gets the bank's reference
+    scores; ``item_uncertainty`` and ``misfit`` say whether they are used.
     """
     from assay import irt
     from assay.irt._subset import SUBSET_PRIOR
 
     priors = {"weak": "weak", "subset": SUBSET_PRIOR}
+    priors = {k: v for k, v in priors.items() if any(name == k for name, _ in variants)}
     values, items, models = _mmlu_pro_values()
+    subjects = _mmlu_pro_subjects()
     n = len(models)
     folds = range(n) if folds is None else folds
     t0 = time.perf_counter()
@@ -481,12 +529,13 @@ def adaptive(
         for name, prior in priors.items():
             full[name] = irt.fit(values, prior=prior, standard_errors=False).ability
     rec: dict = {}
+    with_se = any(kw.get("item_uncertainty") == "normal" for _, kw in variants)
 
     def run(key, bank, scores, tests):
         for ans, truth in tests:
             r = irt.adaptive_test(bank, ans, scores=scores, target_se=target_se, **key[2])
             rec.setdefault((key[0], key[1], tuple(key[2].items())), []).append(
-                (r.ci_low <= truth <= r.ci_high, r.n, r.estimate - truth)
+                (r.ci_low <= truth <= r.ci_high, r.n, r.estimate - truth, r.se, r.misfit_sd)
             )
 
     for m in folds:
@@ -496,12 +545,12 @@ def adaptive(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             banks = {
-                name: irt.fit(ref[:, ok], prior=p, standard_errors=name == "subset")
+                name: irt.fit(ref[:, ok], prior=p, standard_errors=with_se and name == "subset")
                 for name, p in priors.items()
             }
             y_new = values[m, ok]
             ans = np.where(np.isnan(y_new), 0.0, y_new)  # unanswered counts as wrong
-            for name, kw in ADAPTIVE_VARIANTS:
+            for name, kw in variants:
                 e, s = full[name].estimate[keep], full[name].se[keep]
                 mu, sd = e.mean(), np.sqrt(np.mean(e**2 + s**2) - e.mean() ** 2)
                 truth = (full[name].estimate[m] - mu) / sd
@@ -518,13 +567,75 @@ def adaptive(
             sim_ref = sim[: n - 1]
             sim_ref[np.isnan(ref[:, ok])] = np.nan
             sbanks = {
-                name: irt.fit(sim_ref, prior=pr, standard_errors=name == "subset")
+                name: irt.fit(sim_ref, prior=pr, standard_errors=with_se and name == "subset")
                 for name, pr in priors.items()
             }
             tests = [(sim[n - 1 + j], th_new[j]) for j in range(n_sim)]
-            for name, kw in ADAPTIVE_VARIANTS:
+            for name, kw in variants:
                 run(("simulated", name, kw), sbanks[name], sim_ref, tests)
+            # the 2PL false: abilities by subject, truth = the ability all items measure
+            general = np.concatenate([gen.ability.estimate, th_new])
+            md = _md_answers(gen, general, subjects[ok], rng)
+            md_ref = md[: n - 1]
+            md_ref[np.isnan(ref[:, ok])] = np.nan
+            mbanks = {
+                name: irt.fit(md_ref, prior=pr, standard_errors=with_se and name == "subset")
+                for name, pr in priors.items()
+            }
+            # the ability all items measure, on the bank's scale: as each reference's own
+            # (its ability in the bank's fit), the new model's posterior mode on all items
+            mb = mbanks["subset"]
+            truth_md = _mode_abilities(mb.discrimination, mb.intercept, md[n - 1 :])
+            tests = [(md[n - 1 + j], truth_md[j]) for j in range(n_sim)]
+            for name, kw in variants:
+                run(("simulated-md", name, kw), mbanks[name], md_ref, tests)
         _adaptive_table(rec, m, t0, target_se, n_sim)
+
+
+def misfit_by_length(lengths=(5, 10, 15, 20, 30, 40, 60, 80, 100, 120)) -> None:
+    """How person misfit depends on test length on MMLU-Pro: additive or multiplicative?
+
+    The 29-model ``SUBSET_PRIOR`` bank with its scores (item posteriors); each model takes the
+    adaptive test on the bank without its answers (the calibration of ``adaptive_test``'s
+    misfit term, run to 120 items), and its estimate after ``k`` items is compared with its
+    ability in the bank's fit: ``d = theta_k - theta_all``, ``sd`` the test's posterior SD.
+    """
+    from assay import irt
+    from assay.irt import _adaptive, _misfit
+    from assay.irt._subset import SUBSET_PRIOR
+
+    values, items, models = _mmlu_pro_values()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = irt.fit(values, items=items, models=models, prior=SUBSET_PRIOR, standard_errors=False)
+    mode, bank, vals = _adaptive._bank(fit, values, "posterior")
+    paths = _misfit.reference_paths(fit, vals, mode, bank, se_floor=0.0, length=max(lengths))
+    print(
+        f"== MMLU-Pro, {paths.length.size} models each tested on the bank without it "
+        f"({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f}) =="
+    )
+    print(
+        f"{'items':>5} {'RMS sd':>7} {'RMS d':>6} {'mean d2 - sd2':>13} {'mean z2':>7} {'|z| < 1.96':>10}"
+    )
+    for k in lengths:
+        d, sd = paths.diff[:, k - 1], paths.se[:, k - 1]
+        print(
+            f"{k:5d} {np.sqrt(np.mean(sd**2)):7.3f} {np.sqrt(np.mean(d**2)):6.3f} "
+            f"{np.mean(d**2 - sd**2):13.4f} {np.mean((d / sd) ** 2):7.2f} "
+            f"{100 * np.mean(np.abs(d / sd) < 1.96):9.1f}%",
+            flush=True,
+        )
+
+
+def _mmlu_pro_subjects():
+    from assay import datasets
+    from assay.io import build_matrix
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = build_matrix(datasets.mmlu_pro(), "mmlu_pro", "acc", missing="keep")
+    return np.asarray(m.subject, dtype=object)
 
 
 def _adaptive_table(rec, m, t0, target_se, n_sim) -> None:
@@ -532,15 +643,19 @@ def _adaptive_table(rec, m, t0, target_se, n_sim) -> None:
     print(
         f"== after fold {m}: adaptive_test, target SE {target_se}, 95% intervals: coverage "
         f"(MMLU-Pro: {n_real} held-out models; simulated: {n_sim} new models per simulated "
-        f"fold; {time.perf_counter() - t0:.0f} s) =="
+        f"fold; {time.perf_counter() - t0:.0f} s; load {os.getloadavg()[0]:.1f}) =="
     )
-    print(f"{'data':10} {'bank prior':10} {'options':42} {'coverage':>8} {'items':>6} {'RMSE':>6}")
+    print(
+        f"{'data':12} {'bank prior':10} {'options':62} {'coverage':>8} {'items':>6} {'RMSE':>6} "
+        f"{'mean z2':>7} {'misfit':>6}"
+    )
     for (data, name, kw), v in sorted(rec.items(), key=lambda kv: kv[0][0]):
-        cov, k, err = (np.array(x, dtype=float) for x in zip(*v, strict=True))
+        cov, k, err, se, tau = (np.array(x, dtype=float) for x in zip(*v, strict=True))
         opts = ", ".join(f"{a}={b}" for a, b in kw) or "-"
         print(
-            f"{data:10} {name:10} {opts:42} {100 * cov.mean():7.1f}% {np.median(k):6.0f} "
-            f"{np.sqrt(np.mean(err**2)):6.2f}  (n={cov.size})",
+            f"{data:12} {name:10} {opts:62} {100 * cov.mean():7.1f}% {np.median(k):6.0f} "
+            f"{np.sqrt(np.mean(err**2)):6.2f} {np.mean((err / se) ** 2):7.2f} "
+            f"{np.nanmedian(tau) if np.isfinite(tau).any() else float('nan'):6.3f}  (n={cov.size})",
             flush=True,
         )
 
@@ -680,6 +795,19 @@ def main() -> None:
         "--adaptive", action="store_true", help="also measure adaptive-test coverage (slow)"
     )
     parser.add_argument(
+        "--misfit",
+        action="store_true",
+        help="with --adaptive: only item posteriors with and without the person-misfit term",
+    )
+    parser.add_argument(
+        "--sim-folds", default="0,6,12,18,24", help="with --adaptive: the simulated folds"
+    )
+    parser.add_argument(
+        "--misfit-by-length",
+        action="store_true",
+        help="only: person misfit on MMLU-Pro by adaptive-test length (a few minutes)",
+    )
+    parser.add_argument(
         "--sizes",
         action="store_true",
         help="only the cost and result of subset_sizes as the report runs it (add --sizes-full)",
@@ -701,6 +829,9 @@ def main() -> None:
     if args.slope_bias:
         slope_bias()
         return
+    if args.misfit_by_length:
+        misfit_by_length()
+        return
     if args.sizes:
         sizes(full=args.sizes_full)
         return
@@ -716,7 +847,11 @@ def main() -> None:
     if args.bound:
         bound()
     if args.adaptive:
-        adaptive(folds=None if args.folds is None else [int(f) for f in args.folds.split(",")])
+        adaptive(
+            folds=None if args.folds is None else [int(f) for f in args.folds.split(",")],
+            sim_folds=tuple(int(f) for f in args.sim_folds.split(",") if f),
+            variants=MISFIT_VARIANTS if args.misfit else ADAPTIVE_VARIANTS,
+        )
     if args.peer:
         peer(
             epochs=args.peer_epochs,

@@ -149,7 +149,7 @@ def test_item_posterior_coverage_is_nominal_where_point_curves_undercover():
                 ans = (rng.random(300) < special.expit(a * t + d)).astype(float)
                 for mode in hits:
                     r = irt.adaptive_test(
-                        bank, ans, scores=y, item_uncertainty=mode, target_se=0.35
+                        bank, ans, scores=y, item_uncertainty=mode, misfit="none", target_se=0.35
                     )
                     hits[mode].append(r.ci_low <= t <= r.ci_high)
     assert 0.92 <= np.mean(hits["posterior"]) <= 0.98

@@ -10,33 +10,25 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from assay._core import DegenerateDataWarning, InputError, Result
 from assay._core._validation import check_choice, check_confidence_level, check_positive_int
+from assay.irt._cat import Bank, normal_nodes, point_nodes, run_test
 from assay.irt._inputs import as_scores
 from assay.irt._item_posterior import item_posterior_nodes
+from assay.irt._misfit import Misfit, person_misfit
 from assay.irt._results import IRTFit
 
 __all__ = ["AdaptiveResult", "adaptive_test"]
 
-# The ability posterior of a test of a few items to a few hundred is wider than 0.05 on the
-# N(0, 1) scale; a fixed grid this fine gives its mean and SD to better than 1e-4.
-_GRID = np.linspace(-7.0, 7.0, 561)
-_LOG_PRIOR = -0.5 * _GRID**2
-# Gauss-Hermite nodes (probabilists') for integrating an item curve over its parameters' errors
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(7)
-_GH_W = _GH_W / _GH_W.sum()
 # Below this many reference models the point estimates of an item bank are too rough for honest
 # intervals (benchmarks/irt.py --adaptive: 28 models, 95% intervals from the point curves cover
 # 86.6% of simulated abilities; from the item-posterior curves, 95.8%).
 _FEW_MODELS = 200
 _TIGHT_SLOPE_SD = 0.5  # with a vaguer slope prior even the item posteriors undercover
-# the next item is the most informative at the current ability rounded to this step; the
-# information of all items at each such ability is computed once per bank (at most this many)
-_STEP = 0.02
-_MAX_COLUMNS = 2000
 ITEM_UNCERTAINTY = ("auto", "posterior", "normal", "none")
+MISFIT = ("auto", "references", "none")
 _METHOD_NOTE = {
     "posterior": " (item posterior-predictive curves given the reference scores)",
     "normal": " (item curves integrated over normal errors at the item standard errors)",
@@ -46,7 +38,13 @@ _METHOD_NOTE = {
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AdaptiveResult(Result):
-    """An adaptive test: the items given in order, the answers, and the ability path."""
+    """An adaptive test: the items given in order, the answers, and the ability path.
+
+    ``se`` (and ``se_path``) is the standard error of the estimate as a measure of the ability on
+    all items: the test's posterior SD combined with the person-misfit SD ``misfit_sd``
+    measured on ``n_references`` reference models (``misfit='references'``; NaN and 0 when
+    ``misfit='none'``).
+    """
 
     items: tuple[str, ...]
     answers: np.ndarray
@@ -61,34 +59,11 @@ class AdaptiveResult(Result):
     stopped: str
     method: str
     item_uncertainty: str
+    misfit: str
+    misfit_sd: float
+    n_references: int
     min_items: int
     n: int
-
-
-def _point_nodes(fit: IRTFit):
-    return fit.discrimination[:, None], fit.intercept[:, None], np.ones((fit.n_items, 1))
-
-
-def _normal_nodes(fit: IRTFit):
-    """Discrimination and difficulty as independent normals at their standard errors (7 x 7)."""
-    xa, xb = np.meshgrid(_GH_X, _GH_X, indexing="ij")
-    a = fit.discrimination[:, None] + fit.discrimination_se[:, None] * xa.ravel()[None, :]
-    b = fit.difficulty[:, None] + fit.difficulty_se[:, None] * xb.ravel()[None, :]
-    w = np.broadcast_to(np.outer(_GH_W, _GH_W).ravel(), a.shape)
-    return a, -a * b, w
-
-
-def _curves(nodes, c: np.ndarray, idx: np.ndarray, theta: np.ndarray):
-    """P and dP/dtheta of items ``idx`` at ``theta``, shape (len(theta), len(idx)).
-
-    Each item's curve is the weighted mean of its curves at its parameter nodes (one node with
-    weight 1: the point-estimate curve).
-    """
-    a, d, w = (x[idx] for x in nodes)  # (len(idx), S)
-    s = special.expit(theta[:, None, None] * a[None] + d[None])
-    p = (w[None] * s).sum(2)
-    dp = (w[None] * a[None] * s * (1 - s)).sum(2)
-    return c[idx] + (1 - c[idx]) * p, (1 - c[idx]) * dp
 
 
 def _warn_few_models(fit: IRTFit, mode: str) -> None:
@@ -117,36 +92,11 @@ def _warn_few_models(fit: IRTFit, mode: str) -> None:
         )
 
 
-class _Bank:
-    """An item bank's curves as weighted parameter nodes, with item information by ability.
-
-    The information of every item at the abilities the tests visit (rounded to ``_STEP``) is
-    computed once per ability and kept, so many tests on one bank share it.
-    """
-
-    def __init__(self, nodes, c: np.ndarray):
-        self.nodes, self.c = nodes, c
-        self.all_items = np.arange(c.size)
-        self._info: dict[int, np.ndarray] = {}
-
-    def curves(self, idx: np.ndarray, theta: np.ndarray):
-        return _curves(self.nodes, self.c, idx, theta)
-
-    def information(self, theta: float) -> np.ndarray:
-        key = int(round(theta / _STEP))
-        if key not in self._info:
-            p, dp = self.curves(self.all_items, np.array([key * _STEP]))
-            self._info[key] = dp[0] ** 2 / np.maximum(p[0] * (1 - p[0]), 1e-300)
-            if len(self._info) > _MAX_COLUMNS:
-                self._info.pop(next(iter(self._info)))
-        return self._info[key]
-
-
 _BANKS: list[tuple] = []  # the last few (weak reference to fit, mode, scores digest, bank)
 _N_BANKS = 4
 
 
-def _bank(fit: IRTFit, scores: Any, item_uncertainty: Any) -> tuple[str, _Bank]:
+def _bank(fit: IRTFit, scores: Any, item_uncertainty: Any) -> tuple[str, Bank, np.ndarray | None]:
     """The item-uncertainty mode and the bank, remembered for the last (fit, mode, scores)."""
     if not isinstance(item_uncertainty, str):
         raise InputError(
@@ -158,17 +108,18 @@ def _bank(fit: IRTFit, scores: Any, item_uncertainty: Any) -> tuple[str, _Bank]:
     if mode == "auto":
         mode = "posterior" if scores is not None else "none"
     values = None
-    if mode == "posterior":
-        if scores is None:
-            raise InputError(
-                "`item_uncertainty='posterior'` needs `scores`, the reference models' scores "
-                "the fit was made from."
-            )
+    if scores is not None:
         values, _, _ = as_scores(scores)
         if values.shape != (fit.n_models, fit.n_items):
             raise InputError(
                 f"`scores` must be the fit's reference scores, shape ({fit.n_models}, "
                 f"{fit.n_items}); got {values.shape}."
+            )
+    if mode == "posterior":
+        if scores is None:
+            raise InputError(
+                "`item_uncertainty='posterior'` needs `scores`, the reference models' scores "
+                "the fit was made from."
             )
     elif mode == "normal" and not (
         np.isfinite(fit.discrimination_se).all() and np.isfinite(fit.difficulty_se).all()
@@ -182,17 +133,17 @@ def _bank(fit: IRTFit, scores: Any, item_uncertainty: Any) -> tuple[str, _Bank]:
         digest = hashlib.blake2b(np.ascontiguousarray(values).tobytes(), digest_size=16).digest()
     for ref, m, dg, bank in _BANKS:
         if ref() is fit and (m, dg) == (mode, digest):
-            return mode, bank
+            return mode, bank, values
     if mode == "posterior":
         nodes = item_posterior_nodes(fit, values)
     elif mode == "normal":
-        nodes = _normal_nodes(fit)
+        nodes = normal_nodes(fit)
     else:
-        nodes = _point_nodes(fit)
-    bank = _Bank(nodes, fit.guessing)
+        nodes = point_nodes(fit)
+    bank = Bank(nodes, fit.guessing)
     _BANKS.insert(0, (weakref.ref(fit), mode, digest, bank))
     del _BANKS[_N_BANKS:]
-    return mode, bank
+    return mode, bank, values
 
 
 def adaptive_test(
@@ -201,6 +152,7 @@ def adaptive_test(
     *,
     scores: Any = None,
     item_uncertainty: str = "auto",
+    misfit: str = "auto",
     target_se: float = 0.3,
     max_items: int | None = None,
     min_items: int = 1,
@@ -228,8 +180,18 @@ def adaptive_test(
         undercover). 'none': the point-estimate curves. 'auto': 'posterior' when ``scores``
         are given, else 'none' (with a warning when the bank comes from fewer than 200
         models).
+    misfit : {'auto', 'references', 'none'}, default 'auto'
+        Person misfit: how far the ability the test's few items measure is from the ability
+        all items measure, beyond the test's own noise. 'references': each reference model in
+        ``scores`` takes the same test on the bank without its answers, and the variance of
+        its test estimate around its all-items ability, less the test's posterior variance, is
+        the misfit variance ``tau^2`` (needs ``scores`` from at least 10 models; with fewer it
+        warns and is not included); the standard error is ``sqrt(posterior_sd^2 + tau^2)``,
+        used by the interval and the stopping rule. 'none': the posterior SD alone (exact only
+        when the 2PL is true). 'auto': 'references' when ``scores`` are given, else 'none'.
     target_se : float, default 0.3
-        Stop once the posterior SD of ability is at most this (and ``min_items`` were given).
+        Stop once the standard error of ability is at most this (and ``min_items`` were
+        given).
     max_items : int, optional
         Stop after this many items (default: all).
     min_items : int, default 1
@@ -241,16 +203,31 @@ def adaptive_test(
     [-7, 7]) is updated and the unused item with the largest Fisher information at the
     posterior mean (rounded to 0.02) is given next (Lord 1980). The bank (the item curves and
     their information at each ability visited) is kept for the next call with the same fit,
-    scores and ``item_uncertainty``, so that many tests on one bank compute it once. ``accuracy`` is the predicted full-benchmark
-    accuracy: observed answers plus ``P_i(theta_hat)`` for the rest. The interval is
-    ``estimate -/+ z * se``. With item parameters estimated from few reference models the
-    point-estimate interval undercovers: items are chosen because their estimated slopes are
-    large, and those are the overestimated ones. Scoring with each item's posterior-predictive
-    curve makes the posterior of the ability exact given the references (selection on observed
-    answers is ignorable), up to the references' abilities being treated as known; on
-    MMLU-Pro-shaped simulations with 28 reference models the 95% interval then covers 95.8%
-    (point curves: 86.6%). On real held-out MMLU-Pro models it covers less (misfit of the 2PL
-    that no item uncertainty accounts for; see docs/irt.md, "Adaptive tests: coverage").
+    scores and ``item_uncertainty``, so that many tests on one bank compute it once. Items
+    within 0.1% of the largest information are tied and the first in the bank's order is given.
+    ``accuracy`` is the predicted full-benchmark accuracy: observed answers plus
+    ``P_i(theta_hat)`` for the rest. With item parameters estimated from few reference models
+    the point-estimate interval undercovers: items are chosen because their estimated slopes
+    are large, and those are the overestimated ones. Scoring with each item's
+    posterior-predictive curve makes the posterior of the ability exact given the references
+    (selection on observed answers is ignorable), up to the references' abilities being
+    treated as known; on MMLU-Pro-shaped simulations with 28 reference models the 95% interval
+    then covers 95.8% (point curves: 86.6%). On real held-out MMLU-Pro models the posterior
+    interval alone covers less (86.2%): the answers are not exactly 2PL, and the ability the
+    test's few items measure differs from the one all items measure. The misfit term
+    (``misfit='references'``) measures that on the reference models, cross-fitted: reference
+    ``r`` takes the same test (same selection and stopping rule) on the bank with its own
+    answers divided out of every item's posterior, and ``d_r = theta_r,test - theta_r,all`` is
+    compared with the test's posterior SD ``s_r``. With an additive variance
+    ``E d^2 = s^2 + tau^2`` (on MMLU-Pro ``mean d^2 - s^2`` is about 0 up to 30 items and 0.04
+    to 0.05 from 60 to 120 while ``mean (d / s)^2`` grows from 1.0 to 2.6, so the misfit is not
+    a multiple of ``s^2``), ``tau^2`` is the smallest value whose moment estimate at the
+    references' stopping points (stopping when ``sqrt(s^2 + tau^2) <= target_se``) is at most
+    itself. ``se = sqrt(s^2 + tau^2)`` and the interval is ``estimate -/+ q * se``, ``q`` the
+    Student t quantile at the Satterthwaite degrees of freedom of ``s^2 + tau^2`` (``tau^2``
+    estimated from the references; the normal quantile when ``tau^2 = 0`` or without the
+    misfit term). The references' tests are run once per bank and test settings and kept with
+    the bank. See docs/irt.md, "Adaptive tests: person misfit".
 
     Examples
     --------
@@ -272,7 +249,15 @@ def adaptive_test(
     min_items = check_positive_int(min_items, "min_items")
     n = fit.n_items
     max_items = n if max_items is None else min(check_positive_int(max_items, "max_items"), n)
-    mode, bank = _bank(fit, scores, item_uncertainty)
+    if not isinstance(misfit, str):
+        raise InputError(f"`misfit` must be one of 'auto', 'references', 'none'; got {misfit!r}.")
+    check_choice(misfit, "misfit", MISFIT)
+    if misfit == "references" and scores is None:
+        raise InputError(
+            "`misfit='references'` needs `scores`, the reference models' scores the fit was "
+            "made from."
+        )
+    mode, bank, values = _bank(fit, scores, item_uncertainty)
     _warn_few_models(fit, mode)
     if callable(answer):
         ask: Callable[[int], float] = answer
@@ -281,53 +266,82 @@ def adaptive_test(
         if arr.shape != (n,):
             raise InputError(f"`answer` must have one score per item ({n}); got shape {arr.shape}.")
         ask = lambda i: arr[i]  # noqa: E731
-    given: list[int] = []
-    answers: list[float] = []
-    thetas, ses = [], []
-    theta, se = 0.0, 1.0
-    logpost = _LOG_PRIOR.copy()
-    unused = np.ones(n, dtype=bool)
-    stopped = "max_items"
-    while len(given) < max_items:
-        info = np.where(unused, bank.information(theta), -np.inf)
-        i = int(np.argmax(info))
-        y = float(ask(i))
-        if not (0.0 <= y <= 1.0):
-            raise InputError(
-                f"`answer` returned {y!r} for item {fit.items[i]!r}; scores must be in [0, 1]."
-            )
-        given.append(i)
-        answers.append(y)
-        unused[i] = False
-        pg, _ = bank.curves(np.array([i]), _GRID)
-        pg = np.clip(pg[:, 0], 1e-12, 1 - 1e-12)
-        logpost += y * np.log(pg) + (1 - y) * np.log1p(-pg)  # quasi-likelihood for 0 < y < 1
-        w = np.exp(logpost - logpost.max())
-        w /= w.sum()
-        theta = float(w @ _GRID)
-        se = float(np.sqrt(max(w @ (_GRID - theta) ** 2, 0.0)))
-        thetas.append(theta)
-        ses.append(se)
-        if se <= target_se and len(given) >= min_items:
-            stopped = "target_se"
-            break
-    z = stats.norm.ppf(0.5 + confidence_level / 2)
-    p_all = bank.curves(bank.all_items, np.array([theta]))[0][0]
+    mis = None
+    if misfit != "none" and values is not None:
+        mis = person_misfit(
+            fit,
+            values,
+            mode,
+            bank,
+            target_se=float(target_se),
+            min_items=min_items,
+            max_items=max_items,
+        )
+    tau2 = mis.tau2 if mis is not None else 0.0
+    given, answers, thetas, post_sd = run_test(
+        bank,
+        ask,
+        max_items=max_items,
+        stop=lambda k, sd: np.sqrt(sd**2 + tau2) <= target_se and k >= min_items,
+        names=fit.items,
+    )
+    return _result(
+        fit,
+        bank,
+        given,
+        answers,
+        thetas,
+        post_sd,
+        mis,
+        mode,
+        confidence_level,
+        target_se,
+        min_items,
+    )
+
+
+def _result(
+    fit: IRTFit,
+    bank: Bank,
+    given: list[int],
+    answers: np.ndarray,
+    thetas: np.ndarray,
+    post_sd: np.ndarray,
+    mis: Misfit | None,
+    mode: str,
+    confidence_level: float,
+    target_se: float,
+    min_items: int,
+) -> AdaptiveResult:
+    """The interval (normal, or Student t where the misfit variance was estimated) and the rest."""
+    tau2 = mis.tau2 if mis is not None else 0.0
+    ses = np.sqrt(post_sd**2 + tau2)
+    theta, se = float(thetas[-1]), float(ses[-1])
+    tail = 0.5 + confidence_level / 2
+    df = mis.df(float(post_sd[-1]) ** 2) if mis is not None else np.inf
+    q = float(stats.norm.ppf(tail) if np.isinf(df) else stats.t.ppf(tail, df))
+    p_all = bank.curves(slice(None), np.array([theta]))[0][0]
     p_all[given] = answers
+    note = _METHOD_NOTE[mode]
+    if mis is not None:
+        note += f"; person misfit SD {np.sqrt(tau2):.3f} from {mis.n} reference models"
     return AdaptiveResult(
         items=tuple(fit.items[i] for i in given),
-        answers=np.asarray(answers),
-        theta_path=np.asarray(thetas),
-        se_path=np.asarray(ses),
+        answers=answers,
+        theta_path=thetas,
+        se_path=ses,
         estimate=theta,
         se=se,
-        ci_low=theta - z * se,
-        ci_high=theta + z * se,
+        ci_low=theta - q * se,
+        ci_high=theta + q * se,
         confidence_level=confidence_level,
         accuracy=float(p_all.mean()),
-        stopped=stopped,
-        method="maximum Fisher information, EAP updates" + _METHOD_NOTE[mode],
+        stopped="target_se" if se <= target_se and len(given) >= min_items else "max_items",
+        method="maximum Fisher information, EAP updates" + note,
         item_uncertainty=mode,
+        misfit="references" if mis is not None else "none",
+        misfit_sd=float(np.sqrt(tau2)) if mis is not None else float("nan"),
+        n_references=mis.n if mis is not None else 0,
         min_items=min_items,
         n=len(given),
     )

@@ -31,7 +31,7 @@ from assay.irt._results import IRTFit
 
 __all__: list[str] = []
 
-_GRID_N = 13
+GRID_N = 13
 _GRID_HALF = 4.0  # nodes at -4 .. 4 in units of the scaled Laplace SD
 _GRID_SCALE = 1.7  # the Laplace SD is widened by this (posteriors are skewed and heavier-tailed)
 
@@ -63,22 +63,30 @@ def item_posterior_nodes(
     a_mean, a_sd, d_sd = prior
     obs = ~np.isnan(scores)
     chol = _laplace(fit, obs, prior)
-    x1 = np.linspace(-_GRID_HALF, _GRID_HALF, _GRID_N) * _GRID_SCALE
+    x1 = np.linspace(-_GRID_HALF, _GRID_HALF, GRID_N) * _GRID_SCALE
     xa, xd = np.meshgrid(x1, x1, indexing="ij")
     z = np.stack([xa.ravel(), xd.ravel()])  # (2, S)
     pts = np.stack([fit.discrimination, fit.intercept], -1)[:, :, None] + chol @ z
     a, d = pts[:, 0], pts[:, 1]
     logw = -0.5 * ((a - a_mean) / a_sd) ** 2 - 0.5 * (d / d_sd) ** 2
-    c = fit.guessing[:, None]
-    y = np.where(obs, scores, 0.0)
     for j, t in enumerate(fit.ability.estimate):
-        z = a * t + d
-        yj = y[j][:, None]
-        if np.any(c):
-            p = np.clip(c + (1 - c) * special.expit(z), 1e-12, 1 - 1e-12)
-            ll = yj * np.log(p) + (1 - yj) * np.log1p(-p)
-        else:  # y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))
-            ll = yj * z - np.logaddexp(0.0, z)
-        logw += np.where(obs[j][:, None], ll, 0.0)
+        logw += reference_loglik(a, d, fit.guessing, scores[j], t)
     w = np.exp(logw - logw.max(1, keepdims=True))
     return a, d, w / w.sum(1, keepdims=True)
+
+
+def reference_loglik(
+    a: np.ndarray, d: np.ndarray, c: np.ndarray, y: np.ndarray, theta: float
+) -> np.ndarray:
+    """Log-likelihood of one reference model's answers ``y`` (n_items,; NaN: unanswered, 0) at
+    ability ``theta``, at every item's parameter nodes ``a``, ``d`` (n_items, S)."""
+    obs = ~np.isnan(y)
+    yj = np.where(obs, y, 0.0)[:, None]
+    z = a * theta + d
+    if np.any(c):
+        cc = c[:, None]
+        p = np.clip(cc + (1 - cc) * special.expit(z), 1e-12, 1 - 1e-12)
+        ll = yj * np.log(p) + (1 - yj) * np.log1p(-p)
+    else:  # y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))
+        ll = yj * z - np.logaddexp(0.0, z)
+    return np.where(obs[:, None], ll, 0.0)
