@@ -42,6 +42,33 @@ def test_kmeans_pp_seeding_is_scipys():
         np.testing.assert_allclose(c, c_ref)
 
 
+def test_lloyd_is_scipys_kmeans2():
+    # scipy.cluster.vq.kmeans2(x, init, minit='matrix') (10 iterations) is the reference. Where no
+    # two centroids are equally near a point (continuous data) the labels and centroids are its
+    # own; on binary response patterns, where ties are common, rounding may assign a tied point
+    # to the other centroid, so there the clustering must be as good (same total distance).
+    from assay.irt._anchors import _lloyd
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.normal(m, 1.0, (300, 4)) for m in (-3, 0, 3)])
+    init = _kmeans_pp(x, 9, np.random.default_rng(2))
+    c_ref, lab_ref = kmeans2(x, init, minit="matrix")
+    c, lab = _lloyd(x, init)
+    np.testing.assert_array_equal(lab, lab_ref)
+    np.testing.assert_allclose(c, c_ref, rtol=1e-12, atol=1e-12)
+
+    y, *_ = simulate_2pl(28, 2000, seed=3)
+    x = np.ascontiguousarray(y.T, dtype=float)
+    init = _kmeans_pp(x, 60, np.random.default_rng(7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns about empty clusters
+        c_ref, lab_ref = kmeans2(x, init, minit="matrix")
+    c, lab = _lloyd(x, init)
+    inertia = lambda c, lab: ((x - c[lab]) ** 2).sum()  # noqa: E731
+    assert inertia(c, lab) == pytest.approx(inertia(c_ref, lab_ref), rel=0.01)
+    assert (lab == lab_ref).mean() > 0.9
+
+
 def test_kmeans_pp_with_fewer_distinct_patterns_than_clusters():
     # 3 distinct response patterns, 10 clusters: the seeding must still return 10 centroids
     x = np.repeat(np.eye(3), 20, axis=0)

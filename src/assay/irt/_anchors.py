@@ -10,10 +10,7 @@ or the most informative item near it). ``'auto'`` picks by ``k`` (see :func:`res
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy.cluster.vq import kmeans2
 
 from assay.irt._results import IRTFit
 
@@ -114,9 +111,10 @@ def _kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     of scipy's O(n k^2 d), which made 400 clusters of 12,032 items take about 28 s.
     """
     init = np.empty((k, x.shape[1]))
+    x2 = (x**2).sum(1)
     first = int(rng.integers(x.shape[0]))
     init[0] = x[first]
-    d2 = ((x - x[first]) ** 2).sum(1)
+    d2 = _sq_dist(x, x2, x[first])
     for i in range(1, k):
         total = d2.sum()
         r = rng.uniform()
@@ -125,8 +123,39 @@ def _kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         else:  # fewer distinct patterns than clusters: any point will do
             j = int(r * x.shape[0])
         init[i] = x[min(j, x.shape[0] - 1)]
-        np.minimum(d2, ((x - init[i]) ** 2).sum(1), out=d2)
+        np.minimum(d2, _sq_dist(x, x2, init[i]), out=d2)
     return init
+
+
+def _sq_dist(x: np.ndarray, x2: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Squared distances of the rows of ``x`` (``x2 = |x|^2``) to ``c``, by one product."""
+    return np.maximum(x2 + c @ c - 2.0 * (x @ c), 0.0)
+
+
+def _lloyd(x: np.ndarray, code: np.ndarray, n_iter: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's k-means as ``kmeans2(x, code, iter=n_iter, minit='matrix')`` runs it.
+
+    Ten iterations of: each row to its nearest centroid, each centroid to its rows' mean (an
+    empty cluster keeps its centroid). The distances come from one matrix product a step
+    (``|c|^2 - 2 x.c``), 3 to 4 times faster than scipy's ``vq`` loop on MMLU-Pro's 12,032 x 28
+    patterns; where two centroids are equally near (binary patterns often are), rounding may
+    pick the other one.
+    """
+    k = code.shape[0]
+    columns = np.asfortranarray(x)
+    for _ in range(n_iter):
+        d = x @ code.T
+        d *= -2.0
+        d += (code**2).sum(1)
+        label = d.argmin(1)
+        counts = np.bincount(label, minlength=k)
+        sums = np.column_stack(
+            [np.bincount(label, weights=columns[:, j], minlength=k) for j in range(x.shape[1])]
+        )
+        has = counts > 0
+        code = code.copy()
+        code[has] = sums[has] / counts[has, None]
+    return code, label
 
 
 def _kmeans_items(values, k, rng):
@@ -137,10 +166,8 @@ def _kmeans_items(values, k, rng):
     x = np.where(
         np.isnan(values), np.nanmean(values, axis=0, keepdims=True), values
     ).T  # items x models
-    x = np.nan_to_num(x, nan=0.5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # empty clusters are handled by the callers
-        centroids, label = kmeans2(x, _kmeans_pp(x, k, rng), minit="matrix")
+    x = np.ascontiguousarray(np.nan_to_num(x, nan=0.5))
+    centroids, label = _lloyd(x, _kmeans_pp(x, k, rng))  # empty clusters: the callers skip them
     return x, centroids, label
 
 
