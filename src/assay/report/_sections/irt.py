@@ -168,8 +168,8 @@ def _subset_sizes(ctx: ReportContext, values: np.ndarray, matrix, fit) -> dict |
     """How many items would have told the same story (leave-one-model-out; see irt.subset_sizes).
 
     By default each fold's items are re-estimated at the audit fit's abilities (about 24 s on
-    MMLU-Pro, 29 x 12,032, on 2 cores); ``irt_subset_sizes`` asks for a new fit per fold (minutes). Three
-    anchor seeds either way.
+    MMLU-Pro, 29 x 12,032, on 2 cores); ``irt_subset_sizes`` asks for a new fit per fold
+    (minutes). Three anchor seeds either way.
     """
     ks = tuple(k for k in SUBSET_SIZES if k < matrix.n_items)
     if not ks:
