@@ -199,3 +199,24 @@ def test_word_spans_with_numpy_are_the_regexs(chars, stop):
     text = "".join(chars)
     want = [m.span() for m in itertools.islice(_WORD.finditer(text), stop)]
     assert word_spans(text, stop) == want
+
+
+def test_a_numba_that_fails_to_import_is_said_not_silent(tmp_path):
+    # a local coverage.py shadows the coverage package numba probes for (benchmarks/ has one):
+    # the scan falls back to numpy, and says so, instead of running 4x slower without a word
+    import os
+    import subprocess
+    import sys
+
+    import numba  # noqa: F401  (the dev extra installs it)
+
+    (tmp_path / "coverage.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    code = "from assay.contamination import _fast; print(_fast.HAVE_NUMBA)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    assert "numba is installed but failed to import" in out.stderr
+    assert "coverage.py" in out.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import warnings
 
 import numpy as np
 
@@ -26,11 +27,30 @@ try:  # pragma: no cover - depends on the environment
 
     _njit = functools.partial(numba.njit, cache=True, nogil=True, boundscheck=False)
     HAVE_NUMBA = True
-except Exception:  # pragma: no cover - not installed, or broken: the numpy path runs
-    # (any error: a numba that fails to import, e.g. because a local coverage.py shadows the
-    # coverage package it probes for, must not take the scan down with it)
+except ModuleNotFoundError as exc:  # pragma: no cover - not installed: the numpy path runs
     numba = None
     HAVE_NUMBA = False
+    if exc.name != "numba":  # installed, but something it needs is not
+        _BROKEN: Exception | None = exc
+    else:
+        _BROKEN = None
+except Exception as exc:  # pragma: no cover - installed but broken: the numpy path runs
+    # (any error: a numba that fails to import, e.g. because a local coverage.py shadows the
+    # coverage package it probes for, must not take the scan down with it, but must be said)
+    numba = None
+    HAVE_NUMBA = False
+    _BROKEN = exc
+else:
+    _BROKEN = None
+if _BROKEN is not None:
+    warnings.warn(
+        f"numba is installed but failed to import ({type(_BROKEN).__name__}: {_BROKEN}); the "
+        "contamination scan runs its numpy path, about 4 times slower. A file in the current "
+        "folder or on PYTHONPATH named like a package numba imports (coverage.py) is a common "
+        "cause.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 __all__ = ["ENABLED", "HAVE_NUMBA", "enabled", "normalize_utf8", "probe_hits"]
 
