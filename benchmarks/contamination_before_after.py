@@ -29,8 +29,8 @@ import sys
 import tempfile
 import time
 
-# run as a script, this folder is on sys.path, and its coverage.py would shadow the coverage
-# package that numba imports
+# run as a script, this folder is on sys.path, where a script named like a package numba
+# imports shadows it (interval_coverage.py was coverage.py until it did)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]

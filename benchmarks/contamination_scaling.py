@@ -26,8 +26,8 @@ import tempfile
 import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0]) == _HERE:  # benchmarks/coverage.py would shadow
-    sys.path.pop(0)  # the coverage package and break `import numba` (the kernels fall back)
+if sys.path and os.path.abspath(sys.path[0]) == _HERE:  # a script here named like a package
+    sys.path.pop(0)  # numba imports would shadow it (benchmarks/coverage.py did, now renamed)
 # contamination.py by its path, not by putting this folder on sys.path (spawned processes run
 # this file again before they unpickle contamination.run_assay_corpus, so they find it too)
 _spec = importlib.util.spec_from_file_location(

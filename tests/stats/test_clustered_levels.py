@@ -1,7 +1,7 @@
 """CR2 with Imbens-Kolesar df for unequal clusters; warning from the effective number of clusters.
 
 Issue 24, points 2 and 10: one model's clustered interval, and the clustered ``compare``,
-``pairwise`` and ``leaderboard``, which use the same CR2 computation. The full coverage study is in ``benchmarks/coverage.py`` (table in
+``pairwise`` and ``leaderboard``, which use the same CR2 computation. The full coverage study is in ``benchmarks/interval_coverage.py`` (table in
 ``benchmarks/README.md``); here are the formulas against a dense reference and a fast fixed-seed
 version of the study.
 """
@@ -110,7 +110,7 @@ def test_unequal_clusters_warn_from_the_effective_number():
 
 
 def test_cr2_covers_with_many_unequal_clusters():
-    # Simulation with known truth (fast version of benchmarks/coverage.py, "unequal clusters"):
+    # Simulation with known truth (fast version of benchmarks/interval_coverage.py, "unequal clusters"):
     # the issue's 91 clusters, logit p = logit(0.6) + u, u ~ N(0, 0.8^2) per cluster; the truth
     # E[expit(logit 0.6 + 0.8 Z)] by Gauss-Hermite quadrature. 400 replicates: CR1 (t, G - 1)
     # covered 0.91 (0.898 here), CR2 with Imbens-Kolesar df (0.970 here) must reach 0.95 - 2 MC SE.
@@ -240,7 +240,7 @@ def test_clustered_compare_and_pairwise_warn_from_the_effective_number_of_cluste
 
 
 def test_clustered_compare_covers_with_many_unequal_clusters():
-    # Simulation with known truth (fast version of benchmarks/coverage.py, "compare(clusters=)"):
+    # Simulation with known truth (fast version of benchmarks/interval_coverage.py, "compare(clusters=)"):
     # the issue's 91 lognormal cluster sizes scaled down 10 times (1 to 157 items), logit
     # p_A = u + e, logit p_B = u + e + 0.3 + v, u ~ N(0, 0.8^2) and v ~ N(0, 1) per cluster,
     # e ~ N(0, 1) per item; the truth E[expit(0.3 + sqrt(2.64) Z)] - E[expit(sqrt(1.64) Z)] by

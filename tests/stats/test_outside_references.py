@@ -64,7 +64,7 @@ def _truth(beta, sd=0.8):
 
 
 def test_clustered_compare_and_leaderboard_cover_with_equal_clusters():
-    # Simulation with known truth (fast version of `benchmarks/coverage.py --section levels`):
+    # Simulation with known truth (fast version of `benchmarks/interval_coverage.py --section levels`):
     # 30 clusters of 40 items, logit cluster effect SD 0.8 and item effect SD 1, B and C 0.3 and
     # 0.6 logits better than A. 150 replicates; each interval must cover within 3 MC SE of 95%.
     rng = np.random.default_rng(11)

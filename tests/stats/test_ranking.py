@@ -164,7 +164,7 @@ def test_matrix_refusals():
 
 def test_p_best_is_overconfident_at_small_n_as_documented():
     # The calibration the RankResult docstring and docs/stats.md state (issue 24, point 3), in a
-    # fast fixed-seed version of `benchmarks/coverage.py --section pbest`: 8 models, logit
+    # fast fixed-seed version of `benchmarks/interval_coverage.py --section pbest`: 8 models, logit
     # p_ij = a_j - b_i, a_j = 0, 0.05, ..., 0.35, b_i ~ N(0, 1) shared, n = 50. The truly best
     # model is the last one (E[expit(a - b)] increases with a). The benchmark (400 data sets):
     # the model with the largest P(best) reports 0.48 on average and is the best 27% of the time.

@@ -1,7 +1,7 @@
 """Clustered standard errors of a mean: CR2 with Imbens-Kolesar degrees of freedom, CR1, Miller.
 
 With many clusters of very unequal sizes (MMLU-Pro's ``src`` field: 91 clusters of 4 to 1,569
-items) CR1 with G - 1 degrees of freedom covers 91% for a nominal 95% (``benchmarks/coverage.py``).
+items) CR1 with G - 1 degrees of freedom covers 91% for a nominal 95% (``benchmarks/interval_coverage.py``).
 The default is the bias-reduced CR2 variance (Bell & McCaffrey 2002) with the degrees of freedom
 of Imbens & Kolesar (2016), which follow from the cluster sizes and the estimated intra-cluster
 correlation, and the warning is driven by the effective number of clusters (Carter, Schnepel &
@@ -254,7 +254,7 @@ def _warn_effective_clusters(
 
 
 #: Below this effective number of clusters a warning is given (the level at which the coverage
-#: study of ``benchmarks/coverage.py`` finds CR2 with Imbens-Kolesar df still near nominal).
+#: study of ``benchmarks/interval_coverage.py`` finds CR2 with Imbens-Kolesar df still near nominal).
 _MIN_EFFECTIVE_CLUSTERS = 10.0
 
 _METHODS = {"cr2": lambda x, codes: _cr2_se_df(x, codes).se, "cr1": _se_cr1, "miller": _se_miller}
@@ -302,7 +302,7 @@ def clustered_mean_ci(
     method : {"cr2", "cr1", "miller"}, default "cr2"
         ``"cr2"``: the bias-reduced sandwich SE (Bell & McCaffrey 2002), interval from t with
         the Imbens-Kolesar (2016) degrees of freedom at the estimated ICC; it holds its level
-        with few or very unequal clusters, where CR1 does not (``benchmarks/coverage.py``).
+        with few or very unequal clusters, where CR1 does not (``benchmarks/interval_coverage.py``).
         ``"cr1"``: the cluster-robust sandwich SE with the G/(G-1) small-sample factor, interval
         from t with G - 1 degrees of freedom (Cameron & Miller 2015). ``"miller"``: Miller's
         clustered SE, normal interval.

@@ -555,7 +555,7 @@ def compare(
     :math:`U_g = \\sum_{i \\in g} (d_i - \\bar d)` and the Imbens-Kolesar degrees of freedom at the
     estimated ICC of the differences, as for one model's clustered interval
     (:func:`~assay.stats.clustered_mean_ci`): CR1 (:math:`G/(G-1)` and ``G - 1`` df, statsmodels'
-    cluster-robust OLS) covered 92% on 91 unequal clusters (``benchmarks/coverage.py``). With
+    cluster-robust OLS) covered 92% on 91 unequal clusters (``benchmarks/interval_coverage.py``). With
     equal clusters CR2 equals CR1 and the df are ``G - 1``. A warning is given when the
     effective number of clusters of the differences is below 10.
     McNemar's exact test is the binomial test of the B-only count among the discordant pairs.

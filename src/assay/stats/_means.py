@@ -99,7 +99,7 @@ def bounded_interval(
     With :math:`z` the quantile, :math:`\tilde u = (u + z^2/2n_e)/(1 + z^2/n_e)` and half-width
     :math:`z/(1 + z^2/n_e)\\sqrt{u(1-u)/n_e + z^2/4n_e^2}`. As :math:`n \to \\infty` it agrees with
     the Wald/t interval :math:`\bar x \\pm z\\,se`; at small n it stays inside the range, and its
-    coverage at n = 2, 5, 10, 25 is measured in ``benchmarks/coverage.py``.
+    coverage at n = 2, 5, 10, 25 is measured in ``benchmarks/interval_coverage.py``.
 
     References
     ----------

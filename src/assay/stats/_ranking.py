@@ -55,7 +55,7 @@ class RankResult(Result):
     p_best : ndarray
         Share of bootstrap resamples in which the model has the highest mean (ties shared). A
         descriptive bootstrap share, not a calibrated probability, and tied best models split
-        it. Measured (``python benchmarks/coverage.py --section pbest``; 8 models correlated
+        it. Measured (``python benchmarks/interval_coverage.py --section pbest``; 8 models correlated
         through a shared item difficulty, 400 data sets per row): with close models (true
         accuracies 0.50 to 0.57) a reported share of 0.59 was right 27% of the time at
         n = 50, 37% at n = 200 and 59% at n = 1,000, and 0.77-0.79 was right 42%, 47% and

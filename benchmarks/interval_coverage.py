@@ -2,8 +2,8 @@
 
 Run from the project root (about 2-4 minutes on 2 cores):
 
-    python benchmarks/coverage.py                  # print the table
-    python benchmarks/coverage.py --write-readme   # also put it in benchmarks/README.md
+    python benchmarks/interval_coverage.py                  # print the table
+    python benchmarks/interval_coverage.py --write-readme   # also put it in benchmarks/README.md
 
 Data with known truth, several numbers of items n (25, 50, 200, 1000), nominal level 95%:
 
@@ -456,7 +456,7 @@ def write_readme(table: str) -> None:
     if START in text:
         text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
     else:
-        text = text.rstrip("\n") + "\n\n## coverage.py\n\n" + block + "\n"
+        text = text.rstrip("\n") + "\n\n## interval_coverage.py\n\n" + block + "\n"
     README.write_text(text)
 
 
@@ -486,7 +486,7 @@ def main() -> None:
         print()
         print(table)
         if args.write_readme:
-            write_block(table, PBEST_START, PBEST_END, "## coverage.py --section pbest")
+            write_block(table, PBEST_START, PBEST_END, "## interval_coverage.py --section pbest")
         if args.section == "pbest":
             return
     if args.section in ("levels", "all"):
@@ -497,7 +497,7 @@ def main() -> None:
         print()
         print(table)
         if args.write_readme:
-            write_block(table, LEVELS_START, LEVELS_END, "## coverage.py --section levels")
+            write_block(table, LEVELS_START, LEVELS_END, "## interval_coverage.py --section levels")
         if args.section == "levels":
             return
     start = time.perf_counter()
