@@ -400,6 +400,20 @@ if HAVE_NUMBA:
         return p + len(word)
 
     @_njit
+    def _key(a, p, e, out, a64, o64):
+        """An object member's key (a string, validated, not kept) and its colon, from ``p``:
+        where the member's value may start (white space first), or -1."""
+        if p >= e or a[p] != 34:
+            return -1
+        p, _o, _n = _string(a, p, e, out, 0, False, a64, o64)
+        if p < 0:
+            return -1
+        p = _ws(a, p, e)
+        if p >= e or a[p] != 58:
+            return -1
+        return p + 1
+
+    @_njit
     def _value(a, p, e, out, stack, a64, o64):
         """End of the JSON value at ``p`` (any kind, nested to 64 levels), or -1."""
         depth = 0
@@ -422,15 +436,9 @@ if HAVE_NUMBA:
                     depth += 1
                     p = q
                     if c == 123:  # a key, then a colon
-                        if p >= e or a[p] != 34:
-                            return -1
-                        p, _o, _n = _string(a, p, e, out, 0, False, a64, o64)
+                        p = _key(a, p, e, out, a64, o64)
                         if p < 0:
                             return -1
-                        p = _ws(a, p, e)
-                        if p >= e or a[p] != 58:
-                            return -1
-                        p += 1
                     continue
             elif c == 34:
                 p, _o, _n = _string(a, p, e, out, 0, False, a64, o64)
@@ -461,16 +469,9 @@ if HAVE_NUMBA:
                 if c == 44:  # ,
                     p += 1
                     if top == 123:
-                        p = _ws(a, p, e)
-                        if p >= e or a[p] != 34:
-                            return -1
-                        p, _o, _n = _string(a, p, e, out, 0, False, a64, o64)
+                        p = _key(a, _ws(a, p, e), e, out, a64, o64)
                         if p < 0:
                             return -1
-                        p = _ws(a, p, e)
-                        if p >= e or a[p] != 58:
-                            return -1
-                        p += 1
                     break
                 if c == top + 2:  # } or ]
                     depth -= 1
