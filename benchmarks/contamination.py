@@ -172,10 +172,8 @@ def run_assay_corpus(items, path, workers, compiled, q, scheduler=None):
     scan_texts([warm], idx)
     if _fast.enabled():
         from assay.contamination import EncodedTexts
-        from assay.pipelines._jsonfast import json_field_utf8
 
         scan_texts(EncodedTexts(warm.encode(), np.array([0, len(warm)])), idx)
-        json_field_utf8(json.dumps({"text": warm}).encode(), "text")
     # the reader's kernel too (it decodes, normalises and cuts batches in one pass)
     small = os.path.join(os.path.dirname(path), f"warm-{os.getpid()}.jsonl")
     with open(small, "w", encoding="utf-8") as fh:

@@ -199,7 +199,7 @@ class EncodedTexts(Sequence):
         Document ``d`` is ``buf[offsets[d]:offsets[d + 1]]``.
     normalized : tuple, optional
         The documents already normalised by the reader (its one pass over the JSON decodes and
-        normalises, see :func:`assay.pipelines._jsonfast.json_lines`): ``(norm, norm_offsets,
+        normalises, see :class:`assay.pipelines._jsonfast.BatchWriter`): ``(norm, norm_offsets,
         python_docs)`` as :func:`assay.contamination._fast.normalize_utf8` returns them. The
         scan then starts from these bytes; they must be those that the kernel would write.
     """

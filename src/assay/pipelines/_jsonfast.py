@@ -12,15 +12,12 @@ looser: what it accepts, they accept with the same value.
 
 :class:`BatchWriter` is what the reader uses: the kernel (:func:`_fill`) writes each document
 straight into the buffers of its batch and stops where the batch's characters are reached or a
-line must go to the exact decoder. :func:`json_lines` (and :func:`json_field_utf8`) run the same
-line parser over a whole block and report every line, for tests and diagnostics.
+line must go to the exact decoder.
 
 Without numba (``pip install 'assay[fast]'``) the reader decodes every line with orjson.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numpy as np
 
@@ -34,10 +31,7 @@ __all__ = [
     "OK",
     "PYTHON",
     "BatchWriter",
-    "Lines",
     "enabled",
-    "json_field_utf8",
-    "json_lines",
 ]
 
 OK, BLANK, FALLBACK = 0, 1, 2
@@ -558,55 +552,6 @@ if HAVE_NUMBA:
         return OK, t0, t1, nch, n1 + 1, flag, p
 
     @_njit
-    def _block(
-        a,
-        field,
-        out,
-        status,
-        t0,
-        t1,
-        nch,
-        lstart,
-        lend,
-        a64,
-        o64,
-        nout,
-        nend,
-        nflag,
-        n64,
-        ascii_t,
-        lower,
-    ):
-        """Every line of ``a`` (lines split at \\n). Returns the number of lines."""
-        stack = np.zeros(_MAX_DEPTH, np.uint8)
-        n = len(a)
-        p = 0
-        line = 0
-        o = 0
-        no = 0
-        while True:
-            if line == len(status):
-                return -1  # more lines than room: the caller counts them and runs again
-            e = _newline(a, a64, p, n)
-            lstart[line] = p
-            lend[line] = e
-            st, s0, s1, nc, ne, fl, _ = _line(
-                a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
-            )
-            status[line] = st
-            t0[line] = s0
-            t1[line] = s1
-            nch[line] = nc
-            nend[line] = ne
-            nflag[line] = fl
-            o = s1 if st == OK else s0
-            no = ne
-            line += 1
-            if e >= n:
-                return line
-            p = e + 1
-
-    @_njit
     def _fill(
         a,
         p,
@@ -671,64 +616,6 @@ def _view(a: np.ndarray) -> np.ndarray:
     """Unaligned 8-byte view of ``a`` (element ``i`` is bytes ``i .. i + 7``)."""
     n = max(len(a) - 7, 0)
     return np.ndarray(shape=(n,), dtype="<u8", buffer=a, strides=(1,)) if n else np.zeros(0, "<u8")
-
-
-class Lines(NamedTuple):
-    """What :func:`json_lines` found in a block, one entry per line (see there)."""
-
-    out: np.ndarray
-    status: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    n_chars: np.ndarray
-    line_start: np.ndarray
-    line_end: np.ndarray
-    norm: np.ndarray
-    norm_end: np.ndarray
-    norm_flags: np.ndarray
-
-
-def json_lines(block, field: str) -> Lines:
-    """The UTF-8 of ``field`` in each JSON line of ``block`` (lines split at ``\\n``), and its
-    normalised form for the n-gram scan, in one pass over the bytes.
-
-    One entry per line: ``status`` :data:`OK` (the text is ``out[start:end]``, ``n_chars``
-    characters long), :data:`BLANK` (white space only: no document) or :data:`FALLBACK` (decode
-    the line, ``block[line_start:line_end]``, another way). The normalised texts of the OK lines
-    follow one another in ``norm``, each followed by one space, the line's ending at
-    ``norm_end`` (a line that is not OK ends where the one before it ended); ``norm_flags``
-    says which of them :data:`PYTHON` must lower or hold :data:`NUL`
-    (see :func:`assay.contamination._fast.normalize_utf8`, whose bytes these are).
-    """
-    a = np.frombuffer(block, np.uint8)
-    out = np.empty(len(a), np.uint8)
-    # the normalised text is at most 1.5 times the UTF-8 (a character that grows when lowered),
-    # plus a separator per line (a line that is not blank holds at least 11 bytes)
-    norm = np.empty(len(a) + len(a) // 2 + len(a) // 11 + 16, np.uint8)
-    f = np.frombuffer(field.encode("utf-8"), np.uint8)
-    ascii_t, lower = _fast._tables()
-    views = (_view(a), _view(out))
-    n = len(a) // 256 + 64  # a guess (corpus lines are long); counted when it is too small
-    for _ in range(2):
-        status, nflag = np.empty(n, np.int8), np.empty(n, np.int8)
-        t0, t1, nch, ls, le, ne = (np.empty(n, np.int64) for _ in range(6))
-        got = _block(
-            a, f, out, status, t0, t1, nch, ls, le, *views, norm, ne, nflag, _view(norm),
-            ascii_t, lower,
-        )  # fmt: skip
-        if got >= 0:
-            break
-        n = bytes(block).count(b"\n") + 1
-    return Lines(
-        out, status[:got], t0[:got], t1[:got], nch[:got], ls[:got], le[:got], norm, ne[:got],
-        nflag[:got],
-    )  # fmt: skip
-
-
-def json_field_utf8(block, field: str):
-    """:func:`json_lines` without the normalised text: ``(out, status, start, end, n_chars,
-    line_start, line_end)``."""
-    return json_lines(block, field)[:7]
 
 
 # the smallest buffers a batch starts with (they grow for long lines; tests make them tiny)
