@@ -178,9 +178,8 @@ def test_word_bounds_eight_bytes_at_a_time(body):
     # the SWAR pass against the words that split() finds, at every length mod 8
     a = np.frombuffer(bytes(body) + b" " * 16, np.uint8)
     n = len(body)
-    u64 = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
     starts, ends = (np.full(n // 2 + 8, -1, np.int32) for _ in range(2))
-    nw = _fast._word_bounds(a, u64, n, starts, ends, _fast._POSITIONS)
+    nw = _fast._word_bounds(a, n, starts, ends, _fast._POSITIONS)
     want = [(m.start(), m.end()) for m in re.finditer(rb"[^ ]+", bytes(body))]
     assert list(zip(starts[:nw].tolist(), ends[:nw].tolist(), strict=True)) == want
 

@@ -62,7 +62,7 @@ def read_line(line: bytes):
     runs it): (status, UTF-8 of the text, characters, where the line ends, normalised text)."""
     a = np.frombuffer(line, np.uint8)
     w = jf.BatchWriter(1 << 20, "text", len(line))
-    stop, _q, end, n_lines = w.fill(a, jf._view(a), 0)
+    stop, _q, end, n_lines = w.fill(a, 0)
     if stop == jf.STOP_FALLBACK:
         return jf.FALLBACK, None, 0, end, None
     assert stop == jf.STOP_END and n_lines == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import warnings
 
@@ -54,7 +55,12 @@ if _BROKEN is not None:
 
 __all__ = ["ENABLED", "HAVE_NUMBA", "enabled", "normalize_utf8", "probe_hits"]
 
-ENABLED = HAVE_NUMBA and os.environ.get("ASSAY_NO_NUMBA", "") in ("", "0")
+# (the kernels read and write eight bytes at a time as little-endian words)
+ENABLED = (
+    HAVE_NUMBA
+    and sys.byteorder == "little"
+    and os.environ.get("ASSAY_NO_NUMBA", "") in ("", "0")
+)
 
 # code points >= this go to Python's str.lower (none is cased in Unicode 15; kept exact anyway)
 _TABLE_CPS = 0x20000
@@ -98,6 +104,46 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 if HAVE_NUMBA:
+    from llvmlite import ir as _ir
+    from numba.core import types as _types
+    from numba.extending import intrinsic as _intrinsic
+
+    def _byte_array(arr) -> bool:
+        return isinstance(arr, _types.Array) and arr.dtype == _types.uint8 and arr.layout == "C"
+
+    def _address(context, builder, ary_type, ary, idx):
+        data = context.make_array(ary_type)(context, builder, ary).data
+        return builder.bitcast(builder.gep(data, [idx]), _ir.IntType(64).as_pointer())
+
+    @_intrinsic
+    def load8(typingctx, arr, i):
+        """Bytes ``arr[i:i + 8]`` of a contiguous uint8 array as one little-endian uint64: one
+        unaligned load (a strided 8-byte view costs a multiply by its stride and spills its
+        base and stride to the stack in a busy loop). No bounds check: the caller keeps ``i +
+        8 <= len(arr)``."""
+        if not _byte_array(arr) or not isinstance(i, _types.Integer):
+            return None
+
+        def codegen(context, builder, sig, args):
+            return builder.load(_address(context, builder, sig.args[0], *args), align=1)
+
+        return _types.uint64(arr, i), codegen
+
+    @_intrinsic
+    def store8(typingctx, arr, i, x):
+        """Write the uint64 ``x`` little-endian to ``arr[i:i + 8]`` (one unaligned store; no
+        bounds check)."""
+        if not _byte_array(arr) or not arr.mutable or not isinstance(i, _types.Integer):
+            return None
+        if x != _types.uint64:
+            return None
+
+        def codegen(context, builder, sig, args):
+            ptr = _address(context, builder, sig.args[0], args[0], args[1])
+            builder.store(args[2], ptr, align=1)
+            return context.get_dummy_value()
+
+        return _types.void(arr, i, x), codegen
 
     @_njit
     def _put_cp(out, o, cp):
@@ -142,7 +188,7 @@ if HAVE_NUMBA:
         return ok == high, x + (upper >> np.uint64(2))
 
     @_njit
-    def _normalize_kernel(buf, offsets, ascii_t, lower, out, out_off, python_docs, u64, o64):
+    def _normalize_kernel(buf, offsets, ascii_t, lower, out, out_off, python_docs):
         """Returns (bytes written, documents left to Python, 1 if a NUL was seen else 0)."""
         n = len(offsets) - 1
         o = 0
@@ -160,10 +206,10 @@ if HAVE_NUMBA:
                 if p >= chunk_end:
                     # eight letters, digits or spaces at a time (a tight loop: the common case)
                     while p + 8 <= end:
-                        ok, x = _plain8(u64[p])
+                        ok, x = _plain8(load8(buf, p))
                         if not ok:
                             break
-                        o64[o] = x
+                        store8(out, o, x)
                         o += 8
                         p += 8
                     if p >= end:
@@ -271,7 +317,7 @@ if HAVE_NUMBA:
         return -1
 
     @_njit
-    def _word_bounds(a, u64, n_buf, starts, ends, positions):
+    def _word_bounds(a, n_buf, starts, ends, positions):
         """Starts and ends of the words in ``a[:n_buf]`` (space-separated), eight bytes at a
         time and without branches: a bit per space byte (SWAR, gathered by one multiply), the
         bits where a word starts and ends, and their positions from a table (at most four of
@@ -286,7 +332,7 @@ if HAVE_NUMBA:
         prev = np.uint64(1)  # 1 when the byte before was a space
         p = 0
         while p + 8 <= n_buf:
-            y = u64[p] ^ sp8
+            y = load8(a, p) ^ sp8
             nz = (((y & low7) + low7) | y) & ~low7  # high bit of each byte that is not a space
             m = (((~nz & ~low7) >> np.uint64(7)) * gather) >> np.uint64(56)  # bit j: a space
             before = ((m << np.uint64(1)) | prev) & byte  # bit j: byte j - 1 is a space
@@ -316,7 +362,6 @@ if HAVE_NUMBA:
     @_njit
     def _probe_kernel(
         a,
-        u64,
         starts,
         ends,
         nw,
@@ -361,10 +406,10 @@ if HAVE_NUMBA:
         for i in range(nw):
             s = starts[i]
             ln = ends[i] - s
-            v = u64[s] & masks[min(ln, 8)]
+            v = load8(a, s) & masks[min(ln, 8)]
             off = 8
             while off < ln:
-                v = (v * vmult) ^ (u64[s + off] & masks[min(ln - off, 8)])
+                v = (v * vmult) ^ (load8(a, s + off) & masks[min(ln - off, 8)])
                 off += 8
             if i >= k0:
                 gram = (gram - ring[(i - k0) & rmask]) * gold_inv + v * top
@@ -420,14 +465,6 @@ if HAVE_NUMBA:
         return n_hits
 
 
-def _u64_view(a: np.ndarray) -> np.ndarray:
-    """Unaligned 8-byte view of ``a``: element ``i`` is bytes ``i .. i + 7`` (little-endian)."""
-    n = max(len(a) - 7, 0)
-    if n == 0:
-        return np.zeros(0, "<u8")
-    return np.ndarray(shape=(n,), dtype="<u8", buffer=a, strides=(1,))
-
-
 def normalize_utf8(buf, offsets: np.ndarray):
     """Normalise documents given as UTF-8 (``buf[offsets[d]:offsets[d + 1]]``), as
     :func:`assay.contamination._hashing._normalized_batch` does.
@@ -443,11 +480,7 @@ def normalize_utf8(buf, offsets: np.ndarray):
     out = np.empty(len(a) + len(a) // 2 + n + 16, np.uint8)
     out_off = np.empty(n + 1, np.int64)
     python_docs = np.empty(n, np.int64)
-    u64 = _u64_view(a)
-    o64 = _u64_view(out)
-    o, n_py, nul = _normalize_kernel(
-        a, offsets, ascii_t, lower, out, out_off, python_docs, u64, o64
-    )
+    o, n_py, nul = _normalize_kernel(a, offsets, ascii_t, lower, out, out_off, python_docs)
     if nul:
         return None
     out_off[n] = o + 1  # the numpy path's convention: one past a separator after the last
@@ -517,11 +550,10 @@ def probe_hits(buf, n_buf: int, doc_bytes, k0, probe_keys, filt, keys, lengths, 
     """
     bloom, wbits, table, shift = filt
     a = np.frombuffer(buf, np.uint8)
-    u64 = np.ndarray(shape=(len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
     # int32 halves the memory traffic of this pass (a batch is far below 2**31 bytes)
     idx_t = np.int32 if len(a) < 2**31 - 16 else np.int64
     starts, ends = _scratch(n_buf // 2 + 8, idx_t)
-    nw = _word_bounds(a, u64, n_buf, starts, ends, _POSITIONS)
+    nw = _word_bounds(a, n_buf, starts, ends, _POSITIONS)
     starts, ends = starts[:nw], ends[:nw]
     doc_start = np.searchsorted(starts, doc_bytes.astype(starts.dtype)).astype(np.int64)
     lengths = np.asarray(lengths, np.int64)
@@ -530,7 +562,6 @@ def probe_hits(buf, n_buf: int, doc_bytes, k0, probe_keys, filt, keys, lengths, 
         hits = np.empty((room, 3), np.int64)
         n_hits = _probe_kernel(
             a,
-            u64,
             starts,
             ends,
             nw,

@@ -114,24 +114,65 @@ if HAVE_NUMBA:
         return n
 
     @_njit
-    def _plain8(x):
-        """Whether none of the 8 bytes of ``x`` is a quote, a backslash, below 0x20 or above
-        0x7F (SWAR: the bytes that need a closer look)."""
+    def _first_special(x):
+        """How many bytes of ``x`` come before its first quote, backslash, byte below 0x20 or
+        above 0x7F (8 when there is none). SWAR: the lowest flagged byte is exact (a borrow or
+        a false zero only ever flags bytes above a true one)."""
         ones = np.uint64(0x0101010101010101)
         high = np.uint64(0x8080808080808080)
         q = x ^ np.uint64(0x2222222222222222)
         b = x ^ np.uint64(0x5C5C5C5C5C5C5C5C)
         special = ((q - ones) & ~q) | ((b - ones) & ~b) | (x - np.uint64(0x2020202020202020)) | x
-        return (special & high) == 0
+        special &= high
+        if special == 0:
+            return 8
+        low = special & (~special + np.uint64(1))
+        # the bytes below the flagged one: a 1 in each of their low bits, summed by a multiply
+        return np.int64(((((low >> np.uint64(7)) - np.uint64(1)) & ones) * ones) >> np.uint64(56))
 
     @_njit
-    def _newline(a, a64, p, n):
+    def _norm_ascii(x, j):
+        """The normalised form of the first ``j`` bytes of ``x`` (printable ASCII other than a
+        quote or a backslash: letters lowered, punctuation deleted), eight bytes at a time:
+        (those bytes packed from the lowest, how many). The bytes from ``j`` on may be anything
+        (a carry from them only reaches the bytes above)."""
+        ones = np.uint64(0x0101010101010101)
+        high = np.uint64(0x8080808080808080)
+        lo_a = x + ones * np.uint64(0x80 - 0x61)
+        hi_z = x + ones * np.uint64(0x7F - 0x7A)
+        lower = lo_a & ~hi_z
+        lo_cap = x + ones * np.uint64(0x80 - 0x41)
+        hi_cap = x + ones * np.uint64(0x7F - 0x5A)
+        upper = lo_cap & ~hi_cap & high
+        lo_0 = x + ones * np.uint64(0x80 - 0x30)
+        hi_9 = x + ones * np.uint64(0x7F - 0x39)
+        digit = lo_0 & ~hi_9
+        sp = x ^ (ones * np.uint64(0x20))
+        space = ~((sp & ~high) + ~high) & ~sp
+        de = x ^ (ones * np.uint64(0x7F))
+        delete_ch = ~((de & ~high) + ~high) & ~de  # DEL is kept, as the table keeps it
+        keep = (lower | upper | digit | space | delete_ch) & high
+        y = x + (upper >> np.uint64(2))
+        drop = ~keep & high
+        if j < 8:  # the bytes from j on are not this chunk's to write
+            drop |= high & ~((np.uint64(1) << np.uint64(8 * j)) - np.uint64(1))
+        n = 8
+        while drop:  # each dropped byte: the bytes above it move down one
+            lb = drop & (~drop + np.uint64(1))
+            below = (lb >> np.uint64(7)) - np.uint64(1)
+            y = (y & below) | ((y >> np.uint64(8)) & ~below)
+            drop = (drop ^ lb) >> np.uint64(8)
+            n -= 1
+        return y, n
+
+    @_njit
+    def _newline(a, p, n):
         """Position of the first \\n at or after ``p``, or ``n`` (eight bytes at a time)."""
         ones = np.uint64(0x0101010101010101)
         high = np.uint64(0x8080808080808080)
         nl = np.uint64(0x0A0A0A0A0A0A0A0A)
         while p + 8 <= n:
-            y = a64[p] ^ nl
+            y = load8(a, p) ^ nl
             if ((y - ones) & ~y & high) != 0:
                 break
             p += 8
@@ -140,65 +181,42 @@ if HAVE_NUMBA:
         return p
 
     @_njit
-    def _string(a, p, e, out, o, write, a64, o64):
-        """Read the JSON string whose opening quote is at ``p``.
-
-        Returns (position after the closing quote, bytes written end, characters), or p = -1
-        when the string is not one this module vouches for. Writes its UTF-8 when ``write``.
-        ``a64`` and ``o64`` are unaligned 8-byte views of ``a`` and ``out``.
-        """
+    def _string(a, p, e):
+        """The end of the JSON string whose opening quote is at ``p`` (the position after its
+        closing quote), or -1 when it is not one this module vouches for."""
         p += 1
-        nch = 0
         while p < e:
-            # eight plain ASCII bytes at a time (tight loops: the common case)
-            p0 = p
-            if write:
-                while p + 8 <= e:
-                    x = a64[p]
-                    if not _plain8(x):
-                        break
-                    o64[o] = x
-                    o += 8
-                    p += 8
-            else:
-                while p + 8 <= e and _plain8(a64[p]):
-                    p += 8
-            nch += p - p0
+            # eight bytes at a time up to the first that needs a closer look
+            while p + 8 <= e:
+                j = _first_special(load8(a, p))
+                p += j
+                if j < 8:
+                    break
             if p >= e:
                 break
             c = a[p]
             if c == 34:  # "
-                return p + 1, o, nch
+                return p + 1
             if c == 92:  # backslash
                 cp, p = _escape(a, p, e)
                 if cp < 0:
-                    return -1, o, nch
-                if write:
-                    o = _put_cp(out, o, cp)
-                nch += 1
+                    return -1
                 continue
             if c < 0x20:
-                return -1, o, nch
+                return -1
             if c < 0x80:
-                if write:
-                    out[o] = c
-                    o += 1
-                nch += 1
                 p += 1
                 continue
             n = _utf8_len(a, p, e)
             if n < 0:
-                return -1, o, nch
-            if write:
-                for j in range(n):
-                    out[o + j] = a[p + j]
-                o += n
-            nch += 1
+                return -1
             p += n
-        return -1, o, nch
+        return -1
 
     _put_cp = _fast._put_cp
     _norm_plain8 = _fast._plain8
+    load8 = _fast.load8
+    store8 = _fast.store8
 
     @_njit
     def _escape(a, p, e):
@@ -271,7 +289,7 @@ if HAVE_NUMBA:
         return _put_cp(nout, no, m), 0
 
     @_njit
-    def _text(a, p, e, out, o, nout, no, a64, o64, n64, ascii_t, lower):
+    def _text(a, p, e, out, o, nout, no, ascii_t, lower):
         """The text field's JSON string at ``p``: its UTF-8 to ``out`` and its normalised form
         to ``nout``, in one pass. Returns (position after the closing quote or -1, end in
         ``out``, characters, end in ``nout``, flags)."""
@@ -283,25 +301,31 @@ if HAVE_NUMBA:
             if p >= chunk_end:
                 p0 = p
                 while p + 8 <= e:
-                    x = a64[p]
+                    x = load8(a, p)
                     ok, y = _norm_plain8(x)
                     if ok:  # eight letters, digits or spaces (the common case)
-                        o64[o] = x
-                        n64[no] = y
+                        store8(out, o, x)
+                        store8(nout, no, y)
                         o += 8
                         no += 8
                         p += 8
                         continue
-                    if not _plain8(x):
+                    # ASCII with punctuation among it, up to the first byte that needs a closer
+                    # look (a quote: the end of the text): normalised eight bytes at a time, no
+                    # byte stores (the buffers have room past the text's end)
+                    j = _first_special(x)
+                    if j == 0:
                         break
-                    # eight ASCII bytes with punctuation among them: the table, without branches
-                    o64[o] = x
-                    for j in range(8):
-                        t = np.int64(ascii_t[(x >> np.uint64(8 * j)) & np.uint64(0xFF)])
-                        nout[no] = t
-                        no += (t >> 15) + 1  # 0 for a deleted byte (t = -1)
-                    o += 8
-                    p += 8
+                    y, k = _norm_ascii(x, j)
+                    store8(out, o, x)
+                    store8(nout, no, y)
+                    o += j
+                    no += k
+                    p += j
+                    if j < 8:
+                        if a[p] == 34:  # "
+                            return p + 1, o, nch + (p - p0), no, flag
+                        break
                 nch += p - p0
                 if p >= e:
                     break
@@ -394,12 +418,12 @@ if HAVE_NUMBA:
         return p + len(word)
 
     @_njit
-    def _key(a, p, e, out, a64, o64):
+    def _key(a, p, e):
         """An object member's key (a string, validated, not kept) and its colon, from ``p``:
         where the member's value may start (white space first), or -1."""
         if p >= e or a[p] != 34:
             return -1
-        p, _o, _n = _string(a, p, e, out, 0, False, a64, o64)
+        p = _string(a, p, e)
         if p < 0:
             return -1
         p = _ws(a, p, e)
@@ -408,7 +432,7 @@ if HAVE_NUMBA:
         return p + 1
 
     @_njit
-    def _value(a, p, e, out, stack, a64, o64):
+    def _value(a, p, e, stack):
         """End of the JSON value at ``p`` (any kind, nested to 64 levels), or -1."""
         depth = 0
         while True:
@@ -430,12 +454,12 @@ if HAVE_NUMBA:
                     depth += 1
                     p = q
                     if c == 123:  # a key, then a colon
-                        p = _key(a, p, e, out, a64, o64)
+                        p = _key(a, p, e)
                         if p < 0:
                             return -1
                     continue
             elif c == 34:
-                p, _o, _n = _string(a, p, e, out, 0, False, a64, o64)
+                p = _string(a, p, e)
                 closed = p >= 0
             elif c == 116:
                 p = _literal(a, p, e, _TRUE)
@@ -463,7 +487,7 @@ if HAVE_NUMBA:
                 if c == 44:  # ,
                     p += 1
                     if top == 123:
-                        p = _key(a, _ws(a, p, e), e, out, a64, o64)
+                        p = _key(a, _ws(a, p, e), e)
                         if p < 0:
                             return -1
                     break
@@ -474,7 +498,7 @@ if HAVE_NUMBA:
                 return -1
 
     @_njit
-    def _line(a, p, e, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower):
+    def _line(a, p, e, field, out, o, stack, nout, no, ascii_t, lower):
         """The line from ``p``: (status, text start, text end, characters, normalised end, flags,
         the line's end). The normalised text starts at ``no`` and is followed by one space. The
         line ends at the first line feed, or at ``e``; that end is found by the parse (-1 for a
@@ -526,14 +550,12 @@ if HAVE_NUMBA:
                 if t0 >= 0 or p >= e or a[p] != 34:  # repeated, or not a string
                     return FALLBACK, o0, o0, 0, n0, 0, -1
                 t0 = o
-                p, o, nch, n1, flag = _text(
-                    a, p, e, out, o, nout, no, a64, o64, n64, ascii_t, lower
-                )
+                p, o, nch, n1, flag = _text(a, p, e, out, o, nout, no, ascii_t, lower)
                 if p < 0:
                     return FALLBACK, o0, o0, 0, n0, 0, -1
                 t1 = o
             else:
-                p = _value(a, p, e, out, stack, a64, o64)
+                p = _value(a, p, e, stack)
                 if p < 0:
                     return FALLBACK, o0, o0, 0, n0, 0, -1
             p = _ws(a, p, e)
@@ -565,9 +587,6 @@ if HAVE_NUMBA:
         norm_end,
         flags,
         n_chars,
-        a64,
-        o64,
-        n64,
         ascii_t,
         lower,
     ):
@@ -591,10 +610,10 @@ if HAVE_NUMBA:
                 return STOP_ROOM, p, p, nd, nl
             # the line's end is where its parse ends: no separate search for the line feed
             st, s0, s1, nc, ne, fl, e = _line(
-                a, p, n, field, out, o, stack, a64, o64, nout, no, n64, ascii_t, lower
+                a, p, n, field, out, o, stack, nout, no, ascii_t, lower
             )
             if st == FALLBACK:
-                return STOP_FALLBACK, p, _newline(a, a64, p, n), nd, nl
+                return STOP_FALLBACK, p, _newline(a, p, n), nd, nl
             nl += 1
             if st == OK:
                 o = s1
@@ -610,12 +629,6 @@ if HAVE_NUMBA:
             if e >= n:
                 return STOP_END, e + 1, e, nd, nl
             p = e + 1
-
-
-def _view(a: np.ndarray) -> np.ndarray:
-    """Unaligned 8-byte view of ``a`` (element ``i`` is bytes ``i .. i + 7``)."""
-    n = max(len(a) - 7, 0)
-    return np.ndarray(shape=(n,), dtype="<u8", buffer=a, strides=(1,)) if n else np.zeros(0, "<u8")
 
 
 # the smallest buffers a batch starts with (they grow for long lines; tests make them tiny)
@@ -667,14 +680,14 @@ class BatchWriter:
                 new[: self.n_docs] = old[: self.n_docs]
                 setattr(self, name, new)
 
-    def fill(self, a: np.ndarray, a64: np.ndarray, p: int):
+    def fill(self, a: np.ndarray, p: int):
         """:func:`_fill` from ``p``; returns (stop, where to go on, line end, lines done)."""
         nd = self.n_docs
         ascii_t, lower = self.tables
         stop, q, e, got, nl = _fill(
             a, p, self.field, self.raw, self.o, self.norm, self.no, self.budget - self.chars,
-            self.raw_end[nd:], self.norm_end[nd:], self.flags[nd:], self.n_chars[nd:], a64,
-            _view(self.raw), _view(self.norm), ascii_t, lower,
+            self.raw_end[nd:], self.norm_end[nd:], self.flags[nd:], self.n_chars[nd:], ascii_t,
+            lower,
         )  # fmt: skip
         if got:
             self.n_docs += got

@@ -484,11 +484,10 @@ def _json_encoded(rng, compression, options, counts) -> Iterator[Batch]:
     first = row = n_lines = 0
     for block in _lines(rng, compression, views=True):
         a = np.frombuffer(block, np.uint8)
-        a64 = _jsonfast._view(a)
         p = 0
         while True:
             before = w.n_docs
-            stop, q, e, nl = w.fill(a, a64, p)
+            stop, q, e, nl = w.fill(a, p)
             row += w.n_docs - before
             n_lines += nl
             if stop == _jsonfast.STOP_ROOM:
