@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import hashlib
 import json
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ from assay.pipelines._corpus import CorpusOptions, expand_paths
 from assay.pipelines._judge import JudgeConfig, judge_candidates, judge_preview
 from assay.pipelines._manifest import Manifest
 from assay.pipelines._ranges import Range, iter_batches, iter_range_batches, plan_ranges
+from assay.pipelines._sample import spread_sample
 
 __all__ = ["ScanOptions", "ScanRun", "run_scan", "scan_corpus", "scan_range", "scan_shard"]
 
@@ -64,9 +66,14 @@ class ScanOptions:
         A file of precomputed embeddings (:func:`assay.pipelines.save_embeddings`): texts found
         there are not encoded again (the model loads only for the rest).
     embed_null : int, default 500
-        Corpus documents used as pseudo-queries against the rest of the corpus (the first this
-        many in file and row order; themselves and exact copies left out): the null that the
-        rephrase p-values are calibrated against. 0: the F distribution is the null.
+        Corpus documents used as pseudo-queries against the rest of the corpus (themselves and
+        exact copies left out): the null that the rephrase p-values are calibrated against.
+        0: the F distribution is the null. The documents are spread over the whole corpus (every
+        file in proportion to its bytes, each file at evenly spaced places; see
+        :func:`assay.pipelines.spread_sample`), so a corpus sorted by source gets pseudo-queries
+        from every source; blank documents are never taken. The sample depends only on the files
+        (never on ranges or workers): a resumed scan uses the same pseudo-queries, and a finished
+        range whose pseudo-queries differ (a file changed) is scanned again.
     """
 
     corpus: CorpusOptions = CorpusOptions()
@@ -243,19 +250,15 @@ def _null_neighbours(best: np.ndarray, k: int) -> TopK:
     return TopK(scores, [[] for _ in range(len(scores))])
 
 
-def _null_documents(ranges: list[Range], options: ScanOptions) -> list[str]:
-    """The first ``options.embed_null`` documents of the corpus, in file and row order."""
-    texts: list[str] = []
-    for rng in ranges:
-        batches = iter_range_batches(rng, options.corpus, {})
-        try:
-            for batch in batches:
-                texts.extend(batch.texts[: options.embed_null - len(texts)])
-                if len(texts) >= options.embed_null:
-                    return texts
-        finally:
-            batches.close()
-    return texts
+def _null_key(texts: list[str]) -> str | None:
+    """A digest of the pseudo-queries: a range's null is only valid against the same ones."""
+    if not texts:
+        return None
+    h = hashlib.sha256()
+    for t in texts:
+        b = t.encode("utf-8")
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()
 
 
 def _shift_rows(data: dict[str, Any], offset: int) -> None:
@@ -328,26 +331,33 @@ def scan_corpus(
     # worker (instead of once per worker process)
     _ = index.probe, index.kernel_filter
     item_emb = None
+    null_texts: list[str] = []
     if options.embed:
         from assay.pipelines._embed import encode
 
         item_emb = encode(list(index.inputs), cache=options.embed_cache)
         if options.embed_null:
-            null_texts = _null_documents(ranges, options)
+            null_texts = spread_sample(files, options.embed_null, options.corpus)
             if null_texts:
                 item_emb = np.vstack([item_emb, encode(null_texts, cache=options.embed_cache)])
+    null_key = _null_key(null_texts)
     manifest = (
         Manifest.open(out, ranges, index.fingerprint, options.to_dict(), restart=restart)
         if out
         else None
     )
     results: dict[int, dict[str, Any]] = {} if manifest is None else manifest.done_results()
+    # a finished range whose null was found against other pseudo-queries (a file changed, and
+    # with it the sample) is done again
+    results = {i: d for i, d in results.items() if d.get("null_sample") == null_key}
     todo = [(i, r) for i, r in enumerate(ranges) if i not in results]
     resumed = len(results)
     start = time.perf_counter()
     with _Progress(len(ranges), resumed, progress) as bar:
 
         def finished(i: int, data: dict[str, Any]) -> None:
+            if null_key is not None:
+                data["null_sample"] = null_key
             results[i] = data
             if manifest is not None:
                 manifest.record(i, data)
