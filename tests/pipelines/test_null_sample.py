@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+from collections import Counter
 
 import numpy as np
 import pyarrow as pa
@@ -250,3 +251,24 @@ def test_resume_uses_the_same_pseudo_queries_and_redoes_a_stale_null(tmp_path, m
     jsonl(tmp_path / "a.jsonl", [f"{i % 30:03d} a {i}" for i in range(100)])
     redo = scan_corpus([a, b], index, workers=1, options=plain, out=str(tmp_path / "plain"))
     assert redo.n_ranges_resumed == sum(r.path == b for r in redo.ranges) > 0
+
+
+def test_pseudo_queries_are_encoded_once(tmp_path, monkeypatch):
+    """Their vectors, computed before the scan, are reused when the scan meets them as documents
+    (before, each was encoded a second time in its range)."""
+    from .test_rephrase_null import fake_encode
+
+    seen = Counter()
+
+    def counting(texts, *, batch_size=64, cache=None):
+        seen.update(list(texts))
+        return fake_encode(texts)
+
+    monkeypatch.setattr(_embed, "encode", counting)
+    docs = [f"{i % 30:03d} doc {i}" for i in range(200)]
+    path = jsonl(tmp_path / "c.jsonl", docs)
+    items = [f"{i:03d} an item" for i in range(10)]
+    opts = ScanOptions(embed=True, embed_k=5, embed_null=30, corpus=CorpusOptions(range_bytes=700))
+    run = scan_corpus(path, build_index(items), workers=1, options=opts)
+    assert len(run.ranges) > 3 and run.null_neighbours.scores.shape == (30, 5)
+    assert seen == Counter(items + docs)  # every text once, the 30 pseudo-queries included

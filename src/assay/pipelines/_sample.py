@@ -32,6 +32,7 @@ import os
 from collections.abc import Sequence
 
 from assay._core import InputError
+from assay.contamination import EncodedTexts
 from assay.pipelines._corpus import CorpusOptions, corpus_format
 from assay.pipelines._ranges import Range, iter_range_batches, zstd_frames
 
@@ -64,6 +65,15 @@ def spread_sample(files: Sequence[str], n: int, options: CorpusOptions | None = 
     in proportion to its size, not to its number of documents. The cost is one small read per
     point (a window and the end of its last line), except for single compressed streams, which
     are read once more in full.
+
+    Examples
+    --------
+    >>> import json
+    >>> with open("corpus.jsonl", "w") as fh:
+    ...     for i in range(100):
+    ...         _ = fh.write(json.dumps({"text": f"doc {i}"}) + "\\n")
+    >>> spread_sample(["corpus.jsonl"], 4)
+    ['doc 12', 'doc 37', 'doc 62', 'doc 87']
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InputError(f"`n` must be a non-negative integer; got {n!r}.")
@@ -248,20 +258,31 @@ class _Stream(_Source):
         if k > self.k:
             heap: list[tuple[int, int, str]] = []  # (-hash, -row, text): the k smallest kept
             row = 0
-            for text in _texts(Range(0, self.path, 0, "whole", 0, self.size), self.options):
-                if _usable(text):
-                    h = int.from_bytes(
-                        hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big"
-                    )
-                    entry = (-h, -row, text)
-                    if len(heap) < k:
-                        heapq.heappush(heap, entry)
-                    elif entry > heap[0]:
-                        heapq.heapreplace(heap, entry)
+            for raw in _raw_texts(Range(0, self.path, 0, "whole", 0, self.size), self.options):
+                h = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
+                if len(heap) < k or (-h, -row) > heap[0][:2]:  # decoded only if it would enter
+                    text = raw.decode("utf-8")
+                    if _usable(text):
+                        if len(heap) < k:
+                            heapq.heappush(heap, (-h, -row, text))
+                        else:
+                            heapq.heapreplace(heap, (-h, -row, text))
                 row += 1
             self.best = [((-h, -r), t) for h, r, t in sorted(heap, reverse=True)]
             self.k = k
         return [((0, row), t) for (_, row), t in self.best[:k]]  # keyed by row: file order
+
+
+def _raw_texts(rng: Range, options: CorpusOptions):
+    """The UTF-8 of every document of a range (not decoded when the reader holds the bytes)."""
+    for b in iter_range_batches(rng, options):
+        if isinstance(b.texts, EncodedTexts):
+            buf, off = b.texts.buf, b.texts.offsets.tolist()
+            for a, e in zip(off[:-1], off[1:], strict=True):
+                yield bytes(buf[a:e])
+        else:
+            for t in b.texts:
+                yield t.encode("utf-8")
 
 
 def _source(path: str, size: int, options: CorpusOptions) -> _Source:

@@ -138,13 +138,19 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(
-    index: TestIndex, options: ScanOptions, item_embeddings: np.ndarray | None
+    index: TestIndex,
+    options: ScanOptions,
+    item_embeddings: np.ndarray | None,
+    null_keys: list[str] | None,
 ) -> None:
-    _WORKER.update(index=index, options=options, item_embeddings=item_embeddings)
+    _WORKER.update(
+        index=index, options=options, item_embeddings=item_embeddings, null_keys=null_keys
+    )
 
 
 def _worker_task(rng: Range) -> dict[str, Any]:
-    return scan_range(rng, _WORKER["index"], _WORKER["options"], _WORKER["item_embeddings"])
+    w = _WORKER
+    return scan_range(rng, w["index"], w["options"], w["item_embeddings"], w["null_keys"])
 
 
 def scan_range(
@@ -152,16 +158,19 @@ def scan_range(
     index: TestIndex,
     options: ScanOptions,
     item_embeddings: np.ndarray | None = None,
+    null_keys: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Scan one range of a file; returns JSON-safe data with rows numbered within the range.
 
     The result holds ``partial`` (a :class:`ScanPartial`), ``neighbours`` (embedding neighbours or
     None) and ``rows`` (documents in the range); :func:`scan_corpus` shifts the rows by those of
-    the file's earlier ranges when it merges.
+    the file's earlier ranges when it merges. ``item_embeddings`` holds the items' vectors, then
+    the pseudo-queries' (if any), whose text keys (``_embed.text_key``) are ``null_keys``: a
+    document with one of those texts takes its vector instead of being encoded again.
     """
     counts: dict[str, int] = {}
     batches = iter_range_batches(rng, options.corpus, counts)
-    out = _scan_batches(batches, rng.shard, rng.path, index, options, item_embeddings)
+    out = _scan_batches(batches, rng.shard, rng.path, index, options, item_embeddings, null_keys)
     out["rows"] = counts["rows"]
     return out
 
@@ -179,15 +188,20 @@ def scan_shard(
     )
 
 
-def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict[str, Any]:
+def _scan_batches(
+    batches, shard, path, index, options, item_embeddings, null_keys=None
+) -> dict[str, Any]:
     """``item_embeddings`` holds the items' rows, then the pseudo-queries' (if any)."""
     partial = ScanPartial(max_evidence=options.max_evidence)
     top = TopK.empty(index.n_items, options.embed_k) if item_embeddings is not None else None
     null = None
+    known: dict[str, np.ndarray] = {}
     if item_embeddings is not None and len(item_embeddings) > index.n_items:
         null = np.full(
             (len(item_embeddings) - index.n_items, options.embed_k + _NULL_EXTRA), -np.inf
         )
+        if null_keys:
+            known = dict(zip(null_keys, item_embeddings[index.n_items :], strict=True))
     for batch in batches:
         ref = DocRef(shard=shard, source=path, first_row=batch.first_row, doc_ids=batch.ids)
         part = scan_texts(
@@ -200,10 +214,8 @@ def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict
         )
         partial = partial.merge(part)
         if top is not None:
-            from assay.pipelines._embed import encode
-
             refs = [{**ref.ref(d), "text": t[:_TEXT_CHARS]} for d, t in enumerate(batch.texts)]
-            emb = encode(batch.texts, cache=options.embed_cache)
+            emb = _encode_documents(batch.texts, options.embed_cache, known)
             top = top.merge(
                 cosine_topk(item_embeddings[: index.n_items], emb, k=options.embed_k, refs=refs)
             )
@@ -219,6 +231,26 @@ def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict
         "neighbours": None if top is None else top.to_dict(),
         "null": None if null is None else [row[np.isfinite(row)].tolist() for row in null],
     }
+
+
+def _encode_documents(texts, cache: str | None, known: dict[str, np.ndarray]) -> np.ndarray:
+    """The documents' vectors; those of the pseudo-queries (``known``, by text key) are reused,
+    not encoded a second time."""
+    from assay.pipelines._embed import encode, text_key
+
+    if not known:
+        return encode(texts, cache=cache)
+    found = [known.get(text_key(t)) for t in texts]
+    todo = [i for i, v in enumerate(found) if v is None]
+    if len(todo) == len(found):
+        return encode(texts, cache=cache)
+    out = np.empty((len(found), len(next(iter(known.values())))), np.float32)
+    if todo:
+        out[todo] = encode([texts[i] for i in todo], cache=cache)
+    for i, v in enumerate(found):
+        if v is not None:
+            out[i] = v
+    return out
 
 
 def _null_sims(queries: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -341,6 +373,11 @@ def scan_corpus(
             if null_texts:
                 item_emb = np.vstack([item_emb, encode(null_texts, cache=options.embed_cache)])
     null_key = _null_key(null_texts)
+    null_keys = None
+    if null_texts:
+        from assay.pipelines._embed import text_key
+
+        null_keys = [text_key(t) for t in null_texts]
     manifest = (
         Manifest.open(out, ranges, index.fingerprint, options.to_dict(), restart=restart)
         if out
@@ -364,12 +401,12 @@ def scan_corpus(
             bar.advance(data["partial"]["n_docs"], data["partial"]["n_bytes"])
 
         if scheduler is not None:
-            _run_dask(todo, index, options, item_emb, scheduler, workers, finished)
+            _run_dask(todo, index, options, item_emb, null_keys, scheduler, workers, finished)
         elif workers == 1 or len(todo) <= 1:
             for i, rng in todo:
-                finished(i, scan_range(rng, index, options, item_emb))
+                finished(i, scan_range(rng, index, options, item_emb, null_keys))
         else:
-            _run_processes(todo, index, options, item_emb, workers, finished)
+            _run_processes(todo, index, options, item_emb, null_keys, workers, finished)
     partial = ScanPartial(max_evidence=options.max_evidence)
     neighbours = TopK.empty(index.n_items, options.embed_k) if options.embed else None
     width = options.embed_k + _NULL_EXTRA
@@ -400,20 +437,20 @@ def scan_corpus(
     )
 
 
-def _run_processes(todo, index, options, item_emb, workers, finished) -> None:
+def _run_processes(todo, index, options, item_emb, null_keys, workers, finished) -> None:
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(
         max_workers=min(workers, len(todo)),
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(index, options, item_emb),
+        initargs=(index, options, item_emb, null_keys),
     ) as pool:
         futures = {pool.submit(_worker_task, rng): i for i, rng in todo}
         for fut in cf.as_completed(futures):
             finished(futures[fut], fut.result())
 
 
-def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> None:
+def _run_dask(todo, index, options, item_emb, null_keys, scheduler, workers, finished) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -450,7 +487,9 @@ def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> N
             if item_emb is not None:
                 emb = client.submit(_same, item_emb, key=f"assay-embeddings-{token}")
         futures = [
-            client.submit(scan_range, rng, idx, options, emb, key=f"assay-scan-{token}-{i}")
+            client.submit(
+                scan_range, rng, idx, options, emb, null_keys, key=f"assay-scan-{token}-{i}"
+            )
             for i, rng in todo
         ]
         number = {f.key: i for f, (i, _) in zip(futures, todo, strict=True)}
