@@ -161,6 +161,19 @@ def test_a_bad_line_that_a_point_reads_names_its_file_line(tmp_path):
         spread_sample([path], 40)
     with pytest.raises(InputError, match=r"`n` must be a non-negative integer; got -1"):
         spread_sample([path], -1)
+    with pytest.raises(InputError, match=r"nope\.jsonl: no such file"):
+        spread_sample([path, str(tmp_path / "nope.jsonl")], 5)
+
+
+def test_nearly_every_document_of_a_file_of_several_windows(tmp_path):
+    """Points crowd: each takes the next document not yet taken, across window ends."""
+    docs = [f"doc {i:05d} " + "v" * (100 + 37 * (i % 11)) for i in range(2400)]
+    path = jsonl(tmp_path / "c.jsonl", docs)
+    assert os.path.getsize(path) > 2 * _WINDOW
+    for n in (2390, 2400):
+        sample = spread_sample([path], n)
+        where = positions(sample, docs)
+        assert len(sample) == n and where == sorted(set(where))
 
 
 # -- in the scan --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import bisect
 import hashlib
 import heapq
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from assay._core import InputError
@@ -39,6 +40,7 @@ from assay.pipelines._ranges import Range, iter_range_batches, zstd_frames
 __all__ = ["spread_sample"]
 
 _WINDOW = 1 << 18  # bytes of an uncompressed file that one point reads (and its last line's tail)
+_KEEP = 4  # units kept in memory while points walk past taken documents
 
 
 def spread_sample(files: Sequence[str], n: int, options: CorpusOptions | None = None) -> list[str]:
@@ -79,7 +81,10 @@ def spread_sample(files: Sequence[str], n: int, options: CorpusOptions | None = 
         raise InputError(f"`n` must be a non-negative integer; got {n!r}.")
     options = options or CorpusOptions()
     files = list(files)
-    sizes = [os.path.getsize(f) for f in files]
+    try:
+        sizes = [os.path.getsize(f) for f in files]
+    except OSError as exc:
+        raise InputError("no such file.", path=exc.filename) from None
     sources: dict[int, _Source] = {}
     got: dict[int, list[tuple[tuple[int, int], str]]] = {}
     full: set[int] = set()  # files whose every usable document is in the sample
@@ -147,13 +152,15 @@ class _Source:
         (unit, index)."""
         taken: set[tuple[int, int]] = set()
         out: list[tuple[tuple[int, int], str]] = []
-        loaded: tuple[int, list[str]] = (-1, [])
+        loaded: OrderedDict[int, list[str]] = OrderedDict()  # the last few units read
 
         def docs(u: int) -> list[str]:
-            nonlocal loaded
-            if loaded[0] != u:
-                loaded = (u, _texts(self.unit(u), self.options))
-            return loaded[1]
+            if u not in loaded:
+                loaded[u] = _texts(self.unit(u), self.options)
+                if len(loaded) > _KEEP:
+                    loaded.popitem(last=False)
+            loaded.move_to_end(u)
+            return loaded[u]
 
         n_units = self.n_units()
         for offset in offsets:
