@@ -1,5 +1,6 @@
-"""The rephrase test's empirical null in the scan: corpus documents as pseudo-queries, the same
-however the corpus is split, equal to a brute-force computation, and carried to the verdicts."""
+"""The rephrase test's empirical null in the scan: corpus documents as pseudo-queries (the spread
+sample of :func:`assay.pipelines.spread_sample`, tested in test_null_sample.py), the same however
+the corpus is split, equal to a brute-force computation, and carried to the verdicts."""
 
 import hashlib
 import json
@@ -9,7 +10,14 @@ import pytest
 
 from assay._core import InputError
 from assay.contamination import TopK, build_index, summarize
-from assay.pipelines import CorpusOptions, ScanOptions, _embed, run_scan, scan_corpus
+from assay.pipelines import (
+    CorpusOptions,
+    ScanOptions,
+    _embed,
+    run_scan,
+    scan_corpus,
+    spread_sample,
+)
 
 
 def fake_encode(texts, *, batch_size=64, cache=None):
@@ -32,27 +40,29 @@ def corpus(tmp_path, monkeypatch):
         f"{rng.integers(0, 30):03d} document {i} " + "x" * int(rng.integers(0, 50))
         for i in range(240)
     ]
-    docs[5] = docs[0]  # an exact copy of a pseudo-query: left out of its neighbours
+    docs[5] = docs[2]  # an exact copy of a pseudo-query: left out of its neighbours
     path = tmp_path / "corpus.jsonl"
     path.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs), encoding="utf-8")
     return str(path), docs
 
 
-def brute_force_null(docs, n_null, k):
-    emb = fake_encode(docs).astype(np.float64)
-    sims = emb[:n_null] @ emb.T
+def brute_force_null(queries, docs, k):
+    """Each query's k most similar documents, itself and exact copies left out (all pairs)."""
+    sims = fake_encode(queries).astype(np.float64) @ fake_encode(docs).astype(np.float64).T
     sims[sims >= 1 - 1e-4] = -np.inf
     return -np.sort(-sims, axis=1)[:, :k]
 
 
-def test_null_neighbours_are_the_first_documents_against_the_rest(corpus):
+def test_null_neighbours_are_the_sample_against_the_rest(corpus):
     path, docs = corpus
     index = build_index([f"{i:03d} an item" for i in range(30)])
     opts = ScanOptions(embed=True, embed_k=10, embed_null=50)
     one = scan_corpus(path, index, workers=1, options=opts)
-    want = brute_force_null(docs, 50, 10)
+    sample = spread_sample([path], 50)
+    assert len(sample) == 50 and sample != docs[:50] and docs[2] in sample
+    want = brute_force_null(sample, docs, 10)
     np.testing.assert_allclose(one.null_neighbours.scores, want, atol=1e-5)
-    assert np.isfinite(one.null_neighbours.scores).all()  # the copy of doc 0 and doc 0 left out
+    assert np.isfinite(one.null_neighbours.scores).all()  # the copy of doc 2 and doc 2 left out
     # the same when the file is cut into many ranges
     small = ScanOptions(
         embed=True, embed_k=10, embed_null=50, corpus=CorpusOptions(range_bytes=2000)
@@ -82,7 +92,10 @@ def test_verdicts_use_the_corpus_null(corpus, tmp_path):
     opts = ScanOptions(embed=True, embed_k=10, embed_null=200)
     res = run_scan(path, index, workers=1, options=opts)
     run = scan_corpus(path, index, workers=1, options=opts)
-    null = TopK(brute_force_null(docs + items[:10], 200, 10), [[] for _ in range(200)])
+    corpus_docs = docs + items[:10]
+    null = TopK(
+        brute_force_null(spread_sample([path], 200), corpus_docs, 10), [[] for _ in range(200)]
+    )
     want = summarize(index, run.partial, embedding=run.neighbours, embedding_null=null)
     assert res.to_dict() == want.to_dict()
     bench = res.benchmarks[0]

@@ -239,7 +239,9 @@ def index_cmd(
     type=click.IntRange(min=0),
     default=500,
     show_default=True,
-    help="Corpus documents used as pseudo-queries: the null of the rephrase test (0: F test).",
+    help="Corpus documents used as pseudo-queries, the null of the rephrase test (0: the F "
+    "test): spread over every file by bytes, each file at evenly spaced places, the same on a "
+    "re-run (docs/contamination.md).",
 )
 @click.option(
     "--embed-cache",

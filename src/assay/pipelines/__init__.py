@@ -23,6 +23,7 @@ from assay.pipelines._ranges import (
     plan_ranges,
     zstd_frames,
 )
+from assay.pipelines._sample import spread_sample
 from assay.pipelines._scan import (
     ScanOptions,
     ScanRun,
@@ -58,6 +59,7 @@ __all__ = [
     "scan_corpus",
     "scan_range",
     "scan_shard",
+    "spread_sample",
     "write_clean_copy",
     "write_result",
     "zstd_frames",

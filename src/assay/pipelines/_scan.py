@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import hashlib
 import json
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ from assay.pipelines._corpus import CorpusOptions, expand_paths
 from assay.pipelines._judge import JudgeConfig, judge_candidates, judge_preview
 from assay.pipelines._manifest import Manifest
 from assay.pipelines._ranges import Range, iter_batches, iter_range_batches, plan_ranges
+from assay.pipelines._sample import spread_sample
 
 __all__ = ["ScanOptions", "ScanRun", "run_scan", "scan_corpus", "scan_range", "scan_shard"]
 
@@ -64,9 +66,14 @@ class ScanOptions:
         A file of precomputed embeddings (:func:`assay.pipelines.save_embeddings`): texts found
         there are not encoded again (the model loads only for the rest).
     embed_null : int, default 500
-        Corpus documents used as pseudo-queries against the rest of the corpus (the first this
-        many in file and row order; themselves and exact copies left out): the null that the
-        rephrase p-values are calibrated against. 0: the F distribution is the null.
+        Corpus documents used as pseudo-queries against the rest of the corpus (themselves and
+        exact copies left out): the null that the rephrase p-values are calibrated against.
+        0: the F distribution is the null. The documents are spread over the whole corpus (every
+        file in proportion to its bytes, each file at evenly spaced places; see
+        :func:`assay.pipelines.spread_sample`), so a corpus sorted by source gets pseudo-queries
+        from every source; blank documents are never taken. The sample depends only on the files
+        (never on ranges or workers): a resumed scan uses the same pseudo-queries, and a finished
+        range whose pseudo-queries differ (a file changed) is scanned again.
     """
 
     corpus: CorpusOptions = CorpusOptions()
@@ -131,13 +138,19 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(
-    index: TestIndex, options: ScanOptions, item_embeddings: np.ndarray | None
+    index: TestIndex,
+    options: ScanOptions,
+    item_embeddings: np.ndarray | None,
+    null_keys: list[str] | None,
 ) -> None:
-    _WORKER.update(index=index, options=options, item_embeddings=item_embeddings)
+    _WORKER.update(
+        index=index, options=options, item_embeddings=item_embeddings, null_keys=null_keys
+    )
 
 
 def _worker_task(rng: Range) -> dict[str, Any]:
-    return scan_range(rng, _WORKER["index"], _WORKER["options"], _WORKER["item_embeddings"])
+    w = _WORKER
+    return scan_range(rng, w["index"], w["options"], w["item_embeddings"], w["null_keys"])
 
 
 def scan_range(
@@ -145,16 +158,19 @@ def scan_range(
     index: TestIndex,
     options: ScanOptions,
     item_embeddings: np.ndarray | None = None,
+    null_keys: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Scan one range of a file; returns JSON-safe data with rows numbered within the range.
 
     The result holds ``partial`` (a :class:`ScanPartial`), ``neighbours`` (embedding neighbours or
     None) and ``rows`` (documents in the range); :func:`scan_corpus` shifts the rows by those of
-    the file's earlier ranges when it merges.
+    the file's earlier ranges when it merges. ``item_embeddings`` holds the items' vectors, then
+    the pseudo-queries' (if any), whose text keys (``_embed.text_key``) are ``null_keys``: a
+    document with one of those texts takes its vector instead of being encoded again.
     """
     counts: dict[str, int] = {}
     batches = iter_range_batches(rng, options.corpus, counts)
-    out = _scan_batches(batches, rng.shard, rng.path, index, options, item_embeddings)
+    out = _scan_batches(batches, rng.shard, rng.path, index, options, item_embeddings, null_keys)
     out["rows"] = counts["rows"]
     return out
 
@@ -172,15 +188,20 @@ def scan_shard(
     )
 
 
-def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict[str, Any]:
+def _scan_batches(
+    batches, shard, path, index, options, item_embeddings, null_keys=None
+) -> dict[str, Any]:
     """``item_embeddings`` holds the items' rows, then the pseudo-queries' (if any)."""
     partial = ScanPartial(max_evidence=options.max_evidence)
     top = TopK.empty(index.n_items, options.embed_k) if item_embeddings is not None else None
     null = None
+    known: dict[str, np.ndarray] = {}
     if item_embeddings is not None and len(item_embeddings) > index.n_items:
         null = np.full(
             (len(item_embeddings) - index.n_items, options.embed_k + _NULL_EXTRA), -np.inf
         )
+        if null_keys:
+            known = dict(zip(null_keys, item_embeddings[index.n_items :], strict=True))
     for batch in batches:
         ref = DocRef(shard=shard, source=path, first_row=batch.first_row, doc_ids=batch.ids)
         part = scan_texts(
@@ -193,10 +214,8 @@ def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict
         )
         partial = partial.merge(part)
         if top is not None:
-            from assay.pipelines._embed import encode
-
             refs = [{**ref.ref(d), "text": t[:_TEXT_CHARS]} for d, t in enumerate(batch.texts)]
-            emb = encode(batch.texts, cache=options.embed_cache)
+            emb = _encode_documents(batch.texts, options.embed_cache, known)
             top = top.merge(
                 cosine_topk(item_embeddings[: index.n_items], emb, k=options.embed_k, refs=refs)
             )
@@ -212,6 +231,26 @@ def _scan_batches(batches, shard, path, index, options, item_embeddings) -> dict
         "neighbours": None if top is None else top.to_dict(),
         "null": None if null is None else [row[np.isfinite(row)].tolist() for row in null],
     }
+
+
+def _encode_documents(texts, cache: str | None, known: dict[str, np.ndarray]) -> np.ndarray:
+    """The documents' vectors; those of the pseudo-queries (``known``, by text key) are reused,
+    not encoded a second time."""
+    from assay.pipelines._embed import encode, text_key
+
+    if not known:
+        return encode(texts, cache=cache)
+    found = [known.get(text_key(t)) for t in texts]
+    todo = [i for i, v in enumerate(found) if v is None]
+    if len(todo) == len(found):
+        return encode(texts, cache=cache)
+    out = np.empty((len(found), len(next(iter(known.values())))), np.float32)
+    if todo:
+        out[todo] = encode([texts[i] for i in todo], cache=cache)
+    for i, v in enumerate(found):
+        if v is not None:
+            out[i] = v
+    return out
 
 
 def _null_sims(queries: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -243,19 +282,15 @@ def _null_neighbours(best: np.ndarray, k: int) -> TopK:
     return TopK(scores, [[] for _ in range(len(scores))])
 
 
-def _null_documents(ranges: list[Range], options: ScanOptions) -> list[str]:
-    """The first ``options.embed_null`` documents of the corpus, in file and row order."""
-    texts: list[str] = []
-    for rng in ranges:
-        batches = iter_range_batches(rng, options.corpus, {})
-        try:
-            for batch in batches:
-                texts.extend(batch.texts[: options.embed_null - len(texts)])
-                if len(texts) >= options.embed_null:
-                    return texts
-        finally:
-            batches.close()
-    return texts
+def _null_key(texts: list[str]) -> str | None:
+    """A digest of the pseudo-queries: a range's null is only valid against the same ones."""
+    if not texts:
+        return None
+    h = hashlib.sha256()
+    for t in texts:
+        b = t.encode("utf-8")
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()
 
 
 def _shift_rows(data: dict[str, Any], offset: int) -> None:
@@ -328,38 +363,50 @@ def scan_corpus(
     # worker (instead of once per worker process)
     _ = index.probe, index.kernel_filter
     item_emb = None
+    null_texts: list[str] = []
     if options.embed:
         from assay.pipelines._embed import encode
 
         item_emb = encode(list(index.inputs), cache=options.embed_cache)
         if options.embed_null:
-            null_texts = _null_documents(ranges, options)
+            null_texts = spread_sample(files, options.embed_null, options.corpus)
             if null_texts:
                 item_emb = np.vstack([item_emb, encode(null_texts, cache=options.embed_cache)])
+    null_key = _null_key(null_texts)
+    null_keys = None
+    if null_texts:
+        from assay.pipelines._embed import text_key
+
+        null_keys = [text_key(t) for t in null_texts]
     manifest = (
         Manifest.open(out, ranges, index.fingerprint, options.to_dict(), restart=restart)
         if out
         else None
     )
     results: dict[int, dict[str, Any]] = {} if manifest is None else manifest.done_results()
+    # a finished range whose null was found against other pseudo-queries (a file changed, and
+    # with it the sample) is done again
+    results = {i: d for i, d in results.items() if d.get("null_sample") == null_key}
     todo = [(i, r) for i, r in enumerate(ranges) if i not in results]
     resumed = len(results)
     start = time.perf_counter()
     with _Progress(len(ranges), resumed, progress) as bar:
 
         def finished(i: int, data: dict[str, Any]) -> None:
+            if null_key is not None:
+                data["null_sample"] = null_key
             results[i] = data
             if manifest is not None:
                 manifest.record(i, data)
             bar.advance(data["partial"]["n_docs"], data["partial"]["n_bytes"])
 
         if scheduler is not None:
-            _run_dask(todo, index, options, item_emb, scheduler, workers, finished)
+            _run_dask(todo, index, options, item_emb, null_keys, scheduler, workers, finished)
         elif workers == 1 or len(todo) <= 1:
             for i, rng in todo:
-                finished(i, scan_range(rng, index, options, item_emb))
+                finished(i, scan_range(rng, index, options, item_emb, null_keys))
         else:
-            _run_processes(todo, index, options, item_emb, workers, finished)
+            _run_processes(todo, index, options, item_emb, null_keys, workers, finished)
     partial = ScanPartial(max_evidence=options.max_evidence)
     neighbours = TopK.empty(index.n_items, options.embed_k) if options.embed else None
     width = options.embed_k + _NULL_EXTRA
@@ -390,20 +437,20 @@ def scan_corpus(
     )
 
 
-def _run_processes(todo, index, options, item_emb, workers, finished) -> None:
+def _run_processes(todo, index, options, item_emb, null_keys, workers, finished) -> None:
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(
         max_workers=min(workers, len(todo)),
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(index, options, item_emb),
+        initargs=(index, options, item_emb, null_keys),
     ) as pool:
         futures = {pool.submit(_worker_task, rng): i for i, rng in todo}
         for fut in cf.as_completed(futures):
             finished(futures[fut], fut.result())
 
 
-def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> None:
+def _run_dask(todo, index, options, item_emb, null_keys, scheduler, workers, finished) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -440,7 +487,9 @@ def _run_dask(todo, index, options, item_emb, scheduler, workers, finished) -> N
             if item_emb is not None:
                 emb = client.submit(_same, item_emb, key=f"assay-embeddings-{token}")
         futures = [
-            client.submit(scan_range, rng, idx, options, emb, key=f"assay-scan-{token}-{i}")
+            client.submit(
+                scan_range, rng, idx, options, emb, null_keys, key=f"assay-scan-{token}-{i}"
+            )
             for i, rng in todo
         ]
         number = {f.key: i for f, (i, _) in zip(futures, todo, strict=True)}
