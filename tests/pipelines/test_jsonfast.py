@@ -323,7 +323,8 @@ def test_one_pass_flags_python_lowered_and_nul_documents(tmp_path, monkeypatch):
        st.sampled_from(["", "\n", "\n\n"]), st.integers(1, 70), st.data())  # fmt: skip
 def test_views_reader_gives_the_same_lines(tmp_path_factory, lines, tail, read, data):
     # the reused buffer (the unfinished line moved to the front) against the copying reader, on
-    # every range boundary: before, on and after a line feed
+    # every range boundary: before, on and after a line feed, with a line that runs past the
+    # range's end by more than the first read after it
     from assay.pipelines import _ranges
     from assay.pipelines._ranges import Range, _lines
 
@@ -333,6 +334,8 @@ def test_views_reader_gives_the_same_lines(tmp_path_factory, lines, tail, read, 
     cuts = sorted({0, len(raw), *data.draw(st.lists(st.integers(0, len(raw)), max_size=3))})
     mp = pytest.MonkeyPatch()
     mp.setattr(_ranges, "_READ", read)
+    # the first read past a range's end (to finish its last line), doubled while no line ends
+    mp.setattr(_ranges, "_TAIL", data.draw(st.integers(1, 40)))
     try:
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             rng = Range(0, str(path), 0, "bytes", a, b)

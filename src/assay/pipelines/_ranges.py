@@ -43,6 +43,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = ["Range", "iter_batches", "iter_range_batches", "plan_ranges", "zstd_frames"]
 
 _READ = 4 << 20  # bytes read at a time
+_TAIL = 64 << 10  # the first read past a range's end, to finish its last line
 _ZSTD_MAGIC = 0xFD2FB528
 
 
@@ -265,6 +266,9 @@ def _file_views(path: str, start: int, end: int) -> Iterator[memoryview]:
     keep = 0  # bytes of an unfinished line at the front of buf
     skipping = start != 0
     pos = start
+    # past the range only its last line is wanted: read on in small, growing steps (a whole
+    # buffer there cost a small range, such as the null sample's windows, 16 times its size)
+    tail = _TAIL
     with open(path, "rb") as fh:
         fh.seek(start)
         while True:
@@ -275,7 +279,7 @@ def _file_views(path: str, start: int, end: int) -> Iterator[memoryview]:
             mv = memoryview(buf)
             room = len(buf) - keep
             in_region = pos < end
-            n = fh.readinto(mv[keep : keep + (min(room, end - pos) if in_region else room)])
+            n = fh.readinto(mv[keep : keep + min(room, end - pos if in_region else tail)])
             pos += n
             have = keep + n
             if in_region:
@@ -310,6 +314,7 @@ def _file_views(path: str, start: int, end: int) -> Iterator[memoryview]:
                     yield mv[:keep]
                 return
             keep = have
+            tail *= 2
 
 
 def _lines(
