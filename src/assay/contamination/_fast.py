@@ -379,8 +379,13 @@ if HAVE_NUMBA:
         masks,
         hits,
     ):
-        """Per word: its cheap value, the rolling ``k0``-gram value, the bit filter, the probe
-        keys; at the candidates the real gram hashes of every length. Returns hits written."""
+        """Per word: its cheap value, the rolling ``k0``-gram value and the Bloom filter; then,
+        at the words the filter passes, the bit set, the probe keys and the real gram hashes of
+        every length. Returns hits written.
+
+        Two loops: the first, over every word, keeps only what it needs in registers and notes
+        the few candidates; the rare work after the filter in the same loop had made the
+        compiler spill the common path's values to the stack (17% slower)."""
         vmult = np.uint64(0xFF51AFD7ED558CCD)
         salt = np.uint64(0xD6E8FEB86659FD93)
         top = pw[k0 - 1]
@@ -403,10 +408,15 @@ if HAVE_NUMBA:
         s3 = np.uint64(46 - wbits)
         m63 = np.uint64(63)
         one = np.uint64(1)
+        # (the candidates' arrays: untouched memory costs nothing, and most stays untouched)
+        cands = np.empty(nw, np.int64)
+        cand_grams = np.empty(nw, np.uint64)
+        n_cands = 0
+        every = np.uint64(0xFFFFFFFFFFFFFFFF)
         for i in range(nw):
             s = starts[i]
             ln = ends[i] - s
-            v = load8(a, s) & masks[min(ln, 8)]
+            v = load8(a, s) & (every >> np.uint64(8 * (8 - min(ln, 8))))
             off = 8
             while off < ln:
                 v = (v * vmult) ^ (load8(a, s + off) & masks[min(ln - off, 8)])
@@ -424,6 +434,12 @@ if HAVE_NUMBA:
             )
             if bloom[h >> wsh] & need != need:
                 continue
+            cands[n_cands] = i
+            cand_grams[n_cands] = gram
+            n_cands += 1
+        for ci in range(n_cands):
+            i = cands[ci]
+            gram = cand_grams[ci]
             t = gram >> ush
             if not (bits[t >> np.uint64(3)] >> (t & np.uint64(7))) & 1:
                 continue
