@@ -3,11 +3,13 @@
 On a shared virtual machine a core's speed drifts: the same scan of the same file moves by a third
 from one minute to the next. One timing then says little about the code. This script scans one
 JSONL file many times in one process (``scan_corpus``, 1 worker, no near duplicates, compiled
-kernels loaded before the clock) and, right before each scan, times a reference job that does not
-change with assay's code: SHA-256 over a fixed 64 MB buffer, single-threaded C. Per round it prints
-the scan's MB/s per core (MB of document text over the process's CPU time) and the reference's
-MB/s; at the end the distribution of the scan's rate (median, quartiles, the share of rounds at
-200 MB/s per core or more) and the rank correlation between the two rates across rounds. A high
+kernels loaded before the clock) and, right before each scan, times two reference jobs that do not
+change with assay's code: SHA-256 over a fixed 32 MB buffer (single-threaded C, compute-bound), and
+numpy gathering 8 million random words of a 1 MB table and summing a 64 MB array (bound by the
+caches and memory, like the scan's filter and its streams). Per round it prints the scan's MB/s per
+core (MB of document text over the process's CPU time) and each reference's rate; at the end the
+distribution of the scan's rate (median, quartiles, the share of rounds at 200 MB/s per core or
+more) and the rank correlation between the scan's rate and each reference's across rounds. A high
 correlation says the spread is the machine's, not the scan's.
 
 The corpus is the one of ``benchmarks/contamination.py`` (English-looking text, 10,000 test items,
@@ -36,14 +38,22 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-_REF_BYTES = 64 << 20
+_REF_BYTES = 32 << 20
 
 
-def reference_rate(buf: bytes) -> float:
+def sha_rate(buf: bytes) -> float:
     """MB/s per core of SHA-256 over ``buf`` (CPU time)."""
     c0 = time.process_time()
     hashlib.sha256(buf).digest()
     return len(buf) / 1e6 / (time.process_time() - c0)
+
+
+def memory_rate(table: np.ndarray, where: np.ndarray, stream: np.ndarray) -> float:
+    """Rounds per CPU second of: gather ``table[where]`` and sum it, then sum ``stream``."""
+    c0 = time.process_time()
+    table[where].sum()
+    stream.sum()
+    return 1.0 / (time.process_time() - c0)
 
 
 def main() -> None:
@@ -71,14 +81,19 @@ def main() -> None:
             fh.write(json.dumps({"text": "warm up the kernels " * 20}) + "\n")
         pipelines.scan_corpus(warm, idx, workers=1, progress=False, options=opts)
         mb = size / 1e6
-        ref_buf = np.random.default_rng(0).bytes(_REF_BYTES)
+        gen = np.random.default_rng(0)
+        ref_buf = gen.bytes(_REF_BYTES)
+        table = gen.integers(0, 1 << 62, 1 << 17, dtype=np.uint64)  # 1 MB, like the filter
+        where = gen.integers(0, len(table), 1 << 23)
+        stream = gen.integers(0, 255, 64 << 20, dtype=np.uint8)
         print(
             f"{mb:,.0f} MB of document text in one JSONL file; compiled kernels: "
             f"{_fast.enabled()}; load average {os.getloadavg()}"
         )
-        scan, ref, digests = [], [], set()
+        scan, ref, mem, digests = [], [], [], set()
         for r in range(args.rounds):
-            ref.append(reference_rate(ref_buf))
+            ref.append(sha_rate(ref_buf))
+            mem.append(memory_rate(table, where, stream))
             c0 = time.process_time()
             run = pipelines.scan_corpus(path, idx, workers=1, progress=False, options=opts)
             scan.append(mb / (time.process_time() - c0))
@@ -87,19 +102,24 @@ def main() -> None:
             )
             print(
                 f"  round {r + 1:2d}: scan {scan[-1]:6.1f} MB/s per core; "
-                f"reference (SHA-256) {ref[-1]:6.1f} MB/s",
+                f"SHA-256 {ref[-1]:6.1f} MB/s; gather and sum {mem[-1]:5.2f} rounds/s",
                 flush=True,
             )
         s = np.asarray(scan)
         q1, med, q3 = np.percentile(s, [25, 50, 75])
-        rho = stats.spearmanr(s, ref).statistic if len(s) > 2 else float("nan")
+
+        def rho(other):
+            return stats.spearmanr(s, other).statistic if len(s) > 2 else float("nan")
+
         print(
             f"scan, MB/s per core: median {med:.1f}, quartiles {q1:.1f} to {q3:.1f}, range "
             f"{s.min():.1f} to {s.max():.1f}; rounds at 200 or more: {(s >= 200).sum()} of {len(s)}"
         )
         print(
-            f"reference, MB/s: median {np.median(ref):.1f}, range {min(ref):.1f} to {max(ref):.1f}; "
-            f"rank correlation of the two rates across rounds: {rho:.2f}"
+            f"SHA-256, MB/s: median {np.median(ref):.1f}, range {min(ref):.1f} to {max(ref):.1f}; "
+            f"gather and sum, rounds/s: median {np.median(mem):.2f}, range {min(mem):.2f} to "
+            f"{max(mem):.2f}; rank correlation with the scan's rate across rounds: SHA-256 "
+            f"{rho(ref):.2f}, gather and sum {rho(mem):.2f}"
         )
         print(
             f"results identical in every round: {len(digests) == 1}; load average {os.getloadavg()}"
