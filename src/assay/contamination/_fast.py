@@ -57,9 +57,7 @@ __all__ = ["ENABLED", "HAVE_NUMBA", "enabled", "normalize_utf8", "probe_hits"]
 
 # (the kernels read and write eight bytes at a time as little-endian words)
 ENABLED = (
-    HAVE_NUMBA
-    and sys.byteorder == "little"
-    and os.environ.get("ASSAY_NO_NUMBA", "") in ("", "0")
+    HAVE_NUMBA and sys.byteorder == "little" and os.environ.get("ASSAY_NO_NUMBA", "") in ("", "0")
 )
 
 # code points >= this go to Python's str.lower (none is cased in Unicode 15; kept exact anyway)
@@ -166,13 +164,12 @@ if HAVE_NUMBA:
         return o + 4
 
     @_njit
-    def _plain8(x):
-        """(ok, normalised x): ok when the 8 ASCII bytes of ``x`` are letters, digits or spaces
-        (SWAR range tests; upper case lowered by adding 0x20)."""
-        high = np.uint64(0x8080808080808080)
-        if x & high:
-            return False, x
+    def _words8(x):
+        """(high bit of each byte of ``x`` that is a letter, digit or space; high bit of each
+        upper-case letter), by SWAR range tests. Exact for the ASCII bytes below the first
+        byte >= 0x80 (a carry from a byte only reaches the bytes above it)."""
         ones = np.uint64(0x0101010101010101)
+        high = np.uint64(0x8080808080808080)
         lo_a = x + ones * np.uint64(0x80 - 0x61)
         hi_z = x + ones * np.uint64(0x7F - 0x7A)
         lower = lo_a & ~hi_z
@@ -184,7 +181,16 @@ if HAVE_NUMBA:
         digit = lo_0 & ~hi_9
         sp = x ^ (ones * np.uint64(0x20))
         space = ~((sp & ~high) + ~high) & ~sp  # high bit set where the byte is 0x20
-        ok = (lower | upper | digit | space) & high
+        return (lower | upper | digit | space) & high, upper
+
+    @_njit
+    def _plain8(x):
+        """(ok, normalised x): ok when the 8 ASCII bytes of ``x`` are letters, digits or spaces
+        (upper case lowered by adding 0x20)."""
+        high = np.uint64(0x8080808080808080)
+        if x & high:
+            return False, x
+        ok, upper = _words8(x)
         return ok == high, x + (upper >> np.uint64(2))
 
     @_njit

@@ -50,6 +50,12 @@ if HAVE_NUMBA:
     import numba
 
     _njit = numba.njit(cache=True, nogil=True, boundscheck=False)
+    # the kernels shared with the scan's normaliser
+    _put_cp = _fast._put_cp
+    _norm_plain8 = _fast._plain8
+    _words8 = _fast._words8
+    load8 = _fast.load8
+    store8 = _fast.store8
 
     @_njit
     def _ws(a, p, e):
@@ -138,20 +144,9 @@ if HAVE_NUMBA:
         (a carry from them only reaches the bytes above)."""
         ones = np.uint64(0x0101010101010101)
         high = np.uint64(0x8080808080808080)
-        lo_a = x + ones * np.uint64(0x80 - 0x61)
-        hi_z = x + ones * np.uint64(0x7F - 0x7A)
-        lower = lo_a & ~hi_z
-        lo_cap = x + ones * np.uint64(0x80 - 0x41)
-        hi_cap = x + ones * np.uint64(0x7F - 0x5A)
-        upper = lo_cap & ~hi_cap & high
-        lo_0 = x + ones * np.uint64(0x80 - 0x30)
-        hi_9 = x + ones * np.uint64(0x7F - 0x39)
-        digit = lo_0 & ~hi_9
-        sp = x ^ (ones * np.uint64(0x20))
-        space = ~((sp & ~high) + ~high) & ~sp
+        keep, upper = _words8(x)
         de = x ^ (ones * np.uint64(0x7F))
-        delete_ch = ~((de & ~high) + ~high) & ~de  # DEL is kept, as the table keeps it
-        keep = (lower | upper | digit | space | delete_ch) & high
+        keep |= ~((de & ~high) + ~high) & ~de & high  # DEL is kept, as the table keeps it
         y = x + (upper >> np.uint64(2))
         drop = ~keep & high
         if j < 8:  # the bytes from j on are not this chunk's to write
@@ -212,11 +207,6 @@ if HAVE_NUMBA:
                 return -1
             p += n
         return -1
-
-    _put_cp = _fast._put_cp
-    _norm_plain8 = _fast._plain8
-    load8 = _fast.load8
-    store8 = _fast.store8
 
     @_njit
     def _escape(a, p, e):
