@@ -9,7 +9,8 @@ numpy gathering 8 million random words of a 1 MB table and summing a 64 MB array
 caches and memory, like the scan's filter and its streams). Per round it prints the scan's MB/s per
 core (MB of document text over the process's CPU time) and each reference's rate; at the end the
 distribution of the scan's rate (median, quartiles, the share of rounds at 200 MB/s per core or
-more) and the rank correlation between the scan's rate and each reference's across rounds. A high
+more) and the rank correlation across rounds between the scan's rate and each reference's, and
+the CPU the machine's other processes used while the scan ran (from ``/proc/stat``). A high
 correlation says the spread is the machine's, not the scan's.
 
 The corpus is the one of ``benchmarks/contamination.py`` (English-looking text, 10,000 test items,
@@ -46,6 +47,17 @@ def sha_rate(buf: bytes) -> float:
     c0 = time.process_time()
     hashlib.sha256(buf).digest()
     return len(buf) / 1e6 / (time.process_time() - c0)
+
+
+def busy_seconds() -> float:
+    """CPU seconds all processes of the machine have run so far (Linux ``/proc/stat``; NaN
+    elsewhere)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            user, nice, system = (int(v) for v in fh.readline().split()[1:4])
+    except (OSError, ValueError):
+        return float("nan")
+    return (user + nice + system) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_rate(table: np.ndarray, where: np.ndarray, stream: np.ndarray) -> float:
@@ -90,19 +102,24 @@ def main() -> None:
             f"{mb:,.0f} MB of document text in one JSONL file; compiled kernels: "
             f"{_fast.enabled()}; load average {os.getloadavg()}"
         )
-        scan, ref, mem, digests = [], [], [], set()
+        scan, ref, mem, others, digests = [], [], [], [], set()
         for r in range(args.rounds):
             ref.append(sha_rate(ref_buf))
             mem.append(memory_rate(table, where, stream))
-            c0 = time.process_time()
+            c0, w0, b0 = time.process_time(), time.perf_counter(), busy_seconds()
             run = pipelines.scan_corpus(path, idx, workers=1, progress=False, options=opts)
-            scan.append(mb / (time.process_time() - c0))
+            cpu = time.process_time() - c0
+            scan.append(mb / cpu)
+            # the other processes' CPU while the scan ran, in cores (the machine's other core
+            # busy or not)
+            others.append(max(busy_seconds() - b0 - cpu, 0.0) / (time.perf_counter() - w0))
             digests.add(
                 hashlib.sha256(json.dumps(run.partial.to_dict(), sort_keys=True).encode()).digest()
             )
             print(
                 f"  round {r + 1:2d}: scan {scan[-1]:6.1f} MB/s per core; "
-                f"SHA-256 {ref[-1]:6.1f} MB/s; gather and sum {mem[-1]:5.2f} rounds/s",
+                f"SHA-256 {ref[-1]:6.1f} MB/s; gather and sum {mem[-1]:5.2f} rounds/s; "
+                f"other processes {others[-1]:4.2f} cores",
                 flush=True,
             )
         s = np.asarray(scan)
@@ -119,7 +136,8 @@ def main() -> None:
             f"SHA-256, MB/s: median {np.median(ref):.1f}, range {min(ref):.1f} to {max(ref):.1f}; "
             f"gather and sum, rounds/s: median {np.median(mem):.2f}, range {min(mem):.2f} to "
             f"{max(mem):.2f}; rank correlation with the scan's rate across rounds: SHA-256 "
-            f"{rho(ref):.2f}, gather and sum {rho(mem):.2f}"
+            f"{rho(ref):.2f}, gather and sum {rho(mem):.2f}, the other processes' CPU "
+            f"{rho(others):.2f}"
         )
         print(
             f"results identical in every round: {len(digests) == 1}; load average {os.getloadavg()}"
