@@ -340,6 +340,9 @@ def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | Non
 
     he = [r["text"] for r in _load("HumanEval.jsonl")]
     py = [r["text"] for r in _load("humaneval_python.jsonl")]
+    # 17 of the paper's 164 "rephrasings" are empty strings (the rephrasing failed): nothing to
+    # plant or to find, so they are neither planted nor counted in a recall
+    has = np.array([bool(t.strip()) for t in py])
     ca = _load("CodeAlpacaDB.jsonl")
     confirmed = {r["train"][0] for r in ca if r["results"][0]}
     clean = [r["code"] for r in _load("cruxeval.jsonl")]
@@ -364,10 +367,11 @@ def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | Non
             "false_flag_rate": float(flagged(idx, clean).mean()),
             "n_clean": n,
             "recall_copies": float(flagged(idx, planted + clean).mean()),
-            "recall_rephrasings": float(flagged(idx, py + clean).mean()),
+            "recall_rephrasings": float(flagged(idx, py + clean)[has].mean()),
             "n_planted": n,
+            "n_rephrasings": int(has.sum()),
             "data": "HumanEval (164) against CRUXEval and CodeAlpaca code: clean, with verbatim "
-            "copies planted, with the paper's Python rephrasings",
+            "copies planted, with the paper's Python rephrasings (the 147 not empty)",
         }
     # near duplicates alone: copies with 2% and 10% of their words replaced
     rng = np.random.default_rng(0)
@@ -411,40 +415,57 @@ def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | Non
         "threshold": 0.5,
         "draws": draws,
         "n_items": n,
+        "n_rephrasings": int(has.sum()),
         "n_null": n_null,
         "confidence_level": 0.95,
         "data": "HumanEval (164) with the paper's Python rephrasings of a random share of the "
-        "items planted into clean code: CRUXEval (different problems), or CRUXEval and the "
+        "147 items that have one (17 are empty) planted into clean code: CRUXEval (different problems), or CRUXEval and the "
         "CodeAlpaca samples the paper's judge did not confirm (similar problems); "
         "all-MiniLM-L6-v2, 20 neighbours; null: 500 corpus documents as pseudo-queries",
     }
     f_null: dict = {}
+    count: dict = {}
+    # how close each item's rephrasing is to it (cosine): the reference the count transfers
+    closeness = np.einsum("ij,ij->i", emb["he"], emb["py"])
     for name, base in (
         ("unrelated_code", emb["clean"][:n_crux]),
         ("similar_problems", emb["clean"]),
     ):
         rows: dict = {}
         f_rows: dict = {}
+        c_rows: dict = {}
         for share in (0.0, 0.1, 0.5, 1.0):
-            got: dict = {"corpus": [], "f": []}
-            for d in range(draws):
+            got: dict = {"corpus": [], "f": [], "count": []}
+            fixed = share in (0.0, 1.0)  # nothing random to redraw but the pseudo-queries and split
+            for d in range(min(draws, 20) if fixed else draws):
                 g = np.random.default_rng(1000 + d)
-                plant = g.random(n) < share if 0 < share < 1 else np.full(n, share == 1.0)
+                plant = (g.random(n) < share if not fixed else np.full(n, share == 1.0)) & has
                 docs = np.vstack([base, emb["py"][plant]])
                 top = -np.sort(-(emb["he"] @ docs.T), axis=1)[:, :k]
                 null = _pseudo_queries(docs, g.choice(len(docs), n_null, replace=False), k)
-                for key, res in (
-                    ("corpus", rephrase_probability(top, null_scores=null)),
-                    ("f", rephrase_probability(top)),
-                ):
-                    got[key].append(_rephrase_row(res, plant))
-                if share in (0.0, 1.0):
-                    break  # nothing random to redraw (the pseudo-queries' draw aside)
+                if d == 0 or not fixed:
+                    for key, res in (
+                        ("corpus", rephrase_probability(top, null_scores=null)),
+                        ("f", rephrase_probability(top)),
+                    ):
+                        got[key].append(_rephrase_row(res, plant))
+                # the count's point estimate and interval, cross-fitted: the closeness of a
+                # rephrasing to its item from one half of HumanEval, planted and estimated on the
+                # other half, and swapped (issue 22, point 3; an experiment, not in the library)
+                if d >= 40:
+                    continue  # 40 plantings a share for the count (it bootstraps each)
+                half = np.random.default_rng(5000 + d).permutation(n) < n // 2
+                for ref in (half, ~half):
+                    est = _count_estimate(top[~ref], null, closeness[ref & has], g)
+                    got["count"].append(_count_row(est, plant[~ref]))
             rows[f"{share:.0%}"] = _mean_rows(got["corpus"])
             f_rows[f"{share:.0%}"] = _mean_rows(got["f"])
+            c_rows[f"{share:.0%}"] = _mean_rows(got["count"])
         out["rephrase"][name] = rows
         f_null[name] = f_rows
+        count[name] = c_rows
     out["rephrase"]["f_null"] = f_null
+    out["rephrase_count_experiment"] = count
     out["rephrase"]["false_flag_rate"] = max(
         out["rephrase"][c]["0%"]["false_flag_rate"] for c in ("unrelated_code", "similar_problems")
     )
@@ -469,6 +490,122 @@ def _rephrase_row(res, plant: np.ndarray) -> dict:
         "lower_bound": res.ci_low,
         "lower_bound_coverage": res.ci_low <= truth,
         "planted": truth,
+    }
+
+
+# bins of the count's two-group likelihood (empirical p-values)
+_COUNT_BINS = np.array([0.0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0])
+
+
+def _count_estimate(
+    top: np.ndarray, null: np.ndarray, closeness: np.ndarray, rng, n_boot: int = 150
+) -> dict:
+    """The number of items rephrased into the corpus, from each item's chance of standing out if
+    it had been rephrased (issue 22, point 3; an experiment, not shipped: see benchmarks/README.md,
+    "About N rephrased: an estimate that did not transfer").
+
+    Each item's alternative: its neighbours without the one that would be its rephrasing, with a
+    rephrasing at a cosine drawn from ``closeness`` (the reference: cosines of other items to
+    their own rephrasings) inserted, and the spacing statistic's empirical p-value against the
+    corpus' pseudo-queries (``null``). Which neighbour would be the rephrasing: the first or the
+    second, with weights ``f1(s_j)`` times the chance of the rest (the other one's gap
+    ``s_1 - s_2`` under the exponential spacings of scale ``b`` of neighbours 3..k:
+    ``exp(-(s_1 - s_2) / b)`` when the second is the rephrasing), ``f1`` a Gaussian kernel
+    density of ``closeness``; dropping the first always (an earlier version) over-predicted the
+    recall of items whose first neighbour is a sibling's rephrasing. The
+    observed p-values, binned, are a two-group mixture, ``pi q1_i(b) + (1 - pi) q0(b)`` with
+    ``q0`` the null's discrete uniform and ``q1_i`` item i's alternative; ``n pi`` maximises the
+    likelihood. Interval: percentile bootstrap over items, the reference sample and the
+    pseudo-queries together.
+    """
+    from scipy import stats
+
+    from assay.contamination import spacing_pvalues
+
+    obs = spacing_pvalues(top)
+    null_raw = spacing_pvalues(null)
+    null_raw = np.sort(null_raw[np.isfinite(null_raw)])
+    m = len(null_raw)
+    ok = np.isfinite(obs) & np.all(np.isfinite(top), axis=1)
+    top, obs = top[ok], obs[ok]
+    # the alternative's raw p-values, item x reference cosine, with the first (alt[0]) or the
+    # second (alt[1]) neighbour taken out as the one that would be the rephrasing
+    alt = [
+        _inserted_pvalues(top[:, 1:], closeness, spacing_pvalues),
+        _inserted_pvalues(np.delete(top, 1, axis=1), closeness, spacing_pvalues),
+    ]
+    kk = top.shape[1]
+    j = np.arange(2, kk - 1)
+    scale = np.mean(j * (top[:, 2 : kk - 1] - top[:, 3:kk]), axis=1)
+    gap = top[:, 0] - top[:, 1]
+
+    def first_weight(ref):
+        kde = stats.gaussian_kde(ref)
+        ratio = kde(top[:, 1]) / np.maximum(kde(top[:, 0]), 1e-300)
+        return 1.0 / (1.0 + ratio * np.exp(-gap / np.maximum(scale, 1e-12)))
+
+    q0_bins = np.histogram(np.arange(1, m + 2) / (m + 1), _COUNT_BINS)[0] / (m + 1)
+    pis = np.linspace(0.0, 1.0, 2 * len(top) + 1)
+
+    def fit(ii, rr, null_sorted):
+        def binned(raw):
+            p = (1.0 + np.searchsorted(null_sorted, raw, side="right")) / (m + 1.0)
+            return np.clip(np.searchsorted(_COUNT_BINS, p, side="left") - 1, 0, 6), p
+
+        b_obs, _ = binned(obs[ii])
+        w = first_weight(closeness[rr])[ii]
+        (b0, p0), (b1, p1) = (binned(a[np.ix_(ii, rr)]) for a in alt)
+        q1 = w * np.mean(b0 == b_obs[:, None], 1) + (1 - w) * np.mean(b1 == b_obs[:, None], 1)
+        like = np.log(np.maximum(pis * q1[:, None] + (1 - pis) * q0_bins[b_obs][:, None], 1e-300))
+        recall = w * np.mean(p0 <= 0.05, 1) + (1 - w) * np.mean(p1 <= 0.05, 1)
+        return float(pis[np.argmax(like.sum(0))] * len(ii)), recall
+
+    n, n_ref = len(obs), len(closeness)
+    point, recall = fit(np.arange(n), np.arange(n_ref), null_raw)
+    boots = [
+        fit(
+            rng.integers(0, n, n),
+            rng.integers(0, n_ref, n_ref),
+            np.sort(null_raw[rng.integers(0, m, m)]),
+        )[0]
+        for _ in range(n_boot)
+    ]
+    return {
+        "point": point,
+        "low": float(np.quantile(boots, 0.025)),
+        "high": float(np.quantile(boots, 0.975)),
+        "recall_predicted": recall,  # per item, at p <= 0.05
+        "stands_out": (1.0 + np.searchsorted(null_raw, obs, side="right")) / (m + 1.0) <= 0.05,
+        "tested": ok,
+    }
+
+
+def _inserted_pvalues(base: np.ndarray, closeness: np.ndarray, spacing_pvalues) -> np.ndarray:
+    """Raw spacing p-values of each row of ``base`` (k - 1 neighbours, best first) with each
+    value of ``closeness`` inserted in order: shape (rows, len(closeness))."""
+    kk = base.shape[1] + 1
+    pos = np.sum(base[:, None, :] > closeness[None, :, None], axis=2)[..., None]
+    col = np.arange(kk)[None, None, :]
+    padded = np.concatenate([base, np.full((len(base), 1), -np.inf)], axis=1)
+    shifted = padded[:, np.maximum(np.arange(kk) - 1, 0)]  # column j holds neighbour j - 1
+    merged = np.where(
+        col < pos,
+        padded[:, None, :],
+        np.where(col == pos, closeness[None, :, None], shifted[:, None, :]),
+    )
+    return spacing_pvalues(merged.reshape(-1, kk)).reshape(len(base), len(closeness))
+
+
+def _count_row(est: dict, plant: np.ndarray) -> dict:
+    planted = plant[est["tested"]]
+    truth = int(planted.sum())
+    return {
+        "planted": truth,
+        "estimate_bias": est["point"] - truth,
+        "interval_covers": est["low"] <= truth <= est["high"],
+        "interval_width": est["high"] - est["low"],
+        "recall_predicted": est["recall_predicted"][planted].mean() if truth else None,
+        "recall_realised": est["stands_out"][planted].mean() if truth else None,
     }
 
 
@@ -505,6 +642,23 @@ def print_flag_rates(rates: dict) -> None:
                     f"{share:>6s} {r['planted']:8.1f} {rec:>7s} {fal:>12s} {r['count_bias']:21.1f} "
                     f"{r['lower_bound']:16.1f} {r['lower_bound_coverage']:13.2f}"
                 )
+    for corpus, table in rates["rephrase_count_experiment"].items():
+        print(
+            f"\nrephrase count in {corpus} (experiment, cross-fitted halves): point estimate and "
+            "95% bootstrap interval; recall at p <= 0.05 predicted from the other half's "
+            "closeness and realised"
+        )
+        print(
+            f"{'share':>6s} {'planted':>8s} {'estimate - planted':>19s} {'covers':>7s} "
+            f"{'width':>6s} {'recall predicted':>17s} {'realised':>9s}"
+        )
+        for share, r in table.items():
+            pred = "-" if r["recall_predicted"] is None else f"{r['recall_predicted']:.3f}"
+            real = "-" if r["recall_realised"] is None else f"{r['recall_realised']:.3f}"
+            print(
+                f"{share:>6s} {r['planted']:8.1f} {r['estimate_bias']:19.1f} "
+                f"{r['interval_covers']:7.2f} {r['interval_width']:6.1f} {pred:>17s} {real:>9s}"
+            )
     print("\nas JSON (FLAG_RATES in src/assay/contamination/_rates.py):")
     print(json.dumps(rates, indent=1, sort_keys=True))
 

@@ -162,6 +162,10 @@ def test_flags_cite_their_measured_rates_and_rephrasings_are_estimated(tmp_path)
     full = FLAG_RATES["rephrase"]["unrelated_code"]["100%"]
     assert "upper end is not identified" in line
     assert f"a bound of {full['lower_bound']:.0f}" in line
+    # the bound was measured with the 147 rephrasings that exist planted (17 of the paper's are
+    # empty), not "every one of 164" as the line said before they were found
+    assert full["planted"] == FLAG_RATES["rephrase"]["n_rephrasings"] == 147
+    assert "all 147 of the paper's rephrasings" in line
     ng = FLAG_RATES["ngram_13"]
     cited = sec.data["items"][0]["flag_rates"][0]
     assert f"{100 * ng['false_flag_rate']:.1f}% false flags" in cited

@@ -277,6 +277,10 @@ def test_rephrased_corpus_pairs_line_i_with_humaneval_i():
     # HumanEval/5 is `intersperse`; its rephrasing renames it but keeps the example's numbers.
     assert "def intersperse" in datasets.humaneval().column("input")[5].as_py()
     assert "def intersperse" not in docs[5]["text"] and "separator" in docs[5]["text"]
+    # 17 of the source's rephrasings are empty strings (the docstring lists them): those items
+    # are not contaminated, and a recall on this corpus is over the other 147
+    empty = [int(d["id"].split("/")[1]) for d in docs if not d["text"].strip()]
+    assert empty == [17, 19, 44, 68, 81, 87, 94, 105, 107, 118, 123, 124, 129, 148, 152, 156, 160]
 
 
 def test_humaneval_indexes_and_scans():

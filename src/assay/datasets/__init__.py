@@ -11,7 +11,7 @@ Each source's repository, commit and license is in :data:`SOURCES` (and, for peo
 - :func:`pythia_paths`: lm-evaluation-harness results of six Pythia series over training.
 - :func:`humaneval`, :func:`codealpaca_corpus`, :func:`humaneval_codealpaca_pairs`: HumanEval
   against its nearest CodeAlpaca training snippets; :func:`humaneval_rephrased_corpus`: a
-  rephrasing of every HumanEval problem (contamination known).
+  rephrasing of 147 of the 164 HumanEval problems (17 are empty; contamination known).
 - :func:`demo_result` (the long-table part, one ReadResult) and :func:`demo_inputs` (all of it).
 
 >>> from assay import datasets

@@ -230,7 +230,8 @@ def demo_embeddings() -> Path:
 
 
 def humaneval_rephrased_corpus() -> Path:
-    """A JSONL corpus whose contamination is known: a rephrasing of every HumanEval problem.
+    """A JSONL corpus whose contamination is known: a rephrasing of 147 of the 164 HumanEval
+    problems.
 
     Returns
     -------
@@ -238,9 +239,11 @@ def humaneval_rephrased_corpus() -> Path:
         ``contamination/humaneval_rephrased_python.jsonl``: 164 documents (fields ``id``,
         ``HumanEval/i``, and ``text``), document ``i`` llm-decontaminator's Python rephrasing of
         HumanEval problem ``i`` (renamed identifiers, reworded docstring, changed examples),
-        made to evade n-gram decontamination. Every item is contaminated, so a scan's flag rate
-        on it is the stage's recall against rephrasing: the 13-gram and MinHash stages flag 1 of
-        164.
+        made to evade n-gram decontamination. 17 of the documents are empty (the rephrasing
+        failed in the source; HumanEval/17, 19, 44, 68, 81, 87, 94, 105, 107, 118, 123, 124,
+        129, 148, 152, 156 and 160): the other 147 items are contaminated, and a scan's flag
+        rate over them is the stage's recall against rephrasing: the 13-gram and MinHash stages
+        flag 1 of 147.
     """
     return _fs_path("contamination/humaneval_rephrased_python.jsonl")
 
@@ -311,7 +314,8 @@ class DemoInputs:
     embeddings : pathlib.Path
         :func:`demo_embeddings`: the scan's embeddings, precomputed.
     rephrased_corpus : pathlib.Path
-        :func:`humaneval_rephrased_corpus`: a corpus with every item rephrased (known truth).
+        :func:`humaneval_rephrased_corpus`: a corpus with 147 of the 164 items rephrased
+        (known truth; the other 17 documents are empty).
     sources : tuple of Source
         :data:`SOURCES`, for the report's attribution.
     """

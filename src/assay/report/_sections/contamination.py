@@ -202,11 +202,11 @@ def _unidentified_text(rp: dict[str, Any] | None) -> str:
     text = "The upper end is not identified: a rephrasing that does not stand out looks like none"
     full = ((rp or {}).get("unrelated_code") or {}).get("100%") or {}
     if full.get("lower_bound") is not None and full.get("recall") is not None:
-        n = rp.get("n_items")
+        n = rp.get("n_rephrasings", rp.get("n_items"))
         text += (
-            f" (measured with every one of {n} HumanEval items' rephrasings planted in unrelated "
-            f"code: a bound of {full['lower_bound']:.0f} and {_pct(full['recall'])} of the "
-            "items at probability 0.5 or more)"
+            f" (measured with all {n} of the paper's rephrasings of HumanEval items planted in "
+            f"unrelated code: a bound of {full['lower_bound']:.0f} and {_pct(full['recall'])} of "
+            "them at probability 0.5 or more)"
         )
     return text + "."
 
