@@ -327,7 +327,12 @@ def _split(problem: str) -> tuple[str, str]:
     return problem[: ends[-1]], problem[ends[-1] :]
 
 
-def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | None = None) -> dict:
+def flag_rates(
+    cache: str | None,
+    draws: int,
+    stop_before_embeddings: dict | None = None,
+    count_draws: int = 40,
+) -> dict:
     """False flags on a clean corpus of similar text and recall on planted copies, edited copies
     and rephrasings, for each stage (issue 21): HumanEval against CRUXEval and CodeAlpaca code."""
     from assay.contamination import (
@@ -452,18 +457,20 @@ def flag_rates(cache: str | None, draws: int, stop_before_embeddings: dict | Non
                 # the count's point estimate and interval, cross-fitted: the closeness of a
                 # rephrasing to its item from one half of HumanEval, planted and estimated on the
                 # other half, and swapped (issue 22, point 3; an experiment, not in the library)
-                if d >= 40:
-                    continue  # 40 plantings a share for the count (it bootstraps each)
+                if d >= count_draws:
+                    continue  # fewer plantings for the count (it bootstraps each)
                 half = np.random.default_rng(5000 + d).permutation(n) < n // 2
                 for ref in (half, ~half):
                     est = _count_estimate(top[~ref], null, closeness[ref & has], g)
                     got["count"].append(_count_row(est, plant[~ref]))
             rows[f"{share:.0%}"] = _mean_rows(got["corpus"])
             f_rows[f"{share:.0%}"] = _mean_rows(got["f"])
-            c_rows[f"{share:.0%}"] = _mean_rows(got["count"])
+            if got["count"]:
+                c_rows[f"{share:.0%}"] = _mean_rows(got["count"])
         out["rephrase"][name] = rows
         f_null[name] = f_rows
-        count[name] = c_rows
+        if c_rows:
+            count[name] = c_rows
     out["rephrase"]["f_null"] = f_null
     out["rephrase_count_experiment"] = count
     out["rephrase"]["false_flag_rate"] = max(
@@ -679,9 +686,17 @@ def main() -> None:
     )
     ap.add_argument("--draws", type=int, default=20, help="--flags: random plantings per share")
     ap.add_argument("--embeddings-cache", default=None, help="--flags: .npz to reuse embeddings")
+    ap.add_argument(
+        "--count-draws",
+        type=int,
+        default=40,
+        help="--flags: plantings a share for the count experiment (most of the run's time; 0 skips it)",
+    )
     args = ap.parse_args()
     if args.flags:
-        print_flag_rates(flag_rates(args.embeddings_cache, args.draws))
+        print_flag_rates(
+            flag_rates(args.embeddings_cache, args.draws, count_draws=args.count_draws)
+        )
         return
     folder = tempfile.mkdtemp(prefix="assay-contamination-bench-", dir="/tmp")
     dt = None
