@@ -382,7 +382,6 @@ if HAVE_NUMBA:
         lengths,
         pw,
         gold_inv,
-        masks,
         hits,
     ):
         """Per word: its cheap value, the rolling ``k0``-gram value and the Bloom filter; then,
@@ -425,7 +424,9 @@ if HAVE_NUMBA:
             v = load8(a, s) & (every >> np.uint64(8 * (8 - min(ln, 8))))
             off = 8
             while off < ln:
-                v = (v * vmult) ^ (load8(a, s + off) & masks[min(ln - off, 8)])
+                v = (v * vmult) ^ (
+                    load8(a, s + off) & (every >> np.uint64(8 * (8 - min(ln - off, 8))))
+                )
                 off += 8
             if i >= k0:
                 gram = (gram - ring[(i - k0) & rmask]) * gold_inv + v * top
@@ -521,7 +522,6 @@ def _positions() -> np.ndarray:
 
 
 _POSITIONS = _positions()
-_MASKS = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], np.uint64)
 
 
 _BLOOM_MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -598,7 +598,6 @@ def probe_hits(buf, n_buf: int, doc_bytes, k0, probe_keys, filt, keys, lengths, 
             lengths,
             pw,
             gold_inv,
-            _MASKS,
             hits,
         )
         if n_hits >= 0:
